@@ -1,0 +1,29 @@
+//! The library's error type. Bad input (scenario, flags) is told apart from failures of the machine, so the
+//! binary can exit 2 for the one and 1 for the other.
+
+use crate::scenario::ScenarioError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Scenario(#[from] ScenarioError),
+    #[error("cannot read {path}: {source}")]
+    Read { path: String, source: std::io::Error },
+    /// A flag or option with a value that cannot be used; the message names it and what would be valid.
+    #[error("{0}")]
+    BadInput(String),
+    #[error("cannot write {path}: {source}")]
+    Write { path: String, source: std::io::Error },
+    #[error("cannot draw {path}: {message}")]
+    Chart { path: String, message: String },
+}
+
+impl Error {
+    /// 2 for bad input (scenario, flags), 1 for anything else.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Scenario(_) | Error::Read { .. } | Error::BadInput(_) => 2,
+            Error::Write { .. } | Error::Chart { .. } => 1,
+        }
+    }
+}

@@ -1,0 +1,19 @@
+//! quotasim: a discrete-event simulator of per-API QPS quotas.
+//!
+//! A scenario (accounts, sub-accounts, APIs, clients, the platform's limiter) is read and validated by
+//! [`scenario`]; [`workload`] and [`quota`] hold the callers' and the platform's rules; [`engine`] plays them
+//! against each other in simulated integer-nanosecond time; [`stats`] counts what happened; [`report`] turns
+//! the counts into `summary.json`, CSV files, a terminal table and charts; [`cli`] ties them together.
+
+pub mod cli;
+pub mod engine;
+mod error;
+pub mod quota;
+pub mod report;
+pub mod rng;
+pub mod scenario;
+pub mod stats;
+pub mod time;
+pub mod workload;
+
+pub use error::Error;

@@ -1,0 +1,303 @@
+//! Quota: the platform's side. API categories and their default limits, the admission rule (limiter) kept
+//! per (main account, API), and the record of which limit was in force when.
+//!
+//! Limits are per API and per main account, never shared: a sub-account's calls go to its main account's
+//! limiter, and two APIs never share one. The limit is a function of time: every change is appended to the
+//! quota's history, which the reports read back (plans that change it over time build on this).
+
+use crate::time::{NANOS_PER_SEC, Nanos};
+use std::fmt;
+
+/// An API's category decides its pay-as-you-go default and how much prepaid QPS can be bought for it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Category {
+    TextRecognition,
+    /// Image segmentation and background removal.
+    Segmentation,
+    /// Face and body detection (e.g. 1:1 face comparison).
+    FaceBody,
+    Other,
+}
+
+impl Category {
+    pub const ALL: [Category; 4] =
+        [Category::TextRecognition, Category::Segmentation, Category::FaceBody, Category::Other];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Category::TextRecognition => "text-recognition",
+            Category::Segmentation => "segmentation",
+            Category::FaceBody => "face-body",
+            Category::Other => "other",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Category> {
+        match text {
+            "background-removal" => Some(Category::Segmentation),
+            _ => Category::ALL.into_iter().find(|c| c.name() == text),
+        }
+    }
+
+    /// Pay-as-you-go QPS: 1 for text recognition, 2 for every other API.
+    pub fn default_qps(self) -> u32 {
+        match self {
+            Category::TextRecognition => 1,
+            _ => 2,
+        }
+    }
+
+    /// The most prepaid QPS that can be bought without contacting sales.
+    pub fn prepaid_max_qps(self) -> u32 {
+        match self {
+            Category::Segmentation => 30,
+            Category::FaceBody => 50,
+            _ => 100,
+        }
+    }
+}
+
+impl fmt::Display for Category {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Where fixed windows start.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Align {
+    /// On the wall clock: windows are [k·w, (k+1)·w) of absolute time (the default; 1 s windows start on
+    /// the second).
+    Clock,
+    /// A window opens at the first attempt after the previous one closed.
+    FirstCall,
+}
+
+impl Align {
+    pub fn name(self) -> &'static str {
+        match self {
+            Align::Clock => "clock",
+            Align::FirstCall => "first-call",
+        }
+    }
+}
+
+/// The admission rule, as the scenario states it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LimiterConfig {
+    /// At most `limit × window` admissions per window; nothing carries over between windows; an attempt over
+    /// the limit is rejected at once (not queued). Whether rejected attempts count makes no difference here.
+    FixedWindow { window: Nanos, align: Align },
+}
+
+impl LimiterConfig {
+    pub const PLATFORM: LimiterConfig = LimiterConfig::FixedWindow { window: NANOS_PER_SEC, align: Align::Clock };
+
+    pub fn window(&self) -> Nanos {
+        match *self {
+            LimiterConfig::FixedWindow { window, .. } => window,
+        }
+    }
+
+    /// How many admissions `qps` allows per window (rounded down).
+    pub fn capacity(&self, qps: u32) -> u64 {
+        (qps as u128 * self.window() as u128 / NANOS_PER_SEC as u128) as u64
+    }
+}
+
+/// Fixed-window counter. `phase` shifts simulated time onto the wall clock so that clock-aligned windows
+/// start on absolute multiples of the window even when the scenario starts mid-second.
+#[derive(Clone, Debug)]
+pub struct FixedWindow {
+    window: Nanos,
+    phase: Nanos,
+    align: Align,
+    capacity: u64,
+    window_end: Nanos,
+    count: u64,
+}
+
+impl FixedWindow {
+    pub fn new(window: Nanos, align: Align, phase: Nanos, capacity: u64) -> FixedWindow {
+        FixedWindow { window, phase: phase % window, align, capacity, window_end: 0, count: 0 }
+    }
+
+    #[inline]
+    pub fn try_admit(&mut self, now: Nanos) -> bool {
+        if now >= self.window_end {
+            self.open_window(now);
+        }
+        if self.count < self.capacity {
+            self.count += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn open_window(&mut self, now: Nanos) {
+        self.window_end = match self.align {
+            Align::Clock => ((now + self.phase) / self.window + 1) * self.window - self.phase,
+            Align::FirstCall => now + self.window,
+        };
+        self.count = 0;
+    }
+
+    /// Applies a new capacity from `now` on; the current window's count carries over.
+    pub fn set_capacity(&mut self, capacity: u64) {
+        self.capacity = capacity;
+    }
+}
+
+/// Which kind of plan set a limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PlanKind {
+    PayAsYouGo,
+}
+
+impl PlanKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            PlanKind::PayAsYouGo => "pay-as-you-go",
+        }
+    }
+}
+
+/// One entry of a quota's history: from `at` on, `limit_qps` under `plan`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LimitChange {
+    pub at: Nanos,
+    pub limit_qps: u32,
+    pub plan: PlanKind,
+}
+
+/// The platform's state for one (main account, API): its limiter and the history of its limit.
+#[derive(Clone, Debug)]
+pub struct Quota {
+    pub account: usize,
+    pub api: usize,
+    limiter: FixedWindow,
+    config: LimiterConfig,
+    history: Vec<LimitChange>,
+}
+
+impl Quota {
+    /// `phase` is the scenario start's offset into the clock window (start as Unix nanoseconds mod window).
+    pub fn new(
+        account: usize,
+        api: usize,
+        config: LimiterConfig,
+        phase: Nanos,
+        limit_qps: u32,
+        plan: PlanKind,
+    ) -> Quota {
+        let LimiterConfig::FixedWindow { window, align } = config;
+        let limiter = FixedWindow::new(window, align, phase, config.capacity(limit_qps));
+        Quota { account, api, limiter, config, history: vec![LimitChange { at: 0, limit_qps, plan }] }
+    }
+
+    #[inline]
+    pub fn try_admit(&mut self, now: Nanos) -> bool {
+        self.limiter.try_admit(now)
+    }
+
+    /// Puts a new limit in force from `now` on.
+    pub fn set_limit(&mut self, now: Nanos, limit_qps: u32, plan: PlanKind) {
+        self.limiter.set_capacity(self.config.capacity(limit_qps));
+        self.history.push(LimitChange { at: now, limit_qps, plan });
+    }
+
+    /// Every limit in force during the run, in time order; the first starts at 0.
+    pub fn history(&self) -> &[LimitChange] {
+        &self.history
+    }
+
+    /// The limit in force at `t`.
+    pub fn limit_at(&self, t: Nanos) -> LimitChange {
+        limit_at(&self.history, t)
+    }
+}
+
+/// The entry of a non-empty, time-ordered limit history in force at `t`.
+pub fn limit_at(history: &[LimitChange], t: Nanos) -> LimitChange {
+    let i = history.partition_point(|c| c.at <= t);
+    history[i.saturating_sub(1)]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const S: Nanos = NANOS_PER_SEC;
+
+    #[test]
+    fn defaults_follow_the_faq() {
+        assert_eq!(Category::TextRecognition.default_qps(), 1);
+        assert_eq!(Category::FaceBody.default_qps(), 2);
+        assert_eq!(Category::Other.default_qps(), 2);
+        assert_eq!(Category::Segmentation.prepaid_max_qps(), 30);
+        assert_eq!(Category::FaceBody.prepaid_max_qps(), 50);
+        assert_eq!(Category::Other.prepaid_max_qps(), 100);
+        assert_eq!(Category::parse("background-removal"), Some(Category::Segmentation));
+    }
+
+    #[test]
+    fn three_calls_in_one_second_at_two_qps_throttle_the_third() {
+        let mut w = FixedWindow::new(S, Align::Clock, 0, 2);
+        let got: Vec<bool> = [0, S / 3, 2 * S / 3, S, S + 1].iter().map(|&t| w.try_admit(t)).collect();
+        assert_eq!(got, [true, true, false, true, true]);
+    }
+
+    #[test]
+    fn clock_windows_follow_the_wall_clock_when_the_start_is_mid_second() {
+        // Start 0.6 s into a wall-clock second: the first window closes 0.4 s into the run.
+        let mut w = FixedWindow::new(S, Align::Clock, 600_000_000, 1);
+        assert!(w.try_admit(0));
+        assert!(!w.try_admit(399_999_999));
+        assert!(w.try_admit(400_000_000));
+    }
+
+    #[test]
+    fn first_call_windows_open_at_the_first_attempt() {
+        let mut w = FixedWindow::new(S, Align::FirstCall, 0, 1);
+        assert!(w.try_admit(700_000_000));
+        assert!(!w.try_admit(1_500_000_000));
+        assert!(w.try_admit(1_700_000_000));
+    }
+
+    #[test]
+    fn limit_history_answers_by_time() {
+        let mut q = Quota::new(0, 0, LimiterConfig::PLATFORM, 0, 2, PlanKind::PayAsYouGo);
+        q.set_limit(10 * S, 5, PlanKind::PayAsYouGo);
+        assert_eq!(q.limit_at(0).limit_qps, 2);
+        assert_eq!(q.limit_at(10 * S - 1).limit_qps, 2);
+        assert_eq!(q.limit_at(10 * S).limit_qps, 5);
+    }
+
+    proptest! {
+        // The bound the platform promises: no window ever admits more than its capacity.
+        #[test]
+        fn a_fixed_window_never_admits_more_than_its_capacity(
+            capacity in 1u64..6,
+            phase in 0u64..S,
+            first_call in any::<bool>(),
+            mut times in proptest::collection::vec(0u64..5 * S, 1..200),
+        ) {
+            times.sort_unstable();
+            let align = if first_call { Align::FirstCall } else { Align::Clock };
+            let mut w = FixedWindow::new(S, align, phase, capacity);
+            let admitted: Vec<Nanos> = times.iter().copied().filter(|&t| w.try_admit(t)).collect();
+            if !first_call {
+                let mut per_window = std::collections::HashMap::new();
+                for t in &admitted { *per_window.entry((t + phase) / S).or_insert(0u64) += 1; }
+                prop_assert!(per_window.values().all(|&n| n <= capacity));
+            }
+            // Whatever the alignment, a span shorter than one window meets at most two windows.
+            for (i, t) in admitted.iter().enumerate() {
+                let within = admitted[i..].iter().take_while(|&&u| u < t + S).count() as u64;
+                prop_assert!(within <= 2 * capacity);
+            }
+        }
+    }
+}

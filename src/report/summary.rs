@@ -1,0 +1,132 @@
+//! The summary of a run: the totals, one entry per (account, API) and per (account, sub-account, API), and
+//! the time series per (account, API). Built once from the engine's output; every writer reads this.
+
+use crate::engine::{RunOutput, cell_index, quota_index};
+use crate::quota::LimitChange;
+use crate::scenario::Scenario;
+use crate::stats::{Bin, Cell, Metrics};
+use crate::time::secs_f64;
+use serde::Serialize;
+
+#[derive(Debug, Serialize)]
+pub struct ApiEntry {
+    pub account: String,
+    pub api: String,
+    pub category: &'static str,
+    #[serde(flatten)]
+    pub metrics: Metrics,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SubAccountEntry {
+    pub account: String,
+    pub sub_account: String,
+    pub api: String,
+    #[serde(flatten)]
+    pub metrics: Metrics,
+}
+
+/// `summary.json`, field for field.
+#[derive(Debug, Serialize)]
+pub struct Summary {
+    pub scenario: String,
+    pub seed: u64,
+    pub duration_s: f64,
+    pub start: String,
+    /// Width of the time-series bins, in seconds.
+    pub bin_s: f64,
+    pub totals: Metrics,
+    pub by_api: Vec<ApiEntry>,
+    pub by_sub_account: Vec<SubAccountEntry>,
+}
+
+/// The time series of one (account, API).
+#[derive(Debug)]
+pub struct Series {
+    pub account: String,
+    pub api: String,
+    pub bins: Vec<Bin>,
+    /// Every limit in force during the run, in time order.
+    pub limits: Vec<LimitChange>,
+}
+
+/// Everything the writers need.
+#[derive(Debug)]
+pub struct Report {
+    pub summary: Summary,
+    pub series: Vec<Series>,
+    pub bin: u64,
+}
+
+impl Report {
+    pub fn new(sc: &Scenario, out: &RunOutput) -> Report {
+        let cells = &out.recorder.cells;
+        // Only (account, API) pairs some client calls: the rest would be rows of zeros.
+        let mut used = vec![false; sc.accounts.len() * sc.apis.len()];
+        let mut used_cells = vec![false; cells.len()];
+        for client in &sc.clients {
+            for &api in client.apis.apis() {
+                used[quota_index(sc, client.account, api)] = true;
+                used_cells[cell_index(sc, client.sub_account, api)] = true;
+            }
+        }
+
+        let mut totals = Cell::default();
+        let mut by_api = Vec::new();
+        let mut series = Vec::new();
+        for (account, acc) in sc.accounts.iter().enumerate() {
+            for (api, a) in sc.apis.iter().enumerate() {
+                let q = quota_index(sc, account, api);
+                if !used[q] {
+                    continue;
+                }
+                let mut cell = Cell::default();
+                for (sub, s) in sc.sub_accounts.iter().enumerate() {
+                    if s.account == account {
+                        cell.add(&cells[cell_index(sc, sub, api)]);
+                    }
+                }
+                totals.add(&cell);
+                by_api.push(ApiEntry {
+                    account: acc.name.clone(),
+                    api: a.name.clone(),
+                    category: a.category.name(),
+                    metrics: cell.metrics(sc.duration),
+                });
+                series.push(Series {
+                    account: acc.name.clone(),
+                    api: a.name.clone(),
+                    bins: out.recorder.series(q).to_vec(),
+                    limits: out.quotas[q].history().to_vec(),
+                });
+            }
+        }
+
+        let mut by_sub_account = Vec::new();
+        for (sub, s) in sc.sub_accounts.iter().enumerate() {
+            for (api, a) in sc.apis.iter().enumerate() {
+                let c = cell_index(sc, sub, api);
+                if used_cells[c] {
+                    by_sub_account.push(SubAccountEntry {
+                        account: sc.accounts[s.account].name.clone(),
+                        sub_account: s.name.clone(),
+                        api: a.name.clone(),
+                        metrics: cells[c].metrics(sc.duration),
+                    });
+                }
+            }
+        }
+
+        let summary = Summary {
+            scenario: sc.name.clone(),
+            seed: sc.seed,
+            duration_s: secs_f64(sc.duration),
+            start: sc.start.to_string(),
+            bin_s: secs_f64(out.recorder.bin),
+            totals: totals.metrics(sc.duration),
+            by_api,
+            by_sub_account,
+        };
+        Report { summary, series, bin: out.recorder.bin }
+    }
+}

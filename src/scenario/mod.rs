@@ -1,0 +1,470 @@
+//! Scenario: reads a TOML scenario file and validates it into the domain types the engine runs.
+//!
+//! Two stages, in one place: [`raw`] mirrors the file (serde, unknown keys rejected), then [`Scenario::parse`]
+//! checks every value and resolves every name (accounts, APIs, sub-accounts) to an index. Anything wrong is a
+//! [`ScenarioError`] naming the file, the line, the key and what would be valid; nothing past this module
+//! needs to check its input again.
+
+mod locate;
+pub mod raw;
+
+use crate::quota::{Align, Category, LimiterConfig};
+use crate::time::{NANOS_PER_SEC, Nanos, parse_duration, parse_instant};
+use crate::workload::{ApiChoice, Arrivals, Client, ClientModel, Dist, RetryPolicy};
+use jiff::Timestamp;
+use locate::Locator;
+use raw::{RawDist, RawRetry, RawScenario};
+use std::collections::HashMap;
+use std::path::Path;
+
+/// A scenario that failed to parse or validate: where, which key, and what would be valid.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}:{line}: {key}: {message}")]
+pub struct ScenarioError {
+    pub file: String,
+    pub line: usize,
+    pub key: String,
+    pub message: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct Api {
+    pub name: String,
+    pub category: Category,
+    pub latency: Dist,
+    /// The pay-as-you-go limit: the category's default unless the scenario overrides it.
+    pub payg_qps: u32,
+}
+
+#[derive(Clone, Debug)]
+pub struct Account {
+    pub name: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct SubAccount {
+    pub account: usize,
+    pub name: String,
+}
+
+/// A validated scenario: every name resolved, every value in range.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    pub name: String,
+    pub seed: u64,
+    pub start: Timestamp,
+    pub duration: Nanos,
+    pub limiter: LimiterConfig,
+    /// How long a throttled attempt takes to come back to its caller.
+    pub throttle_latency: Nanos,
+    pub apis: Vec<Api>,
+    pub accounts: Vec<Account>,
+    /// Every (account, sub-account) pair some client calls from, in order of first mention.
+    pub sub_accounts: Vec<SubAccount>,
+    pub clients: Vec<Client>,
+}
+
+/// The sub-account a client calls from when it names none: the main account itself.
+pub const MAIN_SUB_ACCOUNT: &str = "main";
+const MAX_THREADS: i64 = 1_000_000;
+
+impl Scenario {
+    /// Reads and validates a scenario file; errors name `path` as given.
+    pub fn load(path: &Path) -> Result<Scenario, crate::Error> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| crate::Error::Read { path: path.display().to_string(), source })?;
+        Ok(Scenario::parse(&text, &path.display().to_string())?)
+    }
+
+    /// Validates scenario text; `file` is the name used in error messages.
+    pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
+        let ctx = Ctx { file, loc: Locator::new(text) };
+        let raw: RawScenario = toml::from_str(text).map_err(|e| {
+            let at = e.span().map_or(0, |s| s.start);
+            let key = ctx.loc.key_at(at);
+            ScenarioError {
+                file: file.to_string(),
+                line: ctx.loc.line_of_offset(at),
+                key: if key.is_empty() { "(file)".into() } else { key },
+                message: e.message().trim().to_string(),
+            }
+        })?;
+        ctx.validate(raw)
+    }
+
+    /// Unix nanoseconds of the start modulo the window: how far into a clock window the run begins.
+    pub fn clock_phase(&self) -> Nanos {
+        let window = self.limiter.window() as i128;
+        self.start.as_nanosecond().rem_euclid(window) as Nanos
+    }
+
+    pub fn sub_account_name(&self, sub: usize) -> &str {
+        &self.sub_accounts[sub].name
+    }
+}
+
+struct Ctx<'a> {
+    file: &'a str,
+    loc: Locator<'a>,
+}
+
+type Result<T, E = ScenarioError> = std::result::Result<T, E>;
+
+impl Ctx<'_> {
+    fn err(&self, key: &str, message: impl Into<String>) -> ScenarioError {
+        ScenarioError {
+            file: self.file.to_string(),
+            line: self.loc.line(key),
+            key: key.to_string(),
+            message: message.into(),
+        }
+    }
+
+    fn duration(&self, key: &str, text: &str) -> Result<Nanos> {
+        parse_duration(text).map_err(|m| self.err(key, m))
+    }
+
+    fn positive_duration(&self, key: &str, text: &str) -> Result<Nanos> {
+        match self.duration(key, text)? {
+            0 => Err(self.err(key, format!("`{text}` must be longer than zero"))),
+            d => Ok(d),
+        }
+    }
+
+    fn one_of<T: Copy>(&self, key: &str, text: &str, options: &[(&str, T)]) -> Result<T> {
+        options.iter().find(|(name, _)| *name == text).map(|(_, v)| *v).ok_or_else(|| {
+            let names: Vec<String> = options.iter().map(|(n, _)| format!("`{n}`")).collect();
+            self.err(key, format!("`{text}` is not valid; expected one of {}", names.join(", ")))
+        })
+    }
+
+    fn unique<'n>(&self, section: &str, names: impl Iterator<Item = &'n str>) -> Result<HashMap<&'n str, usize>> {
+        let mut seen = HashMap::new();
+        for (i, name) in names.enumerate() {
+            if name.trim().is_empty() {
+                return Err(self.err(&format!("{section}[{i}].name"), "must not be empty"));
+            }
+            if seen.insert(name, i).is_some() {
+                return Err(self
+                    .err(&format!("{section}[{i}].name"), format!("`{name}` is defined twice; names must be unique")));
+            }
+        }
+        Ok(seen)
+    }
+
+    fn dist(&self, key: &str, raw: &RawDist) -> Result<Dist> {
+        let need = |field: &str, v: &Option<String>| -> Result<Nanos> {
+            let text = v.as_deref().ok_or_else(|| self.err(key, format!("`{}` needs `{field}`", raw.dist)))?;
+            self.duration(&format!("{key}.{field}"), text)
+        };
+        let unused = |fields: &[(&str, bool)]| -> Result<()> {
+            match fields.iter().find(|(_, present)| *present) {
+                Some((field, _)) => {
+                    Err(self.err(&format!("{key}.{field}"), format!("`{}` takes no `{field}`", raw.dist)))
+                }
+                None => Ok(()),
+            }
+        };
+        let kinds = [("constant", 0), ("exponential", 1), ("lognormal", 2), ("uniform", 3)];
+        match self.one_of(&format!("{key}.dist"), &raw.dist, &kinds)? {
+            0 | 1 => {
+                unused(&[("sigma", raw.sigma.is_some()), ("min", raw.min.is_some()), ("max", raw.max.is_some())])?;
+                let mean = need("mean", &raw.mean)?;
+                Ok(if raw.dist == "constant" { Dist::Constant(mean) } else { Dist::Exponential { mean } })
+            }
+            2 => {
+                unused(&[("min", raw.min.is_some()), ("max", raw.max.is_some())])?;
+                let mean = need("mean", &raw.mean)?;
+                let sigma = raw.sigma.ok_or_else(|| {
+                    self.err(key, "`lognormal` needs `sigma` (the log-space standard deviation, e.g. 0.5)")
+                })?;
+                Dist::lognormal(mean, sigma).map_err(|m| self.err(&format!("{key}.sigma"), m))
+            }
+            _ => {
+                unused(&[("mean", raw.mean.is_some()), ("sigma", raw.sigma.is_some())])?;
+                let (min, max) = (need("min", &raw.min)?, need("max", &raw.max)?);
+                if min > max {
+                    return Err(self.err(&format!("{key}.max"), "must not be below `min`"));
+                }
+                Ok(Dist::Uniform { min, max })
+            }
+        }
+    }
+
+    fn retry(&self, key: &str, raw: &RawRetry) -> Result<RetryPolicy> {
+        match self.one_of(&format!("{key}.policy"), &raw.policy, &[("none", false), ("fixed", true)])? {
+            false => {
+                if raw.wait.is_some() || raw.max_attempts.is_some() {
+                    return Err(self.err(key, "policy `none` takes no `wait` or `max_attempts`"));
+                }
+                Ok(RetryPolicy::None)
+            }
+            true => {
+                let RetryPolicy::Fixed { wait: default_wait, max_attempts: default_max } = RetryPolicy::PLATFORM_ADVICE
+                else {
+                    unreachable!("the platform's advice is a fixed wait")
+                };
+                let wait =
+                    raw.wait.as_deref().map_or(Ok(default_wait), |w| self.duration(&format!("{key}.wait"), w))?;
+                let max_attempts =
+                    match raw.max_attempts {
+                        None => default_max,
+                        Some(n) if (1..=i64::from(u32::MAX)).contains(&n) => n as u32,
+                        Some(n) => return Err(self.err(
+                            &format!("{key}.max_attempts"),
+                            format!(
+                                "{n} is not valid; expected a whole number >= 1 (attempts in all, the first included)"
+                            ),
+                        )),
+                    };
+                Ok(RetryPolicy::Fixed { wait, max_attempts })
+            }
+        }
+    }
+
+    fn validate(&self, raw: RawScenario) -> Result<Scenario> {
+        if raw.name.trim().is_empty() {
+            return Err(self.err("name", "must not be empty"));
+        }
+        let start = parse_instant(&raw.start).map_err(|m| self.err("start", m))?;
+        let duration = self.positive_duration("duration", &raw.duration)?;
+
+        let s = &raw.server;
+        self.one_of("server.limiter", s.limiter.as_deref().unwrap_or("fixed-window"), &[("fixed-window", ())])?;
+        let window = s.window.as_deref().map_or(Ok(NANOS_PER_SEC), |w| self.positive_duration("server.window", w))?;
+        let align = self.one_of(
+            "server.align",
+            s.align.as_deref().unwrap_or("clock"),
+            &[("clock", Align::Clock), ("first-call", Align::FirstCall)],
+        )?;
+        let throttle_latency = s
+            .throttle_latency
+            .as_deref()
+            .map_or(Ok(DEFAULT_THROTTLE_LATENCY), |t| self.duration("server.throttle_latency", t))?;
+        let limiter = LimiterConfig::FixedWindow { window, align };
+
+        let api_index = self.unique("api", raw.apis.iter().map(|a| a.name.as_str()))?;
+        if raw.apis.is_empty() {
+            return Err(self.err("api", "at least one [[api]] is needed"));
+        }
+        let mut apis = Vec::with_capacity(raw.apis.len());
+        for (i, a) in raw.apis.iter().enumerate() {
+            let key = format!("api[{i}]");
+            let category = match a.category.as_deref() {
+                None => Category::Other,
+                Some(c) => Category::parse(c).ok_or_else(|| {
+                    let names: Vec<&str> = Category::ALL.iter().map(|c| c.name()).collect();
+                    self.err(
+                        &format!("{key}.category"),
+                        format!("`{c}` is not valid; expected one of {} (or `background-removal`)", names.join(", ")),
+                    )
+                })?,
+            };
+            let payg_qps = match a.qps {
+                None => category.default_qps(),
+                Some(q) if (1..=i64::from(u32::MAX)).contains(&q) => q as u32,
+                Some(q) => {
+                    return Err(self
+                        .err(&format!("{key}.qps"), format!("{q} is not valid; expected a whole number of QPS >= 1")));
+                }
+            };
+            if limiter.capacity(payg_qps) == 0 {
+                return Err(self.err(
+                    "server.window",
+                    format!("a window this short admits no call at {payg_qps} QPS (API `{}`); the window times the limit must reach 1", a.name),
+                ));
+            }
+            let latency = self.dist(&format!("{key}.latency"), &a.latency)?;
+            apis.push(Api { name: a.name.clone(), category, latency, payg_qps });
+        }
+
+        let account_index = self.unique("account", raw.accounts.iter().map(|a| a.name.as_str()))?;
+        if raw.accounts.is_empty() {
+            return Err(self.err("account", "at least one [[account]] is needed"));
+        }
+        let accounts = raw.accounts.iter().map(|a| Account { name: a.name.clone() }).collect();
+
+        self.unique("client", raw.clients.iter().map(|c| c.name.as_str()))?;
+        if raw.clients.is_empty() {
+            return Err(self.err("client", "at least one [[client]] is needed"));
+        }
+        let mut sub_accounts: Vec<SubAccount> = Vec::new();
+        let mut clients = Vec::with_capacity(raw.clients.len());
+        for (i, c) in raw.clients.iter().enumerate() {
+            let key = format!("client[{i}]");
+            let account = *account_index.get(c.account.as_str()).ok_or_else(|| {
+                self.err(
+                    &format!("{key}.account"),
+                    format!(
+                        "no [[account]] is named `{}`; defined: {}",
+                        c.account,
+                        list(raw.accounts.iter().map(|a| &a.name))
+                    ),
+                )
+            })?;
+            let sub_name = c.sub_account.as_deref().unwrap_or(MAIN_SUB_ACCOUNT);
+            let sub_account = match sub_accounts.iter().position(|s| s.account == account && s.name == sub_name) {
+                Some(p) => p,
+                None => {
+                    sub_accounts.push(SubAccount { account, name: sub_name.to_string() });
+                    sub_accounts.len() - 1
+                }
+            };
+            let find_api = |k: &str, name: &str| -> Result<usize> {
+                api_index.get(name).copied().ok_or_else(|| {
+                    self.err(
+                        k,
+                        format!("no [[api]] is named `{name}`; defined: {}", list(raw.apis.iter().map(|a| &a.name))),
+                    )
+                })
+            };
+            let choice = match (&c.api, &c.mix) {
+                (Some(name), None) => ApiChoice::Single(find_api(&format!("{key}.api"), name)?),
+                (None, Some(mix)) if !mix.is_empty() => {
+                    let (mut ids, mut cumulative, mut total) = (Vec::new(), Vec::new(), 0.0);
+                    for (j, m) in mix.iter().enumerate() {
+                        if !(m.weight.is_finite() && m.weight > 0.0) {
+                            return Err(self.err(&format!("{key}.mix[{j}].weight"), format!("{} is not valid; expected a number > 0", m.weight)));
+                        }
+                        ids.push(find_api(&format!("{key}.mix[{j}].api"), &m.api)?);
+                        total += m.weight;
+                        cumulative.push(total);
+                    }
+                    ApiChoice::Mix { apis: ids, cumulative }
+                }
+                _ => return Err(self.err(&key, "needs exactly one of `api = \"Name\"` or a non-empty `mix = [{ api = \"Name\", weight = 1 }, ...]`")),
+            };
+            let model = self.client_model(&key, c)?;
+            let retry = c
+                .retry
+                .as_ref()
+                .map_or(Ok(RetryPolicy::PLATFORM_ADVICE), |r| self.retry(&format!("{key}.retry"), r))?;
+            clients.push(Client { name: c.name.clone(), account, sub_account, apis: choice, model, retry });
+        }
+
+        Ok(Scenario {
+            name: raw.name,
+            seed: raw.seed,
+            start,
+            duration,
+            limiter,
+            throttle_latency,
+            apis,
+            accounts,
+            sub_accounts,
+            clients,
+        })
+    }
+
+    fn client_model(&self, key: &str, c: &raw::RawClient) -> Result<ClientModel> {
+        let forbid = |field: &str, present: bool| -> Result<()> {
+            if present {
+                Err(self.err(&format!("{key}.{field}"), format!("a `{}` client takes no `{field}`", c.model)))
+            } else {
+                Ok(())
+            }
+        };
+        match self.one_of(&format!("{key}.model"), &c.model, &[("closed", true), ("open", false)])? {
+            true => {
+                forbid("rate", c.rate.is_some())?;
+                forbid("arrivals", c.arrivals.is_some())?;
+                let threads = c.threads.ok_or_else(|| {
+                    self.err(key, "a `closed` client needs `threads` (how many callers send concurrently)")
+                })?;
+                if !(1..=MAX_THREADS).contains(&threads) {
+                    return Err(self.err(
+                        &format!("{key}.threads"),
+                        format!("{threads} is not valid; expected a whole number from 1 to {MAX_THREADS}"),
+                    ));
+                }
+                let think =
+                    c.think.as_ref().map_or(Ok(Dist::Constant(0)), |d| self.dist(&format!("{key}.think"), d))?;
+                Ok(ClientModel::Closed { threads: threads as u32, think })
+            }
+            false => {
+                forbid("threads", c.threads.is_some())?;
+                forbid("think", c.think.is_some())?;
+                let rate =
+                    c.rate.ok_or_else(|| self.err(key, "an `open` client needs `rate` (requests per second)"))?;
+                if !(rate.is_finite() && rate > 0.0 && rate <= 1e9) {
+                    return Err(self.err(
+                        &format!("{key}.rate"),
+                        format!("{rate} is not valid; expected requests per second, > 0 and at most 1e9"),
+                    ));
+                }
+                let arrivals = self.one_of(
+                    &format!("{key}.arrivals"),
+                    c.arrivals.as_deref().unwrap_or("poisson"),
+                    &[("poisson", Arrivals::Poisson), ("constant", Arrivals::Constant)],
+                )?;
+                Ok(ClientModel::Open { rate, arrivals })
+            }
+        }
+    }
+}
+
+/// A throttled call comes back quickly: the platform rejects at once rather than queueing.
+pub const DEFAULT_THROTTLE_LATENCY: Nanos = 10_000_000;
+
+fn list<'a>(names: impl Iterator<Item = &'a String>) -> String {
+    names.map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+name = "t"
+seed = 3
+start = "2026-11-26T09:00:00.25+08:00"
+duration = "1m"
+
+[[api]]
+name = "CompareFace"
+category = "face-body"
+latency = { dist = "exponential", mean = "500ms" }
+
+[[account]]
+name = "acme"
+
+[[client]]
+name = "w"
+account = "acme"
+api = "CompareFace"
+model = "closed"
+threads = 4
+"#;
+
+    #[test]
+    fn a_good_scenario_validates_with_defaults() {
+        let s = Scenario::parse(GOOD, "good.toml").unwrap();
+        assert_eq!(s.duration, 60 * NANOS_PER_SEC);
+        assert_eq!(s.apis[0].payg_qps, 2);
+        assert_eq!(s.clients[0].retry, RetryPolicy::PLATFORM_ADVICE);
+        assert_eq!(s.sub_accounts[0].name, MAIN_SUB_ACCOUNT);
+        assert_eq!(s.clock_phase(), 250_000_000);
+        assert_eq!(s.throttle_latency, DEFAULT_THROTTLE_LATENCY);
+    }
+
+    fn error_of(text: &str) -> ScenarioError {
+        Scenario::parse(text, "bad.toml").unwrap_err()
+    }
+
+    #[test]
+    fn an_unknown_key_is_named_with_its_line() {
+        let e = error_of(&GOOD.replace("threads = 4", "threads = 4\nthraeds = 5"));
+        assert_eq!((e.line, e.key.as_str()), (21, "client[0].thraeds"));
+        assert!(e.message.contains("unknown field"), "{e}");
+    }
+
+    #[test]
+    fn zero_threads_is_named_with_its_line() {
+        let e = error_of(&GOOD.replace("threads = 4", "threads = 0"));
+        assert_eq!((e.line, e.key.as_str()), (20, "client[0].threads"));
+        assert_eq!(
+            e.to_string(),
+            "bad.toml:20: client[0].threads: 0 is not valid; expected a whole number from 1 to 1000000"
+        );
+    }
+}

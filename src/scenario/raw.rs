@@ -1,0 +1,88 @@
+//! The scenario file as written: serde structs that mirror the TOML, unknown keys rejected. Numbers that
+//! must be positive are read as signed so validation, not serde, can say what would be valid.
+
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScenario {
+    pub name: String,
+    #[serde(default)]
+    pub seed: u64,
+    pub start: String,
+    pub duration: String,
+    #[serde(default)]
+    pub server: RawServer,
+    #[serde(default, rename = "api")]
+    pub apis: Vec<RawApi>,
+    #[serde(default, rename = "account")]
+    pub accounts: Vec<RawAccount>,
+    #[serde(default, rename = "client")]
+    pub clients: Vec<RawClient>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawServer {
+    pub limiter: Option<String>,
+    pub window: Option<String>,
+    pub align: Option<String>,
+    pub throttle_latency: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawApi {
+    pub name: String,
+    pub category: Option<String>,
+    pub latency: RawDist,
+    /// Overrides the category's pay-as-you-go QPS for this API.
+    pub qps: Option<i64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDist {
+    pub dist: String,
+    pub mean: Option<String>,
+    pub sigma: Option<f64>,
+    pub min: Option<String>,
+    pub max: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAccount {
+    pub name: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawClient {
+    pub name: String,
+    pub account: String,
+    pub sub_account: Option<String>,
+    pub api: Option<String>,
+    pub mix: Option<Vec<RawMix>>,
+    pub model: String,
+    pub threads: Option<i64>,
+    pub think: Option<RawDist>,
+    pub rate: Option<f64>,
+    pub arrivals: Option<String>,
+    pub retry: Option<RawRetry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMix {
+    pub api: String,
+    pub weight: f64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRetry {
+    pub policy: String,
+    pub wait: Option<String>,
+    pub max_attempts: Option<i64>,
+}
