@@ -5,6 +5,8 @@
 //! same instant are ordered by the engine's insertion sequence, never by float rounding.
 
 use jiff::Timestamp;
+use jiff::fmt::temporal::Pieces;
+use jiff::tz::Offset;
 
 /// Nanoseconds since the scenario's start (or a span of them).
 pub type Nanos = u64;
@@ -14,7 +16,11 @@ pub const NANOS_PER_SEC: u64 = 1_000_000_000;
 /// Parses a non-negative duration: one or more `<number><unit>` terms, e.g. `500ms`, `1.5s`, `2h 30m`,
 /// `1d`. Units: `ns`, `us`, `ms`, `s`, `m`, `h`, `d`.
 pub fn parse_duration(text: &str) -> Result<Nanos, String> {
-    let bad = || format!("`{text}` is not a duration; expected terms such as `500ms`, `1s`, `2h 30m` (units ns, us, ms, s, m, h, d)");
+    let bad = || {
+        format!(
+            "`{text}` is not a duration; expected terms such as `500ms`, `1s`, `2h 30m` (units ns, us, ms, s, m, h, d)"
+        )
+    };
     let mut rest = text.trim();
     if rest.is_empty() {
         return Err(bad());
@@ -41,11 +47,13 @@ pub fn parse_duration(text: &str) -> Result<Nanos, String> {
     u64::try_from(total).map_err(|_| format!("`{text}` is too long (at most about 584 years)"))
 }
 
-/// Parses an RFC 3339 instant that carries an offset, e.g. `2026-11-26T09:00:00+08:00`.
-pub fn parse_instant(text: &str) -> Result<Timestamp, String> {
-    text.trim()
-        .parse::<Timestamp>()
-        .map_err(|_| format!("`{text}` is not an RFC 3339 instant with an offset, e.g. `2026-11-26T09:00:00+08:00`"))
+/// Parses an RFC 3339 instant that carries an offset, e.g. `2026-11-26T09:00:00+08:00`; returns the
+/// instant and the offset it was written with (for display).
+pub fn parse_instant(text: &str) -> Result<(Timestamp, Offset), String> {
+    let bad = || format!("`{text}` is not an RFC 3339 instant with an offset, e.g. `2026-11-26T09:00:00+08:00`");
+    let instant = text.trim().parse::<Timestamp>().map_err(|_| bad())?;
+    let offset = Pieces::parse(text.trim()).ok().and_then(|p| p.to_numeric_offset()).unwrap_or(Offset::UTC);
+    Ok((instant, offset))
 }
 
 pub fn secs_f64(nanos: Nanos) -> f64 {
@@ -103,9 +111,10 @@ mod tests {
 
     #[test]
     fn instants_need_an_offset() {
-        let a = parse_instant("2026-11-26T09:00:00+08:00").unwrap();
-        let b = parse_instant("2026-11-26T01:00:00Z").unwrap();
+        let (a, offset) = parse_instant("2026-11-26T09:00:00+08:00").unwrap();
+        let (b, _) = parse_instant("2026-11-26T01:00:00Z").unwrap();
         assert_eq!(a, b);
+        assert_eq!(a.display_with_offset(offset).to_string(), "2026-11-26T09:00:00+08:00");
         assert!(parse_instant("2026-11-26T09:00:00").is_err());
     }
 

@@ -121,7 +121,7 @@ impl Report {
             scenario: sc.name.clone(),
             seed: sc.seed,
             duration_s: secs_f64(sc.duration),
-            start: sc.start.to_string(),
+            start: sc.instant_text(0),
             bin_s: secs_f64(out.recorder.bin),
             totals: totals.metrics(sc.duration),
             by_api,

@@ -12,6 +12,7 @@ use crate::quota::{Align, Category, LimiterConfig};
 use crate::time::{NANOS_PER_SEC, Nanos, parse_duration, parse_instant};
 use crate::workload::{ApiChoice, Arrivals, Client, ClientModel, Dist, RetryPolicy};
 use jiff::Timestamp;
+use jiff::tz::Offset;
 use locate::Locator;
 use raw::{RawDist, RawRetry, RawScenario};
 use std::collections::HashMap;
@@ -53,6 +54,8 @@ pub struct Scenario {
     pub name: String,
     pub seed: u64,
     pub start: Timestamp,
+    /// The offset `start` was written with; outputs show instants in it.
+    pub offset: Offset,
     pub duration: Nanos,
     pub limiter: LimiterConfig,
     /// How long a throttled attempt takes to come back to its caller.
@@ -86,7 +89,7 @@ impl Scenario {
                 file: file.to_string(),
                 line: ctx.loc.line_of_offset(at),
                 key: if key.is_empty() { "(file)".into() } else { key },
-                message: e.message().trim().to_string(),
+                message: plain_types(e.message().trim()),
             }
         })?;
         ctx.validate(raw)
@@ -96,6 +99,12 @@ impl Scenario {
     pub fn clock_phase(&self) -> Nanos {
         let window = self.limiter.window() as i128;
         self.start.as_nanosecond().rem_euclid(window) as Nanos
+    }
+
+    /// `t` after the start, as RFC 3339 in the scenario's offset.
+    pub fn instant_text(&self, t: Nanos) -> String {
+        let at = self.start.checked_add(jiff::SignedDuration::from_nanos(t as i64)).unwrap_or(self.start);
+        at.display_with_offset(self.offset).to_string()
     }
 
     pub fn sub_account_name(&self, sub: usize) -> &str {
@@ -226,7 +235,7 @@ impl Ctx<'_> {
         if raw.name.trim().is_empty() {
             return Err(self.err("name", "must not be empty"));
         }
-        let start = parse_instant(&raw.start).map_err(|m| self.err("start", m))?;
+        let (start, offset) = parse_instant(&raw.start).map_err(|m| self.err("start", m))?;
         let duration = self.positive_duration("duration", &raw.duration)?;
 
         let s = &raw.server;
@@ -253,7 +262,7 @@ impl Ctx<'_> {
             let category = match a.category.as_deref() {
                 None => Category::Other,
                 Some(c) => Category::parse(c).ok_or_else(|| {
-                    let names: Vec<&str> = Category::ALL.iter().map(|c| c.name()).collect();
+                    let names: Vec<String> = Category::ALL.iter().map(|c| format!("`{}`", c.name())).collect();
                     self.err(
                         &format!("{key}.category"),
                         format!("`{c}` is not valid; expected one of {} (or `background-removal`)", names.join(", ")),
@@ -346,6 +355,7 @@ impl Ctx<'_> {
             name: raw.name,
             seed: raw.seed,
             start,
+            offset,
             duration,
             limiter,
             throttle_latency,
@@ -401,6 +411,15 @@ impl Ctx<'_> {
             }
         }
     }
+}
+
+/// serde names Rust types; a scenario's author thinks in TOML's.
+fn plain_types(message: &str) -> String {
+    [("i64", "a whole number"), ("u64", "a whole number >= 0"), ("f64", "a number")]
+        .iter()
+        .fold(message.to_string(), |m, (rust, toml)| {
+            m.replace(&format!("expected {rust}"), &format!("expected {toml}"))
+        })
 }
 
 /// A throttled call comes back quickly: the platform rejects at once rather than queueing.

@@ -1,0 +1,225 @@
+//! The binary end to end: bundled scenarios, exit codes and messages for bad input, reproducibility.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn quotasim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_quotasim")).args(args).output().expect("the binary runs")
+}
+
+fn scenario_path(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(name).display().to_string()
+}
+
+fn run_into(scenario: &str, out: &Path, extra: &[&str]) -> Output {
+    let mut args = vec!["run", scenario, "--out", out.to_str().unwrap(), "--quiet"];
+    args.extend_from_slice(extra);
+    quotasim(&args)
+}
+
+fn read_json(path: PathBuf) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+const OUTPUTS: [&str; 4] = ["summary.json", "summary.csv", "timeseries.csv", "timeline.png"];
+
+#[test]
+fn every_bundled_scenario_runs_and_writes_every_output() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut names: Vec<PathBuf> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    names.sort();
+    assert!(names.len() >= 5);
+    for path in names {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = run_into(path.to_str().unwrap(), tmp.path(), &[]);
+        assert!(out.status.success(), "{}: {}", path.display(), String::from_utf8_lossy(&out.stderr));
+        for file in OUTPUTS {
+            let written = tmp.path().join(file);
+            assert!(
+                std::fs::metadata(&written).map(|m| m.len() > 0).unwrap_or(false),
+                "{} wrote no {file}",
+                path.display()
+            );
+        }
+        let png = std::fs::read(tmp.path().join("timeline.png")).unwrap();
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+        // Nothing but the outputs is left behind (no temporary files).
+        assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), OUTPUTS.len());
+    }
+}
+
+#[test]
+fn the_terminal_summary_names_the_api_and_its_limit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out =
+        quotasim(&["run", &scenario_path("quickstart.toml"), "--out", tmp.path().to_str().unwrap(), "--no-chart"]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("CompareFace"), "{text}");
+    assert!(text.contains("throttled"), "{text}");
+    assert!(!tmp.path().join("timeline.png").exists());
+}
+
+#[test]
+fn same_seed_gives_byte_identical_outputs_and_another_seed_differs() {
+    let (a, b, c) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let sc = scenario_path("faq-sub-accounts.toml");
+    assert!(run_into(&sc, a.path(), &[]).status.success());
+    assert!(run_into(&sc, b.path(), &[]).status.success());
+    assert!(run_into(&sc, c.path(), &["--seed", "99"]).status.success());
+    for file in OUTPUTS {
+        assert_eq!(std::fs::read(a.path().join(file)).unwrap(), std::fs::read(b.path().join(file)).unwrap(), "{file}");
+    }
+    assert_ne!(
+        std::fs::read(a.path().join("summary.json")).unwrap(),
+        std::fs::read(c.path().join("summary.json")).unwrap()
+    );
+}
+
+/// FAQ (a): 4 threads at 500 ms need 8 QPS; face comparison has 2. Admitted stays at the limit.
+#[test]
+fn faq_four_threads_are_held_to_two_qps() {
+    let tmp = tempfile::tempdir().unwrap();
+    assert!(run_into(&scenario_path("faq-four-threads.toml"), tmp.path(), &["--no-chart"]).status.success());
+    let s = read_json(tmp.path().join("summary.json"));
+    let admitted = s["totals"]["admitted_qps"].as_f64().unwrap();
+    assert!(admitted <= 2.0 && admitted > 1.95, "admitted {admitted}/s");
+    assert!(s["totals"]["throttle_rate"].as_f64().unwrap() > 0.3);
+}
+
+/// FAQ (b): two threads at 500 ms make four calls in the first second; with a limit of 2 the last two
+/// are throttled.
+#[test]
+fn faq_two_threads_lose_the_last_two_calls_of_the_first_second() {
+    let tmp = tempfile::tempdir().unwrap();
+    assert!(run_into(&scenario_path("faq-two-threads.toml"), tmp.path(), &["--no-chart"]).status.success());
+    let series = std::fs::read_to_string(tmp.path().join("timeseries.csv")).unwrap();
+    let first = series.lines().nth(1).unwrap();
+    assert_eq!(first, "0,acme,CompareFace,4,2,2,2,pay-as-you-go");
+}
+
+/// FAQ (c): text recognition defaults to 1 QPS: no second ever admits more than one call. (A second can
+/// admit none: both threads may be sitting out their 1 s retry wait.)
+#[test]
+fn faq_text_recognition_gets_one_qps() {
+    let tmp = tempfile::tempdir().unwrap();
+    assert!(run_into(&scenario_path("faq-text-recognition.toml"), tmp.path(), &["--no-chart"]).status.success());
+    let series = std::fs::read_to_string(tmp.path().join("timeseries.csv")).unwrap();
+    for line in series.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        assert!(f[4] == "0" || f[4] == "1", "admitted in {line}");
+        assert_eq!(f[6], "1", "limit in {line}");
+    }
+}
+
+/// FAQ (d): each sub-account offers about 1 request a second, under the limit alone; together they are
+/// throttled, and the account's admitted rate never exceeds 2 a second.
+#[test]
+fn faq_sub_accounts_are_throttled_together() {
+    let tmp = tempfile::tempdir().unwrap();
+    assert!(run_into(&scenario_path("faq-sub-accounts.toml"), tmp.path(), &["--no-chart"]).status.success());
+    let s = read_json(tmp.path().join("summary.json"));
+    let subs = s["by_sub_account"].as_array().unwrap();
+    assert_eq!(subs.len(), 3);
+    let duration = s["duration_s"].as_f64().unwrap();
+    for sub in subs {
+        let request_rate = sub["requests"].as_f64().unwrap() / duration;
+        // Poisson(1/s) over 1800 s: the request rate is within 4 se (sqrt(1/1800) ≈ 0.024) of 1.
+        assert!((request_rate - 1.0).abs() < 4.0 * (1.0f64 / duration).sqrt(), "{request_rate}");
+        assert!(sub["throttled"].as_u64().unwrap() > 0);
+    }
+    assert!(s["by_api"][0]["admitted_qps"].as_f64().unwrap() <= 2.0);
+    let series = std::fs::read_to_string(tmp.path().join("timeseries.csv")).unwrap();
+    assert!(series.lines().skip(1).all(|l| l.split(',').nth(4).unwrap().parse::<u32>().unwrap() <= 2));
+}
+
+const GOOD: &str = r#"name = "bad-input"
+seed = 1
+start = "2026-11-26T09:00:00+08:00"
+duration = "1m"
+
+[[api]]
+name = "CompareFace"
+category = "face-body"
+latency = { dist = "exponential", mean = "500ms" }
+
+[[account]]
+name = "acme"
+
+[[client]]
+name = "workers"
+account = "acme"
+api = "CompareFace"
+model = "closed"
+threads = 2
+retry = { policy = "fixed", wait = "1s", max_attempts = 10 }
+"#;
+
+/// Each malformed scenario exits 2 and says `file:line: key: …` with what would be valid; no output
+/// folder is left half-written.
+#[test]
+fn malformed_scenarios_exit_2_naming_file_line_and_key() {
+    let cases: &[(&str, &str, &str, usize, &str, &str)] = &[
+        // (what, replace, with, line, key, words the message must hold)
+        ("bad TOML", "name = \"bad-input\"", "name = \"bad-input", 1, "", "string"),
+        ("unknown key", "threads = 2", "threads = 2\nthraeds = 3", 20, "client[0].thraeds", "unknown field"),
+        ("zero threads", "threads = 2", "threads = 0", 19, "client[0].threads", "from 1 to"),
+        ("wrong type", "threads = 2", "threads = \"two\"", 19, "client[0].threads", "expected a whole number"),
+        (
+            "negative rate",
+            "model = \"closed\"\nthreads = 2",
+            "model = \"open\"\nrate = -5.0",
+            19,
+            "client[0].rate",
+            "> 0",
+        ),
+        ("unknown API", "api = \"CompareFace\"", "api = \"CompareFaces\"", 17, "client[0].api", "`CompareFace`"),
+        ("unknown account", "account = \"acme\"", "account = \"acne\"", 16, "client[0].account", "`acme`"),
+        ("missing account", "[[account]]\nname = \"acme\"\n", "", 1, "account", "at least one"),
+        ("bad duration", "duration = \"1m\"", "duration = \"1 minute\"", 4, "duration", "units"),
+        ("start without offset", "T09:00:00+08:00", "T09:00:00", 3, "start", "offset"),
+        ("bad distribution", "dist = \"exponential\"", "dist = \"gaussian\"", 9, "api[0].latency.dist", "`lognormal`"),
+        ("bad category", "category = \"face-body\"", "category = \"faces\"", 8, "api[0].category", "`face-body`"),
+        ("zero max attempts", "max_attempts = 10", "max_attempts = 0", 20, "client[0].retry.max_attempts", ">= 1"),
+        ("zero window", "[[api]]", "[server]\nwindow = \"0s\"\n\n[[api]]", 7, "server.window", "longer than zero"),
+        ("bad retry policy", "policy = \"fixed\"", "policy = \"forever\"", 20, "client[0].retry.policy", "`none`"),
+    ];
+    let tmp = tempfile::tempdir().unwrap();
+    for (what, from, to, line, key, words) in cases {
+        assert!(GOOD.contains(from), "{what}: the case must change the scenario");
+        let path = tmp.path().join("bad.toml");
+        std::fs::write(&path, GOOD.replacen(from, to, 1)).unwrap();
+        let out_dir = tmp.path().join("out");
+        let out = run_into(path.to_str().unwrap(), &out_dir, &[]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{what}: {stderr}");
+        let expected = format!("{}:{line}: {key}", path.display());
+        assert!(stderr.contains(&expected), "{what}: expected `{expected}` in: {stderr}");
+        assert!(stderr.contains(words), "{what}: expected `{words}` in: {stderr}");
+        assert!(!stderr.contains("panicked"), "{what}: {stderr}");
+        assert!(!out_dir.exists(), "{what}: no output for bad input");
+    }
+}
+
+#[test]
+fn a_missing_file_and_a_bad_flag_exit_2() {
+    let out = quotasim(&["run", "no-such-scenario.toml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read no-such-scenario.toml"));
+    let tmp = tempfile::tempdir().unwrap();
+    let out = run_into(&scenario_path("quickstart.toml"), tmp.path(), &["--bin", "1ns"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--bin"));
+    let out = quotasim(&["run", &scenario_path("quickstart.toml"), "--frobnicate"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn an_unwritable_output_folder_fails_before_running() {
+    let tmp = tempfile::tempdir().unwrap();
+    let blocker = tmp.path().join("file");
+    std::fs::write(&blocker, b"").unwrap();
+    let out = run_into(&scenario_path("quickstart.toml"), &blocker.join("out"), &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot write"));
+}
