@@ -40,6 +40,12 @@ fn time_unit(duration_s: f64) -> (f64, &'static str) {
     }
 }
 
+/// Axis labels without trailing zeros: `100`, `2.5`.
+fn trim_number(x: f64) -> String {
+    let text = format!("{x:.2}");
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
 /// Renders the timeline chart as PNG bytes.
 pub fn timeline_png(report: &Report) -> Result<Vec<u8>, String> {
     register_fonts()?;
@@ -119,6 +125,8 @@ fn panel(
         .configure_mesh()
         .x_desc(format!("time since start ({unit_name}); bins of {}", crate::time::format_duration(report.bin.max(1))))
         .y_desc("attempts per second")
+        .x_label_formatter(&|x| trim_number(*x))
+        .y_label_formatter(&|y| trim_number(*y))
         .label_style((FONT, 13))
         .axis_desc_style((FONT, 14))
         .light_line_style(WHITE.mix(0.0))
