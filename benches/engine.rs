@@ -99,9 +99,13 @@ fn closed_loop(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("closed_loop_4_threads_limit_2");
     group.throughput(Throughput::Elements(attempts));
-    group.bench_function(BenchmarkId::new("full", format!("{HOURS}h")), |b| b.iter(|| engine::run(black_box(&sc), options)));
+    group.bench_function(BenchmarkId::new("full", format!("{HOURS}h")), |b| {
+        b.iter(|| engine::run(black_box(&sc), options))
+    });
     group.throughput(Throughput::Elements(bare_attempts));
-    group.bench_function(BenchmarkId::new("bare", format!("{HOURS}h")), |b| b.iter(|| bare_loop(black_box(sc.duration))));
+    group.bench_function(BenchmarkId::new("bare", format!("{HOURS}h")), |b| {
+        b.iter(|| bare_loop(black_box(sc.duration)))
+    });
     group.finish();
 }
 
