@@ -10,7 +10,8 @@
 //! learns the outcome after the API's response time, or after the throttle latency when it was rejected.
 //! Nothing at or after the scenario's end is processed: requests still waiting then are `unfinished`.
 
-use crate::quota::{PlanKind, Quota};
+use crate::quota::Quota;
+use crate::quota::plans::{PlanBook, PlanUsage, QuotaKey};
 use crate::rng::{Purpose, StreamRng, stream};
 use crate::scenario::Scenario;
 use crate::stats::Recorder;
@@ -28,6 +29,8 @@ enum Kind {
     Send(u32),
     /// An attempt's outcome reaches its caller.
     Return(u32),
+    /// A plan starts or ends by the clock.
+    PlanChange,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -83,6 +86,7 @@ struct ClientState {
 pub struct RunOutput {
     pub recorder: Recorder,
     pub quotas: Vec<Quota>,
+    pub plans: PlanUsage,
     /// Events processed; a measure of work for benchmarks.
     pub events: u64,
 }
@@ -108,6 +112,7 @@ struct Engine<'s> {
     free: Vec<u32>,
     clients: Vec<ClientState>,
     quotas: Vec<Quota>,
+    plans: PlanBook,
     rec: Recorder,
 }
 
@@ -115,7 +120,7 @@ struct Engine<'s> {
 pub fn run(scenario: &Scenario, options: RunOptions) -> RunOutput {
     let mut engine = Engine::new(scenario, options);
     let events = engine.run();
-    RunOutput { recorder: engine.rec, quotas: engine.quotas, events }
+    RunOutput { recorder: engine.rec, quotas: engine.quotas, plans: engine.plans.usage(), events }
 }
 
 /// Index of the quota of (account, API) in [`RunOutput::quotas`].
@@ -130,13 +135,26 @@ pub fn cell_index(scenario: &Scenario, sub_account: usize, api: usize) -> usize 
 
 impl<'s> Engine<'s> {
     fn new(sc: &'s Scenario, options: RunOptions) -> Engine<'s> {
+        let keys: Vec<QuotaKey> = (0..sc.accounts.len())
+            .flat_map(|account| {
+                sc.apis.iter().enumerate().map(move |(api, a)| QuotaKey {
+                    account,
+                    api,
+                    category: a.category,
+                    payg_qps: sc.payg_qps[quota_index(sc, account, api)],
+                })
+            })
+            .collect();
+        let plans = PlanBook::new(&sc.plans, &keys, sc.start, sc.duration);
         let phase = sc.clock_phase();
-        let mut quotas = Vec::with_capacity(sc.accounts.len() * sc.apis.len());
-        for account in 0..sc.accounts.len() {
-            for (api, a) in sc.apis.iter().enumerate() {
-                quotas.push(Quota::new(account, api, sc.limiter, phase, a.payg_qps, PlanKind::PayAsYouGo));
-            }
-        }
+        let quotas = keys
+            .iter()
+            .enumerate()
+            .map(|(q, key)| {
+                let (limit, plan) = plans.in_force(q, 0);
+                Quota::new(key.account, key.api, sc.limiter, sc.on_plan_change, phase, limit, plan)
+            })
+            .collect::<Vec<_>>();
         let clients = (0..sc.clients.len() as u64)
             .map(|c| ClientState {
                 arrivals: stream(sc.seed, c, Purpose::Arrivals),
@@ -147,7 +165,17 @@ impl<'s> Engine<'s> {
             })
             .collect();
         let rec = Recorder::new(sc.sub_accounts.len() * sc.apis.len(), quotas.len(), sc.duration, options.bin);
-        Engine { sc, queue: BinaryHeap::new(), seq: 0, requests: Vec::new(), free: Vec::new(), clients, quotas, rec }
+        Engine {
+            sc,
+            queue: BinaryHeap::new(),
+            seq: 0,
+            requests: Vec::new(),
+            free: Vec::new(),
+            clients,
+            quotas,
+            plans,
+            rec,
+        }
     }
 
     #[inline]
@@ -159,6 +187,10 @@ impl<'s> Engine<'s> {
     }
 
     fn run(&mut self) -> u64 {
+        // Scheduled first, so a plan change precedes every other event at the same instant.
+        for t in self.plans.change_times(self.sc.duration) {
+            self.schedule(t, Kind::PlanChange);
+        }
         for (c, client) in self.sc.clients.iter().enumerate() {
             match client.model {
                 ClientModel::Closed { threads, .. } => {
@@ -185,9 +217,20 @@ impl<'s> Engine<'s> {
                 }
                 Kind::Send(slot) => self.send(slot, time),
                 Kind::Return(slot) => self.on_return(slot, time),
+                Kind::PlanChange => self.refresh_limits(time),
             }
         }
         events
+    }
+
+    /// Puts in force, on every quota, the limit its plans give at `now`; a change starts a new phase.
+    fn refresh_limits(&mut self, now: Nanos) {
+        for q in 0..self.quotas.len() {
+            let (limit, plan) = self.plans.in_force(q, now);
+            if self.quotas[q].set_limit(now, limit, plan) {
+                self.rec.new_phase(q);
+            }
+        }
     }
 
     /// When the open client `c`'s next request arrives, its previous one having arrived at `now`.
@@ -235,11 +278,15 @@ impl<'s> Engine<'s> {
             req.quota = quota_index(self.sc, client.account, api) as u32;
             req.cell = cell_index(self.sc, client.sub_account, api) as u32;
             req.first_send = now;
-            self.rec.request(req.cell as usize);
+            self.rec.request(req.cell as usize, req.quota as usize);
         }
         req.attempts += 1;
         req.admitted = self.quotas[req.quota as usize].try_admit(now);
         self.rec.attempt(req.cell as usize, req.quota as usize, now, req.admitted);
+        // A package's last call changes the limit at once, even mid-window.
+        if req.admitted && self.plans.bill(req.quota as usize, now) {
+            self.refresh_limits(now);
+        }
         let back = if req.admitted {
             self.sc.apis[req.api as usize].latency.sample(&mut self.clients[r.client as usize].latency)
         } else {
@@ -254,12 +301,12 @@ impl<'s> Engine<'s> {
         let req = self.requests[slot as usize];
         let client = &self.sc.clients[req.client as usize];
         if req.admitted {
-            self.rec.finished(req.cell as usize, now - req.first_send);
+            self.rec.finished(req.cell as usize, req.quota as usize, now - req.first_send);
         } else if let Some(wait) = client.retry.wait_after(req.attempts) {
             self.schedule(now.saturating_add(wait), Kind::Send(slot));
             return;
         } else {
-            self.rec.gave_up(req.cell as usize);
+            self.rec.gave_up(req.cell as usize, req.quota as usize);
         }
         // The request is over: a closed thread starts its next one after thinking, an open slot is freed.
         match &client.model {

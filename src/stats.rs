@@ -83,16 +83,19 @@ impl Cell {
         let attempts = self.admitted + self.throttled;
         let secs = secs_f64(duration);
         let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+        // A plan phase can last no time at all (two changes at one instant): it then has no rate.
+        let per_s = |n: u64| if secs > 0.0 { n as f64 / secs } else { 0.0 };
         Metrics {
             requests: self.requests,
             attempts,
             admitted: self.admitted,
             throttled: self.throttled,
             gave_up: self.gave_up,
-            unfinished: self.requests - self.admitted - self.gave_up,
+            // A phase can see a request admitted or given up that started in an earlier phase.
+            unfinished: self.requests.saturating_sub(self.admitted + self.gave_up),
             throttle_rate: ratio(self.throttled, attempts),
-            offered_qps: attempts as f64 / secs,
-            admitted_qps: self.admitted as f64 / secs,
+            offered_qps: per_s(attempts),
+            admitted_qps: per_s(self.admitted),
             attempts_per_request: ratio(attempts, self.requests),
             latency_s: self.latency.summary(),
         }
@@ -106,10 +109,15 @@ pub struct Bin {
     pub throttled: u64,
 }
 
-/// Everything the engine counts during a run.
+/// Everything the engine counts during a run: per cell (sub-account × API), per plan phase of each quota
+/// (account × API), and per time bin of each quota. Each event is counted where and when it happens: a
+/// request in the phase it started in, an attempt in the phase it was decided in, a finish or a give-up in
+/// the phase it came back in.
 #[derive(Clone, Debug)]
 pub struct Recorder {
     pub cells: Vec<Cell>,
+    /// `phases[q]` has one cell per entry of quota `q`'s limit history; the last is the current one.
+    pub phases: Vec<Vec<Cell>>,
     pub bins: Vec<Bin>,
     pub bin: Nanos,
     pub bins_per_quota: usize,
@@ -120,38 +128,55 @@ impl Recorder {
         let bins_per_quota = duration.div_ceil(bin) as usize;
         Recorder {
             cells: vec![Cell::default(); cells],
+            phases: vec![vec![Cell::default()]; quotas],
             bins: vec![Bin::default(); quotas * bins_per_quota],
             bin,
             bins_per_quota,
         }
     }
 
+    /// Quota `quota` entered a new plan phase.
+    pub fn new_phase(&mut self, quota: usize) {
+        self.phases[quota].push(Cell::default());
+    }
+
     #[inline]
-    pub fn request(&mut self, cell: usize) {
+    fn phase(&mut self, quota: usize) -> &mut Cell {
+        self.phases[quota].last_mut().expect("every quota has a phase")
+    }
+
+    #[inline]
+    pub fn request(&mut self, cell: usize, quota: usize) {
         self.cells[cell].requests += 1;
+        self.phase(quota).requests += 1;
     }
 
     #[inline]
     pub fn attempt(&mut self, cell: usize, quota: usize, now: Nanos, admitted: bool) {
         let bin = &mut self.bins[quota * self.bins_per_quota + (now / self.bin) as usize];
-        let c = &mut self.cells[cell];
+        let cell = &mut self.cells[cell];
+        let phase = self.phases[quota].last_mut().expect("every quota has a phase");
         if admitted {
-            c.admitted += 1;
             bin.admitted += 1;
+            cell.admitted += 1;
+            phase.admitted += 1;
         } else {
-            c.throttled += 1;
             bin.throttled += 1;
+            cell.throttled += 1;
+            phase.throttled += 1;
         }
     }
 
     #[inline]
-    pub fn finished(&mut self, cell: usize, latency: Nanos) {
+    pub fn finished(&mut self, cell: usize, quota: usize, latency: Nanos) {
         self.cells[cell].latency.record(latency);
+        self.phase(quota).latency.record(latency);
     }
 
     #[inline]
-    pub fn gave_up(&mut self, cell: usize) {
+    pub fn gave_up(&mut self, cell: usize, quota: usize) {
         self.cells[cell].gave_up += 1;
+        self.phase(quota).gave_up += 1;
     }
 
     /// The bins of quota `quota`, in time order.

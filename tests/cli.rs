@@ -21,7 +21,7 @@ fn read_json(path: PathBuf) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
 }
 
-const OUTPUTS: [&str; 4] = ["summary.json", "summary.csv", "timeseries.csv", "timeline.png"];
+const OUTPUTS: [&str; 5] = ["summary.json", "summary.csv", "timeseries.csv", "billing.csv", "timeline.png"];
 
 #[test]
 fn every_bundled_scenario_runs_and_writes_every_output() {
@@ -183,6 +183,30 @@ fn malformed_scenarios_exit_2_naming_file_line_and_key() {
         ("zero max attempts", "max_attempts = 10", "max_attempts = 0", 20, "client[0].retry.max_attempts", ">= 1"),
         ("zero window", "[[api]]", "[server]\nwindow = \"0s\"\n\n[[api]]", 7, "server.window", "longer than zero"),
         ("bad retry policy", "policy = \"fixed\"", "policy = \"forever\"", 20, "client[0].retry.policy", "`none`"),
+        (
+            "bad plan type",
+            "max_attempts = 10 }\n",
+            "max_attempts = 10 }\n[[account.plan]]\ntype = \"prepaid\"\n",
+            22,
+            "account[0].plan[0].type",
+            "`prepaid-qps`",
+        ),
+        (
+            "plan key of another type",
+            "max_attempts = 10 }\n",
+            "max_attempts = 10 }\n[[account.plan]]\ntype = \"pay-as-you-go\"\napi = \"CompareFace\"\nqps = 3\ncalls = 5\n",
+            25,
+            "account[0].plan[0].calls",
+            "takes no `calls`",
+        ),
+        (
+            "prepaid QPS above the maximum",
+            "max_attempts = 10 }\n",
+            "max_attempts = 10 }\n[[account.plan]]\ntype = \"prepaid-qps\"\napi = \"CompareFace\"\nqps = 51\nfrom = \"2026-11-26T09:00:00+08:00\"\nuntil = \"2026-11-26T10:00:00+08:00\"\n",
+            24,
+            "account[0].plan[0].qps",
+            "contacting sales",
+        ),
     ];
     let tmp = tempfile::tempdir().unwrap();
     for (what, from, to, line, key, words) in cases {

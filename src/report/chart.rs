@@ -18,6 +18,7 @@ const FONT: &str = "sans-serif";
 const ADMITTED: RGBColor = RGBColor(46, 139, 87);
 const THROTTLED: RGBColor = RGBColor(214, 39, 40);
 const LIMIT: RGBColor = RGBColor(20, 20, 20);
+const CHANGE: RGBColor = RGBColor(31, 90, 180);
 
 fn register_fonts() -> Result<(), String> {
     static DONE: OnceLock<Result<(), String>> = OnceLock::new();
@@ -120,7 +121,7 @@ fn panel(
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(60)
-        .build_cartesian_2d(0.0..duration_s / unit, 0.0..peak * 1.15)?;
+        .build_cartesian_2d(0.0..duration_s / unit, 0.0..peak * 1.25)?;
     chart
         .configure_mesh()
         .x_desc(format!("time since start ({unit_name}); bins of {}", crate::time::format_duration(report.bin.max(1))))
@@ -143,6 +144,19 @@ fn panel(
         .draw_series(LineSeries::new(limit, LIMIT.stroke_width(2)))?
         .label("limit (QPS)")
         .legend(|(x, y)| PathElement::new([(x, y), (x + 14, y)], LIMIT.stroke_width(2)));
+    // A labelled line at every plan change.
+    let top = peak * 1.25;
+    for change in series.limits.iter().skip(1) {
+        let x = secs_f64(change.at) / unit;
+        chart.draw_series(std::iter::once(PathElement::new([(x, 0.0), (x, top)], CHANGE.stroke_width(1))))?;
+        let label = format!("{} {} QPS", change.plan.kind().name(), change.limit_qps);
+        let nudge = duration_s / unit * 0.004;
+        chart.draw_series(std::iter::once(Text::new(
+            label,
+            (x + nudge, top * 0.97),
+            (FONT, 13).into_font().color(&CHANGE),
+        )))?;
+    }
     chart
         .configure_series_labels()
         .position(SeriesLabelPosition::UpperRight)

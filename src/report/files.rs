@@ -87,8 +87,43 @@ pub fn timeseries_csv(report: &Report) -> Vec<u8> {
                     b.admitted.to_string(),
                     b.throttled.to_string(),
                     limit.limit_qps.to_string(),
-                    limit.plan.name().to_string(),
+                    limit.plan.kind().name().to_string(),
                 ])?;
+            }
+        }
+        Ok(())
+    })
+}
+
+/// One row per billed item: pay-as-you-go calls per API and month, each package, each prepaid QPS plan.
+pub fn billing_csv(report: &Report) -> Vec<u8> {
+    let text = |v: Option<f64>| v.map_or(String::new(), |c| c.to_string());
+    csv_bytes(|w| {
+        w.write_record(["account", "item", "name", "api", "period", "calls", "left", "cost"])?;
+        for bill in &report.summary.billing {
+            let account = bill.account.as_str();
+            for l in &bill.pay_as_you_go_by_month {
+                let calls = l.calls.to_string();
+                w.write_record([account, "pay-as-you-go", "", &l.api, &l.month, &calls, "", &text(l.cost)])?;
+            }
+            for p in &bill.packages {
+                let period = format!("{}/{}", p.active_from, p.until.as_deref().unwrap_or(""));
+                let (used, left) = (p.used.to_string(), p.left.to_string());
+                w.write_record([
+                    account,
+                    "resource-package",
+                    &p.name,
+                    &p.covers,
+                    &period,
+                    &used,
+                    &left,
+                    &text(p.price),
+                ])?;
+            }
+            for p in &bill.prepaid_qps {
+                let period = format!("{}/{}", p.from, p.until);
+                let calls = p.calls.to_string();
+                w.write_record([account, "prepaid-qps", &p.name, &p.api, &period, &calls, "", &text(p.price)])?;
             }
         }
         Ok(())

@@ -1,16 +1,17 @@
 //! Report: turns a run's counts into what users read, without knowing how the run was made.
 //!
 //! [`Report::new`] builds the summary and time series once; the writers turn it into bytes
-//! (`summary.json`, `summary.csv`, `timeseries.csv`, `timeline.png`, the terminal table), and
+//! (`summary.json`, `summary.csv`, `timeseries.csv`, `billing.csv`, `timeline.png`, the terminal table), and
 //! [`write_outputs`] puts each file in place atomically: written beside its final name, then renamed, so a
 //! reader never sees half a file.
 
+pub mod billing;
 pub mod chart;
 pub mod files;
 mod summary;
 pub mod table;
 
-pub use summary::{ApiEntry, Report, Series, SubAccountEntry, Summary};
+pub use summary::{ApiEntry, PhaseEntry, Report, Series, SubAccountEntry, Summary};
 
 use crate::Error;
 use std::path::{Path, PathBuf};
@@ -42,6 +43,7 @@ pub fn write_outputs(report: &Report, dir: &Path, with_chart: bool) -> Result<Ve
         ("summary.json", files::summary_json(report)),
         ("summary.csv", files::summary_csv(report)),
         ("timeseries.csv", files::timeseries_csv(report)),
+        ("billing.csv", files::billing_csv(report)),
     ];
     if with_chart {
         let path = dir.join("timeline.png");

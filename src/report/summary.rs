@@ -1,6 +1,7 @@
 //! The summary of a run: the totals, one entry per (account, API) and per (account, sub-account, API), and
 //! the time series per (account, API). Built once from the engine's output; every writer reads this.
 
+use super::billing::{AccountBill, bills, plan_name};
 use crate::engine::{RunOutput, cell_index, quota_index};
 use crate::quota::LimitChange;
 use crate::scenario::Scenario;
@@ -13,6 +14,22 @@ pub struct ApiEntry {
     pub account: String,
     pub api: String,
     pub category: &'static str,
+    #[serde(flatten)]
+    pub metrics: Metrics,
+}
+
+/// One plan period of one (account, API): from one limit change to the next.
+#[derive(Debug, Serialize)]
+pub struct PhaseEntry {
+    pub account: String,
+    pub api: String,
+    /// `prepaid-qps`, `resource-package` or `pay-as-you-go`.
+    pub plan: &'static str,
+    /// The plan's name in the scenario (`pay-as-you-go` for that one).
+    pub plan_name: String,
+    pub from: String,
+    pub until: String,
+    pub limit_qps: u32,
     #[serde(flatten)]
     pub metrics: Metrics,
 }
@@ -38,6 +55,8 @@ pub struct Summary {
     pub totals: Metrics,
     pub by_api: Vec<ApiEntry>,
     pub by_sub_account: Vec<SubAccountEntry>,
+    pub phases: Vec<PhaseEntry>,
+    pub billing: Vec<AccountBill>,
 }
 
 /// The time series of one (account, API).
@@ -73,6 +92,7 @@ impl Report {
 
         let mut totals = Cell::default();
         let mut by_api = Vec::new();
+        let mut phases = Vec::new();
         let mut series = Vec::new();
         for (account, acc) in sc.accounts.iter().enumerate() {
             for (api, a) in sc.apis.iter().enumerate() {
@@ -87,6 +107,20 @@ impl Report {
                     }
                 }
                 totals.add(&cell);
+                let history = out.quotas[q].history();
+                for (i, change) in history.iter().enumerate() {
+                    let until = history.get(i + 1).map_or(sc.duration, |next| next.at);
+                    phases.push(PhaseEntry {
+                        account: acc.name.clone(),
+                        api: a.name.clone(),
+                        plan: change.plan.kind().name(),
+                        plan_name: plan_name(sc, change.plan).to_string(),
+                        from: sc.instant_text(change.at),
+                        until: sc.instant_text(until),
+                        limit_qps: change.limit_qps,
+                        metrics: out.recorder.phases[q][i].metrics(until - change.at),
+                    });
+                }
                 by_api.push(ApiEntry {
                     account: acc.name.clone(),
                     api: a.name.clone(),
@@ -126,6 +160,8 @@ impl Report {
             totals: totals.metrics(sc.duration),
             by_api,
             by_sub_account,
+            phases,
+            billing: bills(sc, out),
         };
         Report { summary, series, bin: out.recorder.bin }
     }

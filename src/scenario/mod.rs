@@ -6,9 +6,11 @@
 //! needs to check its input again.
 
 mod locate;
+mod plans;
 pub mod raw;
 
-use crate::quota::{Align, Category, LimiterConfig};
+use crate::quota::plans::{Plans, Tiers};
+use crate::quota::{Align, Category, LimiterConfig, OnPlanChange};
 use crate::time::{NANOS_PER_SEC, Nanos, parse_duration, parse_instant};
 use crate::workload::{ApiChoice, Arrivals, Client, ClientModel, Dist, RetryPolicy};
 use jiff::Timestamp;
@@ -35,6 +37,8 @@ pub struct Api {
     pub latency: Dist,
     /// The pay-as-you-go limit: the category's default unless the scenario overrides it.
     pub payg_qps: u32,
+    /// Pay-as-you-go prices, if the scenario gives them.
+    pub prices: Option<Tiers>,
 }
 
 #[derive(Clone, Debug)]
@@ -60,11 +64,15 @@ pub struct Scenario {
     pub limiter: LimiterConfig,
     /// How long a throttled attempt takes to come back to its caller.
     pub throttle_latency: Nanos,
+    pub on_plan_change: OnPlanChange,
     pub apis: Vec<Api>,
     pub accounts: Vec<Account>,
     /// Every (account, sub-account) pair some client calls from, in order of first mention.
     pub sub_accounts: Vec<SubAccount>,
     pub clients: Vec<Client>,
+    pub plans: Plans,
+    /// Pay-as-you-go QPS per (account, API), at index `account * apis.len() + api`.
+    pub payg_qps: Vec<u32>,
 }
 
 /// The sub-account a client calls from when it names none: the main account itself.
@@ -250,6 +258,11 @@ impl Ctx<'_> {
             .throttle_latency
             .as_deref()
             .map_or(Ok(DEFAULT_THROTTLE_LATENCY), |t| self.duration("server.throttle_latency", t))?;
+        let on_plan_change = self.one_of(
+            "server.plan_change",
+            s.plan_change.as_deref().unwrap_or("carry-over"),
+            &[("carry-over", OnPlanChange::CarryOver), ("reset", OnPlanChange::Reset)],
+        )?;
         let limiter = LimiterConfig::FixedWindow { window, align };
 
         let api_index = self.unique("api", raw.apis.iter().map(|a| a.name.as_str()))?;
@@ -277,14 +290,9 @@ impl Ctx<'_> {
                         .err(&format!("{key}.qps"), format!("{q} is not valid; expected a whole number of QPS >= 1")));
                 }
             };
-            if limiter.capacity(payg_qps) == 0 {
-                return Err(self.err(
-                    "server.window",
-                    format!("a window this short admits no call at {payg_qps} QPS (API `{}`); the window times the limit must reach 1", a.name),
-                ));
-            }
             let latency = self.dist(&format!("{key}.latency"), &a.latency)?;
-            apis.push(Api { name: a.name.clone(), category, latency, payg_qps });
+            let prices = a.prices.as_deref().map(|t| self.tiers(&format!("{key}.prices"), t)).transpose()?;
+            apis.push(Api { name: a.name.clone(), category, latency, payg_qps, prices });
         }
 
         let account_index = self.unique("account", raw.accounts.iter().map(|a| a.name.as_str()))?;
@@ -292,6 +300,17 @@ impl Ctx<'_> {
             return Err(self.err("account", "at least one [[account]] is needed"));
         }
         let accounts = raw.accounts.iter().map(|a| Account { name: a.name.clone() }).collect();
+        let (plans, payg_qps) = self.plans(&raw.accounts, &apis, &api_index)?;
+        let limits =
+            payg_qps.iter().chain(plans.prepaid.iter().map(|p| &p.qps)).chain(plans.packages.iter().map(|p| &p.qps));
+        if let Some(qps) = limits.copied().find(|&q| limiter.capacity(q) == 0) {
+            return Err(self.err(
+                "server.window",
+                format!(
+                    "a window this short admits no call at {qps} QPS; the window times every limit must reach 1 call"
+                ),
+            ));
+        }
 
         self.unique("client", raw.clients.iter().map(|c| c.name.as_str()))?;
         if raw.clients.is_empty() {
@@ -359,10 +378,13 @@ impl Ctx<'_> {
             duration,
             limiter,
             throttle_latency,
+            on_plan_change,
             apis,
             accounts,
             sub_accounts,
             clients,
+            plans,
+            payg_qps,
         })
     }
 

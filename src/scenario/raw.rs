@@ -28,6 +28,7 @@ pub struct RawServer {
     pub window: Option<String>,
     pub align: Option<String>,
     pub throttle_latency: Option<String>,
+    pub plan_change: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -38,6 +39,15 @@ pub struct RawApi {
     pub latency: RawDist,
     /// Overrides the category's pay-as-you-go QPS for this API.
     pub qps: Option<i64>,
+    /// Tiered pay-as-you-go prices per call, by the month's call count.
+    pub prices: Option<Vec<RawTier>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTier {
+    pub up_to: Option<i64>,
+    pub price: f64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -54,6 +64,25 @@ pub struct RawDist {
 #[serde(deny_unknown_fields)]
 pub struct RawAccount {
     pub name: String,
+    #[serde(default, rename = "plan")]
+    pub plans: Vec<RawPlan>,
+}
+
+/// One `[[account.plan]]`; which keys a plan takes depends on its `type`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPlan {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub name: Option<String>,
+    pub api: Option<String>,
+    pub category: Option<String>,
+    pub qps: Option<i64>,
+    pub calls: Option<i64>,
+    pub bought: Option<String>,
+    pub from: Option<String>,
+    pub until: Option<String>,
+    pub price: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -3,9 +3,12 @@
 //!
 //! Limits are per API and per main account, never shared: a sub-account's calls go to its main account's
 //! limiter, and two APIs never share one. The limit is a function of time: every change is appended to the
-//! quota's history, which the reports read back (plans that change it over time build on this).
+//! quota's history, which the reports read back. [`plans`] decides which limit is in force.
+
+pub mod plans;
 
 use crate::time::{NANOS_PER_SEC, Nanos};
+use plans::PlanRef;
 use std::fmt;
 
 /// An API's category decides its pay-as-you-go default and how much prepaid QPS can be bought for it.
@@ -143,22 +146,29 @@ impl FixedWindow {
         self.count = 0;
     }
 
-    /// Applies a new capacity from `now` on; the current window's count carries over.
-    pub fn set_capacity(&mut self, capacity: u64) {
+    /// Applies a new capacity from `now` on.
+    pub fn set_capacity(&mut self, capacity: u64, on_change: OnPlanChange) {
         self.capacity = capacity;
+        if on_change == OnPlanChange::Reset {
+            self.count = 0;
+        }
     }
 }
 
-/// Which kind of plan set a limit.
+/// What the limiter's current window keeps when the limit changes inside it (the platform does not say).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PlanKind {
-    PayAsYouGo,
+pub enum OnPlanChange {
+    /// The window's count carries over; the new limit applies from the change on (the default).
+    CarryOver,
+    /// The count restarts at zero at the change; window boundaries stay where they were.
+    Reset,
 }
 
-impl PlanKind {
+impl OnPlanChange {
     pub fn name(self) -> &'static str {
         match self {
-            PlanKind::PayAsYouGo => "pay-as-you-go",
+            OnPlanChange::CarryOver => "carry-over",
+            OnPlanChange::Reset => "reset",
         }
     }
 }
@@ -168,7 +178,7 @@ impl PlanKind {
 pub struct LimitChange {
     pub at: Nanos,
     pub limit_qps: u32,
-    pub plan: PlanKind,
+    pub plan: PlanRef,
 }
 
 /// The platform's state for one (main account, API): its limiter and the history of its limit.
@@ -178,6 +188,7 @@ pub struct Quota {
     pub api: usize,
     limiter: FixedWindow,
     config: LimiterConfig,
+    on_change: OnPlanChange,
     history: Vec<LimitChange>,
 }
 
@@ -187,13 +198,14 @@ impl Quota {
         account: usize,
         api: usize,
         config: LimiterConfig,
+        on_change: OnPlanChange,
         phase: Nanos,
         limit_qps: u32,
-        plan: PlanKind,
+        plan: PlanRef,
     ) -> Quota {
         let LimiterConfig::FixedWindow { window, align } = config;
         let limiter = FixedWindow::new(window, align, phase, config.capacity(limit_qps));
-        Quota { account, api, limiter, config, history: vec![LimitChange { at: 0, limit_qps, plan }] }
+        Quota { account, api, limiter, config, on_change, history: vec![LimitChange { at: 0, limit_qps, plan }] }
     }
 
     #[inline]
@@ -201,10 +213,16 @@ impl Quota {
         self.limiter.try_admit(now)
     }
 
-    /// Puts a new limit in force from `now` on.
-    pub fn set_limit(&mut self, now: Nanos, limit_qps: u32, plan: PlanKind) {
-        self.limiter.set_capacity(self.config.capacity(limit_qps));
+    /// Puts the limit of `plan` in force from `now` on; returns false (and records nothing) when that is
+    /// the limit and plan already in force.
+    pub fn set_limit(&mut self, now: Nanos, limit_qps: u32, plan: PlanRef) -> bool {
+        let current = self.history[self.history.len() - 1];
+        if (current.limit_qps, current.plan) == (limit_qps, plan) {
+            return false;
+        }
+        self.limiter.set_capacity(self.config.capacity(limit_qps), self.on_change);
         self.history.push(LimitChange { at: now, limit_qps, plan });
+        true
     }
 
     /// Every limit in force during the run, in time order; the first starts at 0.
@@ -267,9 +285,22 @@ mod tests {
     }
 
     #[test]
+    fn a_limit_change_keeps_or_resets_the_windows_count() {
+        for (on_change, admitted_after) in [(OnPlanChange::CarryOver, 0), (OnPlanChange::Reset, 2)] {
+            let mut q = Quota::new(0, 0, LimiterConfig::PLATFORM, on_change, 0, 5, PlanRef::Package(0));
+            assert!((0..5).all(|i| q.try_admit(i * 1_000)));
+            q.set_limit(10_000, 2, PlanRef::PayAsYouGo);
+            let after = (0..5).filter(|i| q.try_admit(20_000 + i)).count();
+            assert_eq!(after, admitted_after, "{}", on_change.name());
+            assert!(q.try_admit(S), "the next window admits again");
+        }
+    }
+
+    #[test]
     fn limit_history_answers_by_time() {
-        let mut q = Quota::new(0, 0, LimiterConfig::PLATFORM, 0, 2, PlanKind::PayAsYouGo);
-        q.set_limit(10 * S, 5, PlanKind::PayAsYouGo);
+        let mut q = Quota::new(0, 0, LimiterConfig::PLATFORM, OnPlanChange::CarryOver, 0, 2, PlanRef::PayAsYouGo);
+        assert!(!q.set_limit(5 * S, 2, PlanRef::PayAsYouGo));
+        assert!(q.set_limit(10 * S, 5, PlanRef::Package(0)));
         assert_eq!(q.limit_at(0).limit_qps, 2);
         assert_eq!(q.limit_at(10 * S - 1).limit_qps, 2);
         assert_eq!(q.limit_at(10 * S).limit_qps, 5);
