@@ -1,13 +1,16 @@
-//! Command line: `quotasim run SCENARIO [--out DIR] [--bin DURATION] [--seed N] [--no-chart] [--quiet]`.
+//! Command line: `quotasim run`, `quotasim sweep`, `quotasim merge`.
 //!
-//! Flags are parsed by clap, then checked into settings; the pipeline is load → run → report.
+//! Flags are parsed by clap, then checked into settings; each command is load → run → report.
 
 use crate::engine::{self, RunOptions};
 use crate::report::{self, Report};
 use crate::scenario::Scenario;
+use crate::sweep::output::SweepDoc;
+use crate::sweep::{self, SweepSpec};
 use crate::time::{NANOS_PER_SEC, parse_duration};
 use crate::{Error, stats};
 use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Parser)]
@@ -23,8 +26,62 @@ pub struct Args {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run one scenario: print a summary and write summary.json, summary.csv, timeseries.csv, timeline.png.
+    /// Run one scenario: print a summary and write summary.json, summary.csv, timeseries.csv, billing.csv
+    /// and timeline.png.
     Run(RunArgs),
+    /// Run a scenario over a grid of parameter values, replicated, on all cores: sweep.csv, sweep.json and
+    /// charts.
+    Sweep(SweepArgs),
+    /// Combine the shard files of a sharded sweep into the files one machine would have written.
+    Merge(MergeArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SweepArgs {
+    /// The scenario file (TOML).
+    pub scenario: PathBuf,
+    /// A swept key and its values, e.g. `client.workers.threads=1..=32`, `api.A.latency.mean=100ms,500ms`;
+    /// repeat for a grid [default: the scenario's [sweep] param list].
+    #[arg(long = "param", value_name = "KEY=VALUES")]
+    pub params: Vec<String>,
+    /// Pair the parameters' values instead of taking every combination.
+    #[arg(long)]
+    pub zip: bool,
+    /// Replications per point [default: the scenario's [sweep] reps, else 10].
+    #[arg(long)]
+    pub reps: Option<u32>,
+    /// Threads to run on [default: all cores]. The output does not depend on it.
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// Folder for the outputs [default: output/<scenario name>/].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Run only shard K of N (1-based), writing sweep-shard-K-of-N.json for `quotasim merge`
+    /// [default: from JOB_COMPLETION_INDEX with --shards, or SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT].
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
+    /// How many shards, when the shard index comes from JOB_COMPLETION_INDEX (Kubernetes Indexed Job).
+    #[arg(long, value_name = "N")]
+    pub shards: Option<usize>,
+    /// Do not draw charts.
+    #[arg(long)]
+    pub no_chart: bool,
+    /// Print nothing but errors (no progress bar, no table).
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct MergeArgs {
+    /// Folders holding sweep-shard-*.json files.
+    #[arg(required = true)]
+    pub dirs: Vec<PathBuf>,
+    /// Folder for the merged outputs [default: output/<scenario name>/].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Do not draw charts.
+    #[arg(long)]
+    pub no_chart: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -54,6 +111,8 @@ pub const MAX_SERIES_ROWS: u64 = 1_000_000;
 pub fn execute(args: Args) -> Result<(), Error> {
     match args.command {
         Command::Run(run) => run_command(&run),
+        Command::Sweep(sweep) => sweep_command(&sweep),
+        Command::Merge(merge) => merge_command(&merge),
     }
 }
 
@@ -93,4 +152,142 @@ fn run_options(scenario: &Scenario, bin: Option<&str>) -> Result<RunOptions, Err
         )));
     }
     Ok(RunOptions { bin })
+}
+
+/// Which shard (0-based) of how many this process runs: the flags, else the batch system's environment.
+fn shard_of(args: &SweepArgs) -> Result<Option<(usize, usize)>, Error> {
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let number = |what: &str, text: &str| -> Result<usize, Error> {
+        text.trim().parse::<usize>().map_err(|_| Error::BadInput(format!("{what}: `{text}` is not a whole number")))
+    };
+    let (k, n) = if let Some(text) = &args.shard {
+        let (k, n) =
+            text.split_once('/').ok_or_else(|| Error::BadInput(format!("--shard: `{text}` is not K/N, e.g. 2/8")))?;
+        let (k, n) = (number("--shard", k)?, number("--shard", n)?);
+        if !(1..=n).contains(&k) {
+            return Err(Error::BadInput(format!("--shard: `{text}` needs 1 <= K <= N")));
+        }
+        (k - 1, n)
+    } else if let Some(index) = env("JOB_COMPLETION_INDEX") {
+        let n = match (args.shards, env("QUOTASIM_SHARDS")) {
+            (Some(n), _) => n,
+            (None, Some(text)) => number("QUOTASIM_SHARDS", &text)?,
+            (None, None) => {
+                return Err(Error::BadInput(
+                    "JOB_COMPLETION_INDEX is set: give the shard count with --shards N (or QUOTASIM_SHARDS)".into(),
+                ));
+            }
+        };
+        (number("JOB_COMPLETION_INDEX", &index)?, n)
+    } else if let (Some(id), Some(count)) = (env("SLURM_ARRAY_TASK_ID"), env("SLURM_ARRAY_TASK_COUNT")) {
+        let min = env("SLURM_ARRAY_TASK_MIN").map_or(Ok(0), |m| number("SLURM_ARRAY_TASK_MIN", &m))?;
+        (number("SLURM_ARRAY_TASK_ID", &id)?.saturating_sub(min), number("SLURM_ARRAY_TASK_COUNT", &count)?)
+    } else {
+        return Ok(None);
+    };
+    if n == 0 || k >= n {
+        return Err(Error::BadInput(format!("shard {} of {n} does not exist", k + 1)));
+    }
+    Ok(Some((k, n)))
+}
+
+fn sweep_command(args: &SweepArgs) -> Result<(), Error> {
+    let scenario = Scenario::load(&args.scenario)?;
+    let file = args.scenario.display().to_string();
+    let text = std::fs::read_to_string(&args.scenario).map_err(|source| Error::Read { path: file.clone(), source })?;
+    let defaults = &scenario.sweep;
+    let (texts, source) =
+        if args.params.is_empty() { (&defaults.params, "[sweep] param") } else { (&args.params, "--param") };
+    let params = texts
+        .iter()
+        .map(|t| sweep::params::parse_param(t).map_err(|m| Error::BadInput(format!("{source} {m}"))))
+        .collect::<Result<Vec<_>, _>>()?;
+    let spec = SweepSpec { params, zip: args.zip || defaults.zip, reps: args.reps.or(defaults.reps).unwrap_or(10) };
+    if args.jobs == Some(0) {
+        return Err(Error::BadInput("--jobs: must be at least 1".into()));
+    }
+    let shard = shard_of(args)?;
+    let all = sweep::points(&text, &file, &spec)?;
+    let total = all.len();
+    let points: Vec<_> =
+        all.into_iter().filter(|p| shard.is_none_or(|(k, n)| sweep::in_shard(p.index, k, n))).collect();
+    let dir = args.out.clone().unwrap_or_else(|| Path::new("output").join(&scenario.name));
+    report::prepare_dir(&dir)?;
+
+    let runs = (points.len() * spec.reps as usize) as u64;
+    let bar = if args.quiet { ProgressBar::hidden() } else { ProgressBar::new(runs) };
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} runs, {elapsed} elapsed, about {eta} left")
+            .expect("the progress template is valid"),
+    );
+    let results = sweep::run(&spec, &points, args.jobs, &|| bar.inc(1))?;
+    bar.finish_and_clear();
+
+    let doc = SweepDoc {
+        scenario: scenario.name.clone(),
+        seed: scenario.seed,
+        reps: spec.reps,
+        combine: if spec.zip { "zip" } else { "grid" }.into(),
+        params: spec.params.iter().map(|p| p.key.clone()).collect(),
+        points_total: total,
+        shard: shard.map(|(k, n)| [k, n]),
+        points: results,
+    };
+    let written = match shard {
+        Some((k, n)) => {
+            let path = dir.join(sweep::output::shard_file_name(k, n));
+            report::write_atomic(&path, &sweep::output::json_bytes(&doc))?;
+            vec![path]
+        }
+        None => sweep::output::write_whole(&doc, &dir, !args.no_chart)?,
+    };
+    if !args.quiet {
+        print!("{}", sweep_table(&doc));
+        println!("wrote {}", written.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "));
+    }
+    Ok(())
+}
+
+fn merge_command(args: &MergeArgs) -> Result<(), Error> {
+    let doc = sweep::output::merge(&args.dirs)?;
+    let dir = args.out.clone().unwrap_or_else(|| Path::new("output").join(&doc.scenario));
+    report::prepare_dir(&dir)?;
+    let written = sweep::output::write_whole(&doc, &dir, !args.no_chart)?;
+    println!(
+        "merged {} points; wrote {}",
+        doc.points.len(),
+        written.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+    );
+    Ok(())
+}
+
+/// One line per point: the parameter values and the headline metrics with their intervals.
+fn sweep_table(doc: &SweepDoc) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let _ = writeln!(out, "{} — {} points × {} replications", doc.scenario, doc.points.len(), doc.reps);
+    let names = doc.params.iter().map(|p| format!("{:>14}", p.rsplit('.').next().unwrap_or(p))).collect::<String>();
+    let _ = writeln!(
+        out,
+        "{names} {:>10} {:>22} {:>22} {:>10}",
+        "demand/s", "admitted/s [95%]", "throttle rate [95%]", "p99 s"
+    );
+    for p in &doc.points {
+        let m = |name: &str| p.metrics.iter().find(|e| e.metric == name).expect("every point has every metric");
+        let (adm, thr, p99) = (m("admitted_qps"), m("throttle_rate"), m("latency_p99_s"));
+        let values = p.values.iter().map(|v| format!("{v:>14}")).collect::<String>();
+        let demand = p.demand_qps.map_or("-".to_string(), |d| format!("{d:.2}"));
+        let _ = writeln!(
+            out,
+            "{values} {demand:>10} {:>8.2} [{:>5.2},{:>5.2}] {:>7.1}% [{:>5.1},{:>5.1}] {:>10.3}",
+            adm.mean,
+            adm.lo,
+            adm.hi,
+            100.0 * thr.mean,
+            100.0 * thr.lo,
+            100.0 * thr.hi,
+            p99.mean
+        );
+    }
+    out
 }

@@ -3,7 +3,8 @@
 //! A scenario (accounts, sub-accounts, APIs, clients, the platform's limiter) is read and validated by
 //! [`scenario`]; [`workload`] and [`quota`] hold the callers' and the platform's rules; [`engine`] plays them
 //! against each other in simulated integer-nanosecond time; [`stats`] counts what happened; [`report`] turns
-//! the counts into `summary.json`, CSV files, a terminal table and charts; [`cli`] ties them together.
+//! the counts into `summary.json`, CSV files, a terminal table and charts; [`sweep`] runs a scenario over a
+//! grid of parameter values in parallel; [`cli`] ties them together.
 
 pub mod cli;
 pub mod engine;
@@ -13,6 +14,7 @@ pub mod report;
 pub mod rng;
 pub mod scenario;
 pub mod stats;
+pub mod sweep;
 pub mod time;
 pub mod workload;
 

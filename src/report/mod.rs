@@ -47,7 +47,7 @@ pub fn write_outputs(report: &Report, dir: &Path, with_chart: bool) -> Result<Ve
     ];
     if with_chart {
         let path = dir.join("timeline.png");
-        let png = chart::timeline_png(report)
+        let png = chart::timeline::timeline_png(report)
             .map_err(|message| Error::Chart { path: path.display().to_string(), message })?;
         outputs.push(("timeline.png", png));
     }

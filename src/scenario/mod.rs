@@ -73,6 +73,15 @@ pub struct Scenario {
     pub plans: Plans,
     /// Pay-as-you-go QPS per (account, API), at index `account * apis.len() + api`.
     pub payg_qps: Vec<u32>,
+    pub sweep: SweepDefaults,
+}
+
+/// The `[sweep]` table: parameters as `KEY=VALUES` text (checked by the sweep), replications, zip.
+#[derive(Clone, Debug, Default)]
+pub struct SweepDefaults {
+    pub params: Vec<String>,
+    pub reps: Option<u32>,
+    pub zip: bool,
 }
 
 /// The sub-account a client calls from when it names none: the main account itself.
@@ -301,6 +310,22 @@ impl Ctx<'_> {
         }
         let accounts = raw.accounts.iter().map(|a| Account { name: a.name.clone() }).collect();
         let (plans, payg_qps) = self.plans(&raw.accounts, &apis, &api_index)?;
+        let sweep = match &raw.sweep {
+            None => SweepDefaults::default(),
+            Some(s) => SweepDefaults {
+                params: s.param.clone(),
+                reps: match s.reps {
+                    None => None,
+                    Some(n) if (1..=i64::from(u32::MAX)).contains(&n) => Some(n as u32),
+                    Some(n) => {
+                        return Err(
+                            self.err("sweep.reps", format!("{n} is not valid; expected replications per point, >= 1"))
+                        );
+                    }
+                },
+                zip: s.zip.unwrap_or(false),
+            },
+        };
         let limits =
             payg_qps.iter().chain(plans.prepaid.iter().map(|p| &p.qps)).chain(plans.packages.iter().map(|p| &p.qps));
         if let Some(qps) = limits.copied().find(|&q| limiter.capacity(q) == 0) {
@@ -385,6 +410,7 @@ impl Ctx<'_> {
             clients,
             plans,
             payg_qps,
+            sweep,
         })
     }
 

@@ -19,6 +19,17 @@ pub struct RawScenario {
     pub accounts: Vec<RawAccount>,
     #[serde(default, rename = "client")]
     pub clients: Vec<RawClient>,
+    pub sweep: Option<RawSweep>,
+}
+
+/// `[sweep]`: what `quotasim sweep` does when its flags do not say.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSweep {
+    #[serde(default)]
+    pub param: Vec<String>,
+    pub reps: Option<i64>,
+    pub zip: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]

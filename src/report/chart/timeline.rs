@@ -1,34 +1,16 @@
 //! `timeline.png`: admitted and throttled attempts per second against the limit in force, one panel per
-//! (account, API). Text is drawn with DejaVu Sans compiled into the binary (from the `dejavu` crate, under
-//! the Bitstream Vera / Arev licence), so charts render on a machine with no fonts or system libraries.
+//! (account, API), with a labelled line at each plan change.
 
-use super::summary::{Report, Series};
+use super::{ADMITTED, Area, CHANGE, DrawResult, FONT, LIMIT, THROTTLED, WIDTH, render_png, trim_number};
+use crate::report::summary::{Report, Series};
 use crate::time::secs_f64;
-use image::ImageEncoder;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
-use std::sync::OnceLock;
 
-const WIDTH: u32 = 1200;
 const PANEL_HEIGHT: u32 = 320;
 const HEADER_HEIGHT: u32 = 50;
 /// Panels beyond this many are left out of the chart (the CSV files hold every series).
 pub const MAX_PANELS: usize = 8;
-const FONT: &str = "sans-serif";
-const ADMITTED: RGBColor = RGBColor(46, 139, 87);
-const THROTTLED: RGBColor = RGBColor(214, 39, 40);
-const LIMIT: RGBColor = RGBColor(20, 20, 20);
-const CHANGE: RGBColor = RGBColor(31, 90, 180);
-
-fn register_fonts() -> Result<(), String> {
-    static DONE: OnceLock<Result<(), String>> = OnceLock::new();
-    DONE.get_or_init(|| {
-        plotters::style::register_font(FONT, FontStyle::Normal, dejavu::sans::regular())
-            .and_then(|()| plotters::style::register_font(FONT, FontStyle::Bold, dejavu::sans::bold()))
-            .map_err(|_| "the bundled DejaVu Sans font did not load".to_string())
-    })
-    .clone()
-}
 
 /// Seconds, minutes or hours, whichever keeps the x axis readable.
 fn time_unit(duration_s: f64) -> (f64, &'static str) {
@@ -41,31 +23,13 @@ fn time_unit(duration_s: f64) -> (f64, &'static str) {
     }
 }
 
-/// Axis labels without trailing zeros: `100`, `2.5`.
-fn trim_number(x: f64) -> String {
-    let text = format!("{x:.2}");
-    text.trim_end_matches('0').trim_end_matches('.').to_string()
-}
-
 /// Renders the timeline chart as PNG bytes.
 pub fn timeline_png(report: &Report) -> Result<Vec<u8>, String> {
-    register_fonts()?;
     let panels = report.series.len().clamp(1, MAX_PANELS);
-    let height = HEADER_HEIGHT + PANEL_HEIGHT * panels as u32;
-    let mut rgb = vec![0u8; (WIDTH * height * 3) as usize];
-    draw(report, &mut rgb, height).map_err(|e| e.to_string())?;
-    let mut png = Vec::new();
-    image::codecs::png::PngEncoder::new(&mut png)
-        .write_image(&rgb, WIDTH, height, image::ColorType::Rgb8)
-        .map_err(|e| e.to_string())?;
-    Ok(png)
+    render_png(WIDTH, HEADER_HEIGHT + PANEL_HEIGHT * panels as u32, |root| draw(report, root))
 }
 
-type DrawResult = Result<(), Box<dyn std::error::Error>>;
-
-fn draw(report: &Report, rgb: &mut [u8], height: u32) -> DrawResult {
-    let root = BitMapBackend::with_buffer(rgb, (WIDTH, height)).into_drawing_area();
-    root.fill(&WHITE)?;
+fn draw(report: &Report, root: Area<'_>) -> DrawResult {
     let (header, body) = root.split_vertically(HEADER_HEIGHT);
     let s = &report.summary;
     let shown = report.series.len().min(MAX_PANELS);
@@ -82,15 +46,10 @@ fn draw(report: &Report, rgb: &mut [u8], height: u32) -> DrawResult {
     for (area, series) in areas.iter().zip(&report.series) {
         panel(area, series, report)?;
     }
-    root.present()?;
     Ok(())
 }
 
-fn panel(
-    area: &DrawingArea<BitMapBackend<'_>, plotters::coord::Shift>,
-    series: &Series,
-    report: &Report,
-) -> DrawResult {
+fn panel(area: &Area<'_>, series: &Series, report: &Report) -> DrawResult {
     let duration_s = report.summary.duration_s;
     let (unit, unit_name) = time_unit(duration_s);
     let bin_s = secs_f64(report.bin);

@@ -1,0 +1,294 @@
+//! Sweep charts, drawn from a [`SweepDoc`] alone (so a merged sweep draws the same):
+//! - one parameter: `sweep-qps.png`, offered and admitted attempts per second against the swept value, with
+//!   the limit and the Little's-law demand C/R, and the throttle rate on a second axis: where concurrency
+//!   outruns QPS; and `sweep-metrics.png`, each headline metric with its 95 % band;
+//! - two parameters: `sweep-heatmap.png`, the throttle rate over the grid with the line where demand
+//!   equals the limit (C = L·R for threads against response time).
+
+use super::output::SweepDoc;
+use crate::report::chart::{
+    ADMITTED, Area, CHANGE, DrawResult, FONT, LIMIT, OFFERED, THROTTLED, WIDTH, render_png, trim_number,
+};
+use plotters::prelude::*;
+use plotters::style::FontStyle;
+
+type Png = Result<Vec<u8>, String>;
+
+/// The charts that fit the sweep's shape, by file name.
+pub fn charts(doc: &SweepDoc) -> Vec<(&'static str, Png)> {
+    match doc.params.len() {
+        1 => vec![
+            ("sweep-qps.png", render_png(WIDTH, 620, |root| qps_chart(doc, root))),
+            ("sweep-metrics.png", render_png(WIDTH, 760, |root| metrics_chart(doc, root))),
+        ],
+        2 => vec![("sweep-heatmap.png", render_png(WIDTH, 760, |root| heatmap(doc, root)))],
+        _ => Vec::new(),
+    }
+}
+
+/// (x, mean, lo, hi) of `metric` for each point, in x order.
+fn series(doc: &SweepDoc, metric: &str) -> Vec<(f64, f64, f64, f64)> {
+    let mut out: Vec<(f64, f64, f64, f64)> = doc
+        .points
+        .iter()
+        .filter_map(|p| p.metrics.iter().find(|m| m.metric == metric).map(|m| (p.axis[0], m.mean, m.lo, m.hi)))
+        .collect();
+    out.sort_by(|a, b| a.0.total_cmp(&b.0));
+    out
+}
+
+fn x_range(doc: &SweepDoc) -> std::ops::Range<f64> {
+    let xs = doc.points.iter().map(|p| p.axis[0]);
+    let (lo, hi) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
+    if hi > lo { lo..hi } else { lo - 0.5..hi + 0.5 }
+}
+
+/// A parameter's axis title: its key, with the unit when its values are durations (drawn in seconds).
+fn axis_label(doc: &SweepDoc, i: usize) -> String {
+    let durations = doc.points.first().is_some_and(|p| {
+        let v = &p.values[i];
+        v.parse::<f64>().is_err() && crate::time::parse_duration(v).is_ok()
+    });
+    if durations { format!("{} (s)", doc.params[i]) } else { doc.params[i].clone() }
+}
+
+/// The part of a polyline below `top`, ending at the point where it first crosses it.
+fn clip_below(line: &[(f64, f64)], top: f64) -> Vec<(f64, f64)> {
+    let mut out = Vec::with_capacity(line.len());
+    for (i, &(x, y)) in line.iter().enumerate() {
+        if y <= top {
+            out.push((x, y));
+            continue;
+        }
+        if let Some(&(px, py)) = i.checked_sub(1).map(|j| &line[j]) {
+            out.push((px + (x - px) * (top - py) / (y - py), top));
+        }
+        break;
+    }
+    out
+}
+
+fn band(points: &[(f64, f64, f64, f64)]) -> Vec<(f64, f64)> {
+    points.iter().map(|p| (p.0, p.3)).chain(points.iter().rev().map(|p| (p.0, p.2))).collect()
+}
+
+fn qps_chart(doc: &SweepDoc, root: Area<'_>) -> DrawResult {
+    let (offered, admitted, limit, throttle) = (
+        series(doc, "offered_qps"),
+        series(doc, "admitted_qps"),
+        series(doc, "limit_qps"),
+        series(doc, "throttle_rate"),
+    );
+    let mut demand: Vec<(f64, f64)> = doc.points.iter().filter_map(|p| p.demand_qps.map(|d| (p.axis[0], d))).collect();
+    demand.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let peak = offered
+        .iter()
+        .map(|p| p.3)
+        .chain(limit.iter().map(|p| p.1))
+        .chain(admitted.iter().map(|p| p.3))
+        .fold(1.0, f64::max);
+    // The demand line may soar far above the rest: it ends where it leaves the chart.
+    let top = peak * 1.2;
+    let demand = clip_below(&demand, top);
+    let xs = x_range(doc);
+
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            format!("{} — where concurrency outruns QPS ({} replications per point)", doc.scenario, doc.reps),
+            (FONT, 22, FontStyle::Bold),
+        )
+        .margin(16)
+        .x_label_area_size(50)
+        .y_label_area_size(70)
+        .right_y_label_area_size(70)
+        .build_cartesian_2d(xs.clone(), 0.0..top)?
+        .set_secondary_coord(xs, 0.0..1.05);
+    chart
+        .configure_mesh()
+        .x_desc(axis_label(doc, 0))
+        .y_desc("attempts per second")
+        .x_label_formatter(&|x| trim_number(*x))
+        .y_label_formatter(&|y| trim_number(*y))
+        .label_style((FONT, 14))
+        .axis_desc_style((FONT, 15))
+        .draw()?;
+    chart
+        .configure_secondary_axes()
+        .y_desc("throttle rate")
+        .y_label_formatter(&|y| format!("{:.0}%", y * 100.0))
+        .label_style((FONT, 14))
+        .axis_desc_style((FONT, 15))
+        .draw()?;
+
+    chart.draw_series(std::iter::once(Polygon::new(band(&offered), OFFERED.mix(0.2))))?;
+    chart.draw_series(std::iter::once(Polygon::new(band(&admitted), ADMITTED.mix(0.25))))?;
+    chart
+        .draw_series(LineSeries::new(offered.iter().map(|p| (p.0, p.1)), OFFERED.stroke_width(3)).point_size(3))?
+        .label("offered attempts/s")
+        .legend(|(x, y)| PathElement::new([(x, y), (x + 18, y)], OFFERED.stroke_width(3)));
+    chart
+        .draw_series(LineSeries::new(admitted.iter().map(|p| (p.0, p.1)), ADMITTED.stroke_width(3)).point_size(3))?
+        .label("admitted/s")
+        .legend(|(x, y)| PathElement::new([(x, y), (x + 18, y)], ADMITTED.stroke_width(3)));
+    chart
+        .draw_series(LineSeries::new(limit.iter().map(|p| (p.0, p.1)), LIMIT.stroke_width(2)))?
+        .label("limit L (QPS)")
+        .legend(|(x, y)| PathElement::new([(x, y), (x + 18, y)], LIMIT.stroke_width(2)));
+    if !demand.is_empty() {
+        chart
+            .draw_series(DashedLineSeries::new(demand, 8, 6, CHANGE.stroke_width(2)))?
+            .label("demand C/R (Little's law)")
+            .legend(|(x, y)| PathElement::new([(x, y), (x + 18, y)], CHANGE.stroke_width(2)));
+    }
+    chart
+        .draw_secondary_series(
+            LineSeries::new(throttle.iter().map(|p| (p.0, p.1)), THROTTLED.stroke_width(2)).point_size(3),
+        )?
+        .label("throttle rate (right axis)")
+        .legend(|(x, y)| PathElement::new([(x, y), (x + 18, y)], THROTTLED.stroke_width(2)));
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .label_font((FONT, 14))
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK.mix(0.4))
+        .draw()?;
+    Ok(())
+}
+
+const HEADLINE: [(&str, &str); 6] = [
+    ("throttle_rate", "throttle rate"),
+    ("admitted_qps", "admitted per second"),
+    ("offered_qps", "offered attempts per second"),
+    ("attempts_per_request", "attempts per request"),
+    ("latency_p50_s", "latency p50 (s)"),
+    ("latency_p99_s", "latency p99 (s)"),
+];
+
+fn metrics_chart(doc: &SweepDoc, root: Area<'_>) -> DrawResult {
+    let (header, body) = root.split_vertically(44);
+    header.titled(
+        &format!("{} — metrics against {} (mean, 95% interval)", doc.scenario, doc.params[0]),
+        (FONT, 20, FontStyle::Bold),
+    )?;
+    for (area, (metric, title)) in body.split_evenly((2, 3)).iter().zip(HEADLINE) {
+        let points = series(doc, metric);
+        let top = points.iter().map(|p| p.3).fold(f64::MIN_POSITIVE, f64::max) * 1.1;
+        let mut chart = ChartBuilder::on(area)
+            .caption(title, (FONT, 15))
+            .margin(10)
+            .x_label_area_size(36)
+            .y_label_area_size(56)
+            .build_cartesian_2d(x_range(doc), 0.0..top)?;
+        chart
+            .configure_mesh()
+            .x_desc(axis_label(doc, 0))
+            .x_label_formatter(&|x| trim_number(*x))
+            .y_label_formatter(&|y| trim_number(*y))
+            .label_style((FONT, 12))
+            .axis_desc_style((FONT, 12))
+            .draw()?;
+        chart.draw_series(std::iter::once(Polygon::new(band(&points), CHANGE.mix(0.2))))?;
+        chart.draw_series(LineSeries::new(points.iter().map(|p| (p.0, p.1)), CHANGE.stroke_width(2)).point_size(2))?;
+    }
+    Ok(())
+}
+
+/// Cell edges around sorted distinct values: halfway between neighbours, mirrored at the ends.
+fn edges(values: &[f64]) -> Vec<f64> {
+    match values.len() {
+        0 => Vec::new(),
+        1 => vec![values[0] - 0.5, values[0] + 0.5],
+        n => {
+            let mut e = vec![values[0] - (values[1] - values[0]) / 2.0];
+            e.extend(values.windows(2).map(|w| (w[0] + w[1]) / 2.0));
+            e.push(values[n - 1] + (values[n - 1] - values[n - 2]) / 2.0);
+            e
+        }
+    }
+}
+
+fn distinct(doc: &SweepDoc, axis: usize) -> Vec<f64> {
+    let mut v: Vec<f64> = doc.points.iter().map(|p| p.axis[axis]).collect();
+    v.sort_by(f64::total_cmp);
+    v.dedup();
+    v
+}
+
+fn heat_colour(rate: f64) -> RGBColor {
+    let t = rate.clamp(0.0, 1.0);
+    let mix = |a: u8, b: u8| (a as f64 + (b as f64 - a as f64) * t).round() as u8;
+    RGBColor(mix(240, 160), mix(248, 20), mix(240, 30))
+}
+
+fn heatmap(doc: &SweepDoc, root: Area<'_>) -> DrawResult {
+    let (xs, ys) = (distinct(doc, 0), distinct(doc, 1));
+    let (ex, ey) = (edges(&xs), edges(&ys));
+    let metric =
+        |p: &super::PointResult, name: &str| p.metrics.iter().find(|m| m.metric == name).map_or(0.0, |m| m.mean);
+    let mut chart = ChartBuilder::on(&root)
+        .caption(format!("{} — throttle rate (white 0% → red 100%)", doc.scenario), (FONT, 22, FontStyle::Bold))
+        .margin(16)
+        .x_label_area_size(50)
+        .y_label_area_size(80)
+        .build_cartesian_2d(ex[0]..ex[ex.len() - 1], ey[0]..ey[ey.len() - 1])?;
+    chart
+        .configure_mesh()
+        .disable_mesh()
+        .x_desc(axis_label(doc, 0))
+        .y_desc(axis_label(doc, 1))
+        .x_label_formatter(&|x| trim_number(*x))
+        .y_label_formatter(&|y| trim_number(*y))
+        .label_style((FONT, 14))
+        .axis_desc_style((FONT, 15))
+        .draw()?;
+    let label_cells = xs.len() * ys.len() <= 144;
+    for p in &doc.points {
+        let (i, j) = (
+            xs.iter().position(|x| *x == p.axis[0]).unwrap_or(0),
+            ys.iter().position(|y| *y == p.axis[1]).unwrap_or(0),
+        );
+        let rate = metric(p, "throttle_rate");
+        chart.draw_series(std::iter::once(Rectangle::new(
+            [(ex[i], ey[j]), (ex[i + 1], ey[j + 1])],
+            heat_colour(rate).filled(),
+        )))?;
+        if label_cells {
+            let colour = if rate > 0.5 { WHITE } else { BLACK };
+            let style = (FONT, 13).into_font().color(&colour).pos(plotters::style::text_anchor::Pos::new(
+                plotters::style::text_anchor::HPos::Center,
+                plotters::style::text_anchor::VPos::Center,
+            ));
+            chart.draw_series(std::iter::once(Text::new(format!("{:.0}%", rate * 100.0), (xs[i], ys[j]), style)))?;
+        }
+    }
+    // Where demand meets the limit: along each column, the interpolated y at which demand / limit crosses 1.
+    let mut boundary = Vec::new();
+    for &x in &xs {
+        let mut column: Vec<(f64, f64)> = doc
+            .points
+            .iter()
+            .filter(|p| p.axis[0] == x)
+            .filter_map(|p| p.demand_qps.map(|d| (p.axis[1], d / metric(p, "limit_qps").max(f64::MIN_POSITIVE))))
+            .collect();
+        column.sort_by(|a, b| a.0.total_cmp(&b.0));
+        if let Some(w) = column.windows(2).find(|w| (w[0].1 - 1.0) * (w[1].1 - 1.0) <= 0.0 && w[0].1 != w[1].1) {
+            let f = (1.0 - w[0].1) / (w[1].1 - w[0].1);
+            boundary.push((x, w[0].0 + f * (w[1].0 - w[0].0)));
+        }
+    }
+    if boundary.len() >= 2 {
+        chart
+            .draw_series(LineSeries::new(boundary, LIMIT.stroke_width(3)))?
+            .label("demand = limit (C = L·R)")
+            .legend(|(x, y)| PathElement::new([(x, y), (x + 18, y)], LIMIT.stroke_width(3)));
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .label_font((FONT, 14))
+            .background_style(WHITE.mix(0.9))
+            .border_style(BLACK.mix(0.4))
+            .draw()?;
+    }
+    Ok(())
+}

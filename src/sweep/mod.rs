@@ -1,0 +1,300 @@
+//! Sweep: many runs of one scenario over a grid of parameter values, in parallel, each point replicated.
+//!
+//! A point is the scenario with its parameters applied to the TOML and validated again; a replication is
+//! that scenario with a seed derived from (scenario seed, point, replication). Runs go to a rayon pool
+//! and come back in input order, so the output is the same bytes whatever the number of threads. A sweep
+//! can be cut into shards (`--shard K/N`), each running a deterministic slice of the points; [`output`]
+//! merges shard files into exactly what one machine would have written.
+
+pub mod chart;
+pub mod estimate;
+pub mod output;
+pub mod params;
+
+use crate::engine::{self, RunOptions};
+use crate::report::Report;
+use crate::rng::mix64;
+use crate::scenario::{Scenario, ScenarioError};
+use crate::stats::Metrics;
+use crate::workload::{ApiChoice, ClientModel};
+use crate::{Error, time};
+use estimate::{Estimate, estimate};
+use params::Param;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// The most points a sweep may have, and the most runs (points × replications).
+pub const MAX_POINTS: usize = 10_000;
+pub const MAX_RUNS: usize = 1_000_000;
+
+/// What to sweep: the parameters, grid or zip, and how many replications per point.
+#[derive(Clone, Debug)]
+pub struct SweepSpec {
+    pub params: Vec<Param>,
+    /// Pair the parameters' values (all lists the same length) instead of taking every combination.
+    pub zip: bool,
+    pub reps: u32,
+}
+
+/// One point: its index in the whole sweep, the value of each parameter, and the validated scenario.
+#[derive(Clone, Debug)]
+pub struct Point {
+    pub index: usize,
+    pub values: Vec<toml::Value>,
+    pub scenario: Scenario,
+}
+
+/// One point's results: the parameter values, what the scenario asks for, and each metric's estimate.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PointResult {
+    pub point: usize,
+    /// The parameter values as written, in parameter order.
+    pub values: Vec<String>,
+    /// The parameter values as numbers for chart axes (durations in seconds; other text by position).
+    pub axis: Vec<f64>,
+    /// Calls per second the clients would make with no throttling: closed threads / (mean response +
+    /// mean think) plus open rates (the Little's-law demand C/R); none when a cycle takes no time.
+    pub demand_qps: Option<f64>,
+    pub metrics: Vec<Estimate>,
+}
+
+/// The metrics a sweep reports per point, in this order.
+pub const METRICS: [&str; 16] = [
+    "requests",
+    "attempts",
+    "admitted",
+    "throttled",
+    "gave_up",
+    "throttle_rate",
+    "offered_qps",
+    "admitted_qps",
+    "attempts_per_request",
+    "latency_mean_s",
+    "latency_p50_s",
+    "latency_p90_s",
+    "latency_p99_s",
+    "latency_max_s",
+    "unfinished",
+    "limit_qps",
+];
+
+fn metric_values(m: &Metrics, limit_qps: f64) -> [f64; 16] {
+    let l = m.latency_s;
+    [
+        m.requests as f64,
+        m.attempts as f64,
+        m.admitted as f64,
+        m.throttled as f64,
+        m.gave_up as f64,
+        m.throttle_rate,
+        m.offered_qps,
+        m.admitted_qps,
+        m.attempts_per_request,
+        l.mean,
+        l.p50,
+        l.p90,
+        l.p99,
+        l.max,
+        m.unfinished as f64,
+        limit_qps,
+    ]
+}
+
+/// The sweep's points in order: every combination (first parameter slowest) or, with `zip`, the i-th
+/// value of each. Each point's scenario is validated; an invalid one is an error naming the parameters.
+pub fn points(base_text: &str, file: &str, spec: &SweepSpec) -> Result<Vec<Point>, Error> {
+    let base: toml::Table =
+        toml::from_str(base_text).map_err(|e| Error::BadInput(format!("{file}: {}", e.message())))?;
+    let combos = combinations(spec)?;
+    let mut out = Vec::with_capacity(combos.len());
+    for (index, values) in combos.into_iter().enumerate() {
+        let mut table = base.clone();
+        for (param, value) in spec.params.iter().zip(&values) {
+            params::apply(&mut table, &param.key, value)
+                .map_err(|m| Error::BadInput(format!("--param {}: {m}", param.key)))?;
+        }
+        let text = toml::to_string(&table).expect("a TOML table serialises");
+        let scenario = Scenario::parse(&text, file).map_err(|e| point_error(spec, &values, e))?;
+        out.push(Point { index, values, scenario });
+    }
+    Ok(out)
+}
+
+fn point_error(spec: &SweepSpec, values: &[toml::Value], e: ScenarioError) -> Error {
+    let at: Vec<String> =
+        spec.params.iter().zip(values).map(|(p, v)| format!("{}={}", p.key, params::display(v))).collect();
+    let culprit = spec.params.iter().find(|p| e.key.contains(p.key.rsplit('.').next().unwrap_or(&p.key)));
+    let name = culprit.map_or_else(|| at.join(" "), |p| p.key.clone());
+    Error::BadInput(format!("--param {name}: at {}: {}: {}", at.join(", "), e.key, e.message))
+}
+
+fn combinations(spec: &SweepSpec) -> Result<Vec<Vec<toml::Value>>, Error> {
+    if spec.params.is_empty() {
+        return Err(Error::BadInput(
+            "a sweep needs at least one --param KEY=VALUES (or `param = [...]` under [sweep])".into(),
+        ));
+    }
+    if spec.reps == 0 {
+        return Err(Error::BadInput("--reps: must be at least 1".into()));
+    }
+    let lens: Vec<usize> = spec.params.iter().map(|p| p.values.len()).collect();
+    let count = if spec.zip {
+        if lens.iter().any(|&n| n != lens[0]) {
+            let sizes: Vec<String> = spec.params.iter().map(|p| format!("{} has {}", p.key, p.values.len())).collect();
+            return Err(Error::BadInput(format!("--zip: every parameter needs as many values ({})", sizes.join(", "))));
+        }
+        lens[0]
+    } else {
+        lens.iter().try_fold(1usize, |acc, &n| acc.checked_mul(n)).unwrap_or(usize::MAX)
+    };
+    if count > MAX_POINTS || count.saturating_mul(spec.reps as usize) > MAX_RUNS {
+        let keys: Vec<&str> = spec.params.iter().map(|p| p.key.as_str()).collect();
+        return Err(Error::BadInput(format!(
+            "--param {}: {count} points × {} replications is more than this sweep allows ({MAX_POINTS} points, {MAX_RUNS} runs); use fewer values or shard a smaller grid",
+            keys.join(" × "),
+            spec.reps
+        )));
+    }
+    Ok((0..count)
+        .map(|i| {
+            if spec.zip {
+                return spec.params.iter().map(|p| p.values[i].clone()).collect();
+            }
+            let mut rest = i;
+            let mut picked = vec![toml::Value::Integer(0); spec.params.len()];
+            for (k, p) in spec.params.iter().enumerate().rev() {
+                picked[k] = p.values[rest % p.values.len()].clone();
+                rest /= p.values.len();
+            }
+            picked
+        })
+        .collect())
+}
+
+/// The seed of replication `rep` of point `point`.
+pub fn seed_for(scenario_seed: u64, point: usize, rep: u32) -> u64 {
+    mix64(mix64(mix64(scenario_seed) ^ point as u64) ^ u64::from(rep))
+}
+
+/// Points `shard` of `shards` runs: every `shards`-th point starting at `shard` (0-based), so slow and
+/// fast regions of a grid are spread over the shards.
+pub fn in_shard(point: usize, shard: usize, shards: usize) -> bool {
+    point % shards == shard
+}
+
+fn demand_qps(sc: &Scenario) -> Option<f64> {
+    let mean_latency = |choice: &ApiChoice| match choice {
+        ApiChoice::Single(a) => time::secs_f64(sc.apis[*a].latency.mean()),
+        ApiChoice::Mix { apis, cumulative } => {
+            let total = cumulative[cumulative.len() - 1];
+            let mut prev = 0.0;
+            apis.iter()
+                .zip(cumulative)
+                .map(|(a, c)| {
+                    let w = (c - prev) / total;
+                    prev = *c;
+                    w * time::secs_f64(sc.apis[*a].latency.mean())
+                })
+                .sum()
+        }
+    };
+    sc.clients
+        .iter()
+        .map(|c| match &c.model {
+            ClientModel::Closed { threads, think } => {
+                let cycle = mean_latency(&c.apis) + time::secs_f64(think.mean());
+                (cycle > 0.0).then(|| *threads as f64 / cycle)
+            }
+            ClientModel::Open { rate, .. } => Some(*rate),
+        })
+        .sum()
+}
+
+/// The time-weighted mean limit, summed over the (account, API) pairs the clients use.
+fn mean_limit(report: &Report, duration: u64) -> f64 {
+    report
+        .series
+        .iter()
+        .map(|s| {
+            s.limits
+                .iter()
+                .enumerate()
+                .map(|(i, l)| {
+                    let end = s.limits.get(i + 1).map_or(duration, |n| n.at);
+                    l.limit_qps as f64 * (end - l.at) as f64
+                })
+                .sum::<f64>()
+                / duration as f64
+        })
+        .sum()
+}
+
+fn run_once(point: &Point, rep: u32) -> [f64; 16] {
+    let mut sc = point.scenario.clone();
+    sc.seed = seed_for(point.scenario.seed, point.index, rep);
+    let out = engine::run(&sc, RunOptions::for_scenario(&sc));
+    let report = Report::new(&sc, &out);
+    metric_values(&report.summary.totals, mean_limit(&report, sc.duration))
+}
+
+/// Axis values of a point: numbers as they are, durations in seconds, other text by its position among
+/// the parameter's values.
+fn axis(spec: &SweepSpec, values: &[toml::Value]) -> Vec<f64> {
+    values
+        .iter()
+        .zip(&spec.params)
+        .map(|(v, p)| match v {
+            toml::Value::Integer(i) => *i as f64,
+            toml::Value::Float(f) => *f,
+            toml::Value::String(s) => time::parse_duration(s)
+                .map(time::secs_f64)
+                .unwrap_or_else(|_| p.values.iter().position(|x| x == v).unwrap_or(0) as f64),
+            _ => p.values.iter().position(|x| x == v).unwrap_or(0) as f64,
+        })
+        .collect()
+}
+
+/// Runs every replication of `points` on `jobs` threads (all cores if `None`), calling `progress` after
+/// each run. Results come back in point order.
+pub fn run(
+    spec: &SweepSpec,
+    points: &[Point],
+    jobs: Option<usize>,
+    progress: &(dyn Fn() + Sync),
+) -> Result<Vec<PointResult>, Error> {
+    let reps = spec.reps;
+    let tasks: Vec<(usize, u32)> = (0..points.len()).flat_map(|p| (0..reps).map(move |r| (p, r))).collect();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs.unwrap_or(0))
+        .build()
+        .map_err(|e| Error::BadInput(format!("--jobs: {e}")))?;
+    let samples: Vec<[f64; 16]> = pool.install(|| {
+        tasks
+            .par_iter()
+            .map(|&(p, r)| {
+                let values = run_once(&points[p], r);
+                progress();
+                values
+            })
+            .collect()
+    });
+    Ok(points
+        .iter()
+        .enumerate()
+        .map(|(p, point)| {
+            let runs = &samples[p * reps as usize..(p + 1) * reps as usize];
+            let metrics = METRICS
+                .iter()
+                .enumerate()
+                .map(|(m, name)| estimate(name, &runs.iter().map(|r| r[m]).collect::<Vec<_>>()))
+                .collect();
+            PointResult {
+                point: point.index,
+                values: point.values.iter().map(params::display).collect(),
+                axis: axis(spec, &point.values),
+                demand_qps: demand_qps(&point.scenario),
+                metrics,
+            }
+        })
+        .collect())
+}
