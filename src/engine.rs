@@ -16,7 +16,8 @@ use crate::rng::{Purpose, StreamRng, stream};
 use crate::scenario::Scenario;
 use crate::stats::Recorder;
 use crate::time::{Nanos, nanos_from_secs_f64};
-use crate::workload::{Arrivals, ClientModel};
+use crate::workload::{Arrivals, ClientModel, RateShape};
+use rand::RngExt;
 use rand_distr::{Distribution, Exp1};
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
@@ -79,6 +80,10 @@ struct ClientState {
     mix: StreamRng,
     /// Open clients: how many requests have arrived (constant arrivals are placed exactly at k / rate).
     arrived: u64,
+    /// Batch clients: requests not yet started, threads still working, and when the last one finished.
+    backlog: u64,
+    active: u64,
+    finished_at: Option<Nanos>,
 }
 
 /// What a run produced: the counts, and each quota's limit history.
@@ -87,6 +92,8 @@ pub struct RunOutput {
     pub recorder: Recorder,
     pub quotas: Vec<Quota>,
     pub plans: PlanUsage,
+    /// Per client: when a batch client's last request finished (None for other clients, or unfinished).
+    pub batch_done: Vec<Option<Nanos>>,
     /// Events processed; a measure of work for benchmarks.
     pub events: u64,
 }
@@ -120,7 +127,8 @@ struct Engine<'s> {
 pub fn run(scenario: &Scenario, options: RunOptions) -> RunOutput {
     let mut engine = Engine::new(scenario, options);
     let events = engine.run();
-    RunOutput { recorder: engine.rec, quotas: engine.quotas, plans: engine.plans.usage(), events }
+    let batch_done = engine.clients.iter().map(|c| c.finished_at).collect();
+    RunOutput { recorder: engine.rec, quotas: engine.quotas, plans: engine.plans.usage(), batch_done, events }
 }
 
 /// Index of the quota of (account, API) in [`RunOutput::quotas`].
@@ -162,6 +170,9 @@ impl<'s> Engine<'s> {
                 think: stream(sc.seed, c, Purpose::Think),
                 mix: stream(sc.seed, c, Purpose::ApiMix),
                 arrived: 0,
+                backlog: 0,
+                active: 0,
+                finished_at: None,
             })
             .collect();
         let rec = Recorder::new(sc.sub_accounts.len() * sc.apis.len(), quotas.len(), sc.duration, options.bin);
@@ -192,17 +203,24 @@ impl<'s> Engine<'s> {
             self.schedule(t, Kind::PlanChange);
         }
         for (c, client) in self.sc.clients.iter().enumerate() {
-            match client.model {
-                ClientModel::Closed { threads, .. } => {
-                    for _ in 0..threads {
-                        let slot = self.new_slot(c);
-                        self.schedule(0, Kind::Send(slot));
-                    }
+            let (threads, ramp_up) = match client.model {
+                ClientModel::Closed { threads, ramp_up, .. } => (threads as u64, ramp_up),
+                ClientModel::Batch { threads, requests, ramp_up, .. } => {
+                    let started = (threads as u64).min(requests);
+                    self.clients[c].backlog = requests - started;
+                    self.clients[c].active = started;
+                    (started, ramp_up)
                 }
                 ClientModel::Open { .. } => {
                     let first = self.next_arrival(c, 0);
                     self.schedule(first, Kind::Arrival(c as u32));
+                    continue;
                 }
+            };
+            for i in 0..threads {
+                let slot = self.new_slot(c);
+                let start = (ramp_up as u128 * i as u128 / threads as u128) as Nanos;
+                self.schedule(start, Kind::Send(slot));
             }
         }
         let mut events = 0;
@@ -235,20 +253,33 @@ impl<'s> Engine<'s> {
 
     /// When the open client `c`'s next request arrives, its previous one having arrived at `now`.
     fn next_arrival(&mut self, c: usize, now: Nanos) -> Nanos {
-        let ClientModel::Open { rate, arrivals } = self.sc.clients[c].model else {
+        let ClientModel::Open { ref shape, arrivals } = self.sc.clients[c].model else {
             unreachable!("only open clients have arrivals")
         };
         let state = &mut self.clients[c];
-        match arrivals {
-            Arrivals::Poisson => {
+        match (shape, arrivals) {
+            (RateShape::Flat(rate), Arrivals::Poisson) => {
                 let gap: f64 = Exp1.sample(&mut state.arrivals);
                 now.saturating_add(nanos_from_secs_f64(gap / rate))
             }
-            Arrivals::Constant => {
+            (RateShape::Flat(rate), Arrivals::Constant) => {
                 // Exact placement avoids drift from summing rounded gaps.
                 let k = state.arrived;
                 state.arrived += 1;
                 nanos_from_secs_f64(k as f64 / rate)
+            }
+            // A rate that varies: thinning (Lewis and Shedler). Candidates come at the envelope rate and
+            // each is kept with probability rate(t) / envelope, which gives a Poisson process of rate(t).
+            (shape, _) => {
+                let envelope = shape.max_rate();
+                let mut t = now;
+                loop {
+                    let gap: f64 = Exp1.sample(&mut state.arrivals);
+                    t = t.saturating_add(nanos_from_secs_f64(gap / envelope));
+                    if t >= self.sc.duration || state.arrivals.random::<f64>() * envelope < shape.rate_at(t) {
+                        return t;
+                    }
+                }
             }
         }
     }
@@ -308,18 +339,33 @@ impl<'s> Engine<'s> {
         } else {
             self.rec.gave_up(req.cell as usize, req.quota as usize);
         }
-        // The request is over: a closed thread starts its next one after thinking, an open slot is freed.
-        match &client.model {
-            ClientModel::Closed { think, .. } => {
-                self.requests[slot as usize].attempts = 0;
-                if think.is_zero() {
-                    self.send(slot, now);
-                } else {
-                    let pause = think.sample(&mut self.clients[req.client as usize].think);
-                    self.schedule(now.saturating_add(pause), Kind::Send(slot));
-                }
+        // The request is over: a closed thread starts its next one after thinking, so does a batch
+        // thread while the backlog lasts, and an open slot is freed.
+        let state = &mut self.clients[req.client as usize];
+        let think = match &client.model {
+            ClientModel::Closed { think, .. } => think,
+            ClientModel::Batch { think, .. } if state.backlog > 0 => {
+                state.backlog -= 1;
+                think
             }
-            ClientModel::Open { .. } => self.free.push(slot),
+            ClientModel::Batch { .. } => {
+                state.active -= 1;
+                if state.active == 0 {
+                    state.finished_at = Some(now);
+                }
+                return;
+            }
+            ClientModel::Open { .. } => {
+                self.free.push(slot);
+                return;
+            }
+        };
+        self.requests[slot as usize].attempts = 0;
+        if think.is_zero() {
+            self.send(slot, now);
+        } else {
+            let pause = think.sample(&mut state.think);
+            self.schedule(now.saturating_add(pause), Kind::Send(slot));
         }
     }
 }

@@ -78,12 +78,116 @@ pub enum Arrivals {
     Constant,
 }
 
+/// An open client's arrival rate over time (requests per second).
+#[derive(Clone, Debug, PartialEq)]
+pub enum RateShape {
+    Flat(f64),
+    /// Piecewise linear, as load testers write stages: from `start`, each stage moves linearly to its rate
+    /// by its end (`stages` holds (end, rate), ends increasing); after the last, its rate holds.
+    Ramp {
+        start: f64,
+        stages: Vec<(Nanos, f64)>,
+    },
+    /// A daily cycle: `mean · (1 + amplitude · cos(2π (time of day − peak) / 1 day))`. `day_start` is the
+    /// scenario start's time of day and `peak` the time of day of the maximum, both in the scenario's offset.
+    Daily {
+        mean: f64,
+        amplitude: f64,
+        peak: Nanos,
+        day_start: Nanos,
+    },
+    /// Bursts: `rate` for `on`, nothing for `off`, repeating from the start.
+    OnOff {
+        rate: f64,
+        on: Nanos,
+        off: Nanos,
+    },
+}
+
+const DAY: Nanos = 86_400 * crate::time::NANOS_PER_SEC;
+
+impl RateShape {
+    pub fn rate_at(&self, t: Nanos) -> f64 {
+        match self {
+            RateShape::Flat(r) => *r,
+            RateShape::Ramp { start, stages } => {
+                let mut from = (0, *start);
+                for &(end, rate) in stages {
+                    if t < end {
+                        let f = (t - from.0) as f64 / (end - from.0) as f64;
+                        return from.1 + f * (rate - from.1);
+                    }
+                    from = (end, rate);
+                }
+                from.1
+            }
+            RateShape::Daily { mean, amplitude, peak, day_start } => {
+                let tod = (day_start + t % DAY) % DAY;
+                let phase = (tod as f64 - *peak as f64) / DAY as f64 * std::f64::consts::TAU;
+                mean * (1.0 + amplitude * phase.cos())
+            }
+            RateShape::OnOff { rate, on, off } => {
+                if t % (on + off) < *on {
+                    *rate
+                } else {
+                    0.0
+                }
+            }
+        }
+    }
+
+    /// An upper bound of the rate at any time: the envelope for thinning.
+    pub fn max_rate(&self) -> f64 {
+        match self {
+            RateShape::Flat(r) | RateShape::OnOff { rate: r, .. } => *r,
+            RateShape::Ramp { start, stages } => stages.iter().map(|s| s.1).fold(*start, f64::max),
+            RateShape::Daily { mean, amplitude, .. } => mean * (1.0 + amplitude),
+        }
+    }
+
+    /// The expected number of arrivals in [0, t): the integral of the rate, by exact pieces where the
+    /// shape is piecewise and by the closed form of the cosine otherwise.
+    pub fn expected_arrivals(&self, t: Nanos) -> f64 {
+        let secs = |n: Nanos| n as f64 / 1e9;
+        match self {
+            RateShape::Flat(r) => r * secs(t),
+            RateShape::Ramp { start, stages } => {
+                let (mut total, mut from) = (0.0, (0, *start));
+                for &(end, rate) in stages {
+                    // The trapezoid under the stage's line from its start to min(end, t).
+                    let stop = end.min(t);
+                    let at_stop = from.1 + (stop - from.0) as f64 / (end - from.0) as f64 * (rate - from.1);
+                    total += secs(stop - from.0) * (from.1 + at_stop) / 2.0;
+                    if t <= end {
+                        return total;
+                    }
+                    from = (end, rate);
+                }
+                total + from.1 * secs(t - from.0)
+            }
+            RateShape::Daily { mean, amplitude, peak, day_start } => {
+                let w = std::f64::consts::TAU / secs(DAY);
+                let phase0 = (*day_start as f64 - *peak as f64) / 1e9;
+                mean * (secs(t) + amplitude / w * ((w * (phase0 + secs(t))).sin() - (w * phase0).sin()))
+            }
+            RateShape::OnOff { rate, on, off } => {
+                let period = on + off;
+                let on_time = t / period * on + (t % period).min(*on);
+                rate * secs(on_time)
+            }
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub enum ClientModel {
     /// `threads` callers, each sends, waits for the outcome (retries included), thinks, and sends again.
-    Closed { threads: u32, think: Dist },
-    /// Requests arrive at `rate` per second whatever happens to earlier ones.
-    Open { rate: f64, arrivals: Arrivals },
+    /// Thread i starts at i · ramp_up / threads.
+    Closed { threads: u32, think: Dist, ramp_up: Nanos },
+    /// Requests arrive at the shape's rate whatever happens to earlier ones.
+    Open { shape: RateShape, arrivals: Arrivals },
+    /// A backlog of `requests` worked off by `threads` callers (each as a closed-loop thread) until done.
+    Batch { threads: u32, requests: u64, think: Dist, ramp_up: Nanos },
 }
 
 /// Which API a request calls: always the same one, or one drawn per request by weight.
@@ -198,6 +302,25 @@ mod tests {
         let sevens = (0..n).filter(|_| choice.pick(&mut rng) == 7).count() as f64;
         let (p, se) = (0.75, (0.75f64 * 0.25 / n as f64).sqrt());
         assert!((sevens / n as f64 - p).abs() < 5.0 * se);
+    }
+
+    #[test]
+    fn rate_shapes_and_their_integrals() {
+        const S: Nanos = 1_000_000_000;
+        let ramp = RateShape::Ramp { start: 0.0, stages: vec![(10 * S, 10.0), (20 * S, 10.0), (30 * S, 0.0)] };
+        assert_eq!(ramp.rate_at(5 * S), 5.0);
+        assert_eq!(ramp.rate_at(15 * S), 10.0);
+        assert_eq!(ramp.rate_at(40 * S), 0.0);
+        assert_eq!(ramp.max_rate(), 10.0);
+        assert!((ramp.expected_arrivals(30 * S) - 200.0).abs() < 1e-9);
+        assert!((ramp.expected_arrivals(5 * S) - 12.5).abs() < 1e-9);
+        let bursts = RateShape::OnOff { rate: 50.0, on: 10 * S, off: 50 * S };
+        assert_eq!((bursts.rate_at(9 * S), bursts.rate_at(10 * S)), (50.0, 0.0));
+        assert!((bursts.expected_arrivals(125 * S) - 50.0 * 25.0).abs() < 1e-9);
+        // Over whole days the cosine integrates to zero: the mean rate is the mean.
+        let daily = RateShape::Daily { mean: 4.0, amplitude: 0.5, peak: 14 * 3_600 * S, day_start: 9 * 3_600 * S };
+        assert!((daily.expected_arrivals(2 * DAY) - 4.0 * 2.0 * 86_400.0).abs() < 1e-6);
+        assert!((daily.rate_at(5 * 3_600 * S) - 6.0).abs() < 1e-9, "the peak at 14:00");
     }
 
     #[test]

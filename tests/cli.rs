@@ -171,7 +171,7 @@ fn malformed_scenarios_exit_2_naming_file_line_and_key() {
             "model = \"open\"\nrate = -5.0",
             19,
             "client[0].rate",
-            "> 0",
+            "requests per second, from 0",
         ),
         ("unknown API", "api = \"CompareFace\"", "api = \"CompareFaces\"", 17, "client[0].api", "`CompareFace`"),
         ("unknown account", "account = \"acme\"", "account = \"acne\"", 16, "client[0].account", "`acme`"),

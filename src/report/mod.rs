@@ -11,7 +11,7 @@ pub mod files;
 mod summary;
 pub mod table;
 
-pub use summary::{ApiEntry, PhaseEntry, Report, Series, SubAccountEntry, Summary};
+pub use summary::{ApiEntry, BatchEntry, PhaseEntry, Report, Series, SubAccountEntry, Summary};
 
 use crate::Error;
 use std::path::{Path, PathBuf};

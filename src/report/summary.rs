@@ -7,6 +7,7 @@ use crate::quota::LimitChange;
 use crate::scenario::Scenario;
 use crate::stats::{Bin, Cell, Metrics};
 use crate::time::secs_f64;
+use crate::workload::ClientModel;
 use serde::Serialize;
 
 #[derive(Debug, Serialize)]
@@ -43,6 +44,22 @@ pub struct SubAccountEntry {
     pub metrics: Metrics,
 }
 
+/// A batch client's backlog: how long it took against the floor its limits allow.
+#[derive(Debug, Serialize)]
+pub struct BatchEntry {
+    pub client: String,
+    pub account: String,
+    pub requests: u64,
+    pub threads: u32,
+    /// When the last request finished (admitted or given up), in seconds since the start; null if the run
+    /// ended first.
+    pub makespan_s: Option<f64>,
+    /// `requests / limit`: no schedule can be faster. `limit_qps` is the sum of the limits in force at the
+    /// start for the APIs the client calls.
+    pub floor_s: f64,
+    pub limit_qps: u32,
+}
+
 /// `summary.json`, field for field.
 #[derive(Debug, Serialize)]
 pub struct Summary {
@@ -57,6 +74,7 @@ pub struct Summary {
     pub by_sub_account: Vec<SubAccountEntry>,
     pub phases: Vec<PhaseEntry>,
     pub billing: Vec<AccountBill>,
+    pub batches: Vec<BatchEntry>,
 }
 
 /// The time series of one (account, API).
@@ -162,7 +180,26 @@ impl Report {
             by_sub_account,
             phases,
             billing: bills(sc, out),
+            batches: batches(sc, out),
         };
         Report { summary, series, bin: out.recorder.bin }
     }
+}
+
+fn batches(sc: &Scenario, out: &RunOutput) -> Vec<BatchEntry> {
+    let entries = sc.clients.iter().zip(&out.batch_done).filter_map(|(c, done)| {
+        let ClientModel::Batch { threads, requests, .. } = c.model else { return None };
+        let limit_qps: u32 =
+            c.apis.apis().iter().map(|&api| out.quotas[quota_index(sc, c.account, api)].history()[0].limit_qps).sum();
+        Some(BatchEntry {
+            client: c.name.clone(),
+            account: sc.accounts[c.account].name.clone(),
+            requests,
+            threads,
+            makespan_s: done.map(secs_f64),
+            floor_s: requests as f64 / limit_qps as f64,
+            limit_qps,
+        })
+    });
+    entries.collect()
 }

@@ -55,5 +55,13 @@ pub fn render(report: &Report) -> String {
     if s.by_api.len() > 1 {
         row(&mut out, "total", "", "", &s.totals);
     }
+    for b in &s.batches {
+        let took = b.makespan_s.map_or("did not finish within the run".to_string(), |m| format!("took {m:.1} s"));
+        let _ = writeln!(
+            out,
+            "batch {}: {} requests on {} threads {took}; the floor at {} QPS is {:.1} s",
+            b.client, b.requests, b.threads, b.limit_qps, b.floor_s
+        );
+    }
     out
 }

@@ -109,7 +109,23 @@ pub struct RawClient {
     pub think: Option<RawDist>,
     pub rate: Option<f64>,
     pub arrivals: Option<String>,
+    pub shape: Option<String>,
+    pub stages: Option<Vec<RawStage>>,
+    pub amplitude: Option<f64>,
+    pub peak: Option<String>,
+    pub on: Option<String>,
+    pub off: Option<String>,
+    pub ramp_up: Option<String>,
+    pub requests: Option<i64>,
     pub retry: Option<RawRetry>,
+}
+
+/// One stage of a ramp: over `duration`, move linearly to `rate`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStage {
+    pub duration: String,
+    pub rate: f64,
 }
 
 #[derive(Debug, Deserialize)]

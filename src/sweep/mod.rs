@@ -201,11 +201,11 @@ fn demand_qps(sc: &Scenario) -> Option<f64> {
     sc.clients
         .iter()
         .map(|c| match &c.model {
-            ClientModel::Closed { threads, think } => {
+            ClientModel::Closed { threads, think, .. } | ClientModel::Batch { threads, think, .. } => {
                 let cycle = mean_latency(&c.apis) + time::secs_f64(think.mean());
                 (cycle > 0.0).then(|| *threads as f64 / cycle)
             }
-            ClientModel::Open { rate, .. } => Some(*rate),
+            ClientModel::Open { shape, .. } => Some(shape.expected_arrivals(sc.duration) / time::secs_f64(sc.duration)),
         })
         .sum()
 }
