@@ -93,14 +93,14 @@ fn bare_loop(end: u64) -> u64 {
 fn closed_loop(c: &mut Criterion) {
     let sc = scenario();
     let options = RunOptions::for_scenario(&sc);
-    let out = engine::run(&sc, options);
+    let out = engine::run(&sc, options).expect("the bench scenario runs");
     let attempts = out.recorder.cells.iter().map(|c| c.admitted + c.throttled).sum::<u64>();
     let bare_attempts = bare_loop(sc.duration);
 
     let mut group = c.benchmark_group("closed_loop_4_threads_limit_2");
     group.throughput(Throughput::Elements(attempts));
     group.bench_function(BenchmarkId::new("full", format!("{HOURS}h")), |b| {
-        b.iter(|| engine::run(black_box(&sc), options))
+        b.iter(|| engine::run(black_box(&sc), options).expect("runs"))
     });
     group.throughput(Throughput::Elements(bare_attempts));
     group.bench_function(BenchmarkId::new("bare", format!("{HOURS}h")), |b| {

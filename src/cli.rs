@@ -1,14 +1,17 @@
-//! Command line: `quotasim run`, `quotasim sweep`, `quotasim merge`.
+//! Command line: `quotasim run`, `quotasim sweep`, `quotasim merge`, `quotasim trace stats|gen`.
 //!
 //! Flags are parsed by clap, then checked into settings; each command is load → run → report.
 
 use crate::engine::{self, RunOptions};
 use crate::report::{self, Report};
 use crate::scenario::Scenario;
+use crate::scenario::parse_offset;
 use crate::sweep::output::SweepDoc;
 use crate::sweep::{self, SweepSpec};
 use crate::time::{NANOS_PER_SEC, parse_duration};
-use crate::{Error, stats};
+use crate::workload::trace::{ApiMapping, Format, TimeFormat, TraceSpec};
+use crate::workload::trace_stats::trace_stats;
+use crate::{Error, stats, time};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::{Path, PathBuf};
@@ -34,6 +37,58 @@ pub enum Command {
     Sweep(SweepArgs),
     /// Combine the shard files of a sharded sweep into the files one machine would have written.
     Merge(MergeArgs),
+    /// Look at a recorded request log, or write a scenario's requests as one.
+    #[command(subcommand)]
+    Trace(TraceCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TraceCommand {
+    /// Requests, span, per-second peak / mean / p50 / p99, distinct callers, and the QPS that would
+    /// throttle nothing, 1 % or 5 % of the calls under a clock-aligned 1 s window.
+    Stats(TraceStatsArgs),
+    /// Run a scenario and write each request's start (its first attempt) as a CSV trace:
+    /// unix_ns,account,sub_account,api.
+    Gen(TraceGenArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TraceStatsArgs {
+    /// The log: CSV or TSV with a header, an access log (Common / Combined Log Format), or JSON Lines.
+    pub file: PathBuf,
+    /// `csv`, `tsv`, `clf`, `jsonl` [default: from the file's extension].
+    #[arg(long)]
+    pub format: Option<String>,
+    /// The time column or key (not for access logs).
+    #[arg(long, default_value = "time")]
+    pub time: String,
+    /// `unix-s`, `unix-ms`, `unix-us`, `unix-ns`, `rfc3339`, `datetime` (not for access logs).
+    #[arg(long)]
+    pub time_format: Option<String>,
+    /// The offset of `datetime` times, e.g. `+08:00` [default: UTC].
+    #[arg(long)]
+    pub zone: Option<String>,
+    /// The caller column or key (access logs: `host`), to count distinct callers.
+    #[arg(long)]
+    pub caller: Option<String>,
+    /// Count and pass over malformed rows instead of stopping at the first.
+    #[arg(long)]
+    pub skip_bad_rows: bool,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TraceGenArgs {
+    /// The scenario file (TOML).
+    pub scenario: PathBuf,
+    /// The trace file to write.
+    #[arg(long, short)]
+    pub output: PathBuf,
+    /// Replace the scenario's seed.
+    #[arg(long)]
+    pub seed: Option<u64>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -100,6 +155,9 @@ pub struct RunArgs {
     /// Do not draw timeline.png.
     #[arg(long)]
     pub no_chart: bool,
+    /// Count and pass over malformed trace rows (reported in summary.json) instead of stopping at the first.
+    #[arg(long)]
+    pub skip_bad_rows: bool,
     /// Print nothing but errors.
     #[arg(long, short)]
     pub quiet: bool,
@@ -113,6 +171,8 @@ pub fn execute(args: Args) -> Result<(), Error> {
         Command::Run(run) => run_command(&run),
         Command::Sweep(sweep) => sweep_command(&sweep),
         Command::Merge(merge) => merge_command(&merge),
+        Command::Trace(TraceCommand::Stats(stats)) => trace_stats_command(&stats),
+        Command::Trace(TraceCommand::Gen(gen_args)) => trace_gen_command(&gen_args),
     }
 }
 
@@ -121,11 +181,12 @@ fn run_command(args: &RunArgs) -> Result<(), Error> {
     if let Some(seed) = args.seed {
         scenario.seed = seed;
     }
-    let options = run_options(&scenario, args.bin.as_deref())?;
+    let mut options = run_options(&scenario, args.bin.as_deref())?;
+    options.skip_bad_rows = args.skip_bad_rows;
     let dir = args.out.clone().unwrap_or_else(|| Path::new("output").join(&scenario.name));
     report::prepare_dir(&dir)?;
 
-    let output = engine::run(&scenario, options);
+    let output = engine::run(&scenario, options)?;
     let report = Report::new(&scenario, &output);
     let written = report::write_outputs(&report, &dir, !args.no_chart)?;
     if !args.quiet {
@@ -151,7 +212,7 @@ fn run_options(scenario: &Scenario, bin: Option<&str>) -> Result<RunOptions, Err
             auto / NANOS_PER_SEC
         )));
     }
-    Ok(RunOptions { bin })
+    Ok(RunOptions { bin, skip_bad_rows: false })
 }
 
 /// Which shard (0-based) of how many this process runs: the flags, else the batch system's environment.
@@ -290,4 +351,112 @@ fn sweep_table(doc: &SweepDoc) -> String {
         );
     }
     out
+}
+
+fn trace_stats_command(args: &TraceStatsArgs) -> Result<(), Error> {
+    let bad = |flag: &str, m: String| Error::BadInput(format!("{flag}: {m}"));
+    let format = match args.format.as_deref() {
+        Some(name) => Format::parse(name)
+            .ok_or_else(|| bad("--format", format!("`{name}` is not valid; expected csv, tsv, clf, jsonl")))?,
+        None => Format::from_path(&args.file).ok_or_else(|| {
+            bad("--format", "cannot tell from the file's extension: give csv, tsv, clf or jsonl".into())
+        })?,
+    };
+    let zone = match args.zone.as_deref() {
+        Some(z) => {
+            parse_offset(z).ok_or_else(|| bad("--zone", format!("`{z}` is not an offset like +08:00 or UTC")))?
+        }
+        None => jiff::tz::Offset::UTC,
+    };
+    let time_format = match (format, args.time_format.as_deref()) {
+        (Format::AccessLog, _) => TimeFormat::AccessLog,
+        (_, None) => return Err(bad("--time-format", format!("needed: one of {}", TimeFormat::NAMES))),
+        (_, Some(name)) => TimeFormat::parse(name, zone).ok_or_else(|| {
+            bad("--time-format", format!("`{name}` is not valid; expected one of {}", TimeFormat::NAMES))
+        })?,
+    };
+    let spec = TraceSpec {
+        path: args.file.clone(),
+        format,
+        time: args.time.clone(),
+        time_format,
+        caller: args.caller.clone(),
+        api: ApiMapping::Constant(0),
+        latency: None,
+        shift: true,
+        speed: 1.0,
+    };
+    let stats = trace_stats(&spec, args.skip_bad_rows).map_err(|e| Error::BadInput(e.to_string()))?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&stats).expect("plain data serialises"));
+        return Ok(());
+    }
+    let callers = stats.distinct_callers.map_or("-".to_string(), |n| n.to_string());
+    println!("{}", args.file.display());
+    println!("  requests            {} ({} malformed rows skipped)", stats.requests, stats.skipped_rows);
+    println!("  span                {:.3} s, {} to {}", stats.span_s, stats.first, stats.last);
+    println!(
+        "  per second          peak {}, mean {:.3}, p50 {}, p99 {}",
+        stats.per_second_peak, stats.per_second_mean, stats.per_second_p50, stats.per_second_p99
+    );
+    println!("  distinct callers    {callers}");
+    println!(
+        "  QPS that throttles  nothing: {}   at most 1 %: {}   at most 5 %: {}   (clock-aligned 1 s windows)",
+        stats.qps_throttling_none, stats.qps_throttling_1_percent, stats.qps_throttling_5_percent
+    );
+    Ok(())
+}
+
+/// Writes each request's start as a CSV row; keeps the first write error for after the run.
+struct TraceWriter {
+    csv: csv::Writer<std::io::BufWriter<std::fs::File>>,
+    start: i128,
+    error: Option<csv::Error>,
+}
+
+impl engine::Observer for TraceWriter {
+    fn request_started(&mut self, at: time::Nanos, account: &str, sub_account: &str, api: &str) {
+        if self.error.is_none() {
+            let unix_ns = (self.start + at as i128).to_string();
+            if let Err(e) = self.csv.write_record([unix_ns.as_str(), account, sub_account, api]) {
+                self.error = Some(e);
+            }
+        }
+    }
+}
+
+fn trace_gen_command(args: &TraceGenArgs) -> Result<(), Error> {
+    let mut scenario = Scenario::load(&args.scenario)?;
+    if let Some(seed) = args.seed {
+        scenario.seed = seed;
+    }
+    let path = &args.output;
+    let fail = |e: std::io::Error| Error::Write { path: path.display().to_string(), source: e };
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
+    let file = std::fs::File::create(&tmp).map_err(fail)?;
+    let mut writer = TraceWriter {
+        csv: csv::Writer::from_writer(std::io::BufWriter::new(file)),
+        start: scenario.start.as_nanosecond(),
+        error: None,
+    };
+    let written = writer
+        .csv
+        .write_record(["unix_ns", "account", "sub_account", "api"])
+        .map_err(|e| std::io::Error::other(e.to_string()));
+    let result = written.map_err(fail).and_then(|()| {
+        let out = engine::run_observed(&scenario, RunOptions::for_scenario(&scenario), &mut writer)?;
+        if let Some(e) = writer.error.take() {
+            return Err(fail(std::io::Error::other(e.to_string())));
+        }
+        writer.csv.flush().map_err(fail)?;
+        std::fs::rename(&tmp, path).map_err(fail)?;
+        Ok(out)
+    });
+    let out = result.inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })?;
+    let requests: u64 = out.recorder.cells.iter().map(|c| c.requests).sum();
+    println!("wrote {requests} requests to {}", path.display());
+    Ok(())
 }

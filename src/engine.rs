@@ -2,32 +2,40 @@
 //!
 //! Events are ordered by (time, insertion sequence): two events at the same nanosecond run in the order they
 //! were scheduled, so a run is a pure function of the scenario and its seed. A request lives in a slot of a
-//! slab (closed-loop threads keep theirs for the whole run; open arrivals take a free one and give it back),
-//! and the loop itself touches only flat arrays and small `Copy` events: no allocation after start-up and no
-//! dynamic dispatch.
+//! slab (closed-loop and batch threads keep theirs for the whole run; open arrivals and trace rows take a
+//! free one and give it back), and the loop itself touches only flat arrays and small `Copy` events: no
+//! allocation in steady state and no dynamic dispatch.
 //!
 //! An attempt is decided when it is sent (the platform admits or rejects at once, never queues); its caller
-//! learns the outcome after the API's response time, or after the throttle latency when it was rejected.
+//! learns the outcome after the response time, or after the throttle latency when it was rejected.
 //! Nothing at or after the scenario's end is processed: requests still waiting then are `unfinished`.
+//!
+//! A trace client is read one row ahead: its next row's arrival is the only event it has queued, so a
+//! replay holds one row in memory whatever the file's length. Callers it meets become sub-accounts as they
+//! appear.
 
+use crate::Error;
 use crate::quota::Quota;
 use crate::quota::plans::{PlanBook, PlanUsage, QuotaKey};
 use crate::rng::{Purpose, StreamRng, stream};
-use crate::scenario::Scenario;
+use crate::scenario::{Scenario, SubAccount};
 use crate::stats::Recorder;
 use crate::time::{Nanos, nanos_from_secs_f64};
+use crate::workload::trace::{TraceEvent, TraceSource};
 use crate::workload::{Arrivals, ClientModel, RateShape};
 use rand::RngExt;
 use rand_distr::{Distribution, Exp1};
 use std::cmp::Ordering;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, HashMap};
 
 #[derive(Clone, Copy, Debug)]
 enum Kind {
-    /// An open client's next request arrives.
+    /// An open client's next request arrives, or a trace client's next row.
     Arrival(u32),
-    /// A request's next attempt is sent (a closed thread's first attempt of a new request, or a retry).
-    Send(u32),
+    /// A thread's slot starts its next request (its first attempt).
+    Start(u32),
+    /// A request's next attempt after a throttle.
+    Retry(u32),
     /// An attempt's outcome reaches its caller.
     Return(u32),
     /// A plan starts or ends by the clock.
@@ -59,8 +67,11 @@ impl Ord for Event {
     }
 }
 
+/// A response time to draw from the API's distribution (rather than one a trace row gives).
+const DRAW_LATENCY: Nanos = Nanos::MAX;
+
 /// One request in flight.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug)]
 struct Request {
     client: u32,
     /// Stats cell (sub-account × API) and quota (account × API) of the API this request calls.
@@ -68,7 +79,8 @@ struct Request {
     quota: u32,
     api: u32,
     first_send: Nanos,
-    /// Attempts sent so far; 0 means the slot holds no request yet (a closed thread about to start one).
+    /// The response time of an admitted attempt, or [`DRAW_LATENCY`].
+    latency: Nanos,
     attempts: u32,
     admitted: bool,
 }
@@ -84,34 +96,66 @@ struct ClientState {
     backlog: u64,
     active: u64,
     finished_at: Option<Nanos>,
+    /// Trace clients: the file, the row read ahead, and the sub-account of each caller seen.
+    trace: Option<Box<TraceSource>>,
+    pending: Option<TraceEvent>,
+    caller_sub: Vec<usize>,
 }
 
-/// What a run produced: the counts, and each quota's limit history.
+/// What a trace client read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TraceRead {
+    pub client: usize,
+    pub rows: u64,
+    pub skipped_rows: u64,
+    pub rows_before_start: u64,
+}
+
+/// What a run produced: the counts, each quota's limit history, the plans' use.
 #[derive(Debug)]
 pub struct RunOutput {
     pub recorder: Recorder,
     pub quotas: Vec<Quota>,
     pub plans: PlanUsage,
+    /// The scenario's sub-accounts, then those trace callers added, in order of appearance.
+    pub sub_accounts: Vec<SubAccount>,
     /// Per client: when a batch client's last request finished (None for other clients, or unfinished).
     pub batch_done: Vec<Option<Nanos>>,
+    pub traces: Vec<TraceRead>,
     /// Events processed; a measure of work for benchmarks.
     pub events: u64,
 }
 
-/// Options that shape the record of a run but not the run itself.
+/// Options that shape the record of a run, or how it reads its input, but not the model.
 #[derive(Clone, Copy, Debug)]
 pub struct RunOptions {
     /// Width of the time-series bins.
     pub bin: Nanos,
+    /// Count and pass over malformed trace rows instead of stopping at the first.
+    pub skip_bad_rows: bool,
 }
 
 impl RunOptions {
     pub fn for_scenario(scenario: &Scenario) -> RunOptions {
-        RunOptions { bin: crate::stats::auto_bin(scenario.duration) }
+        RunOptions { bin: crate::stats::auto_bin(scenario.duration), skip_bad_rows: false }
     }
 }
 
-struct Engine<'s> {
+/// Sees every request as it starts (for writing a run's arrivals as a trace). The unit type sees nothing
+/// and costs nothing.
+pub trait Observer {
+    /// False for an observer that ignores everything, so the engine skips even looking up names.
+    const ACTIVE: bool = true;
+    fn request_started(&mut self, at: Nanos, account: &str, sub_account: &str, api: &str);
+}
+
+impl Observer for () {
+    const ACTIVE: bool = false;
+    #[inline]
+    fn request_started(&mut self, _: Nanos, _: &str, _: &str, _: &str) {}
+}
+
+struct Engine<'s, 'o, O: Observer> {
     sc: &'s Scenario,
     queue: BinaryHeap<Event>,
     seq: u64,
@@ -121,14 +165,45 @@ struct Engine<'s> {
     quotas: Vec<Quota>,
     plans: PlanBook,
     rec: Recorder,
+    sub_accounts: Vec<SubAccount>,
+    /// (account, name) of every sub-account, for trace callers.
+    sub_index: HashMap<(usize, String), usize>,
+    observer: &'o mut O,
 }
 
-/// Runs `scenario` to its end.
-pub fn run(scenario: &Scenario, options: RunOptions) -> RunOutput {
-    let mut engine = Engine::new(scenario, options);
-    let events = engine.run();
+/// Runs `scenario` to its end. Fails only on a trace that cannot be read or has a malformed row.
+pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunOutput, Error> {
+    run_observed(scenario, options, &mut ())
+}
+
+/// [`run`], showing every request's start to `observer`.
+pub fn run_observed<O: Observer>(
+    scenario: &Scenario,
+    options: RunOptions,
+    observer: &mut O,
+) -> Result<RunOutput, Error> {
+    let mut engine = Engine::new(scenario, options, observer)?;
+    let events = engine.run()?;
     let batch_done = engine.clients.iter().map(|c| c.finished_at).collect();
-    RunOutput { recorder: engine.rec, quotas: engine.quotas, plans: engine.plans.usage(), batch_done, events }
+    let traces = (engine.clients.iter().enumerate())
+        .filter_map(|(client, c)| {
+            c.trace.as_ref().map(|t| TraceRead {
+                client,
+                rows: t.rows,
+                skipped_rows: t.skipped,
+                rows_before_start: t.before_start,
+            })
+        })
+        .collect();
+    Ok(RunOutput {
+        recorder: engine.rec,
+        quotas: engine.quotas,
+        plans: engine.plans.usage(),
+        sub_accounts: engine.sub_accounts,
+        batch_done,
+        traces,
+        events,
+    })
 }
 
 /// Index of the quota of (account, API) in [`RunOutput::quotas`].
@@ -141,8 +216,8 @@ pub fn cell_index(scenario: &Scenario, sub_account: usize, api: usize) -> usize 
     sub_account * scenario.apis.len() + api
 }
 
-impl<'s> Engine<'s> {
-    fn new(sc: &'s Scenario, options: RunOptions) -> Engine<'s> {
+impl<'s, 'o, O: Observer> Engine<'s, 'o, O> {
+    fn new(sc: &'s Scenario, options: RunOptions, observer: &'o mut O) -> Result<Engine<'s, 'o, O>, Error> {
         let keys: Vec<QuotaKey> = (0..sc.accounts.len())
             .flat_map(|account| {
                 sc.apis.iter().enumerate().map(move |(api, a)| QuotaKey {
@@ -163,8 +238,17 @@ impl<'s> Engine<'s> {
                 Quota::new(key.account, key.api, sc.limiter, sc.on_plan_change, phase, limit, plan)
             })
             .collect::<Vec<_>>();
-        let clients = (0..sc.clients.len() as u64)
-            .map(|c| ClientState {
+        let mut clients = Vec::with_capacity(sc.clients.len());
+        for (c, client) in sc.clients.iter().enumerate() {
+            let trace = match &client.model {
+                ClientModel::Trace(spec) => Some(Box::new(
+                    TraceSource::open(spec, sc.start.as_nanosecond(), options.skip_bad_rows)
+                        .map_err(|e| Error::BadInput(e.to_string()))?,
+                )),
+                _ => None,
+            };
+            let c = c as u64;
+            clients.push(ClientState {
                 arrivals: stream(sc.seed, c, Purpose::Arrivals),
                 latency: stream(sc.seed, c, Purpose::Latency),
                 think: stream(sc.seed, c, Purpose::Think),
@@ -173,10 +257,14 @@ impl<'s> Engine<'s> {
                 backlog: 0,
                 active: 0,
                 finished_at: None,
-            })
-            .collect();
+                trace,
+                pending: None,
+                caller_sub: Vec::new(),
+            });
+        }
         let rec = Recorder::new(sc.sub_accounts.len() * sc.apis.len(), quotas.len(), sc.duration, options.bin);
-        Engine {
+        let sub_index = sc.sub_accounts.iter().enumerate().map(|(i, s)| ((s.account, s.name.clone()), i)).collect();
+        Ok(Engine {
             sc,
             queue: BinaryHeap::new(),
             seq: 0,
@@ -186,7 +274,10 @@ impl<'s> Engine<'s> {
             quotas,
             plans,
             rec,
-        }
+            sub_accounts: sc.sub_accounts.clone(),
+            sub_index,
+            observer,
+        })
     }
 
     #[inline]
@@ -197,7 +288,7 @@ impl<'s> Engine<'s> {
         }
     }
 
-    fn run(&mut self) -> u64 {
+    fn run(&mut self) -> Result<u64, Error> {
         // Scheduled first, so a plan change precedes every other event at the same instant.
         for t in self.plans.change_times(self.sc.duration) {
             self.schedule(t, Kind::PlanChange);
@@ -216,29 +307,29 @@ impl<'s> Engine<'s> {
                     self.schedule(first, Kind::Arrival(c as u32));
                     continue;
                 }
+                ClientModel::Trace(_) => {
+                    self.read_ahead(c)?;
+                    continue;
+                }
             };
             for i in 0..threads {
                 let slot = self.new_slot(c);
                 let start = (ramp_up as u128 * i as u128 / threads as u128) as Nanos;
-                self.schedule(start, Kind::Send(slot));
+                self.schedule(start, Kind::Start(slot));
             }
         }
         let mut events = 0;
         while let Some(Event { time, kind, .. }) = self.queue.pop() {
             events += 1;
             match kind {
-                Kind::Arrival(c) => {
-                    let slot = self.new_slot(c as usize);
-                    self.send(slot, time);
-                    let next = self.next_arrival(c as usize, time);
-                    self.schedule(next, Kind::Arrival(c));
-                }
-                Kind::Send(slot) => self.send(slot, time),
+                Kind::Arrival(c) => self.arrival(c as usize, time)?,
+                Kind::Start(slot) => self.start(slot, time),
+                Kind::Retry(slot) => self.send(slot, time),
                 Kind::Return(slot) => self.on_return(slot, time),
                 Kind::PlanChange => self.refresh_limits(time),
             }
         }
-        events
+        Ok(events)
     }
 
     /// Puts in force, on every quota, the limit its plans give at `now`; a change starts a new phase.
@@ -246,9 +337,60 @@ impl<'s> Engine<'s> {
         for q in 0..self.quotas.len() {
             let (limit, plan) = self.plans.in_force(q, now);
             if self.quotas[q].set_limit(now, limit, plan) {
-                self.rec.new_phase(q);
+                let (account, api) = (self.quotas[q].account, self.quotas[q].api);
+                let sc = self.sc;
+                let cells = (self.sub_accounts.iter().enumerate())
+                    .filter(|(_, s)| s.account == account)
+                    .map(|(sub, _)| cell_index(sc, sub, api));
+                self.rec.new_phase(q, cells);
             }
         }
+    }
+
+    fn arrival(&mut self, c: usize, now: Nanos) -> Result<(), Error> {
+        let slot = self.new_slot(c);
+        match self.clients[c].pending.take() {
+            Some(row) => {
+                let client = &self.sc.clients[c];
+                let sub_account = match row.caller {
+                    Some(caller) => self.clients[c].caller_sub[caller],
+                    None => client.sub_account,
+                };
+                self.begin(slot, now, row.api, sub_account, row.latency.unwrap_or(DRAW_LATENCY));
+                self.send(slot, now);
+                self.read_ahead(c)
+            }
+            None => {
+                self.start(slot, now);
+                let next = self.next_arrival(c, now);
+                self.schedule(next, Kind::Arrival(c as u32));
+                Ok(())
+            }
+        }
+    }
+
+    /// Reads trace client `c`'s next row and queues its arrival; stops reading at the scenario's end.
+    fn read_ahead(&mut self, c: usize) -> Result<(), Error> {
+        let state = &mut self.clients[c];
+        let Some(source) = state.trace.as_mut() else { return Ok(()) };
+        let Some(row) = source.next_event().map_err(|e| Error::BadInput(e.to_string()))? else { return Ok(()) };
+        if let Some(caller) = row.caller {
+            while state.caller_sub.len() <= caller {
+                // A new caller: a sub-account of the client's account, shared with any of the same name.
+                let name = source.callers()[state.caller_sub.len()].clone();
+                let account = self.sc.clients[c].account;
+                let next = self.sub_accounts.len();
+                let sub = *self.sub_index.entry((account, name.clone())).or_insert(next);
+                if sub == next {
+                    self.sub_accounts.push(SubAccount { account, name });
+                    self.rec.add_cells(self.sc.apis.len());
+                }
+                state.caller_sub.push(sub);
+            }
+        }
+        state.pending = Some(row);
+        self.schedule(row.at, Kind::Arrival(c as u32));
+        Ok(())
     }
 
     /// When the open client `c`'s next request arrives, its previous one having arrived at `now`.
@@ -285,7 +427,16 @@ impl<'s> Engine<'s> {
     }
 
     fn new_slot(&mut self, client: usize) -> u32 {
-        let fresh = Request { client: client as u32, ..Request::default() };
+        let fresh = Request {
+            client: client as u32,
+            cell: 0,
+            quota: 0,
+            api: 0,
+            first_send: 0,
+            latency: DRAW_LATENCY,
+            attempts: 0,
+            admitted: false,
+        };
         match self.free.pop() {
             Some(slot) => {
                 self.requests[slot as usize] = fresh;
@@ -298,19 +449,39 @@ impl<'s> Engine<'s> {
         }
     }
 
+    /// Starts a new request in `slot`: the client picks its API, then sends.
+    #[inline]
+    fn start(&mut self, slot: u32, now: Nanos) {
+        let c = self.requests[slot as usize].client as usize;
+        let client = &self.sc.clients[c];
+        let api = client.apis.pick(&mut self.clients[c].mix);
+        self.begin(slot, now, api, client.sub_account, DRAW_LATENCY);
+        self.send(slot, now);
+    }
+
+    #[inline]
+    fn begin(&mut self, slot: u32, now: Nanos, api: usize, sub_account: usize, latency: Nanos) {
+        let sc = self.sc;
+        let req = &mut self.requests[slot as usize];
+        let account = sc.clients[req.client as usize].account;
+        req.api = api as u32;
+        req.quota = quota_index(sc, account, api) as u32;
+        req.cell = cell_index(sc, sub_account, api) as u32;
+        req.first_send = now;
+        req.latency = latency;
+        req.attempts = 0;
+        self.rec.request(req.cell as usize, req.quota as usize);
+        self.observer.request_started(
+            now,
+            &sc.accounts[account].name,
+            &self.sub_accounts[sub_account].name,
+            &sc.apis[api].name,
+        );
+    }
+
     #[inline]
     fn send(&mut self, slot: u32, now: Nanos) {
-        let r = self.requests[slot as usize];
-        let client = &self.sc.clients[r.client as usize];
-        let mut req = r;
-        if req.attempts == 0 {
-            let api = client.apis.pick(&mut self.clients[r.client as usize].mix);
-            req.api = api as u32;
-            req.quota = quota_index(self.sc, client.account, api) as u32;
-            req.cell = cell_index(self.sc, client.sub_account, api) as u32;
-            req.first_send = now;
-            self.rec.request(req.cell as usize, req.quota as usize);
-        }
+        let mut req = self.requests[slot as usize];
         req.attempts += 1;
         req.admitted = self.quotas[req.quota as usize].try_admit(now);
         self.rec.attempt(req.cell as usize, req.quota as usize, now, req.admitted);
@@ -318,10 +489,12 @@ impl<'s> Engine<'s> {
         if req.admitted && self.plans.bill(req.quota as usize, now) {
             self.refresh_limits(now);
         }
-        let back = if req.admitted {
-            self.sc.apis[req.api as usize].latency.sample(&mut self.clients[r.client as usize].latency)
-        } else {
-            self.sc.throttle_latency
+        let back = match (req.admitted, req.latency) {
+            (false, _) => self.sc.throttle_latency,
+            (true, DRAW_LATENCY) => {
+                self.sc.apis[req.api as usize].latency.sample(&mut self.clients[req.client as usize].latency)
+            }
+            (true, given) => given,
         };
         self.requests[slot as usize] = req;
         self.schedule(now.saturating_add(back), Kind::Return(slot));
@@ -334,13 +507,13 @@ impl<'s> Engine<'s> {
         if req.admitted {
             self.rec.finished(req.cell as usize, req.quota as usize, now - req.first_send);
         } else if let Some(wait) = client.retry.wait_after(req.attempts) {
-            self.schedule(now.saturating_add(wait), Kind::Send(slot));
+            self.schedule(now.saturating_add(wait), Kind::Retry(slot));
             return;
         } else {
             self.rec.gave_up(req.cell as usize, req.quota as usize);
         }
         // The request is over: a closed thread starts its next one after thinking, so does a batch
-        // thread while the backlog lasts, and an open slot is freed.
+        // thread while the backlog lasts, and an open or trace slot is freed.
         let state = &mut self.clients[req.client as usize];
         let think = match &client.model {
             ClientModel::Closed { think, .. } => think,
@@ -355,17 +528,16 @@ impl<'s> Engine<'s> {
                 }
                 return;
             }
-            ClientModel::Open { .. } => {
+            ClientModel::Open { .. } | ClientModel::Trace(_) => {
                 self.free.push(slot);
                 return;
             }
         };
-        self.requests[slot as usize].attempts = 0;
         if think.is_zero() {
-            self.send(slot, now);
+            self.start(slot, now);
         } else {
             let pause = think.sample(&mut state.think);
-            self.schedule(now.saturating_add(pause), Kind::Send(slot));
+            self.schedule(now.saturating_add(pause), Kind::Start(slot));
         }
     }
 }

@@ -113,10 +113,15 @@ pub struct Bin {
 /// (account × API), and per time bin of each quota. Each event is counted where and when it happens: a
 /// request in the phase it started in, an attempt in the phase it was decided in, a finish or a give-up in
 /// the phase it came back in.
+///
+/// Phases cost nothing until a quota's plan first changes: while `phases[q]` is empty, quota q's only
+/// phase is the sum of its cells. At the first change that sum becomes the first phase, and later phases
+/// are counted as they happen.
 #[derive(Clone, Debug)]
 pub struct Recorder {
     pub cells: Vec<Cell>,
-    /// `phases[q]` has one cell per entry of quota `q`'s limit history; the last is the current one.
+    /// `phases[q]` is empty while quota q has had one plan; after that, one cell per entry of its limit
+    /// history, the last the current one.
     pub phases: Vec<Vec<Cell>>,
     pub bins: Vec<Bin>,
     pub bin: Nanos,
@@ -128,55 +133,70 @@ impl Recorder {
         let bins_per_quota = duration.div_ceil(bin) as usize;
         Recorder {
             cells: vec![Cell::default(); cells],
-            phases: vec![vec![Cell::default()]; quotas],
+            phases: vec![Vec::new(); quotas],
             bins: vec![Bin::default(); quotas * bins_per_quota],
             bin,
             bins_per_quota,
         }
     }
 
-    /// Quota `quota` entered a new plan phase.
-    pub fn new_phase(&mut self, quota: usize) {
-        self.phases[quota].push(Cell::default());
+    /// Adds `n` cells (a new sub-account's, one per API).
+    pub fn add_cells(&mut self, n: usize) {
+        self.cells.resize(self.cells.len() + n, Cell::default());
     }
 
-    #[inline]
-    fn phase(&mut self, quota: usize) -> &mut Cell {
-        self.phases[quota].last_mut().expect("every quota has a phase")
+    /// Quota `quota`, whose cells are `cells`, entered a new plan phase.
+    pub fn new_phase(&mut self, quota: usize, cells: impl Iterator<Item = usize>) {
+        if self.phases[quota].is_empty() {
+            let mut first = Cell::default();
+            cells.for_each(|c| first.add(&self.cells[c]));
+            self.phases[quota].push(first);
+        }
+        self.phases[quota].push(Cell::default());
     }
 
     #[inline]
     pub fn request(&mut self, cell: usize, quota: usize) {
         self.cells[cell].requests += 1;
-        self.phase(quota).requests += 1;
+        if let Some(p) = self.phases[quota].last_mut() {
+            p.requests += 1;
+        }
     }
 
     #[inline]
     pub fn attempt(&mut self, cell: usize, quota: usize, now: Nanos, admitted: bool) {
         let bin = &mut self.bins[quota * self.bins_per_quota + (now / self.bin) as usize];
         let cell = &mut self.cells[cell];
-        let phase = self.phases[quota].last_mut().expect("every quota has a phase");
         if admitted {
             bin.admitted += 1;
             cell.admitted += 1;
-            phase.admitted += 1;
         } else {
             bin.throttled += 1;
             cell.throttled += 1;
-            phase.throttled += 1;
+        }
+        if let Some(p) = self.phases[quota].last_mut() {
+            if admitted {
+                p.admitted += 1;
+            } else {
+                p.throttled += 1;
+            }
         }
     }
 
     #[inline]
     pub fn finished(&mut self, cell: usize, quota: usize, latency: Nanos) {
         self.cells[cell].latency.record(latency);
-        self.phase(quota).latency.record(latency);
+        if let Some(p) = self.phases[quota].last_mut() {
+            p.latency.record(latency);
+        }
     }
 
     #[inline]
     pub fn gave_up(&mut self, cell: usize, quota: usize) {
         self.cells[cell].gave_up += 1;
-        self.phase(quota).gave_up += 1;
+        if let Some(p) = self.phases[quota].last_mut() {
+            p.gave_up += 1;
+        }
     }
 
     /// The bins of quota `quota`, in time order.

@@ -135,7 +135,7 @@ pub fn bills(sc: &Scenario, out: &RunOutput) -> Vec<AccountBill> {
             let under_prepaid_qps = prepaid.iter().map(|p| p.calls).sum();
             let from_packages = packages.iter().map(|p| p.used).sum();
             let pay_as_you_go = payg_lines.iter().map(|l| l.calls).sum();
-            let admitted = (sc.sub_accounts.iter().enumerate())
+            let admitted = (out.sub_accounts.iter().enumerate())
                 .filter(|(_, s)| s.account == a)
                 .flat_map(|(sub, _)| (0..sc.apis.len()).map(move |api| cell_index(sc, sub, api)))
                 .map(|c| out.recorder.cells[c].admitted)

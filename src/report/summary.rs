@@ -60,6 +60,15 @@ pub struct BatchEntry {
     pub limit_qps: u32,
 }
 
+/// What a trace client read: rows, malformed rows skipped, rows before the start (not replayed).
+#[derive(Debug, Serialize)]
+pub struct TraceEntry {
+    pub client: String,
+    pub rows: u64,
+    pub skipped_rows: u64,
+    pub rows_before_start: u64,
+}
+
 /// `summary.json`, field for field.
 #[derive(Debug, Serialize)]
 pub struct Summary {
@@ -75,6 +84,7 @@ pub struct Summary {
     pub phases: Vec<PhaseEntry>,
     pub billing: Vec<AccountBill>,
     pub batches: Vec<BatchEntry>,
+    pub traces: Vec<TraceEntry>,
 }
 
 /// The time series of one (account, API).
@@ -98,13 +108,16 @@ pub struct Report {
 impl Report {
     pub fn new(sc: &Scenario, out: &RunOutput) -> Report {
         let cells = &out.recorder.cells;
-        // Only (account, API) pairs some client calls: the rest would be rows of zeros.
-        let mut used = vec![false; sc.accounts.len() * sc.apis.len()];
-        let mut used_cells = vec![false; cells.len()];
+        // Only (account, API) pairs some client calls, or that saw a request: the rest would be rows of
+        // zeros.
+        let mut used: Vec<bool> = out.recorder.phases.iter().map(|p| p.iter().any(|c| c.requests > 0)).collect();
+        let mut used_cells: Vec<bool> = cells.iter().map(|c| c.requests > 0).collect();
         for client in &sc.clients {
             for &api in client.apis.apis() {
                 used[quota_index(sc, client.account, api)] = true;
-                used_cells[cell_index(sc, client.sub_account, api)] = true;
+                if client.uses_own_sub_account() {
+                    used_cells[cell_index(sc, client.sub_account, api)] = true;
+                }
             }
         }
 
@@ -119,7 +132,7 @@ impl Report {
                     continue;
                 }
                 let mut cell = Cell::default();
-                for (sub, s) in sc.sub_accounts.iter().enumerate() {
+                for (sub, s) in out.sub_accounts.iter().enumerate() {
                     if s.account == account {
                         cell.add(&cells[cell_index(sc, sub, api)]);
                     }
@@ -136,7 +149,8 @@ impl Report {
                         from: sc.instant_text(change.at),
                         until: sc.instant_text(until),
                         limit_qps: change.limit_qps,
-                        metrics: out.recorder.phases[q][i].metrics(until - change.at),
+                        // No phase cells: one plan all along, whose counts are the quota's.
+                        metrics: out.recorder.phases[q].get(i).unwrap_or(&cell).metrics(until - change.at),
                     });
                 }
                 by_api.push(ApiEntry {
@@ -155,7 +169,7 @@ impl Report {
         }
 
         let mut by_sub_account = Vec::new();
-        for (sub, s) in sc.sub_accounts.iter().enumerate() {
+        for (sub, s) in out.sub_accounts.iter().enumerate() {
             for (api, a) in sc.apis.iter().enumerate() {
                 let c = cell_index(sc, sub, api);
                 if used_cells[c] {
@@ -181,6 +195,16 @@ impl Report {
             phases,
             billing: bills(sc, out),
             batches: batches(sc, out),
+            traces: out
+                .traces
+                .iter()
+                .map(|t| TraceEntry {
+                    client: sc.clients[t.client].name.clone(),
+                    rows: t.rows,
+                    skipped_rows: t.skipped_rows,
+                    rows_before_start: t.rows_before_start,
+                })
+                .collect(),
         };
         Report { summary, series, bin: out.recorder.bin }
     }

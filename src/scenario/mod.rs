@@ -8,6 +8,9 @@
 mod locate;
 mod plans;
 pub mod raw;
+mod trace;
+
+pub use trace::parse_offset;
 
 use crate::quota::plans::{Plans, Tiers};
 use crate::quota::{Align, Category, LimiterConfig, OnPlanChange};
@@ -250,6 +253,7 @@ impl Ctx<'_> {
     }
 
     fn validate(&self, raw: RawScenario) -> Result<Scenario> {
+        let base = Path::new(self.file).parent().unwrap_or(Path::new(""));
         if raw.name.trim().is_empty() {
             return Err(self.err("name", "must not be empty"));
         }
@@ -372,9 +376,16 @@ impl Ctx<'_> {
                     )
                 })
             };
-            let choice = match (&c.api, &c.mix) {
-                (Some(name), None) => ApiChoice::Single(find_api(&format!("{key}.api"), name)?),
-                (None, Some(mix)) if !mix.is_empty() => {
+            let model = self.client_model(&key, c, (start, offset), &api_index, base)?;
+            let choice = match (&model, &c.api, &c.mix) {
+                // A trace's rows name their APIs; the choice lists those the mapping can give.
+                (ClientModel::Trace(spec), _, None) => {
+                    let apis = spec.api.apis();
+                    let cumulative = (1..=apis.len()).map(|w| w as f64).collect();
+                    ApiChoice::Mix { apis, cumulative }
+                }
+                (_, Some(name), None) => ApiChoice::Single(find_api(&format!("{key}.api"), name)?),
+                (_, None, Some(mix)) if !mix.is_empty() => {
                     let (mut ids, mut cumulative, mut total) = (Vec::new(), Vec::new(), 0.0);
                     for (j, m) in mix.iter().enumerate() {
                         if !(m.weight.is_finite() && m.weight > 0.0) {
@@ -388,11 +399,30 @@ impl Ctx<'_> {
                 }
                 _ => return Err(self.err(&key, "needs exactly one of `api = \"Name\"` or a non-empty `mix = [{ api = \"Name\", weight = 1 }, ...]`")),
             };
-            let model = self.client_model(&key, c, start, offset)?;
             let retry = c
                 .retry
                 .as_ref()
                 .map_or(Ok(RetryPolicy::PLATFORM_ADVICE), |r| self.retry(&format!("{key}.retry"), r))?;
+            // A replayed log is the attempts by default: a throttled row is dropped, not retried.
+            let retry = match (&model, c.trace.as_ref().and_then(|t| t.on_throttle.as_deref())) {
+                (ClientModel::Trace(_), on_throttle) => {
+                    match self.one_of(
+                        &format!("{key}.trace.on_throttle"),
+                        on_throttle.unwrap_or("drop"),
+                        &[("drop", false), ("retry", true)],
+                    )? {
+                        true => retry,
+                        false if c.retry.is_some() => {
+                            return Err(self.err(
+                                &format!("{key}.retry"),
+                                "a trace with `on_throttle = \"drop\"` does not retry; set `on_throttle = \"retry\"`",
+                            ));
+                        }
+                        false => RetryPolicy::None,
+                    }
+                }
+                _ => retry,
+            };
             clients.push(Client { name: c.name.clone(), account, sub_account, apis: choice, model, retry });
         }
 
@@ -415,7 +445,14 @@ impl Ctx<'_> {
         })
     }
 
-    fn client_model(&self, key: &str, c: &raw::RawClient, start: Timestamp, offset: Offset) -> Result<ClientModel> {
+    fn client_model(
+        &self,
+        key: &str,
+        c: &raw::RawClient,
+        (start, offset): (Timestamp, Offset),
+        api_index: &HashMap<&str, usize>,
+        base: &Path,
+    ) -> Result<ClientModel> {
         const CLOSED: &[&str] = &["threads", "think", "ramp_up"];
         const BATCH: &[&str] = &["threads", "requests", "think", "ramp_up"];
         const OPEN: &[&str] = &["rate", "arrivals", "shape", "stages", "amplitude", "peak", "on", "off"];
@@ -433,16 +470,22 @@ impl Ctx<'_> {
             ("on", c.on.is_some()),
             ("off", c.off.is_some()),
         ];
-        let model = self.one_of(&format!("{key}.model"), &c.model, &[("closed", 0), ("open", 1), ("batch", 2)])?;
-        let allowed = [CLOSED, OPEN, BATCH][model];
+        let model =
+            self.one_of(&format!("{key}.model"), &c.model, &[("closed", 0), ("open", 1), ("batch", 2), ("trace", 3)])?;
+        let allowed = [CLOSED, OPEN, BATCH, &[]][model];
         if let Some((field, _)) = present.iter().find(|(f, on)| *on && !allowed.contains(f)) {
             return Err(self.err(
                 &format!("{key}.{field}"),
                 format!("a `{}` client takes no `{field}`; it takes {}", c.model, allowed.join(", ")),
             ));
         }
-        if model == 1 {
-            return self.open_model(key, c, start, offset);
+        if c.trace.is_some() && model != 3 {
+            return Err(self.err(&format!("{key}.trace"), format!("a `{}` client takes no `trace`", c.model)));
+        }
+        match model {
+            1 => return self.open_model(key, c, start, offset),
+            3 => return Ok(ClientModel::Trace(Box::new(self.trace_spec(key, c, api_index, base)?))),
+            _ => {}
         }
         let threads = c.threads.ok_or_else(|| {
             self.err(key, format!("a `{}` client needs `threads` (how many callers send concurrently)", c.model))

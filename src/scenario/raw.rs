@@ -117,7 +117,35 @@ pub struct RawClient {
     pub off: Option<String>,
     pub ramp_up: Option<String>,
     pub requests: Option<i64>,
+    pub trace: Option<RawTrace>,
     pub retry: Option<RawRetry>,
+}
+
+/// A trace client's `trace` table: the file and how to read it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTrace {
+    pub path: String,
+    pub format: Option<String>,
+    pub time: Option<String>,
+    pub time_format: Option<String>,
+    pub zone: Option<String>,
+    pub caller: Option<String>,
+    pub api_field: Option<String>,
+    pub api_rules: Option<Vec<RawApiRule>>,
+    pub api_default: Option<String>,
+    pub latency_field: Option<String>,
+    pub latency_unit: Option<String>,
+    pub shift: Option<bool>,
+    pub speed: Option<f64>,
+    pub on_throttle: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawApiRule {
+    pub prefix: String,
+    pub api: String,
 }
 
 /// One stage of a ramp: over `duration`, move linearly to `rate`.

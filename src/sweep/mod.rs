@@ -206,6 +206,7 @@ fn demand_qps(sc: &Scenario) -> Option<f64> {
                 (cycle > 0.0).then(|| *threads as f64 / cycle)
             }
             ClientModel::Open { shape, .. } => Some(shape.expected_arrivals(sc.duration) / time::secs_f64(sc.duration)),
+            ClientModel::Trace(_) => None,
         })
         .sum()
 }
@@ -229,12 +230,12 @@ fn mean_limit(report: &Report, duration: u64) -> f64 {
         .sum()
 }
 
-fn run_once(point: &Point, rep: u32) -> [f64; 16] {
+fn run_once(point: &Point, rep: u32) -> Result<[f64; 16], Error> {
     let mut sc = point.scenario.clone();
     sc.seed = seed_for(point.scenario.seed, point.index, rep);
-    let out = engine::run(&sc, RunOptions::for_scenario(&sc));
+    let out = engine::run(&sc, RunOptions::for_scenario(&sc))?;
     let report = Report::new(&sc, &out);
-    metric_values(&report.summary.totals, mean_limit(&report, sc.duration))
+    Ok(metric_values(&report.summary.totals, mean_limit(&report, sc.duration)))
 }
 
 /// Axis values of a point: numbers as they are, durations in seconds, other text by its position among
@@ -276,8 +277,8 @@ pub fn run(
                 progress();
                 values
             })
-            .collect()
-    });
+            .collect::<Result<_, _>>()
+    })?;
     Ok(points
         .iter()
         .enumerate()

@@ -47,14 +47,14 @@ pub const NO_RETRY: &str = "{ policy = \"none\" }";
 
 pub fn run_text(text: &str) -> (Scenario, Report) {
     let sc = Scenario::parse(text, "test.toml").unwrap_or_else(|e| panic!("{e}"));
-    let out = engine::run(&sc, RunOptions::for_scenario(&sc));
+    let out = engine::run(&sc, RunOptions::for_scenario(&sc)).unwrap_or_else(|e| panic!("{e}"));
     let report = Report::new(&sc, &out);
     (sc, report)
 }
 
 pub fn run_with_bin(text: &str, bin: u64) -> (Scenario, Report) {
     let sc = Scenario::parse(text, "test.toml").unwrap_or_else(|e| panic!("{e}"));
-    let out = engine::run(&sc, RunOptions { bin });
+    let out = engine::run(&sc, RunOptions { bin, skip_bad_rows: false }).unwrap_or_else(|e| panic!("{e}"));
     let report = Report::new(&sc, &out);
     (sc, report)
 }

@@ -2,8 +2,11 @@
 //!
 //! These are the validated domain types the scenario produces and the engine consumes: response-time and
 //! think-time distributions ([`Dist`]), client models ([`ClientModel`]), API choice ([`ApiChoice`]) and retry
-//! policies ([`RetryPolicy`]). Sampling is static dispatch over small enums, so the engine's loop neither
+//! policies ([`RetryPolicy`]), and recorded logs to replay ([`trace`]). Sampling is static dispatch over small enums, so the engine's loop neither
 //! allocates nor calls through a vtable.
+
+pub mod trace;
+pub mod trace_stats;
 
 use crate::rng::StreamRng;
 use crate::time::{Nanos, nanos_from_secs_f64};
@@ -188,6 +191,8 @@ pub enum ClientModel {
     Open { shape: RateShape, arrivals: Arrivals },
     /// A backlog of `requests` worked off by `threads` callers (each as a closed-loop thread) until done.
     Batch { threads: u32, requests: u64, think: Dist, ramp_up: Nanos },
+    /// A recorded log replayed row by row: each row is a request at its (shifted, scaled) time.
+    Trace(Box<trace::TraceSpec>),
 }
 
 /// Which API a request calls: always the same one, or one drawn per request by weight.
@@ -257,6 +262,13 @@ pub struct Client {
     pub apis: ApiChoice,
     pub model: ClientModel,
     pub retry: RetryPolicy,
+}
+
+impl Client {
+    /// Whether requests come from the client's own sub-account: not for a trace whose rows name callers.
+    pub fn uses_own_sub_account(&self) -> bool {
+        !matches!(&self.model, ClientModel::Trace(spec) if spec.caller.is_some())
+    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,190 @@
+//! Validation of a trace client's `trace` table. Delimited files have their header read here, so a column
+//! that is not in the file is reported at its line in the scenario.
+
+use super::raw::{RawClient, RawTrace};
+use super::{Ctx, Result};
+use crate::time::NANOS_PER_SEC;
+use crate::workload::trace::{ACCESS_LOG_FIELDS, ApiMapping, Format, TimeFormat, TraceSpec, header};
+use jiff::tz::Offset;
+use std::collections::HashMap;
+use std::path::Path;
+
+/// `Z`, `UTC`, `+08:00`, `-0530`.
+pub fn parse_offset(text: &str) -> Option<Offset> {
+    let t = text.trim();
+    if t.eq_ignore_ascii_case("z") || t.eq_ignore_ascii_case("utc") {
+        return Some(Offset::UTC);
+    }
+    let (sign, rest) = match t.as_bytes().first()? {
+        b'+' => (1, &t[1..]),
+        b'-' => (-1, &t[1..]),
+        _ => return None,
+    };
+    let digits: String = rest.chars().filter(|c| *c != ':').collect();
+    if digits.len() != 4 || !digits.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let (h, m): (i32, i32) = (digits[..2].parse().ok()?, digits[2..].parse().ok()?);
+    if h > 23 || m > 59 {
+        return None;
+    }
+    Offset::from_seconds(sign * (h * 3_600 + m * 60)).ok()
+}
+
+impl Ctx<'_> {
+    /// The trace spec of client `key`; `api_index` resolves API names; `base` is the scenario's folder.
+    pub(super) fn trace_spec(
+        &self,
+        key: &str,
+        c: &RawClient,
+        api_index: &HashMap<&str, usize>,
+        base: &Path,
+    ) -> Result<TraceSpec> {
+        let t: &RawTrace = c
+            .trace
+            .as_ref()
+            .ok_or_else(|| self.err(key, "a `trace` client needs `trace = { path = \"...\", ... }`"))?;
+        let k = |f: &str| format!("{key}.trace.{f}");
+        if c.mix.is_some() {
+            return Err(self.err(
+                &format!("{key}.mix"),
+                "a trace's rows name their API: use `api` or `trace.api_field`, not `mix`",
+            ));
+        }
+        let path = base.join(&t.path);
+        if !path.is_file() {
+            return Err(self.err(
+                &k("path"),
+                format!("`{}` is not a readable file (paths are relative to the scenario's folder)", path.display()),
+            ));
+        }
+        let format = match t.format.as_deref() {
+            Some(name) => Format::parse(name).ok_or_else(|| {
+                self.err(&k("format"), format!("`{name}` is not valid; expected `csv`, `tsv`, `clf`, `jsonl`"))
+            })?,
+            None => Format::from_path(&path).ok_or_else(|| {
+                self.err(
+                    &k("path"),
+                    "cannot tell the format from the file's extension: give `format` (`csv`, `tsv`, `clf`, `jsonl`)",
+                )
+            })?,
+        };
+        let zone = match t.zone.as_deref() {
+            None => Offset::UTC,
+            Some(z) => parse_offset(z)
+                .ok_or_else(|| self.err(&k("zone"), format!("`{z}` is not an offset like `+08:00` or `UTC`")))?,
+        };
+        let time_format = match (format, t.time_format.as_deref()) {
+            (Format::AccessLog, None) => TimeFormat::AccessLog,
+            (Format::AccessLog, Some(_)) => {
+                return Err(
+                    self.err(&k("time_format"), "an access log's time has its own format; leave `time_format` out")
+                );
+            }
+            (_, None) => return Err(self.err(&k("time_format"), format!("needed: one of {}", TimeFormat::NAMES))),
+            (_, Some(name)) => TimeFormat::parse(name, zone).ok_or_else(|| {
+                self.err(&k("time_format"), format!("`{name}` is not valid; expected one of {}", TimeFormat::NAMES))
+            })?,
+        };
+        let api = match (&c.api, &t.api_field) {
+            (Some(name), None) => {
+                if t.api_rules.is_some() || t.api_default.is_some() {
+                    return Err(
+                        self.err(&k("api_rules"), "rules map `api_field`; with a constant `api` leave them out")
+                    );
+                }
+                ApiMapping::Constant(self.api_named(&format!("{key}.api"), name, api_index)?)
+            }
+            (None, Some(field)) => {
+                let mut rules = Vec::new();
+                for (i, r) in t.api_rules.iter().flatten().enumerate() {
+                    rules.push((
+                        r.prefix.clone(),
+                        self.api_named(&format!("{key}.trace.api_rules[{i}].api"), &r.api, api_index)?,
+                    ));
+                }
+                let default =
+                    t.api_default.as_deref().map(|n| self.api_named(&k("api_default"), n, api_index)).transpose()?;
+                let names = api_index.iter().map(|(n, i)| (n.to_string(), *i)).collect();
+                ApiMapping::Field { field: field.clone(), rules, default, names }
+            }
+            _ => return Err(self.err(
+                key,
+                "a `trace` client needs exactly one of `api = \"Name\"` (every row) or `trace.api_field` (a column)",
+            )),
+        };
+        let latency = match (&t.latency_field, t.latency_unit.as_deref()) {
+            (None, None) => None,
+            (None, Some(_)) => return Err(self.err(&k("latency_unit"), "goes with `latency_field`")),
+            (Some(field), unit) => {
+                let units = [("ns", 1.0), ("us", 1e3), ("ms", 1e6), ("s", NANOS_PER_SEC as f64)];
+                let unit = self.one_of(&k("latency_unit"), unit.unwrap_or("ms"), &units)?;
+                Some((field.clone(), unit))
+            }
+        };
+        let speed = t.speed.unwrap_or(1.0);
+        if !(speed.is_finite() && speed > 0.0) {
+            return Err(
+                self.err(&k("speed"), format!("{speed} is not valid; expected a factor > 0 (2: twice as fast)"))
+            );
+        }
+        let time = t.time.clone().unwrap_or_else(|| "time".to_string());
+        let spec = TraceSpec {
+            path,
+            format,
+            time,
+            time_format,
+            caller: t.caller.clone(),
+            api,
+            latency,
+            shift: t.shift.unwrap_or(true),
+            speed,
+        };
+        self.check_fields(key, t, &spec)?;
+        Ok(spec)
+    }
+
+    fn api_named(&self, key: &str, name: &str, api_index: &HashMap<&str, usize>) -> Result<usize> {
+        api_index.get(name).copied().ok_or_else(|| self.err(key, format!("no [[api]] is named `{name}`")))
+    }
+
+    /// Every named column is in a delimited file's header, every access-log field is one it has.
+    fn check_fields(&self, key: &str, t: &RawTrace, spec: &TraceSpec) -> Result<()> {
+        let api_field = match &spec.api {
+            ApiMapping::Field { field, .. } => Some(field.as_str()),
+            ApiMapping::Constant(_) => None,
+        };
+        let named = [
+            ("time", t.time.as_deref().or(Some(spec.time.as_str())).filter(|_| spec.format != Format::AccessLog)),
+            ("caller", spec.caller.as_deref()),
+            ("api_field", api_field),
+            ("latency_field", spec.latency.as_ref().map(|l| l.0.as_str())),
+        ];
+        match spec.format {
+            Format::Delimited(delimiter) => {
+                let columns = header(&spec.path, delimiter)
+                    .map_err(|m| self.err(&format!("{key}.trace.path"), format!("cannot read its header: {m}")))?;
+                for (field, name) in named.iter().filter_map(|(f, n)| n.map(|n| (f, n))) {
+                    if !columns.iter().any(|c| c == name) {
+                        return Err(self.err(
+                            &format!("{key}.trace.{field}"),
+                            format!("no column `{name}`; the header has {}", columns.join(", ")),
+                        ));
+                    }
+                }
+            }
+            Format::AccessLog => {
+                for (field, name) in named.iter().filter_map(|(f, n)| n.map(|n| (f, n))) {
+                    if !ACCESS_LOG_FIELDS.contains(&name) {
+                        return Err(self.err(
+                            &format!("{key}.trace.{field}"),
+                            format!("an access log has no field `{name}`; it has {}", ACCESS_LOG_FIELDS.join(", ")),
+                        ));
+                    }
+                }
+            }
+            Format::JsonLines => {}
+        }
+        Ok(())
+    }
+}

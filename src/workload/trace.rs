@@ -1,0 +1,545 @@
+//! Trace replay: recorded request logs read as a stream, one row at a time, in constant memory whatever
+//! their length.
+//!
+//! Formats: CSV or TSV with a header (columns named in the scenario), web-server access logs in Common or
+//! Combined Log Format, and JSON Lines. A row gives a time, and optionally a caller (mapped to a
+//! sub-account), an API field (mapped to an API by prefix rules or by name) and a response time.
+//! [`TraceSource`] turns rows into [`TraceEvent`]s in simulated time: shifted so the first row falls at
+//! the scenario's start (or kept at their own instants), and sped up or slowed down by `speed`.
+
+use crate::time::{NANOS_PER_SEC, Nanos};
+use jiff::Timestamp;
+use jiff::tz::Offset;
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// Delimited text with a header row.
+    Delimited(u8),
+    /// Common or Combined Log Format (`host ident user [time] "request" status bytes ["referer" "agent"]`).
+    AccessLog,
+    /// One JSON object per line.
+    JsonLines,
+}
+
+impl Format {
+    /// `csv`, `tsv`, `clf` (also `combined`), `jsonl`; or `None`.
+    pub fn parse(name: &str) -> Option<Format> {
+        match name {
+            "csv" => Some(Format::Delimited(b',')),
+            "tsv" => Some(Format::Delimited(b'\t')),
+            "clf" | "combined" => Some(Format::AccessLog),
+            "jsonl" => Some(Format::JsonLines),
+            _ => None,
+        }
+    }
+
+    /// The format a file's extension suggests.
+    pub fn from_path(path: &Path) -> Option<Format> {
+        match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+            Some("csv") => Some(Format::Delimited(b',')),
+            Some("tsv" | "tab") => Some(Format::Delimited(b'\t')),
+            Some("log") => Some(Format::AccessLog),
+            Some("jsonl" | "ndjson") => Some(Format::JsonLines),
+            _ => None,
+        }
+    }
+}
+
+/// How a time field is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimeFormat {
+    /// Seconds, milliseconds, microseconds or nanoseconds since the Unix epoch (decimals allowed).
+    Unix(u64),
+    Rfc3339,
+    /// `YYYY-MM-DD HH:MM:SS[.fraction]` in a stated offset.
+    DateTime(Offset),
+    /// An access log's `[01/Aug/1995:00:00:01 -0400]`.
+    AccessLog,
+}
+
+impl TimeFormat {
+    pub const NAMES: &'static str = "`unix-s`, `unix-ms`, `unix-us`, `unix-ns`, `rfc3339`, `datetime`";
+
+    pub fn parse(name: &str, zone: Offset) -> Option<TimeFormat> {
+        match name {
+            "unix-s" => Some(TimeFormat::Unix(NANOS_PER_SEC)),
+            "unix-ms" => Some(TimeFormat::Unix(1_000_000)),
+            "unix-us" => Some(TimeFormat::Unix(1_000)),
+            "unix-ns" => Some(TimeFormat::Unix(1)),
+            "rfc3339" => Some(TimeFormat::Rfc3339),
+            "datetime" => Some(TimeFormat::DateTime(zone)),
+            _ => None,
+        }
+    }
+
+    /// Unix nanoseconds of `text`.
+    pub fn read(self, text: &str) -> Result<i128, String> {
+        let text = text.trim();
+        let bad = |what: &str| format!("`{text}` is not {what}");
+        match self {
+            TimeFormat::Unix(scale) => {
+                if let Ok(n) = text.parse::<i128>() {
+                    return Ok(n * scale as i128);
+                }
+                let f: f64 = text.parse().map_err(|_| bad("a Unix time"))?;
+                if !f.is_finite() {
+                    return Err(bad("a Unix time"));
+                }
+                Ok((f * scale as f64).round() as i128)
+            }
+            TimeFormat::Rfc3339 => text
+                .parse::<Timestamp>()
+                .map(|t| t.as_nanosecond())
+                .map_err(|_| bad("an RFC 3339 instant with an offset")),
+            TimeFormat::DateTime(offset) => {
+                let dt: jiff::civil::DateTime =
+                    text.parse().map_err(|_| bad("a date and time like `2023-11-16 18:15:46.68`"))?;
+                offset.to_timestamp(dt).map(|t| t.as_nanosecond()).map_err(|_| bad("a representable instant"))
+            }
+            TimeFormat::AccessLog => jiff::fmt::strtime::parse("%d/%b/%Y:%H:%M:%S %z", text)
+                .and_then(|t| t.to_timestamp())
+                .map(|t| t.as_nanosecond())
+                .map_err(|_| bad("an access-log time like `01/Aug/1995:00:00:01 -0400`")),
+        }
+    }
+}
+
+/// How a row's API is found.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ApiMapping {
+    /// Every row calls this API.
+    Constant(usize),
+    /// The field's value picks the API: the first rule whose prefix it starts with, else `default`, else
+    /// the API of that exact name (`names`).
+    Field { field: String, rules: Vec<(String, usize)>, default: Option<usize>, names: HashMap<String, usize> },
+}
+
+impl ApiMapping {
+    /// Every API the mapping can give.
+    pub fn apis(&self) -> Vec<usize> {
+        let mut out = match self {
+            ApiMapping::Constant(a) => vec![*a],
+            ApiMapping::Field { rules, default, names, .. } => {
+                let mut v: Vec<usize> = rules.iter().map(|r| r.1).chain(*default).collect();
+                if rules.is_empty() && default.is_none() {
+                    v.extend(names.values().copied());
+                }
+                v
+            }
+        };
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+}
+
+/// What a trace client replays and how.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TraceSpec {
+    pub path: PathBuf,
+    pub format: Format,
+    /// The time column or key (ignored for access logs).
+    pub time: String,
+    pub time_format: TimeFormat,
+    /// The column or key naming the caller; each distinct caller becomes a sub-account.
+    pub caller: Option<String>,
+    pub api: ApiMapping,
+    /// A response-time column and its unit in nanoseconds; rows then keep their own response times.
+    pub latency: Option<(String, f64)>,
+    /// Move the first row to the scenario's start (else rows keep their own instants).
+    pub shift: bool,
+    /// Replay `speed` times faster (0.5: twice as slow).
+    pub speed: f64,
+}
+
+/// One row, ready for the engine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TraceEvent {
+    pub at: Nanos,
+    /// A caller's index in the source's caller list, or `None` when the spec maps no caller.
+    pub caller: Option<usize>,
+    pub api: usize,
+    pub latency: Option<Nanos>,
+}
+
+/// A trace file that cannot be read, or a bad row: `file:line: message`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}:{line}: {message}")]
+pub struct TraceError {
+    pub file: String,
+    pub line: u64,
+    pub message: String,
+}
+
+const CANNOT_READ: &str = "cannot read";
+
+/// Field positions of a delimited file, found from its header.
+struct Columns {
+    time: usize,
+    caller: Option<usize>,
+    api: Option<usize>,
+    latency: Option<usize>,
+}
+
+enum Reader {
+    Delimited { csv: csv::Reader<BufReader<File>>, record: csv::StringRecord, columns: Columns },
+    Lines { lines: BufReader<File>, buf: String },
+}
+
+/// The fields of one row, borrowed from the reader's buffers.
+struct Fields<'a> {
+    time: &'a str,
+    caller: Option<&'a str>,
+    api: Option<&'a str>,
+    latency: Option<&'a str>,
+}
+
+/// Reads a trace's rows in file order and maps them to [`TraceEvent`]s.
+pub struct TraceSource {
+    spec: TraceSpec,
+    label: String,
+    reader: Reader,
+    line: u64,
+    skip_bad_rows: bool,
+    /// Unix nanoseconds that simulated time 0 stands for: the first row's time when shifting, else the
+    /// scenario's start.
+    origin: Option<i128>,
+    last: i128,
+    callers: Vec<String>,
+    caller_index: HashMap<String, usize>,
+    /// Rows read, rows skipped as malformed, rows before the start.
+    pub rows: u64,
+    pub skipped: u64,
+    pub before_start: u64,
+}
+
+/// The header of a delimited trace file.
+pub fn header(path: &Path, delimiter: u8) -> Result<Vec<String>, String> {
+    let mut csv = csv::ReaderBuilder::new().delimiter(delimiter).from_path(path).map_err(|e| e.to_string())?;
+    Ok(csv.headers().map_err(|e| e.to_string())?.iter().map(str::to_string).collect())
+}
+
+fn position(header: &[String], name: &str) -> Result<usize, String> {
+    header
+        .iter()
+        .position(|h| h == name)
+        .ok_or_else(|| format!("no column `{name}`; the header has {}", header.join(", ")))
+}
+
+impl TraceSource {
+    /// Opens the spec's file; `start` is the scenario's start as Unix nanoseconds.
+    pub fn open(spec: &TraceSpec, start: i128, skip_bad_rows: bool) -> Result<TraceSource, TraceError> {
+        let label = spec.path.display().to_string();
+        let fail = |line, message: String| TraceError { file: label.clone(), line, message };
+        let file = File::open(&spec.path).map_err(|e| fail(0, format!("cannot read: {e}")))?;
+        let reader = match spec.format {
+            Format::Delimited(delimiter) => {
+                let mut csv = csv::ReaderBuilder::new()
+                    .delimiter(delimiter)
+                    .flexible(true)
+                    .from_reader(BufReader::with_capacity(1 << 16, file));
+                let header: Vec<String> =
+                    csv.headers().map_err(|e| fail(1, e.to_string()))?.iter().map(str::to_string).collect();
+                let find = |name: &str| position(&header, name).map_err(|m| fail(1, m));
+                let api = match &spec.api {
+                    ApiMapping::Field { field, .. } => Some(find(field)?),
+                    ApiMapping::Constant(_) => None,
+                };
+                let columns = Columns {
+                    time: find(&spec.time)?,
+                    caller: spec.caller.as_deref().map(find).transpose()?,
+                    api,
+                    latency: spec.latency.as_ref().map(|(f, _)| find(f)).transpose()?,
+                };
+                Reader::Delimited { csv, record: csv::StringRecord::new(), columns }
+            }
+            _ => Reader::Lines { lines: BufReader::with_capacity(1 << 16, file), buf: String::new() },
+        };
+        let line = u64::from(matches!(spec.format, Format::Delimited(_)));
+        Ok(TraceSource {
+            spec: spec.clone(),
+            label,
+            reader,
+            line,
+            skip_bad_rows,
+            origin: (!spec.shift).then_some(start),
+            last: i128::MIN,
+            callers: Vec::new(),
+            caller_index: HashMap::new(),
+            rows: 0,
+            skipped: 0,
+            before_start: 0,
+        })
+    }
+
+    /// Unix nanoseconds of simulated time 0, once known (at the first row when shifting).
+    pub fn origin(&self) -> Option<i128> {
+        self.origin
+    }
+
+    /// The callers seen so far, by index.
+    pub fn callers(&self) -> &[String] {
+        &self.callers
+    }
+
+    /// The next row as an event, `None` at the end of the file. A malformed row is an error naming its
+    /// line, or, when skipping bad rows, is counted and passed over.
+    pub fn next_event(&mut self) -> Result<Option<TraceEvent>, TraceError> {
+        loop {
+            match self.next_row() {
+                Ok(None) => return Ok(None),
+                Ok(Some(Some(event))) => return Ok(Some(event)),
+                Ok(Some(None)) => continue,
+                // A file that cannot be read stays an error: skipping would only meet it again.
+                Err(message) if self.skip_bad_rows && !message.starts_with(CANNOT_READ) => self.skipped += 1,
+                Err(message) => return Err(TraceError { file: self.label.clone(), line: self.line, message }),
+            }
+        }
+    }
+
+    /// `Ok(None)` at the end; `Ok(Some(None))` for a row before the scenario's start.
+    fn next_row(&mut self) -> Result<Option<Option<TraceEvent>>, String> {
+        let spec = &self.spec;
+        let fields = match &mut self.reader {
+            Reader::Delimited { csv, record, columns } => {
+                match csv.read_record(record) {
+                    Ok(false) => return Ok(None),
+                    Ok(true) => {}
+                    Err(e) if e.is_io_error() => return Err(format!("{CANNOT_READ}: {e}")),
+                    Err(e) => {
+                        self.line = e.position().map_or(self.line + 1, |p| p.line());
+                        return Err(e.to_string());
+                    }
+                }
+                self.line = record.position().map_or(self.line + 1, |p| p.line());
+                let get = |i: usize| {
+                    record.get(i).ok_or_else(|| format!("the row has {} fields, too few for the mapping", record.len()))
+                };
+                Fields {
+                    time: get(columns.time)?,
+                    caller: columns.caller.map(get).transpose()?,
+                    api: columns.api.map(get).transpose()?,
+                    latency: columns.latency.map(get).transpose()?,
+                }
+            }
+            Reader::Lines { lines, buf } => {
+                buf.clear();
+                match lines.read_line(buf) {
+                    Ok(0) => return Ok(None),
+                    Ok(_) => self.line += 1,
+                    Err(e) => return Err(format!("{CANNOT_READ}: {e}")),
+                }
+                let text = buf.trim_end_matches(['\n', '\r']);
+                if text.trim().is_empty() {
+                    return Ok(Some(None));
+                }
+                match spec.format {
+                    Format::AccessLog => access_log_fields(text, spec)?,
+                    _ => return self.json_row(),
+                }
+            }
+        };
+        let time = spec.time_format.read(fields.time)?;
+        let latency = match (fields.latency, &spec.latency) {
+            (Some(text), Some((_, unit))) => {
+                let v: f64 = text.trim().parse().map_err(|_| format!("response time `{text}` is not a number"))?;
+                if !(v.is_finite() && v >= 0.0) {
+                    return Err(format!("response time `{text}` must be >= 0"));
+                }
+                Some((v * unit).round() as Nanos)
+            }
+            _ => None,
+        };
+        let api = map_api(&spec.api, fields.api)?;
+        let caller = fields.caller.map(str::to_string);
+        self.event(time, caller.as_deref(), api, latency)
+    }
+
+    fn json_row(&mut self) -> Result<Option<Option<TraceEvent>>, String> {
+        let Reader::Lines { buf, .. } = &self.reader else { unreachable!("JSON Lines are read by line") };
+        let object: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(buf).map_err(|e| format!("not a JSON object: {e}"))?;
+        let text = |key: &str| -> Result<String, String> {
+            match object.get(key) {
+                Some(serde_json::Value::String(s)) => Ok(s.clone()),
+                Some(serde_json::Value::Number(n)) => Ok(n.to_string()),
+                Some(other) => Err(format!("`{key}` is {other}, not a string or a number")),
+                None => Err(format!("no key `{key}`")),
+            }
+        };
+        let spec = self.spec.clone();
+        let time = spec.time_format.read(&text(&spec.time)?)?;
+        let caller = spec.caller.as_deref().map(text).transpose()?;
+        let api_field = match &spec.api {
+            ApiMapping::Field { field, .. } => Some(text(field)?),
+            ApiMapping::Constant(_) => None,
+        };
+        let api = map_api(&spec.api, api_field.as_deref())?;
+        let latency = match &spec.latency {
+            Some((key, unit)) => {
+                let v: f64 = text(key)?.parse().map_err(|_| format!("`{key}` is not a number"))?;
+                if !(v.is_finite() && v >= 0.0) {
+                    return Err(format!("`{key}` must be >= 0"));
+                }
+                Some((v * unit).round() as Nanos)
+            }
+            None => None,
+        };
+        self.event(time, caller.as_deref(), api, latency)
+    }
+
+    fn event(
+        &mut self,
+        time: i128,
+        caller: Option<&str>,
+        api: usize,
+        latency: Option<Nanos>,
+    ) -> Result<Option<Option<TraceEvent>>, String> {
+        if time < self.last {
+            return Err("rows must be in time order: this one is earlier than the row before".into());
+        }
+        self.last = time;
+        self.rows += 1;
+        let origin = *self.origin.get_or_insert(time);
+        if time < origin {
+            self.before_start += 1;
+            return Ok(Some(None));
+        }
+        let at = ((time - origin) as f64 / self.spec.speed).round();
+        let at = if at >= u64::MAX as f64 { Nanos::MAX } else { at as Nanos };
+        let caller = caller.map(|c| match self.caller_index.get(c) {
+            Some(&i) => i,
+            None => {
+                self.callers.push(c.to_string());
+                self.caller_index.insert(c.to_string(), self.callers.len() - 1);
+                self.callers.len() - 1
+            }
+        });
+        Ok(Some(Some(TraceEvent { at, caller, api, latency })))
+    }
+}
+
+fn map_api(mapping: &ApiMapping, field: Option<&str>) -> Result<usize, String> {
+    match mapping {
+        ApiMapping::Constant(api) => Ok(*api),
+        ApiMapping::Field { rules, default, names, .. } => {
+            let value = field.unwrap_or_default();
+            rules
+                .iter()
+                .find(|(prefix, _)| value.starts_with(prefix.as_str()))
+                .map(|r| r.1)
+                .or(*default)
+                .or_else(|| names.get(value).copied())
+                .ok_or_else(|| format!("`{value}` matches no API rule and names no API"))
+        }
+    }
+}
+
+/// Splits an access-log line: `host ident user [time] "METHOD path PROTO" status bytes ["referer" "agent"]`.
+/// Field names for the mapping: `host`, `ident`, `user`, `method`, `path`, `protocol`, `status`, `bytes`,
+/// `referer`, `agent`.
+fn access_log_fields<'a>(line: &'a str, spec: &TraceSpec) -> Result<Fields<'a>, String> {
+    let bad = || "not a Common or Combined Log Format line".to_string();
+    let (head, rest) = line.split_once(" [").ok_or_else(bad)?;
+    let (time, rest) = rest.split_once("] ").ok_or_else(bad)?;
+    let mut head_parts = head.splitn(3, ' ');
+    let (host, ident, user) =
+        (head_parts.next().ok_or_else(bad)?, head_parts.next().unwrap_or("-"), head_parts.next().unwrap_or("-"));
+    let rest = rest.strip_prefix('"').ok_or_else(bad)?;
+    let (request, rest) = rest.split_once('"').ok_or_else(bad)?;
+    let mut req = request.splitn(3, ' ');
+    let (method, path, protocol) = (req.next().unwrap_or(""), req.next().unwrap_or(""), req.next().unwrap_or(""));
+    let mut tail = rest.trim_start().splitn(3, ' ');
+    let (status, bytes, extra) = (tail.next().unwrap_or(""), tail.next().unwrap_or(""), tail.next().unwrap_or(""));
+    let mut quoted = extra.split('"').skip(1).step_by(2);
+    let (referer, agent) = (quoted.next().unwrap_or(""), quoted.next().unwrap_or(""));
+    let field = |name: &str| -> Result<&'a str, String> {
+        Ok(match name {
+            "host" => host,
+            "ident" => ident,
+            "user" => user,
+            "method" => method,
+            "path" => path,
+            "protocol" => protocol,
+            "status" => status,
+            "bytes" => bytes,
+            "referer" => referer,
+            "agent" => agent,
+            other => return Err(format!("an access log has no field `{other}`")),
+        })
+    };
+    let api = match &spec.api {
+        ApiMapping::Field { field: f, .. } => Some(field(f)?),
+        ApiMapping::Constant(_) => None,
+    };
+    Ok(Fields {
+        time,
+        caller: spec.caller.as_deref().map(field).transpose()?,
+        api,
+        latency: spec.latency.as_ref().map(|(f, _)| field(f)).transpose()?,
+    })
+}
+
+/// The field names an access log offers to a mapping.
+pub const ACCESS_LOG_FIELDS: [&str; 10] =
+    ["host", "ident", "user", "method", "path", "protocol", "status", "bytes", "referer", "agent"];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_formats_read_to_unix_nanoseconds() {
+        let utc = Offset::UTC;
+        assert_eq!(TimeFormat::parse("unix-s", utc).unwrap().read("807256800"), Ok(807_256_800_000_000_000));
+        assert_eq!(TimeFormat::parse("unix-ms", utc).unwrap().read("1.5"), Ok(1_500_000));
+        assert_eq!(TimeFormat::parse("unix-ns", utc).unwrap().read("42"), Ok(42));
+        let rfc = TimeFormat::Rfc3339.read("1995-08-01T02:00:00-04:00").unwrap();
+        assert_eq!(rfc, 807_256_800_000_000_000);
+        let dt = TimeFormat::DateTime(utc).read("2023-11-16 18:15:46.6805900").unwrap();
+        assert_eq!(dt, TimeFormat::Rfc3339.read("2023-11-16T18:15:46.68059Z").unwrap());
+        let plus8 = TimeFormat::DateTime(Offset::constant(8)).read("1995-08-01 14:00:00").unwrap();
+        assert_eq!(plus8, rfc);
+        assert_eq!(TimeFormat::AccessLog.read("01/Aug/1995:02:00:00 -0400"), Ok(rfc));
+        assert!(TimeFormat::Unix(1).read("soon").is_err());
+    }
+
+    #[test]
+    fn access_log_lines_split_into_fields() {
+        let spec = TraceSpec {
+            path: PathBuf::new(),
+            format: Format::AccessLog,
+            time: String::new(),
+            time_format: TimeFormat::AccessLog,
+            caller: Some("host".into()),
+            api: ApiMapping::Field { field: "path".into(), rules: vec![], default: None, names: HashMap::new() },
+            latency: None,
+            shift: true,
+            speed: 1.0,
+        };
+        let line = r#"in24.inetnebr.com - - [01/Aug/1995:00:00:01 -0400] "GET /shuttle/missions/sts-68/news/sts-68-mcc-05.txt HTTP/1.0" 200 1839 "http://x/" "Mozilla/2.0""#;
+        let f = access_log_fields(line, &spec).unwrap();
+        assert_eq!(
+            (f.time, f.caller, f.api),
+            (
+                "01/Aug/1995:00:00:01 -0400",
+                Some("in24.inetnebr.com"),
+                Some("/shuttle/missions/sts-68/news/sts-68-mcc-05.txt")
+            )
+        );
+        assert!(access_log_fields("garbage", &spec).is_err());
+    }
+
+    #[test]
+    fn api_rules_go_by_prefix_then_default_then_name() {
+        let names: HashMap<String, usize> = [("Pages".to_string(), 1)].into();
+        let m = ApiMapping::Field { field: "url".into(), rules: vec![("/images/".into(), 0)], default: None, names };
+        assert_eq!(map_api(&m, Some("/images/logo.gif")), Ok(0));
+        assert_eq!(map_api(&m, Some("Pages")), Ok(1));
+        assert!(map_api(&m, Some("/other")).is_err());
+    }
+}
