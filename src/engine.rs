@@ -189,9 +189,9 @@ pub fn run_observed<O: Observer>(
         .filter_map(|(client, c)| {
             c.trace.as_ref().map(|t| TraceRead {
                 client,
-                rows: t.rows,
+                rows: t.rows(),
                 skipped_rows: t.skipped,
-                rows_before_start: t.before_start,
+                rows_before_start: t.before_start(),
             })
         })
         .collect();

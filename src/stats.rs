@@ -1,9 +1,10 @@
 //! Statistics: what the engine records while it runs, and the metrics computed from it afterwards.
 //!
 //! Recording is counters and fixed-size histograms in flat arrays indexed by cell (sub-account × API) and by
-//! time bin per quota (account × API), so the engine's loop never allocates. Latencies go into an HDR
-//! histogram (microseconds, 3 significant digits) beside an exact sum and maximum, so the mean and max are
-//! exact and the percentiles are within 0.1 %.
+//! time bin per quota (account × API), so the engine's loop does not allocate. Latencies go into an HDR
+//! histogram (microseconds, 2 significant digits) beside an exact sum and maximum, so the mean and max are
+//! exact and the percentiles are within 1 %. A cell's histogram (about 16 KB) is made when it first
+//! records, so a replayed log with thousands of callers costs memory only for those whose calls finish.
 
 use crate::time::{NANOS_PER_SEC, Nanos, secs_f64};
 use hdrhistogram::Histogram;
@@ -11,44 +12,43 @@ use serde::Serialize;
 
 /// The largest latency the histogram resolves: 30 days in microseconds (larger values saturate).
 const HIST_MAX_US: u64 = 30 * 86_400 * 1_000_000;
+const HIST_DIGITS: u8 = 2;
+
+fn new_histogram() -> Box<Histogram<u32>> {
+    Box::new(Histogram::new_with_bounds(1, HIST_MAX_US, HIST_DIGITS).expect("static histogram bounds are valid"))
+}
 
 /// Latencies of finished requests, end to end (retries included).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Latency {
-    hist: Histogram<u64>,
+    /// Made at the first record.
+    hist: Option<Box<Histogram<u32>>>,
     count: u64,
     sum_ns: u128,
     max_ns: u64,
 }
 
-impl Default for Latency {
-    fn default() -> Self {
-        let hist = Histogram::new_with_bounds(1, HIST_MAX_US, 3).expect("static histogram bounds are valid");
-        Latency { hist, count: 0, sum_ns: 0, max_ns: 0 }
-    }
-}
-
 impl Latency {
     #[inline]
     pub fn record(&mut self, ns: Nanos) {
-        self.hist.saturating_record((ns / 1_000).max(1));
+        self.hist.get_or_insert_with(new_histogram).saturating_record((ns / 1_000).max(1));
         self.count += 1;
         self.sum_ns += ns as u128;
         self.max_ns = self.max_ns.max(ns);
     }
 
     pub fn add(&mut self, other: &Latency) {
-        self.hist.add(&other.hist).expect("histograms share bounds");
+        if let Some(theirs) = &other.hist {
+            self.hist.get_or_insert_with(new_histogram).add(theirs.as_ref()).expect("histograms share bounds");
+        }
         self.count += other.count;
         self.sum_ns += other.sum_ns;
         self.max_ns = self.max_ns.max(other.max_ns);
     }
 
     pub fn summary(&self) -> LatencySummary {
-        if self.count == 0 {
-            return LatencySummary::default();
-        }
-        let q = |p: f64| self.hist.value_at_quantile(p) as f64 / 1e6;
+        let Some(hist) = self.hist.as_ref().filter(|_| self.count > 0) else { return LatencySummary::default() };
+        let q = |p: f64| hist.value_at_quantile(p) as f64 / 1e6;
         LatencySummary {
             mean: self.sum_ns as f64 / self.count as f64 / 1e9,
             p50: q(0.50),
@@ -262,7 +262,7 @@ mod tests {
     }
 
     #[test]
-    fn latency_mean_and_max_are_exact_and_percentiles_close() {
+    fn latency_mean_and_max_are_exact_and_percentiles_within_one_percent() {
         let mut l = Latency::default();
         for ms in 1..=1000u64 {
             l.record(ms * 1_000_000);
@@ -270,7 +270,8 @@ mod tests {
         let s = l.summary();
         assert!((s.mean - 0.5005).abs() < 1e-12);
         assert_eq!(s.max, 1.0);
-        assert!((s.p50 - 0.5).abs() / 0.5 < 1e-3, "{}", s.p50);
-        assert!((s.p99 - 0.99).abs() / 0.99 < 1e-3, "{}", s.p99);
+        // Two significant digits: a value is reported within 1 % of itself.
+        assert!((s.p50 - 0.5).abs() / 0.5 < 1e-2, "{}", s.p50);
+        assert!((s.p99 - 0.99).abs() / 0.99 < 1e-2, "{}", s.p99);
     }
 }

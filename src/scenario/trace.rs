@@ -4,7 +4,7 @@
 use super::raw::{RawClient, RawTrace};
 use super::{Ctx, Result};
 use crate::time::NANOS_PER_SEC;
-use crate::workload::trace::{ACCESS_LOG_FIELDS, ApiMapping, Format, TimeFormat, TraceSpec, header};
+use crate::workload::trace::{ACCESS_LOG_FIELDS, ApiMapping, Format, TimeFormat, TraceSpec, api_names, header};
 use jiff::tz::Offset;
 use std::collections::HashMap;
 use std::path::Path;
@@ -105,7 +105,7 @@ impl Ctx<'_> {
                 }
                 let default =
                     t.api_default.as_deref().map(|n| self.api_named(&k("api_default"), n, api_index)).transpose()?;
-                let names = api_index.iter().map(|(n, i)| (n.to_string(), *i)).collect();
+                let names = api_names(api_index.iter().map(|(n, i)| (*n, *i)));
                 ApiMapping::Field { field: field.clone(), rules, default, names }
             }
             _ => return Err(self.err(

@@ -8,9 +8,9 @@
 //! the scenario's start (or kept at their own instants), and sped up or slowed down by `speed`.
 
 use crate::time::{NANOS_PER_SEC, Nanos};
+use foldhash::HashMap;
 use jiff::Timestamp;
 use jiff::tz::Offset;
-use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -82,8 +82,8 @@ impl TimeFormat {
         let bad = |what: &str| format!("`{text}` is not {what}");
         match self {
             TimeFormat::Unix(scale) => {
-                if let Ok(n) = text.parse::<i128>() {
-                    return Ok(n * scale as i128);
+                if let Ok(n) = text.parse::<i64>() {
+                    return Ok(n as i128 * scale as i128);
                 }
                 let f: f64 = text.parse().map_err(|_| bad("a Unix time"))?;
                 if !f.is_finite() {
@@ -116,6 +116,11 @@ pub enum ApiMapping {
     /// The field's value picks the API: the first rule whose prefix it starts with, else `default`, else
     /// the API of that exact name (`names`).
     Field { field: String, rules: Vec<(String, usize)>, default: Option<usize>, names: HashMap<String, usize> },
+}
+
+/// A map from API names to their index, for [`ApiMapping::Field`].
+pub fn api_names<'a>(names: impl Iterator<Item = (&'a str, usize)>) -> HashMap<String, usize> {
+    names.map(|(n, i)| (n.to_string(), i)).collect()
 }
 
 impl ApiMapping {
@@ -186,7 +191,7 @@ struct Columns {
 }
 
 enum Reader {
-    Delimited { csv: csv::Reader<BufReader<File>>, record: csv::StringRecord, columns: Columns },
+    Delimited { csv: csv::Reader<BufReader<File>>, record: csv::ByteRecord, columns: Columns },
     Lines { lines: BufReader<File>, buf: String },
 }
 
@@ -205,16 +210,23 @@ pub struct TraceSource {
     reader: Reader,
     line: u64,
     skip_bad_rows: bool,
+    state: RowState,
+    /// Rows skipped as malformed.
+    pub skipped: u64,
+}
+
+/// What the rows read so far have established; apart from the reader so a row's borrowed fields can be
+/// mapped without copying them.
+struct RowState {
     /// Unix nanoseconds that simulated time 0 stands for: the first row's time when shifting, else the
     /// scenario's start.
     origin: Option<i128>,
     last: i128,
+    speed: f64,
     callers: Vec<String>,
     caller_index: HashMap<String, usize>,
-    /// Rows read, rows skipped as malformed, rows before the start.
-    pub rows: u64,
-    pub skipped: u64,
-    pub before_start: u64,
+    rows: u64,
+    before_start: u64,
 }
 
 /// The header of a delimited trace file.
@@ -255,35 +267,41 @@ impl TraceSource {
                     api,
                     latency: spec.latency.as_ref().map(|(f, _)| find(f)).transpose()?,
                 };
-                Reader::Delimited { csv, record: csv::StringRecord::new(), columns }
+                Reader::Delimited { csv, record: csv::ByteRecord::new(), columns }
             }
             _ => Reader::Lines { lines: BufReader::with_capacity(1 << 16, file), buf: String::new() },
         };
         let line = u64::from(matches!(spec.format, Format::Delimited(_)));
-        Ok(TraceSource {
-            spec: spec.clone(),
-            label,
-            reader,
-            line,
-            skip_bad_rows,
+        let state = RowState {
             origin: (!spec.shift).then_some(start),
             last: i128::MIN,
+            speed: spec.speed,
             callers: Vec::new(),
-            caller_index: HashMap::new(),
+            caller_index: HashMap::default(),
             rows: 0,
-            skipped: 0,
             before_start: 0,
-        })
+        };
+        Ok(TraceSource { spec: spec.clone(), label, reader, line, skip_bad_rows, state, skipped: 0 })
     }
 
     /// Unix nanoseconds of simulated time 0, once known (at the first row when shifting).
     pub fn origin(&self) -> Option<i128> {
-        self.origin
+        self.state.origin
     }
 
     /// The callers seen so far, by index.
     pub fn callers(&self) -> &[String] {
-        &self.callers
+        &self.state.callers
+    }
+
+    /// Rows read (malformed ones not counted).
+    pub fn rows(&self) -> u64 {
+        self.state.rows
+    }
+
+    /// Rows before the scenario's start, not replayed.
+    pub fn before_start(&self) -> u64 {
+        self.state.before_start
     }
 
     /// The next row as an event, `None` at the end of the file. A malformed row is an error naming its
@@ -306,7 +324,7 @@ impl TraceSource {
         let spec = &self.spec;
         let fields = match &mut self.reader {
             Reader::Delimited { csv, record, columns } => {
-                match csv.read_record(record) {
+                match csv.read_byte_record(record) {
                     Ok(false) => return Ok(None),
                     Ok(true) => {}
                     Err(e) if e.is_io_error() => return Err(format!("{CANNOT_READ}: {e}")),
@@ -316,8 +334,11 @@ impl TraceSource {
                     }
                 }
                 self.line = record.position().map_or(self.line + 1, |p| p.line());
-                let get = |i: usize| {
-                    record.get(i).ok_or_else(|| format!("the row has {} fields, too few for the mapping", record.len()))
+                let get = |i: usize| -> Result<&str, String> {
+                    let bytes = record
+                        .get(i)
+                        .ok_or_else(|| format!("the row has {} fields, too few for the mapping", record.len()))?;
+                    std::str::from_utf8(bytes).map_err(|_| format!("field {} is not UTF-8 text", i + 1))
                 };
                 Fields {
                     time: get(columns.time)?,
@@ -355,8 +376,7 @@ impl TraceSource {
             _ => None,
         };
         let api = map_api(&spec.api, fields.api)?;
-        let caller = fields.caller.map(str::to_string);
-        self.event(time, caller.as_deref(), api, latency)
+        self.state.event(time, fields.caller, api, latency)
     }
 
     fn json_row(&mut self) -> Result<Option<Option<TraceEvent>>, String> {
@@ -389,9 +409,11 @@ impl TraceSource {
             }
             None => None,
         };
-        self.event(time, caller.as_deref(), api, latency)
+        self.state.event(time, caller.as_deref(), api, latency)
     }
+}
 
+impl RowState {
     fn event(
         &mut self,
         time: i128,
@@ -409,7 +431,7 @@ impl TraceSource {
             self.before_start += 1;
             return Ok(Some(None));
         }
-        let at = ((time - origin) as f64 / self.spec.speed).round();
+        let at = if self.speed == 1.0 { (time - origin) as f64 } else { ((time - origin) as f64 / self.speed).round() };
         let at = if at >= u64::MAX as f64 { Nanos::MAX } else { at as Nanos };
         let caller = caller.map(|c| match self.caller_index.get(c) {
             Some(&i) => i,
@@ -516,7 +538,7 @@ mod tests {
             time: String::new(),
             time_format: TimeFormat::AccessLog,
             caller: Some("host".into()),
-            api: ApiMapping::Field { field: "path".into(), rules: vec![], default: None, names: HashMap::new() },
+            api: ApiMapping::Field { field: "path".into(), rules: vec![], default: None, names: HashMap::default() },
             latency: None,
             shift: true,
             speed: 1.0,
@@ -536,7 +558,7 @@ mod tests {
 
     #[test]
     fn api_rules_go_by_prefix_then_default_then_name() {
-        let names: HashMap<String, usize> = [("Pages".to_string(), 1)].into();
+        let names = api_names([("Pages", 1)].into_iter());
         let m = ApiMapping::Field { field: "url".into(), rules: vec![("/images/".into(), 0)], default: None, names };
         assert_eq!(map_api(&m, Some("/images/logo.gif")), Ok(0));
         assert_eq!(map_api(&m, Some("Pages")), Ok(1));
