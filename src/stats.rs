@@ -215,7 +215,7 @@ pub struct LatencySummary {
 }
 
 /// The per-entry metrics of `summary.json` and `summary.csv`.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
 pub struct Metrics {
     pub requests: u64,
     pub attempts: u64,
@@ -229,6 +229,30 @@ pub struct Metrics {
     pub admitted_qps: f64,
     pub attempts_per_request: f64,
     pub latency_s: LatencySummary,
+}
+
+impl Metrics {
+    /// Every metric as (column name, value), in the order of `summary.csv`; counts are whole numbers.
+    pub fn flat(&self) -> [(&'static str, f64); 15] {
+        let l = self.latency_s;
+        [
+            ("requests", self.requests as f64),
+            ("attempts", self.attempts as f64),
+            ("admitted", self.admitted as f64),
+            ("throttled", self.throttled as f64),
+            ("gave_up", self.gave_up as f64),
+            ("unfinished", self.unfinished as f64),
+            ("throttle_rate", self.throttle_rate),
+            ("offered_qps", self.offered_qps),
+            ("admitted_qps", self.admitted_qps),
+            ("attempts_per_request", self.attempts_per_request),
+            ("latency_mean_s", l.mean),
+            ("latency_p50_s", l.p50),
+            ("latency_p90_s", l.p90),
+            ("latency_p99_s", l.p99),
+            ("latency_max_s", l.max),
+        ]
+    }
 }
 
 /// The largest number of bins the automatic choice allows per quota.

@@ -1,7 +1,6 @@
 //! The bytes of each output file: `summary.json`, `summary.csv` and `timeseries.csv`.
 
 use super::summary::Report;
-use crate::stats::Metrics;
 use crate::time::secs_f64;
 
 pub fn summary_json(report: &Report) -> Vec<u8> {
@@ -9,45 +8,6 @@ pub fn summary_json(report: &Report) -> Vec<u8> {
         serde_json::to_vec_pretty(&report.summary).expect("the summary serialises: plain data, string keys");
     bytes.push(b'\n');
     bytes
-}
-
-const METRIC_COLUMNS: [&str; 15] = [
-    "requests",
-    "attempts",
-    "admitted",
-    "throttled",
-    "gave_up",
-    "unfinished",
-    "throttle_rate",
-    "offered_qps",
-    "admitted_qps",
-    "attempts_per_request",
-    "latency_mean_s",
-    "latency_p50_s",
-    "latency_p90_s",
-    "latency_p99_s",
-    "latency_max_s",
-];
-
-fn metric_fields(m: &Metrics) -> [String; 15] {
-    let l = m.latency_s;
-    [
-        m.requests.to_string(),
-        m.attempts.to_string(),
-        m.admitted.to_string(),
-        m.throttled.to_string(),
-        m.gave_up.to_string(),
-        m.unfinished.to_string(),
-        m.throttle_rate.to_string(),
-        m.offered_qps.to_string(),
-        m.admitted_qps.to_string(),
-        m.attempts_per_request.to_string(),
-        l.mean.to_string(),
-        l.p50.to_string(),
-        l.p90.to_string(),
-        l.p99.to_string(),
-        l.max.to_string(),
-    ]
 }
 
 fn csv_bytes(write: impl FnOnce(&mut csv::Writer<Vec<u8>>) -> csv::Result<()>) -> Vec<u8> {
@@ -59,11 +19,12 @@ fn csv_bytes(write: impl FnOnce(&mut csv::Writer<Vec<u8>>) -> csv::Result<()>) -
 /// One row per (account, sub-account, API).
 pub fn summary_csv(report: &Report) -> Vec<u8> {
     csv_bytes(|w| {
-        let header = ["account", "sub_account", "api"].into_iter().chain(METRIC_COLUMNS);
-        w.write_record(header)?;
+        let columns = report.summary.totals.flat().map(|(name, _)| name);
+        w.write_record(["account", "sub_account", "api"].into_iter().chain(columns))?;
         for e in &report.summary.by_sub_account {
             let names = [e.account.clone(), e.sub_account.clone(), e.api.clone()];
-            w.write_record(names.into_iter().chain(metric_fields(&e.metrics)))?;
+            // Counts are whole f64s, which print without a decimal point.
+            w.write_record(names.into_iter().chain(e.metrics.flat().map(|(_, v)| v.to_string())))?;
         }
         Ok(())
     })

@@ -7,7 +7,7 @@
 
 use super::output::SweepDoc;
 use crate::report::chart::{
-    ADMITTED, Area, CHANGE, DrawResult, FONT, LIMIT, OFFERED, THROTTLED, WIDTH, render_png, trim_number,
+    ADMITTED, Area, CHANGE, DrawResult, FONT, LIMIT, OFFERED, THROTTLED, WIDTH, legend, render_png, trim_number,
 };
 use plotters::prelude::*;
 use plotters::style::FontStyle;
@@ -146,13 +146,7 @@ fn qps_chart(doc: &SweepDoc, root: Area<'_>) -> DrawResult {
         )?
         .label("throttle rate (right axis)")
         .legend(|(x, y)| PathElement::new([(x, y), (x + 18, y)], THROTTLED.stroke_width(2)));
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .label_font((FONT, 14))
-        .background_style(WHITE.mix(0.9))
-        .border_style(BLACK.mix(0.4))
-        .draw()?;
+    legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
     Ok(())
 }
 
@@ -282,13 +276,7 @@ fn heatmap(doc: &SweepDoc, root: Area<'_>) -> DrawResult {
             .draw_series(LineSeries::new(boundary, LIMIT.stroke_width(3)))?
             .label("demand = limit (C = L·R)")
             .legend(|(x, y)| PathElement::new([(x, y), (x + 18, y)], LIMIT.stroke_width(3)));
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .label_font((FONT, 14))
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK.mix(0.4))
-            .draw()?;
+        legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
     }
     Ok(())
 }

@@ -58,46 +58,14 @@ pub struct PointResult {
     pub metrics: Vec<Estimate>,
 }
 
-/// The metrics a sweep reports per point, in this order.
-pub const METRICS: [&str; 16] = [
-    "requests",
-    "attempts",
-    "admitted",
-    "throttled",
-    "gave_up",
-    "throttle_rate",
-    "offered_qps",
-    "admitted_qps",
-    "attempts_per_request",
-    "latency_mean_s",
-    "latency_p50_s",
-    "latency_p90_s",
-    "latency_p99_s",
-    "latency_max_s",
-    "unfinished",
-    "limit_qps",
-];
+/// Values of one run: every metric of [`Metrics::flat`], then the time-averaged limit.
+fn metric_values(m: &Metrics, limit_qps: f64) -> Vec<f64> {
+    m.flat().iter().map(|(_, v)| *v).chain([limit_qps]).collect()
+}
 
-fn metric_values(m: &Metrics, limit_qps: f64) -> [f64; 16] {
-    let l = m.latency_s;
-    [
-        m.requests as f64,
-        m.attempts as f64,
-        m.admitted as f64,
-        m.throttled as f64,
-        m.gave_up as f64,
-        m.throttle_rate,
-        m.offered_qps,
-        m.admitted_qps,
-        m.attempts_per_request,
-        l.mean,
-        l.p50,
-        l.p90,
-        l.p99,
-        l.max,
-        m.unfinished as f64,
-        limit_qps,
-    ]
+/// The metrics a sweep reports per point, in the order of [`metric_values`].
+pub fn metric_names() -> Vec<&'static str> {
+    Metrics::default().flat().iter().map(|(n, _)| *n).chain(["limit_qps"]).collect()
 }
 
 /// The sweep's points in order: every combination (first parameter slowest) or, with `zip`, the i-th
@@ -230,7 +198,7 @@ fn mean_limit(report: &Report, duration: u64) -> f64 {
         .sum()
 }
 
-fn run_once(point: &Point, rep: u32) -> Result<[f64; 16], Error> {
+fn run_once(point: &Point, rep: u32) -> Result<Vec<f64>, Error> {
     let mut sc = point.scenario.clone();
     sc.seed = seed_for(point.scenario.seed, point.index, rep);
     let out = engine::run(&sc, RunOptions::for_scenario(&sc))?;
@@ -269,7 +237,7 @@ pub fn run(
         .num_threads(jobs.unwrap_or(0))
         .build()
         .map_err(|e| Error::BadInput(format!("--jobs: {e}")))?;
-    let samples: Vec<[f64; 16]> = pool.install(|| {
+    let samples: Vec<Vec<f64>> = pool.install(|| {
         tasks
             .par_iter()
             .map(|&(p, r)| {
@@ -284,7 +252,7 @@ pub fn run(
         .enumerate()
         .map(|(p, point)| {
             let runs = &samples[p * reps as usize..(p + 1) * reps as usize];
-            let metrics = METRICS
+            let metrics = metric_names()
                 .iter()
                 .enumerate()
                 .map(|(m, name)| estimate(name, &runs.iter().map(|r| r[m]).collect::<Vec<_>>()))

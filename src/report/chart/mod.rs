@@ -6,7 +6,7 @@
 pub mod timeline;
 
 use image::ImageEncoder;
-use plotters::coord::Shift;
+use plotters::coord::{CoordTranslate, Shift};
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 use std::sync::OnceLock;
@@ -48,6 +48,23 @@ pub fn render_png(width: u32, height: u32, draw: impl FnOnce(Area<'_>) -> DrawRe
         .write_image(&rgb, width, height, image::ColorType::Rgb8)
         .map_err(|e| e.to_string())?;
     Ok(png)
+}
+
+/// Draws the legend in the house style at `position`.
+pub fn legend<'a, DB, CT>(chart: &mut ChartContext<'a, DB, CT>, position: SeriesLabelPosition) -> DrawResult
+where
+    DB: DrawingBackend + 'a,
+    DB::ErrorType: 'static,
+    CT: CoordTranslate,
+{
+    chart
+        .configure_series_labels()
+        .position(position)
+        .label_font((FONT, 13))
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK.mix(0.4))
+        .draw()?;
+    Ok(())
 }
 
 /// Axis labels without trailing zeros: `100`, `2.5`.

@@ -1,7 +1,7 @@
 //! `timeline.png`: admitted and throttled attempts per second against the limit in force, one panel per
 //! (account, API), with a labelled line at each plan change.
 
-use super::{ADMITTED, Area, CHANGE, DrawResult, FONT, LIMIT, THROTTLED, WIDTH, render_png, trim_number};
+use super::{ADMITTED, Area, CHANGE, DrawResult, FONT, LIMIT, THROTTLED, WIDTH, legend, render_png, trim_number};
 use crate::report::summary::{Report, Series};
 use crate::time::secs_f64;
 use plotters::prelude::*;
@@ -116,12 +116,6 @@ fn panel(area: &Area<'_>, series: &Series, report: &Report) -> DrawResult {
             (FONT, 13).into_font().color(&CHANGE),
         )))?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .label_font((FONT, 13))
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.4))
-        .draw()?;
+    legend(&mut chart, SeriesLabelPosition::UpperRight)?;
     Ok(())
 }
