@@ -24,11 +24,12 @@ pub const PACKAGE_QPS: u32 = 5;
 /// The hour (UTC+8) of the day after purchase at which a package takes effect.
 pub const PACKAGE_ACTIVATION_HOUR: i8 = 8;
 
-/// A package bought at `bought` takes effect at 08:00 UTC+8 on the next calendar day in UTC+8.
-pub fn package_activation(bought: Timestamp) -> Timestamp {
+/// A package bought at `bought` takes effect at 08:00 UTC+8 on the next calendar day in UTC+8; `None`
+/// when that day is past the last the calendar can represent.
+pub fn package_activation(bought: Timestamp) -> Option<Timestamp> {
     let tz = TimeZone::fixed(PLATFORM_OFFSET);
-    let day = tz.to_datetime(bought).date().tomorrow().expect("purchase dates are far from the end of time");
-    tz.to_timestamp(day.at(PACKAGE_ACTIVATION_HOUR, 0, 0, 0)).expect("a fixed offset has no gaps")
+    let day = tz.to_datetime(bought).date().tomorrow().ok()?;
+    tz.to_timestamp(day.at(PACKAGE_ACTIVATION_HOUR, 0, 0, 0)).ok()
 }
 
 /// The first day of the calendar month (UTC+8) that contains `at`.
@@ -355,13 +356,19 @@ fn months_between(start: Timestamp, duration: Nanos) -> (Vec<Nanos>, Vec<String>
     let mut month = month_of(start);
     let (mut starts, mut names) = (Vec::new(), Vec::new());
     loop {
-        let at = tz.to_timestamp(month.at(0, 0, 0, 0)).expect("a fixed offset has no gaps");
+        // A month starting past the representable range ends the list (runs that far are refused).
+        let Ok(at) = tz.to_timestamp(month.at(0, 0, 0, 0)) else { break };
         if at >= end && !starts.is_empty() {
             break;
         }
         starts.push(sim_time(start, at));
         names.push(format!("{:04}-{:02}", month.year(), month.month()));
-        month = month.last_of_month().tomorrow().expect("months far from the end of time");
+        let Ok(next) = month.last_of_month().tomorrow() else { break };
+        month = next;
+    }
+    if starts.is_empty() {
+        starts.push(0);
+        names.push(format!("{:04}-{:02}", month.year(), month.month()));
     }
     (starts, names)
 }
@@ -377,13 +384,14 @@ mod tests {
     #[test]
     fn a_package_activates_at_eight_the_next_day_in_utc_plus_8() {
         let next_day_eight = at("2026-11-27T08:00:00+08:00");
-        assert_eq!(package_activation(at("2026-11-26T07:59:00+08:00")), next_day_eight);
-        assert_eq!(package_activation(at("2026-11-26T08:01:00+08:00")), next_day_eight);
+        assert_eq!(package_activation(at("2026-11-26T07:59:00+08:00")), Some(next_day_eight));
+        assert_eq!(package_activation(at("2026-11-26T08:01:00+08:00")), Some(next_day_eight));
         // The same instant as 07:59 UTC+8, written in UTC and in UTC-5.
-        assert_eq!(package_activation(at("2026-11-25T23:59:00Z")), next_day_eight);
-        assert_eq!(package_activation(at("2026-11-25T18:59:00-05:00")), next_day_eight);
+        assert_eq!(package_activation(at("2026-11-25T23:59:00Z")), Some(next_day_eight));
+        assert_eq!(package_activation(at("2026-11-25T18:59:00-05:00")), Some(next_day_eight));
         // 23:59 UTC on the 26th is 07:59 on the 27th in UTC+8: the next day there is the 28th.
-        assert_eq!(package_activation(at("2026-11-26T23:59:00Z")), at("2026-11-28T08:00:00+08:00"));
+        assert_eq!(package_activation(at("2026-11-26T23:59:00Z")), Some(at("2026-11-28T08:00:00+08:00")));
+        assert_eq!(package_activation(at("9999-12-30T20:00:00Z")), None);
     }
 
     #[test]

@@ -259,6 +259,13 @@ impl Ctx<'_> {
         }
         let (start, offset) = parse_instant(&raw.start).map_err(|m| self.err("start", m))?;
         let duration = self.positive_duration("duration", &raw.duration)?;
+        if i64::try_from(duration)
+            .ok()
+            .and_then(|d| start.checked_add(jiff::SignedDuration::from_nanos(d)).ok())
+            .is_none()
+        {
+            return Err(self.err("duration", "the run would end past the last instant the calendar holds (9999-12-31)"));
+        }
 
         let s = &raw.server;
         self.one_of("server.limiter", s.limiter.as_deref().unwrap_or("fixed-window"), &[("fixed-window", ())])?;
@@ -682,6 +689,13 @@ threads = 4
         let e = error_of(&GOOD.replace("threads = 4", "threads = 4\nthraeds = 5"));
         assert_eq!((e.line, e.key.as_str()), (21, "client[0].thraeds"));
         assert!(e.message.contains("unknown field"), "{e}");
+    }
+
+    #[test]
+    fn a_run_past_the_calendars_end_is_refused() {
+        let e =
+            error_of(&GOOD.replace("2026-11-26T09:00:00.25+08:00", "9999-12-30T21:00:00Z").replace("\"1m\"", "\"2h\""));
+        assert_eq!((e.line, e.key.as_str()), (5, "duration"));
     }
 
     #[test]

@@ -181,7 +181,12 @@ impl Ctx<'_> {
                             self.instant(&format!("{key}.bought"), self.required(&key, &p.kind, "bought", &p.bought)?)?;
                         let active_from = match &p.from {
                             Some(f) => self.instant(&format!("{key}.from"), f)?,
-                            None => package_activation(bought),
+                            None => package_activation(bought).ok_or_else(|| {
+                                self.err(
+                                    &format!("{key}.bought"),
+                                    "the day after it is past the last date the calendar holds (9999-12-31)",
+                                )
+                            })?,
                         };
                         let until = p.until.as_deref().map(|u| self.instant(&format!("{key}.until"), u)).transpose()?;
                         if until.is_some_and(|u| u <= active_from) {
