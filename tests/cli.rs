@@ -186,6 +186,14 @@ fn malformed_scenarios_exit_2_naming_file_line_and_key() {
         ("bad category", "category = \"face-body\"", "category = \"faces\"", 8, "api[0].category", "`face-body`"),
         ("zero max attempts", "max_attempts = 10", "max_attempts = 0", 20, "client[0].retry.max_attempts", ">= 1"),
         ("zero window", "[[api]]", "[server]\nwindow = \"0s\"\n\n[[api]]", 7, "server.window", "longer than zero"),
+        (
+            "zero throttle latency",
+            "[[api]]",
+            "[server]\nthrottle_latency = \"0s\"\n\n[[api]]",
+            7,
+            "server.throttle_latency",
+            "longer than zero",
+        ),
         ("bad retry policy", "policy = \"fixed\"", "policy = \"forever\"", 20, "client[0].retry.policy", "`none`"),
         (
             "bad plan type",

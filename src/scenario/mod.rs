@@ -275,10 +275,11 @@ impl Ctx<'_> {
             s.align.as_deref().unwrap_or("clock"),
             &[("clock", Align::Clock), ("first-call", Align::FirstCall)],
         )?;
+        // Zero would let a throttled caller try again at the same instant forever: time must move.
         let throttle_latency = s
             .throttle_latency
             .as_deref()
-            .map_or(Ok(DEFAULT_THROTTLE_LATENCY), |t| self.duration("server.throttle_latency", t))?;
+            .map_or(Ok(DEFAULT_THROTTLE_LATENCY), |t| self.positive_duration("server.throttle_latency", t))?;
         let on_plan_change = self.one_of(
             "server.plan_change",
             s.plan_change.as_deref().unwrap_or("carry-over"),

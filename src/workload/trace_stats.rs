@@ -5,7 +5,7 @@
 //! in each second make up at most 0 %, 1 % or 5 % of all calls.
 
 use super::trace::{TraceError, TraceSource, TraceSpec};
-use crate::time::NANOS_PER_SEC;
+use crate::time::{NANOS_PER_SEC, Nanos};
 use serde::Serialize;
 
 #[derive(Debug, Serialize, PartialEq)]
@@ -66,8 +66,11 @@ pub fn trace_stats(spec: &TraceSpec, skip_bad_rows: bool) -> Result<TraceStats, 
         last_at = row.at;
     }
     let total: u64 = counts.iter().sum();
-    let text = |ns: i128| jiff::Timestamp::from_nanosecond(ns).map_or_else(|_| "?".into(), |t| t.to_string());
-    let origin = source.origin().unwrap_or(0);
+    let origin = source.origin();
+    let text = |offset: Nanos| match origin {
+        Some(o) => jiff::Timestamp::from_nanosecond(o + offset as i128).map_or_else(|_| "-".into(), |t| t.to_string()),
+        None => "-".to_string(),
+    };
     let mut sorted = counts.clone();
     sorted.sort_unstable();
     let pick = |q: f64| sorted.get(((q * sorted.len() as f64).ceil() as usize).saturating_sub(1)).copied().unwrap_or(0);
@@ -75,8 +78,8 @@ pub fn trace_stats(spec: &TraceSpec, skip_bad_rows: bool) -> Result<TraceStats, 
         requests: total,
         skipped_rows: source.skipped,
         span_s: last_at as f64 / 1e9,
-        first: text(origin),
-        last: text(origin + last_at as i128),
+        first: text(0),
+        last: text(last_at),
         per_second_peak: sorted.last().copied().unwrap_or(0),
         per_second_mean: if counts.is_empty() { 0.0 } else { total as f64 / counts.len() as f64 },
         per_second_p50: pick(0.50),
