@@ -122,8 +122,6 @@ pub struct RunOutput {
     /// Per client: when a batch client's last request finished (None for other clients, or unfinished).
     pub batch_done: Vec<Option<Nanos>>,
     pub traces: Vec<TraceRead>,
-    /// Events processed; a measure of work for benchmarks.
-    pub events: u64,
 }
 
 /// Options that shape the record of a run, or how it reads its input, but not the model.
@@ -183,7 +181,7 @@ pub fn run_observed<O: Observer>(
     observer: &mut O,
 ) -> Result<RunOutput, Error> {
     let mut engine = Engine::new(scenario, options, observer)?;
-    let events = engine.run()?;
+    engine.run()?;
     let batch_done = engine.clients.iter().map(|c| c.finished_at).collect();
     let traces = (engine.clients.iter().enumerate())
         .filter_map(|(client, c)| {
@@ -202,7 +200,6 @@ pub fn run_observed<O: Observer>(
         sub_accounts: engine.sub_accounts,
         batch_done,
         traces,
-        events,
     })
 }
 
@@ -288,7 +285,7 @@ impl<'s, 'o, O: Observer> Engine<'s, 'o, O> {
         }
     }
 
-    fn run(&mut self) -> Result<u64, Error> {
+    fn run(&mut self) -> Result<(), Error> {
         // Scheduled first, so a plan change precedes every other event at the same instant.
         for t in self.plans.change_times(self.sc.duration) {
             self.schedule(t, Kind::PlanChange);
@@ -318,9 +315,7 @@ impl<'s, 'o, O: Observer> Engine<'s, 'o, O> {
                 self.schedule(start, Kind::Start(slot));
             }
         }
-        let mut events = 0;
         while let Some(Event { time, kind, .. }) = self.queue.pop() {
-            events += 1;
             match kind {
                 Kind::Arrival(c) => self.arrival(c as usize, time)?,
                 Kind::Start(slot) => self.start(slot, time),
@@ -329,7 +324,7 @@ impl<'s, 'o, O: Observer> Engine<'s, 'o, O> {
                 Kind::PlanChange => self.refresh_limits(time),
             }
         }
-        Ok(events)
+        Ok(())
     }
 
     /// Puts in force, on every quota, the limit its plans give at `now`; a change starts a new phase.

@@ -229,11 +229,6 @@ impl Quota {
     pub fn history(&self) -> &[LimitChange] {
         &self.history
     }
-
-    /// The limit in force at `t`.
-    pub fn limit_at(&self, t: Nanos) -> LimitChange {
-        limit_at(&self.history, t)
-    }
 }
 
 /// The entry of a non-empty, time-ordered limit history in force at `t`.
@@ -301,9 +296,9 @@ mod tests {
         let mut q = Quota::new(0, 0, LimiterConfig::PLATFORM, OnPlanChange::CarryOver, 0, 2, PlanRef::PayAsYouGo);
         assert!(!q.set_limit(5 * S, 2, PlanRef::PayAsYouGo));
         assert!(q.set_limit(10 * S, 5, PlanRef::Package(0)));
-        assert_eq!(q.limit_at(0).limit_qps, 2);
-        assert_eq!(q.limit_at(10 * S - 1).limit_qps, 2);
-        assert_eq!(q.limit_at(10 * S).limit_qps, 5);
+        assert_eq!(limit_at(q.history(), 0).limit_qps, 2);
+        assert_eq!(limit_at(q.history(), 10 * S - 1).limit_qps, 2);
+        assert_eq!(limit_at(q.history(), 10 * S).limit_qps, 5);
     }
 
     proptest! {

@@ -127,10 +127,6 @@ impl Scenario {
         let at = self.start.checked_add(jiff::SignedDuration::from_nanos(t as i64)).unwrap_or(self.start);
         at.display_with_offset(self.offset).to_string()
     }
-
-    pub fn sub_account_name(&self, sub: usize) -> &str {
-        &self.sub_accounts[sub].name
-    }
 }
 
 struct Ctx<'a> {
