@@ -259,3 +259,21 @@ fn an_unwritable_output_folder_fails_before_running() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot write"));
 }
+
+/// A month of simulated time: the time series is binned to 15 minutes (2,880 rows), not 2.6 million seconds.
+#[test]
+fn a_month_long_run_writes_a_small_time_series() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = GOOD
+        .replace("duration = \"1m\"", "duration = \"30d\"")
+        .replace("model = \"closed\"\nthreads = 2", "model = \"open\"\nrate = 0.05");
+    let path = tmp.path().join("month.toml");
+    std::fs::write(&path, text).unwrap();
+    let out = run_into(path.to_str().unwrap(), &tmp.path().join("out"), &[]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let series = std::fs::read_to_string(tmp.path().join("out/timeseries.csv")).unwrap();
+    assert_eq!(series.lines().count(), 1 + 30 * 96);
+    assert_eq!(series.lines().nth(2).unwrap().split(',').next(), Some("900"));
+    let summary = read_json(tmp.path().join("out/summary.json"));
+    assert_eq!(summary["bin_s"], 900.0);
+}
