@@ -5,11 +5,10 @@
 use crate::engine::{self, RunOptions};
 use crate::report::{self, Report};
 use crate::scenario::Scenario;
-use crate::scenario::parse_offset;
 use crate::sweep::output::SweepDoc;
 use crate::sweep::{self, SweepSpec};
 use crate::time::{NANOS_PER_SEC, parse_duration};
-use crate::workload::trace::{ApiMapping, Format, TimeFormat, TraceSpec};
+use crate::workload::trace::{ApiMapping, TraceSpec, reading};
 use crate::workload::trace_stats::trace_stats;
 use crate::{Error, stats, time};
 use clap::{Parser, Subcommand};
@@ -354,27 +353,17 @@ fn sweep_table(doc: &SweepDoc) -> String {
 }
 
 fn trace_stats_command(args: &TraceStatsArgs) -> Result<(), Error> {
-    let bad = |flag: &str, m: String| Error::BadInput(format!("{flag}: {m}"));
-    let format = match args.format.as_deref() {
-        Some(name) => Format::parse(name)
-            .ok_or_else(|| bad("--format", format!("`{name}` is not valid; expected csv, tsv, clf, jsonl")))?,
-        None => Format::from_path(&args.file).ok_or_else(|| {
-            bad("--format", "cannot tell from the file's extension: give csv, tsv, clf or jsonl".into())
-        })?,
-    };
-    let zone = match args.zone.as_deref() {
-        Some(z) => {
-            parse_offset(z).ok_or_else(|| bad("--zone", format!("`{z}` is not an offset like +08:00 or UTC")))?
-        }
-        None => jiff::tz::Offset::UTC,
-    };
-    let time_format = match (format, args.time_format.as_deref()) {
-        (Format::AccessLog, _) => TimeFormat::AccessLog,
-        (_, None) => return Err(bad("--time-format", format!("needed: one of {}", TimeFormat::NAMES))),
-        (_, Some(name)) => TimeFormat::parse(name, zone).ok_or_else(|| {
-            bad("--time-format", format!("`{name}` is not valid; expected one of {}", TimeFormat::NAMES))
-        })?,
-    };
+    let (format, time_format) =
+        reading(&args.file, args.format.as_deref(), args.time_format.as_deref(), args.zone.as_deref()).map_err(
+            |(field, m)| {
+                let flag = match field {
+                    "zone" => "--zone",
+                    "time_format" => "--time-format",
+                    _ => "--format",
+                };
+                Error::BadInput(format!("{flag}: {m}"))
+            },
+        )?;
     let spec = TraceSpec {
         path: args.file.clone(),
         format,

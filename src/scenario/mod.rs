@@ -10,8 +10,6 @@ mod plans;
 pub mod raw;
 mod trace;
 
-pub use trace::parse_offset;
-
 use crate::quota::plans::{Plans, Tiers};
 use crate::quota::{Align, Category, LimiterConfig, OnPlanChange};
 use crate::time::{NANOS_PER_SEC, Nanos, parse_duration, parse_instant};

@@ -4,32 +4,9 @@
 use super::raw::{RawClient, RawTrace};
 use super::{Ctx, Result};
 use crate::time::NANOS_PER_SEC;
-use crate::workload::trace::{ACCESS_LOG_FIELDS, ApiMapping, Format, TimeFormat, TraceSpec, api_names, header};
-use jiff::tz::Offset;
+use crate::workload::trace::{ACCESS_LOG_FIELDS, ApiMapping, Format, TraceSpec, api_names, header, reading};
 use std::collections::HashMap;
 use std::path::Path;
-
-/// `Z`, `UTC`, `+08:00`, `-0530`.
-pub fn parse_offset(text: &str) -> Option<Offset> {
-    let t = text.trim();
-    if t.eq_ignore_ascii_case("z") || t.eq_ignore_ascii_case("utc") {
-        return Some(Offset::UTC);
-    }
-    let (sign, rest) = match t.as_bytes().first()? {
-        b'+' => (1, &t[1..]),
-        b'-' => (-1, &t[1..]),
-        _ => return None,
-    };
-    let digits: String = rest.chars().filter(|c| *c != ':').collect();
-    if digits.len() != 4 || !digits.chars().all(|c| c.is_ascii_digit()) {
-        return None;
-    }
-    let (h, m): (i32, i32) = (digits[..2].parse().ok()?, digits[2..].parse().ok()?);
-    if h > 23 || m > 59 {
-        return None;
-    }
-    Offset::from_seconds(sign * (h * 3_600 + m * 60)).ok()
-}
 
 impl Ctx<'_> {
     /// The trace spec of client `key`; `api_index` resolves API names; `base` is the scenario's folder.
@@ -58,34 +35,8 @@ impl Ctx<'_> {
                 format!("`{}` is not a readable file (paths are relative to the scenario's folder)", path.display()),
             ));
         }
-        let format = match t.format.as_deref() {
-            Some(name) => Format::parse(name).ok_or_else(|| {
-                self.err(&k("format"), format!("`{name}` is not valid; expected `csv`, `tsv`, `clf`, `jsonl`"))
-            })?,
-            None => Format::from_path(&path).ok_or_else(|| {
-                self.err(
-                    &k("path"),
-                    "cannot tell the format from the file's extension: give `format` (`csv`, `tsv`, `clf`, `jsonl`)",
-                )
-            })?,
-        };
-        let zone = match t.zone.as_deref() {
-            None => Offset::UTC,
-            Some(z) => parse_offset(z)
-                .ok_or_else(|| self.err(&k("zone"), format!("`{z}` is not an offset like `+08:00` or `UTC`")))?,
-        };
-        let time_format = match (format, t.time_format.as_deref()) {
-            (Format::AccessLog, None) => TimeFormat::AccessLog,
-            (Format::AccessLog, Some(_)) => {
-                return Err(
-                    self.err(&k("time_format"), "an access log's time has its own format; leave `time_format` out")
-                );
-            }
-            (_, None) => return Err(self.err(&k("time_format"), format!("needed: one of {}", TimeFormat::NAMES))),
-            (_, Some(name)) => TimeFormat::parse(name, zone).ok_or_else(|| {
-                self.err(&k("time_format"), format!("`{name}` is not valid; expected one of {}", TimeFormat::NAMES))
-            })?,
-        };
+        let (format, time_format) = reading(&path, t.format.as_deref(), t.time_format.as_deref(), t.zone.as_deref())
+            .map_err(|(field, message)| self.err(&k(field), message))?;
         let api = match (&c.api, &t.api_field) {
             (Some(name), None) => {
                 if t.api_rules.is_some() || t.api_default.is_some() {

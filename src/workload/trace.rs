@@ -108,6 +108,71 @@ impl TimeFormat {
     }
 }
 
+/// `Z`, `UTC`, `+08:00`, `-0530`.
+pub fn parse_offset(text: &str) -> Option<Offset> {
+    let t = text.trim();
+    if t.eq_ignore_ascii_case("z") || t.eq_ignore_ascii_case("utc") {
+        return Some(Offset::UTC);
+    }
+    let (sign, rest) = match t.as_bytes().first()? {
+        b'+' => (1, &t[1..]),
+        b'-' => (-1, &t[1..]),
+        _ => return None,
+    };
+    let digits: String = rest.chars().filter(|c| *c != ':').collect();
+    if digits.len() != 4 || !digits.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let (h, m): (i32, i32) = (digits[..2].parse().ok()?, digits[2..].parse().ok()?);
+    if h > 23 || m > 59 {
+        return None;
+    }
+    Offset::from_seconds(sign * (h * 3_600 + m * 60)).ok()
+}
+
+/// The format and time format a trace is read with: `format` by name or else from the file's extension,
+/// `time_format` by name in offset `zone` (default UTC); access logs carry their own time format. An error
+/// names the setting at fault (`format`, `path`, `zone` or `time_format`) and says what would be valid.
+pub fn reading(
+    path: &Path,
+    format: Option<&str>,
+    time_format: Option<&str>,
+    zone: Option<&str>,
+) -> Result<(Format, TimeFormat), (&'static str, String)> {
+    let format = match format {
+        Some(name) => Format::parse(name)
+            .ok_or(("format", format!("`{name}` is not valid; expected `csv`, `tsv`, `clf`, `jsonl`")))?,
+        None => Format::from_path(path).ok_or((
+            "path",
+            "cannot tell the format from the file's extension: give a format (`csv`, `tsv`, `clf`, `jsonl`)"
+                .to_string(),
+        ))?,
+    };
+    let zone = match zone {
+        None => Offset::UTC,
+        Some(z) => parse_offset(z).ok_or(("zone", format!("`{z}` is not an offset like `+08:00` or `UTC`")))?,
+    };
+    let time_format = match (format, time_format) {
+        (Format::AccessLog, None) => TimeFormat::AccessLog,
+        (Format::AccessLog, Some(_)) => {
+            return Err(("time_format", "an access log's time has its own format; leave the time format out".into()));
+        }
+        (_, None) => return Err(("time_format", format!("needed: one of {}", TimeFormat::NAMES))),
+        (_, Some(name)) => TimeFormat::parse(name, zone)
+            .ok_or(("time_format", format!("`{name}` is not valid; expected one of {}", TimeFormat::NAMES)))?,
+    };
+    Ok((format, time_format))
+}
+
+/// A response time written as a number of `unit` nanoseconds.
+fn response_time(text: &str, unit: f64) -> Result<Nanos, String> {
+    let v: f64 = text.trim().parse().map_err(|_| format!("response time `{text}` is not a number"))?;
+    if !(v.is_finite() && v >= 0.0) {
+        return Err(format!("response time `{text}` must be >= 0"));
+    }
+    Ok((v * unit).round() as Nanos)
+}
+
 /// How a row's API is found.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ApiMapping {
@@ -366,13 +431,7 @@ impl TraceSource {
         };
         let time = spec.time_format.read(fields.time)?;
         let latency = match (fields.latency, &spec.latency) {
-            (Some(text), Some((_, unit))) => {
-                let v: f64 = text.trim().parse().map_err(|_| format!("response time `{text}` is not a number"))?;
-                if !(v.is_finite() && v >= 0.0) {
-                    return Err(format!("response time `{text}` must be >= 0"));
-                }
-                Some((v * unit).round() as Nanos)
-            }
+            (Some(text), Some((_, unit))) => Some(response_time(text, *unit)?),
             _ => None,
         };
         let api = map_api(&spec.api, fields.api)?;
@@ -399,16 +458,7 @@ impl TraceSource {
             ApiMapping::Constant(_) => None,
         };
         let api = map_api(&spec.api, api_field.as_deref())?;
-        let latency = match &spec.latency {
-            Some((key, unit)) => {
-                let v: f64 = text(key)?.parse().map_err(|_| format!("`{key}` is not a number"))?;
-                if !(v.is_finite() && v >= 0.0) {
-                    return Err(format!("`{key}` must be >= 0"));
-                }
-                Some((v * unit).round() as Nanos)
-            }
-            None => None,
-        };
+        let latency = spec.latency.as_ref().map(|(key, unit)| response_time(&text(key)?, *unit)).transpose()?;
         self.state.event(time, caller.as_deref(), api, latency)
     }
 }
