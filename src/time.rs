@@ -14,18 +14,20 @@ pub type Nanos = u64;
 pub const NANOS_PER_SEC: u64 = 1_000_000_000;
 
 /// Parses a non-negative duration: one or more `<number><unit>` terms, e.g. `500ms`, `1.5s`, `2h 30m`,
-/// `1d`. Units: `ns`, `us`, `ms`, `s`, `m`, `h`, `d`.
+/// `1d`. Units: `ns`, `us`, `ms`, `s`, `m`, `h`, `d`. The total must fit in [`Nanos`] (about 584 years);
+/// nothing wraps.
 pub fn parse_duration(text: &str) -> Result<Nanos, String> {
     let bad = || {
         format!(
             "`{text}` is not a duration; expected terms such as `500ms`, `1s`, `2h 30m` (units ns, us, ms, s, m, h, d)"
         )
     };
+    let too_long = || format!("`{text}` is too long (at most about 584 years)");
     let mut rest = text.trim();
     if rest.is_empty() {
         return Err(bad());
     }
-    let mut total: u128 = 0;
+    let mut total: Nanos = 0;
     while !rest.is_empty() {
         let number_len = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
         let unit_len = rest[number_len..].find(|c: char| !c.is_ascii_alphabetic()).unwrap_or(rest.len() - number_len);
@@ -41,10 +43,15 @@ pub fn parse_duration(text: &str) -> Result<Nanos, String> {
             _ => return Err(bad()),
         };
         let value: f64 = number.parse().map_err(|_| bad())?;
-        total += (value * scale as f64).round() as u128;
+        let ns = (value * scale as f64).round();
+        // 2^64 is exactly representable: anything at or above it does not fit.
+        if !ns.is_finite() || ns >= 18_446_744_073_709_551_616.0 {
+            return Err(too_long());
+        }
+        total = total.checked_add(ns as Nanos).ok_or_else(too_long)?;
         rest = rest[number_len + unit_len..].trim_start();
     }
-    u64::try_from(total).map_err(|_| format!("`{text}` is too long (at most about 584 years)"))
+    Ok(total)
 }
 
 /// Parses an RFC 3339 instant that carries an offset, e.g. `2026-11-26T09:00:00+08:00`; returns the
@@ -53,6 +60,9 @@ pub fn parse_instant(text: &str) -> Result<(Timestamp, Offset), String> {
     let bad = || format!("`{text}` is not an RFC 3339 instant with an offset, e.g. `2026-11-26T09:00:00+08:00`");
     let instant = text.trim().parse::<Timestamp>().map_err(|_| bad())?;
     let offset = Pieces::parse(text.trim()).ok().and_then(|p| p.to_numeric_offset()).unwrap_or(Offset::UTC);
+    if offset.seconds().unsigned_abs() >= 24 * 3_600 {
+        return Err(format!("`{text}` has an offset of 24 hours or more; offsets run from -23:59 to +23:59"));
+    }
     Ok((instant, offset))
 }
 
@@ -107,6 +117,15 @@ mod tests {
         assert!(parse_duration("5").is_err());
         assert!(parse_duration("5 parsecs").is_err());
         assert_eq!(parse_duration("1m30s"), Ok(90 * NANOS_PER_SEC));
+        // Nothing wraps: a total past 2^64 ns is an error, not a small number.
+        assert!(parse_duration("99999999999999999999999999999d 2ns").unwrap_err().contains("too long"));
+        assert!(parse_duration("584y").is_err());
+        assert!(parse_duration("213503d 1d").is_err());
+        assert_eq!(
+            parse_duration("18446744073709551615ns"),
+            Err("`18446744073709551615ns` is too long (at most about 584 years)".into())
+        );
+        assert_eq!(parse_duration("106751d"), Ok(106_751 * 86_400 * NANOS_PER_SEC));
     }
 
     #[test]
@@ -116,6 +135,8 @@ mod tests {
         assert_eq!(a, b);
         assert_eq!(a.display_with_offset(offset).to_string(), "2026-11-26T09:00:00+08:00");
         assert!(parse_instant("2026-11-26T09:00:00").is_err());
+        assert!(parse_instant("2026-11-26T09:00:00+25:00").is_err());
+        assert!(parse_instant("2026-11-26T09:00:00+23:59").is_ok());
     }
 
     #[test]

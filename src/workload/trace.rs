@@ -15,6 +15,12 @@ use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
+/// The longest row a trace may have. A longer one stops the read (it cannot be skipped): it is almost
+/// always a file that is not a trace at all, and reading on would hold an unbounded line in memory.
+pub const MAX_ROW_BYTES: usize = 1 << 20;
+/// The longest response time a row may give: 30 days.
+pub const MAX_RESPONSE_NS: Nanos = 30 * 86_400 * NANOS_PER_SEC;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
     /// Delimited text with a header row.
@@ -76,36 +82,47 @@ impl TimeFormat {
         }
     }
 
-    /// Unix nanoseconds of `text`.
+    /// Unix nanoseconds of `text`, which must name an instant the calendar holds (years -9999 to 9999).
     pub fn read(self, text: &str) -> Result<i128, String> {
         let text = text.trim();
         let bad = |what: &str| format!("`{text}` is not {what}");
-        match self {
+        let ns = match self {
             TimeFormat::Unix(scale) => {
                 if let Ok(n) = text.parse::<i64>() {
-                    return Ok(n as i128 * scale as i128);
+                    n as i128 * scale as i128
+                } else {
+                    let f: f64 = text.parse().map_err(|_| bad("a Unix time"))?;
+                    let ns = (f * scale as f64).round();
+                    // Checked as a float, before any cast could saturate or wrap.
+                    if !(ns.is_finite() && ns.abs() <= i64::MAX as f64 * 1e9) {
+                        return Err(out_of_range(text));
+                    }
+                    ns as i128
                 }
-                let f: f64 = text.parse().map_err(|_| bad("a Unix time"))?;
-                if !f.is_finite() {
-                    return Err(bad("a Unix time"));
-                }
-                Ok((f * scale as f64).round() as i128)
             }
             TimeFormat::Rfc3339 => text
                 .parse::<Timestamp>()
                 .map(|t| t.as_nanosecond())
-                .map_err(|_| bad("an RFC 3339 instant with an offset")),
+                .map_err(|_| bad("an RFC 3339 instant with an offset"))?,
             TimeFormat::DateTime(offset) => {
                 let dt: jiff::civil::DateTime =
                     text.parse().map_err(|_| bad("a date and time like `2023-11-16 18:15:46.68`"))?;
-                offset.to_timestamp(dt).map(|t| t.as_nanosecond()).map_err(|_| bad("a representable instant"))
+                offset.to_timestamp(dt).map(|t| t.as_nanosecond()).map_err(|_| bad("a representable instant"))?
             }
             TimeFormat::AccessLog => jiff::fmt::strtime::parse("%d/%b/%Y:%H:%M:%S %z", text)
                 .and_then(|t| t.to_timestamp())
                 .map(|t| t.as_nanosecond())
-                .map_err(|_| bad("an access-log time like `01/Aug/1995:00:00:01 -0400`")),
+                .map_err(|_| bad("an access-log time like `01/Aug/1995:00:00:01 -0400`"))?,
+        };
+        if !(Timestamp::MIN.as_nanosecond()..=Timestamp::MAX.as_nanosecond()).contains(&ns) {
+            return Err(out_of_range(text));
         }
+        Ok(ns)
     }
+}
+
+fn out_of_range(text: &str) -> String {
+    format!("`{text}` is outside the calendar (years -9999 to 9999)")
 }
 
 /// `Z`, `UTC`, `+08:00`, `-0530`.
@@ -164,13 +181,17 @@ pub fn reading(
     Ok((format, time_format))
 }
 
-/// A response time written as a number of `unit` nanoseconds.
+/// A response time written as a number of `unit` nanoseconds: from 0 to [`MAX_RESPONSE_NS`].
 fn response_time(text: &str, unit: f64) -> Result<Nanos, String> {
     let v: f64 = text.trim().parse().map_err(|_| format!("response time `{text}` is not a number"))?;
     if !(v.is_finite() && v >= 0.0) {
         return Err(format!("response time `{text}` must be >= 0"));
     }
-    Ok((v * unit).round() as Nanos)
+    let ns = (v * unit).round();
+    if ns > MAX_RESPONSE_NS as f64 {
+        return Err(format!("response time `{text}` is more than 30 days"));
+    }
+    Ok(ns as Nanos)
 }
 
 /// How a row's API is found.
@@ -247,17 +268,162 @@ pub struct TraceError {
 
 const CANNOT_READ: &str = "cannot read";
 
+/// Reads physical lines of at most [`MAX_ROW_BYTES`], ended by `\n`, `\r\n` or a lone `\r`, counting
+/// them, so that every row's line number is right whatever the file's line endings.
+pub struct LineReader {
+    inner: Box<dyn BufRead>,
+    buf: Vec<u8>,
+    /// 1-based number of the line last returned.
+    pub line: u64,
+    /// The last line ended with `\r`: a `\n` right after it belongs to the same line ending.
+    after_cr: bool,
+    at_start: bool,
+}
+
+/// Why a line could not be read.
+pub enum LineError {
+    TooLong,
+    Io(std::io::Error),
+}
+
+impl LineReader {
+    pub fn new(inner: Box<dyn BufRead>) -> LineReader {
+        LineReader { inner, buf: Vec::with_capacity(256), line: 0, after_cr: false, at_start: true }
+    }
+
+    /// The next line without its ending, or `None` at the end of the input.
+    pub fn next_line(&mut self) -> Result<Option<&[u8]>, LineError> {
+        self.buf.clear();
+        let mut any = false;
+        loop {
+            let available = match self.inner.fill_buf() {
+                Ok(a) => a,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(LineError::Io(e)),
+            };
+            if available.is_empty() {
+                if !any {
+                    return Ok(None);
+                }
+                break;
+            }
+            if std::mem::take(&mut self.after_cr) && available[0] == b'\n' {
+                self.inner.consume(1);
+                continue;
+            }
+            any = true;
+            match available.iter().position(|&b| b == b'\n' || b == b'\r') {
+                Some(p) => {
+                    if self.buf.len() + p > MAX_ROW_BYTES {
+                        self.line += 1;
+                        return Err(LineError::TooLong);
+                    }
+                    self.buf.extend_from_slice(&available[..p]);
+                    self.after_cr = available[p] == b'\r';
+                    self.inner.consume(p + 1);
+                    break;
+                }
+                None => {
+                    let n = available.len();
+                    if self.buf.len() + n > MAX_ROW_BYTES {
+                        self.line += 1;
+                        return Err(LineError::TooLong);
+                    }
+                    self.buf.extend_from_slice(available);
+                    self.inner.consume(n);
+                }
+            }
+        }
+        self.line += 1;
+        let mut line = &self.buf[..];
+        if std::mem::take(&mut self.at_start) {
+            line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
+        }
+        Ok(Some(line))
+    }
+}
+
+fn line_error(e: LineError) -> String {
+    match e {
+        LineError::TooLong => {
+            format!("{CANNOT_READ} on past a row longer than {} MiB (is this a trace?)", MAX_ROW_BYTES >> 20)
+        }
+        LineError::Io(e) => format!("{CANNOT_READ}: {e}"),
+    }
+}
+
+/// Splits one line of delimited text into fields, in place of a CSV reader: a row is one line, a quoted
+/// field may hold the delimiter and `""` for a quote, and a quote that does not close on its line is an
+/// error at that line (rather than swallowing the rest of the file into one field).
+pub struct Splitter {
+    delimiter: u8,
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl Splitter {
+    pub fn new(delimiter: u8) -> Splitter {
+        Splitter { delimiter, bytes: Vec::new(), ends: Vec::new() }
+    }
+
+    pub fn split(&mut self, line: &[u8]) -> Result<(), String> {
+        self.bytes.clear();
+        self.ends.clear();
+        let mut i = 0;
+        loop {
+            if line.get(i) == Some(&b'"') {
+                i += 1;
+                loop {
+                    match line.get(i) {
+                        None => return Err("a quoted field does not close on its line (an unterminated quote?)".into()),
+                        Some(b'"') if line.get(i + 1) == Some(&b'"') => {
+                            self.bytes.push(b'"');
+                            i += 2;
+                        }
+                        Some(b'"') => {
+                            i += 1;
+                            break;
+                        }
+                        Some(&b) => {
+                            self.bytes.push(b);
+                            i += 1;
+                        }
+                    }
+                }
+            }
+            while let Some(&b) = line.get(i).filter(|&&b| b != self.delimiter) {
+                self.bytes.push(b);
+                i += 1;
+            }
+            self.ends.push(self.bytes.len());
+            if i >= line.len() {
+                return Ok(());
+            }
+            i += 1;
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    pub fn get(&self, i: usize) -> Option<&[u8]> {
+        let end = *self.ends.get(i)?;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        Some(&self.bytes[start..end])
+    }
+}
+
 /// Field positions of a delimited file, found from its header.
 struct Columns {
     time: usize,
     caller: Option<usize>,
     api: Option<usize>,
     latency: Option<usize>,
-}
-
-enum Reader {
-    Delimited { csv: csv::Reader<BufReader<File>>, record: csv::ByteRecord, columns: Columns },
-    Lines { lines: BufReader<File>, buf: String },
 }
 
 /// The fields of one row, borrowed from the reader's buffers.
@@ -272,8 +438,9 @@ struct Fields<'a> {
 pub struct TraceSource {
     spec: TraceSpec,
     label: String,
-    reader: Reader,
-    line: u64,
+    lines: LineReader,
+    /// Delimited files: the splitter and the columns the mapping reads.
+    delimited: Option<(Splitter, Columns)>,
     skip_bad_rows: bool,
     state: RowState,
     /// Rows skipped as malformed.
@@ -294,10 +461,27 @@ struct RowState {
     before_start: u64,
 }
 
+fn open_file(path: &Path) -> Result<Box<dyn BufRead>, String> {
+    let file = File::open(path).map_err(|e| format!("{CANNOT_READ}: {e}"))?;
+    Ok(Box::new(BufReader::with_capacity(1 << 16, file)))
+}
+
 /// The header of a delimited trace file.
 pub fn header(path: &Path, delimiter: u8) -> Result<Vec<String>, String> {
-    let mut csv = csv::ReaderBuilder::new().delimiter(delimiter).from_path(path).map_err(|e| e.to_string())?;
-    Ok(csv.headers().map_err(|e| e.to_string())?.iter().map(str::to_string).collect())
+    read_header(&mut LineReader::new(open_file(path)?), delimiter)
+}
+
+fn read_header(lines: &mut LineReader, delimiter: u8) -> Result<Vec<String>, String> {
+    let line = lines.next_line().map_err(line_error)?.ok_or("the file is empty: a header row is needed")?;
+    let mut splitter = Splitter::new(delimiter);
+    splitter.split(line)?;
+    (0..splitter.len())
+        .map(|i| {
+            std::str::from_utf8(splitter.get(i).unwrap_or_default())
+                .map(str::to_string)
+                .map_err(|_| "the header is not UTF-8 text".to_string())
+        })
+        .collect()
 }
 
 fn position(header: &[String], name: &str) -> Result<usize, String> {
@@ -311,17 +495,24 @@ impl TraceSource {
     /// Opens the spec's file; `start` is the scenario's start as Unix nanoseconds.
     pub fn open(spec: &TraceSpec, start: i128, skip_bad_rows: bool) -> Result<TraceSource, TraceError> {
         let label = spec.path.display().to_string();
-        let fail = |line, message: String| TraceError { file: label.clone(), line, message };
-        let file = File::open(&spec.path).map_err(|e| fail(0, format!("cannot read: {e}")))?;
-        let reader = match spec.format {
+        let input = open_file(&spec.path).map_err(|message| TraceError { file: label.clone(), line: 0, message })?;
+        TraceSource::from_reader(spec, label, input, start, skip_bad_rows)
+    }
+
+    /// Reads a trace from `input`, named `label` in errors.
+    pub fn from_reader(
+        spec: &TraceSpec,
+        label: String,
+        input: Box<dyn BufRead>,
+        start: i128,
+        skip_bad_rows: bool,
+    ) -> Result<TraceSource, TraceError> {
+        let mut lines = LineReader::new(input);
+        let delimited = match spec.format {
             Format::Delimited(delimiter) => {
-                let mut csv = csv::ReaderBuilder::new()
-                    .delimiter(delimiter)
-                    .flexible(true)
-                    .from_reader(BufReader::with_capacity(1 << 16, file));
-                let header: Vec<String> =
-                    csv.headers().map_err(|e| fail(1, e.to_string()))?.iter().map(str::to_string).collect();
-                let find = |name: &str| position(&header, name).map_err(|m| fail(1, m));
+                let fail = |message| TraceError { file: label.clone(), line: 1, message };
+                let header = read_header(&mut lines, delimiter).map_err(fail)?;
+                let find = |name: &str| position(&header, name).map_err(fail);
                 let api = match &spec.api {
                     ApiMapping::Field { field, .. } => Some(find(field)?),
                     ApiMapping::Constant(_) => None,
@@ -332,11 +523,10 @@ impl TraceSource {
                     api,
                     latency: spec.latency.as_ref().map(|(f, _)| find(f)).transpose()?,
                 };
-                Reader::Delimited { csv, record: csv::ByteRecord::new(), columns }
+                Some((Splitter::new(delimiter), columns))
             }
-            _ => Reader::Lines { lines: BufReader::with_capacity(1 << 16, file), buf: String::new() },
+            _ => None,
         };
-        let line = u64::from(matches!(spec.format, Format::Delimited(_)));
         let state = RowState {
             origin: (!spec.shift).then_some(start),
             last: i128::MIN,
@@ -346,7 +536,7 @@ impl TraceSource {
             rows: 0,
             before_start: 0,
         };
-        Ok(TraceSource { spec: spec.clone(), label, reader, line, skip_bad_rows, state, skipped: 0 })
+        Ok(TraceSource { spec: spec.clone(), label, lines, delimited, skip_bad_rows, state, skipped: 0 })
     }
 
     /// Unix nanoseconds of simulated time 0, once known (at the first row when shifting).
@@ -377,32 +567,29 @@ impl TraceSource {
                 Ok(None) => return Ok(None),
                 Ok(Some(Some(event))) => return Ok(Some(event)),
                 Ok(Some(None)) => continue,
-                // A file that cannot be read stays an error: skipping would only meet it again.
+                // A file that cannot be read (or is not a trace) stays an error: skipping would only meet
+                // it again.
                 Err(message) if self.skip_bad_rows && !message.starts_with(CANNOT_READ) => self.skipped += 1,
-                Err(message) => return Err(TraceError { file: self.label.clone(), line: self.line, message }),
+                Err(message) => return Err(TraceError { file: self.label.clone(), line: self.lines.line, message }),
             }
         }
     }
 
-    /// `Ok(None)` at the end; `Ok(Some(None))` for a row before the scenario's start.
+    /// `Ok(None)` at the end; `Ok(Some(None))` for a blank row or one before the scenario's start.
     fn next_row(&mut self) -> Result<Option<Option<TraceEvent>>, String> {
         let spec = &self.spec;
-        let fields = match &mut self.reader {
-            Reader::Delimited { csv, record, columns } => {
-                match csv.read_byte_record(record) {
-                    Ok(false) => return Ok(None),
-                    Ok(true) => {}
-                    Err(e) if e.is_io_error() => return Err(format!("{CANNOT_READ}: {e}")),
-                    Err(e) => {
-                        self.line = e.position().map_or(self.line + 1, |p| p.line());
-                        return Err(e.to_string());
-                    }
-                }
-                self.line = record.position().map_or(self.line + 1, |p| p.line());
+        let Some(line) = self.lines.next_line().map_err(line_error)? else { return Ok(None) };
+        if line.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Some(None));
+        }
+        let fields = match &mut self.delimited {
+            Some((splitter, columns)) => {
+                splitter.split(line)?;
+                let splitter = &*splitter;
                 let get = |i: usize| -> Result<&str, String> {
-                    let bytes = record
+                    let bytes = splitter
                         .get(i)
-                        .ok_or_else(|| format!("the row has {} fields, too few for the mapping", record.len()))?;
+                        .ok_or_else(|| format!("the row has {} fields, too few for the mapping", splitter.len()))?;
                     std::str::from_utf8(bytes).map_err(|_| format!("field {} is not UTF-8 text", i + 1))
                 };
                 Fields {
@@ -412,20 +599,12 @@ impl TraceSource {
                     latency: columns.latency.map(get).transpose()?,
                 }
             }
-            Reader::Lines { lines, buf } => {
-                buf.clear();
-                match lines.read_line(buf) {
-                    Ok(0) => return Ok(None),
-                    Ok(_) => self.line += 1,
-                    Err(e) => return Err(format!("{CANNOT_READ}: {e}")),
-                }
-                let text = buf.trim_end_matches(['\n', '\r']);
-                if text.trim().is_empty() {
-                    return Ok(Some(None));
-                }
+            None => {
+                let text = std::str::from_utf8(line)
+                    .map_err(|e| format!("the line is not UTF-8 text (at byte {})", e.valid_up_to() + 1))?;
                 match spec.format {
                     Format::AccessLog => access_log_fields(text, spec)?,
-                    _ => return self.json_row(),
+                    _ => return json_row(spec, text, &mut self.state),
                 }
             }
         };
@@ -437,30 +616,28 @@ impl TraceSource {
         let api = map_api(&spec.api, fields.api)?;
         self.state.event(time, fields.caller, api, latency)
     }
+}
 
-    fn json_row(&mut self) -> Result<Option<Option<TraceEvent>>, String> {
-        let Reader::Lines { buf, .. } = &self.reader else { unreachable!("JSON Lines are read by line") };
-        let object: serde_json::Map<String, serde_json::Value> =
-            serde_json::from_str(buf).map_err(|e| format!("not a JSON object: {e}"))?;
-        let text = |key: &str| -> Result<String, String> {
-            match object.get(key) {
-                Some(serde_json::Value::String(s)) => Ok(s.clone()),
-                Some(serde_json::Value::Number(n)) => Ok(n.to_string()),
-                Some(other) => Err(format!("`{key}` is {other}, not a string or a number")),
-                None => Err(format!("no key `{key}`")),
-            }
-        };
-        let spec = self.spec.clone();
-        let time = spec.time_format.read(&text(&spec.time)?)?;
-        let caller = spec.caller.as_deref().map(text).transpose()?;
-        let api_field = match &spec.api {
-            ApiMapping::Field { field, .. } => Some(text(field)?),
-            ApiMapping::Constant(_) => None,
-        };
-        let api = map_api(&spec.api, api_field.as_deref())?;
-        let latency = spec.latency.as_ref().map(|(key, unit)| response_time(&text(key)?, *unit)).transpose()?;
-        self.state.event(time, caller.as_deref(), api, latency)
-    }
+fn json_row(spec: &TraceSpec, line: &str, state: &mut RowState) -> Result<Option<Option<TraceEvent>>, String> {
+    let object: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(line).map_err(|e| format!("not a JSON object: {e}"))?;
+    let text = |key: &str| -> Result<String, String> {
+        match object.get(key) {
+            Some(serde_json::Value::String(s)) => Ok(s.clone()),
+            Some(serde_json::Value::Number(n)) => Ok(n.to_string()),
+            Some(other) => Err(format!("`{key}` is {other}, not a string or a number")),
+            None => Err(format!("no key `{key}`")),
+        }
+    };
+    let time = spec.time_format.read(&text(&spec.time)?)?;
+    let caller = spec.caller.as_deref().map(text).transpose()?;
+    let api_field = match &spec.api {
+        ApiMapping::Field { field, .. } => Some(text(field)?),
+        ApiMapping::Constant(_) => None,
+    };
+    let api = map_api(&spec.api, api_field.as_deref())?;
+    let latency = spec.latency.as_ref().map(|(key, unit)| response_time(&text(key)?, *unit)).transpose()?;
+    state.event(time, caller.as_deref(), api, latency)
 }
 
 impl RowState {
