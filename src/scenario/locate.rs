@@ -78,6 +78,72 @@ impl<'a> Locator<'a> {
     }
 }
 
+/// The line and depth of the deepest nesting in TOML text: the parts of one dotted key, or the open `[`
+/// and `{` around a value, outside strings and comments. The parser stops at a fixed depth without saying
+/// where; this says where.
+pub fn deepest_nesting(text: &str) -> Option<(usize, usize)> {
+    let bytes = text.as_bytes();
+    let (mut best, mut line, mut i) = (None::<(usize, usize)>, 1usize, 0usize);
+    // Open brackets: `h` a table header, `[` an array, `{` an inline table.
+    let mut open: Vec<u8> = Vec::new();
+    let (mut in_key, mut dots) = (true, 0usize);
+    while i < bytes.len() {
+        let b = bytes[i];
+        let depth = open.len().max(dots + 1);
+        if best.is_none_or(|(_, d)| depth > d) {
+            best = Some((line, depth));
+        }
+        match b {
+            b'\n' => {
+                line += 1;
+                dots = 0;
+                in_key = open.last().is_none_or(|&o| o == b'{');
+            }
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+                continue;
+            }
+            b'"' | b'\'' => {
+                // Skip a string (basic, literal or multi-line), counting the lines inside it.
+                let quote = &bytes[i..i + 1];
+                let close: &[u8] = if bytes[i..].starts_with(&[b, b, b]) { &bytes[i..i + 3] } else { quote };
+                i += close.len();
+                while i < bytes.len() && !bytes[i..].starts_with(close) {
+                    if bytes[i] == b'\\' && b == b'"' {
+                        i += 1;
+                    } else if bytes[i] == b'\n' {
+                        line += 1;
+                    }
+                    i += 1;
+                }
+                i += close.len();
+                continue;
+            }
+            b'[' => {
+                let header = open.is_empty() && in_key;
+                open.push(if header { b'h' } else { b'[' });
+                in_key = header;
+            }
+            b'{' => {
+                open.push(b'{');
+                (in_key, dots) = (true, 0);
+            }
+            b']' | b'}' => {
+                open.pop();
+                in_key = false;
+            }
+            b'=' => (in_key, dots) = (false, 0),
+            b',' => (in_key, dots) = (open.last() == Some(&b'{'), 0),
+            b'.' if in_key => dots += 1,
+            _ => {}
+        }
+        i += 1;
+    }
+    best
+}
+
 fn within(span: Range<usize>, at: usize) -> bool {
     span.start <= at && at < span.end.max(span.start + 1)
 }
@@ -128,6 +194,17 @@ mod tests {
         let loc = Locator::new(TEXT);
         // The `[[client]]` header of the first client.
         assert_eq!(loc.line("client[0].threads"), 3);
+    }
+
+    #[test]
+    fn finds_the_deepest_nesting() {
+        let deep = format!("a = 1\n# x.y.z.w\nb = \"q.r.s\"\nc{} = 1\n", ".d".repeat(40));
+        assert_eq!(deepest_nesting(&deep), Some((4, 41)));
+        assert_eq!(deepest_nesting(TEXT).map(|(_, d)| d), Some(2));
+        assert_eq!(deepest_nesting("x = [[[[1]]]]\n"), Some((1, 4)));
+        let floats = format!("x = [{}]\n", vec!["1.5"; 50].join(", "));
+        assert_eq!(deepest_nesting(&floats), Some((1, 1)));
+        assert_eq!(deepest_nesting("[a.b.c]\nk = { p.q = 1 }\n"), Some((1, 3)));
     }
 
     #[test]

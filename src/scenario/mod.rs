@@ -86,6 +86,38 @@ pub struct SweepDefaults {
     pub zip: bool,
 }
 
+/// The largest scenario file read: a bigger one is refused before it is read whole.
+pub const MAX_SCENARIO_BYTES: u64 = 64 << 20;
+/// How deep keys and values may nest (the deepest real scenario key is five levels).
+const MAX_NESTING: usize = 32;
+
+/// Reads a scenario file of at most [`MAX_SCENARIO_BYTES`] as UTF-8 text; bytes that are not UTF-8 are an
+/// error naming their line.
+pub fn read_text(path: &Path) -> Result<String, crate::Error> {
+    use std::io::Read;
+    let name = path.display().to_string();
+    let read = |source| crate::Error::Read { path: name.clone(), source };
+    let file = std::fs::File::open(path).map_err(read)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_SCENARIO_BYTES + 1).read_to_end(&mut bytes).map_err(read)?;
+    if bytes.len() as u64 > MAX_SCENARIO_BYTES {
+        return Err(crate::Error::BadInput(format!(
+            "{name}: larger than {} MiB, the most a scenario file may be (is it a scenario?)",
+            MAX_SCENARIO_BYTES >> 20
+        )));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let line = e.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count() + 1;
+        crate::Error::Scenario(ScenarioError {
+            file: name.clone(),
+            line,
+            key: "(file)".into(),
+            message: format!("byte {} is not UTF-8 text; a scenario is UTF-8 TOML", at + 1),
+        })
+    })
+}
+
 /// The sub-account a client calls from when it names none: the main account itself.
 pub const MAIN_SUB_ACCOUNT: &str = "main";
 const MAX_THREADS: i64 = 1_000_000;
@@ -93,13 +125,20 @@ const MAX_THREADS: i64 = 1_000_000;
 impl Scenario {
     /// Reads and validates a scenario file; errors name `path` as given.
     pub fn load(path: &Path) -> Result<Scenario, crate::Error> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| crate::Error::Read { path: path.display().to_string(), source })?;
+        let text = read_text(path)?;
         Ok(Scenario::parse(&text, &path.display().to_string())?)
     }
 
     /// Validates scenario text; `file` is the name used in error messages.
     pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
+        if let Some((line, depth)) = locate::deepest_nesting(text).filter(|(_, d)| *d > MAX_NESTING) {
+            return Err(ScenarioError {
+                file: file.to_string(),
+                line,
+                key: "(file)".into(),
+                message: format!("keys and values nest {depth} deep here; a scenario nests at most {MAX_NESTING} deep"),
+            });
+        }
         let ctx = Ctx { file, loc: Locator::new(text) };
         let raw: RawScenario = toml::from_str(text).map_err(|e| {
             let at = e.span().map_or(0, |s| s.start);
@@ -248,9 +287,7 @@ impl Ctx<'_> {
 
     fn validate(&self, raw: RawScenario) -> Result<Scenario> {
         let base = Path::new(self.file).parent().unwrap_or(Path::new(""));
-        if raw.name.trim().is_empty() {
-            return Err(self.err("name", "must not be empty"));
-        }
+        check_name(&raw.name).map_err(|m| self.err("name", m))?;
         let (start, offset) = parse_instant(&raw.start).map_err(|m| self.err("start", m))?;
         let duration = self.positive_duration("duration", &raw.duration)?;
         if i64::try_from(duration)
@@ -395,6 +432,9 @@ impl Ctx<'_> {
                         }
                         ids.push(find_api(&format!("{key}.mix[{j}].api"), &m.api)?);
                         total += m.weight;
+                        if !total.is_finite() {
+                            return Err(self.err(&format!("{key}.mix[{j}].weight"), "the weights add up to more than a number can hold; use smaller weights (only their ratios matter)"));
+                        }
                         cumulative.push(total);
                     }
                     ApiChoice::Mix { apis: ids, cumulative }
@@ -610,6 +650,23 @@ impl Ctx<'_> {
         }
         Ok(ClientModel::Open { shape, arrivals })
     }
+}
+
+/// A scenario's name names its output folder: it must be a plain name, never a path.
+pub fn check_name(name: &str) -> std::result::Result<(), String> {
+    if name.trim().is_empty() {
+        return Err("must not be empty".into());
+    }
+    if name == "." || name == ".." || name.contains(['/', '\\']) || name.chars().any(char::is_control) {
+        return Err(format!(
+            "`{}` is not valid; the name names the output folder, so it may not be `.` or `..` or hold `/`, `\\` or control characters",
+            name.escape_debug()
+        ));
+    }
+    if name.len() > 200 {
+        return Err("is longer than 200 bytes".into());
+    }
+    Ok(())
 }
 
 /// `14:00` or `14:00:30` as nanoseconds since midnight.
