@@ -67,8 +67,15 @@ impl Ord for Event {
     }
 }
 
-/// A response time to draw from the API's distribution (rather than one a trace row gives).
-const DRAW_LATENCY: Nanos = Nanos::MAX;
+/// Where a request stands after its last attempt was decided.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Outcome {
+    Admitted,
+    /// Throttled, with a retry to come once the reply is back.
+    Retry,
+    /// Throttled with no retry left: given up (counted when the attempt was rejected).
+    GaveUp,
+}
 
 /// One request in flight.
 #[derive(Clone, Copy, Debug)]
@@ -79,10 +86,11 @@ struct Request {
     quota: u32,
     api: u32,
     first_send: Nanos,
-    /// The response time of an admitted attempt, or [`DRAW_LATENCY`].
+    /// The response time a trace row gives, when `given_latency`; else one is drawn from the API's.
     latency: Nanos,
     attempts: u32,
-    admitted: bool,
+    given_latency: bool,
+    outcome: Outcome,
 }
 
 struct ClientState {
@@ -142,15 +150,31 @@ impl RunOptions {
 /// Sees every request as it starts (for writing a run's arrivals as a trace). The unit type sees nothing
 /// and costs nothing.
 pub trait Observer {
-    /// False for an observer that ignores everything, so the engine skips even looking up names.
+    /// False for an observer that ignores requests, so the engine skips even looking up names.
     const ACTIVE: bool = true;
     fn request_started(&mut self, at: Nanos, account: &str, sub_account: &str, api: &str);
+    /// Called now and then (every [`PROGRESS_EVERY`] events) with the simulated time reached.
+    fn progress(&mut self, _now: Nanos) {}
 }
+
+/// How many events pass between two calls of [`Observer::progress`].
+pub const PROGRESS_EVERY: u64 = 1 << 16;
 
 impl Observer for () {
     const ACTIVE: bool = false;
     #[inline]
     fn request_started(&mut self, _: Nanos, _: &str, _: &str, _: &str) {}
+}
+
+/// An observer that only reports progress, to `report(now)`.
+pub struct Progress<F: FnMut(Nanos)>(pub F);
+
+impl<F: FnMut(Nanos)> Observer for Progress<F> {
+    const ACTIVE: bool = false;
+    fn request_started(&mut self, _: Nanos, _: &str, _: &str, _: &str) {}
+    fn progress(&mut self, now: Nanos) {
+        (self.0)(now)
+    }
 }
 
 struct Engine<'s, 'o, O: Observer> {
@@ -315,7 +339,12 @@ impl<'s, 'o, O: Observer> Engine<'s, 'o, O> {
                 self.schedule(start, Kind::Start(slot));
             }
         }
+        let mut events = 0u64;
         while let Some(Event { time, kind, .. }) = self.queue.pop() {
+            events += 1;
+            if events.is_multiple_of(PROGRESS_EVERY) {
+                self.observer.progress(time);
+            }
             match kind {
                 Kind::Arrival(c) => self.arrival(c as usize, time)?,
                 Kind::Start(slot) => self.start(slot, time),
@@ -351,7 +380,7 @@ impl<'s, 'o, O: Observer> Engine<'s, 'o, O> {
                     Some(caller) => self.clients[c].caller_sub[caller],
                     None => client.sub_account,
                 };
-                self.begin(slot, now, row.api, sub_account, row.latency.unwrap_or(DRAW_LATENCY));
+                self.begin(slot, now, row.api, sub_account, row.latency);
                 self.send(slot, now);
                 self.read_ahead(c)
             }
@@ -428,9 +457,10 @@ impl<'s, 'o, O: Observer> Engine<'s, 'o, O> {
             quota: 0,
             api: 0,
             first_send: 0,
-            latency: DRAW_LATENCY,
+            latency: 0,
             attempts: 0,
-            admitted: false,
+            given_latency: false,
+            outcome: Outcome::Retry,
         };
         match self.free.pop() {
             Some(slot) => {
@@ -450,12 +480,12 @@ impl<'s, 'o, O: Observer> Engine<'s, 'o, O> {
         let c = self.requests[slot as usize].client as usize;
         let client = &self.sc.clients[c];
         let api = client.apis.pick(&mut self.clients[c].mix);
-        self.begin(slot, now, api, client.sub_account, DRAW_LATENCY);
+        self.begin(slot, now, api, client.sub_account, None);
         self.send(slot, now);
     }
 
     #[inline]
-    fn begin(&mut self, slot: u32, now: Nanos, api: usize, sub_account: usize, latency: Nanos) {
+    fn begin(&mut self, slot: u32, now: Nanos, api: usize, sub_account: usize, latency: Option<Nanos>) {
         let sc = self.sc;
         let req = &mut self.requests[slot as usize];
         let account = sc.clients[req.client as usize].account;
@@ -463,7 +493,8 @@ impl<'s, 'o, O: Observer> Engine<'s, 'o, O> {
         req.quota = quota_index(sc, account, api) as u32;
         req.cell = cell_index(sc, sub_account, api) as u32;
         req.first_send = now;
-        req.latency = latency;
+        req.latency = latency.unwrap_or(0);
+        req.given_latency = latency.is_some();
         req.attempts = 0;
         self.rec.request(req.cell as usize, req.quota as usize);
         self.observer.request_started(
@@ -478,18 +509,27 @@ impl<'s, 'o, O: Observer> Engine<'s, 'o, O> {
     fn send(&mut self, slot: u32, now: Nanos) {
         let mut req = self.requests[slot as usize];
         req.attempts += 1;
-        req.admitted = self.quotas[req.quota as usize].try_admit(now);
-        self.rec.attempt(req.cell as usize, req.quota as usize, now, req.admitted);
+        let admitted = self.quotas[req.quota as usize].try_admit(now);
+        self.rec.attempt(req.cell as usize, req.quota as usize, now, admitted);
         // A package's last call changes the limit at once, even mid-window.
-        if req.admitted && self.plans.bill(req.quota as usize, now) {
+        if admitted && self.plans.bill(req.quota as usize, now) {
             self.refresh_limits(now);
         }
-        let back = match (req.admitted, req.latency) {
-            (false, _) => self.sc.throttle_latency,
-            (true, DRAW_LATENCY) => {
-                self.sc.apis[req.api as usize].latency.sample(&mut self.clients[req.client as usize].latency)
+        let back = if admitted {
+            req.outcome = Outcome::Admitted;
+            match req.given_latency {
+                true => req.latency,
+                false => self.sc.apis[req.api as usize].latency.sample(&mut self.clients[req.client as usize].latency),
             }
-            (true, given) => given,
+        } else {
+            // The give-up is decided, and counted, when the attempt with no retry left is rejected; the
+            // caller still learns of it only when the reply is back.
+            let retry = self.sc.clients[req.client as usize].retry.wait_after(req.attempts).is_some();
+            req.outcome = if retry { Outcome::Retry } else { Outcome::GaveUp };
+            if !retry {
+                self.rec.gave_up(req.cell as usize, req.quota as usize);
+            }
+            self.sc.throttle_latency
         };
         self.requests[slot as usize] = req;
         self.schedule(now.saturating_add(back), Kind::Return(slot));
@@ -499,13 +539,14 @@ impl<'s, 'o, O: Observer> Engine<'s, 'o, O> {
     fn on_return(&mut self, slot: u32, now: Nanos) {
         let req = self.requests[slot as usize];
         let client = &self.sc.clients[req.client as usize];
-        if req.admitted {
-            self.rec.finished(req.cell as usize, req.quota as usize, now - req.first_send);
-        } else if let Some(wait) = client.retry.wait_after(req.attempts) {
-            self.schedule(now.saturating_add(wait), Kind::Retry(slot));
-            return;
-        } else {
-            self.rec.gave_up(req.cell as usize, req.quota as usize);
+        match req.outcome {
+            Outcome::Admitted => self.rec.finished(req.cell as usize, req.quota as usize, now - req.first_send),
+            Outcome::Retry => {
+                let wait = client.retry.wait_after(req.attempts).unwrap_or(0);
+                self.schedule(now.saturating_add(wait), Kind::Retry(slot));
+                return;
+            }
+            Outcome::GaveUp => {}
         }
         // The request is over: a closed thread starts its next one after thinking, so does a batch
         // thread while the backlog lasts, and an open or trace slot is freed.

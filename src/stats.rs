@@ -48,7 +48,9 @@ impl Latency {
 
     pub fn summary(&self) -> LatencySummary {
         let Some(hist) = self.hist.as_ref().filter(|_| self.count > 0) else { return LatencySummary::default() };
-        let q = |p: f64| hist.value_at_quantile(p) as f64 / 1e6;
+        // A bucket's top can lie above every value recorded: no percentile exceeds the maximum.
+        let max_us = self.max_ns as f64 / 1e3;
+        let q = |p: f64| (hist.value_at_quantile(p) as f64).min(max_us) / 1e6;
         LatencySummary {
             mean: self.sum_ns as f64 / self.count as f64 / 1e9,
             p50: q(0.50),
@@ -111,8 +113,8 @@ pub struct Bin {
 
 /// Everything the engine counts during a run: per cell (sub-account × API), per plan phase of each quota
 /// (account × API), and per time bin of each quota. Each event is counted where and when it happens: a
-/// request in the phase it started in, an attempt in the phase it was decided in, a finish or a give-up in
-/// the phase it came back in.
+/// request in the phase it started in, an attempt in the phase it was decided in (and a give-up with it, as
+/// it is decided when its last attempt is rejected), a finish in the phase it came back in.
 ///
 /// Phases cost nothing until a quota's plan first changes: while `phases[q]` is empty, quota q's only
 /// phase is the sum of its cells. At the first change that sum becomes the first phase, and later phases
