@@ -10,7 +10,7 @@ use crate::sweep::{self, SweepSpec};
 use crate::time::{NANOS_PER_SEC, parse_duration};
 use crate::workload::trace::{ApiMapping, TraceSpec, reading};
 use crate::workload::trace_stats::trace_stats;
-use crate::{Error, stats, time};
+use crate::{Error, guard, stats, time};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::{Path, PathBuf};
@@ -88,6 +88,9 @@ pub struct TraceGenArgs {
     /// Replace the scenario's seed.
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Run even when the work is estimated above 10^9 attempts or 4 GiB (refused otherwise).
+    #[arg(long)]
+    pub allow_large: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -120,6 +123,9 @@ pub struct SweepArgs {
     /// Do not draw charts.
     #[arg(long)]
     pub no_chart: bool,
+    /// Run even when the sweep's work is estimated above 10^9 attempts, or --jobs above 1024.
+    #[arg(long)]
+    pub allow_large: bool,
     /// Print nothing but errors (no progress bar, no table).
     #[arg(long, short)]
     pub quiet: bool,
@@ -130,7 +136,7 @@ pub struct MergeArgs {
     /// Folders holding sweep-shard-*.json files.
     #[arg(required = true)]
     pub dirs: Vec<PathBuf>,
-    /// Folder for the merged outputs [default: output/<scenario name>/].
+    /// Folder for the merged outputs [default: the first folder given].
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Do not draw charts.
@@ -157,10 +163,38 @@ pub struct RunArgs {
     /// Count and pass over malformed trace rows (reported in summary.json) instead of stopping at the first.
     #[arg(long)]
     pub skip_bad_rows: bool,
+    /// Run even when the work is estimated above 10^9 attempts or 4 GiB (refused otherwise).
+    #[arg(long)]
+    pub allow_large: bool,
     /// Print nothing but errors.
     #[arg(long, short)]
     pub quiet: bool,
 }
+
+/// Writes `text` to standard output: a reader that closed the pipe ends the command quietly; any other
+/// failure (a full disk) is an error.
+fn out(text: &str) -> Result<(), Error> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()).map_err(Error::stdout)
+}
+
+/// Tells, on standard error, which temporary files of an interrupted run were removed.
+fn note_leftovers(removed: &[PathBuf], quiet: bool) {
+    if !removed.is_empty() && !quiet {
+        use std::io::Write;
+        let names: Vec<String> = removed.iter().map(|p| p.display().to_string()).collect();
+        let _ =
+            writeln!(std::io::stderr(), "note: removed temporary files of an interrupted run: {}", names.join(", "));
+    }
+}
+
+fn wrote(paths: &[PathBuf]) -> String {
+    format!("wrote {}\n", paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "))
+}
+
+/// The most threads `--jobs` may ask for without `--allow-large`.
+pub const MAX_JOBS: usize = 1024;
 
 /// Most rows a time series may have in all; a finer `--bin` is refused rather than writing a huge CSV.
 pub const MAX_SERIES_ROWS: u64 = 1_000_000;
@@ -182,17 +216,42 @@ fn run_command(args: &RunArgs) -> Result<(), Error> {
     }
     let mut options = run_options(&scenario, args.bin.as_deref())?;
     options.skip_bad_rows = args.skip_bad_rows;
+    guard::check(&guard::estimate(&scenario), 1.0, args.allow_large, "the run")?;
     let dir = args.out.clone().unwrap_or_else(|| Path::new("output").join(&scenario.name));
     report::prepare_dir(&dir)?;
 
-    let output = engine::run(&scenario, options)?;
+    let output = run_with_progress(&scenario, options, args.quiet)?;
     let report = Report::new(&scenario, &output);
-    let written = report::write_outputs(&report, &dir, !args.no_chart)?;
+    let (written, removed) = report::write_outputs(&report, &dir, !args.no_chart)?;
+    note_leftovers(&removed, args.quiet);
     if !args.quiet {
-        print!("{}", report::table::render(&report));
-        println!("wrote {}", written.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "));
+        out(&report::table::render(&report))?;
+        out(&wrote(&written))?;
     }
     Ok(())
+}
+
+/// Runs `scenario`, with a progress bar on standard error once the run has taken a second (when that is
+/// a terminal and not `quiet`).
+fn run_with_progress(scenario: &Scenario, options: RunOptions, quiet: bool) -> Result<engine::RunOutput, Error> {
+    let started = std::time::Instant::now();
+    let bar = ProgressBar::hidden();
+    bar.set_length(scenario.duration.max(1));
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {percent}% of the simulated time, {elapsed} elapsed, about {eta} left")
+            .expect("the progress template is valid"),
+    );
+    let mut shown = false;
+    let mut progress = engine::Progress(|now| {
+        if !shown && !quiet && started.elapsed().as_secs_f64() >= 1.0 {
+            bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+            shown = true;
+        }
+        bar.set_position(now);
+    });
+    let output = engine::run_observed(scenario, options, &mut progress);
+    bar.finish_and_clear();
+    output
 }
 
 fn run_options(scenario: &Scenario, bin: Option<&str>) -> Result<RunOptions, Error> {
@@ -202,9 +261,9 @@ fn run_options(scenario: &Scenario, bin: Option<&str>) -> Result<RunOptions, Err
         return Err(Error::BadInput("--bin: must be longer than zero, e.g. `1s`".into()));
     }
     let series = scenario.clients.iter().flat_map(|c| c.apis.apis().iter().map(move |a| (c.account, *a)));
-    let quotas = series.collect::<std::collections::BTreeSet<_>>().len() as u64;
-    let rows = scenario.duration.div_ceil(bin) * quotas;
-    if rows > MAX_SERIES_ROWS {
+    let quotas = series.collect::<std::collections::BTreeSet<_>>().len() as u128;
+    let rows = u128::from(scenario.duration.div_ceil(bin)) * quotas;
+    if rows > u128::from(MAX_SERIES_ROWS) {
         let auto = stats::auto_bin(scenario.duration);
         return Err(Error::BadInput(format!(
             "--bin: `{text}` would write {rows} time-series rows (at most {MAX_SERIES_ROWS}); use a wider bin such as `{}s`",
@@ -252,9 +311,9 @@ fn shard_of(args: &SweepArgs) -> Result<Option<(usize, usize)>, Error> {
 }
 
 fn sweep_command(args: &SweepArgs) -> Result<(), Error> {
-    let scenario = Scenario::load(&args.scenario)?;
     let file = args.scenario.display().to_string();
-    let text = std::fs::read_to_string(&args.scenario).map_err(|source| Error::Read { path: file.clone(), source })?;
+    let text = crate::scenario::read_text(&args.scenario)?;
+    let scenario = Scenario::parse(&text, &file)?;
     let defaults = &scenario.sweep;
     let (texts, source) =
         if args.params.is_empty() { (&defaults.params, "[sweep] param") } else { (&args.params, "--param") };
@@ -263,14 +322,30 @@ fn sweep_command(args: &SweepArgs) -> Result<(), Error> {
         .map(|t| sweep::params::parse_param(t).map_err(|m| Error::BadInput(format!("{source} {m}"))))
         .collect::<Result<Vec<_>, _>>()?;
     let spec = SweepSpec { params, zip: args.zip || defaults.zip, reps: args.reps.or(defaults.reps).unwrap_or(10) };
-    if args.jobs == Some(0) {
-        return Err(Error::BadInput("--jobs: must be at least 1".into()));
+    match args.jobs {
+        Some(0) => return Err(Error::BadInput("--jobs: must be at least 1".into())),
+        Some(n) if n > MAX_JOBS && !args.allow_large => {
+            return Err(Error::BadInput(format!(
+                "--jobs: {n} threads is more than {MAX_JOBS}; this machine has {} cores (pass --allow-large to insist)",
+                std::thread::available_parallelism().map_or(1, |n| n.get())
+            )));
+        }
+        _ => {}
     }
     let shard = shard_of(args)?;
     let all = sweep::points(&text, &file, &spec)?;
     let total = all.len();
     let points: Vec<_> =
         all.into_iter().filter(|p| shard.is_none_or(|(k, n)| sweep::in_shard(p.index, k, n))).collect();
+    let work = points.iter().map(|p| guard::estimate(&p.scenario)).fold(guard::Work::default(), |mut all, w| {
+        all.attempts += w.attempts;
+        all.memory = all.memory.max(w.memory);
+        if all.heaviest.as_ref().is_none_or(|(_, a)| w.heaviest.as_ref().is_some_and(|(_, b)| b > a)) {
+            all.heaviest = w.heaviest;
+        }
+        all
+    });
+    guard::check(&work, f64::from(spec.reps), args.allow_large, "the sweep")?;
     let dir = args.out.clone().unwrap_or_else(|| Path::new("output").join(&scenario.name));
     report::prepare_dir(&dir)?;
 
@@ -299,26 +374,27 @@ fn sweep_command(args: &SweepArgs) -> Result<(), Error> {
             report::write_atomic(&path, &sweep::output::json_bytes(&doc))?;
             vec![path]
         }
-        None => sweep::output::write_whole(&doc, &dir, !args.no_chart)?,
+        None => {
+            let (written, removed) = sweep::output::write_whole(&doc, &dir, !args.no_chart)?;
+            note_leftovers(&removed, args.quiet);
+            written
+        }
     };
     if !args.quiet {
-        print!("{}", sweep_table(&doc));
-        println!("wrote {}", written.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "));
+        out(&sweep_table(&doc))?;
+        out(&wrote(&written))?;
     }
     Ok(())
 }
 
 fn merge_command(args: &MergeArgs) -> Result<(), Error> {
     let doc = sweep::output::merge(&args.dirs)?;
-    let dir = args.out.clone().unwrap_or_else(|| Path::new("output").join(&doc.scenario));
+    // Never a folder named by the shard files' contents: the first folder given, or --out.
+    let dir = args.out.clone().unwrap_or_else(|| args.dirs[0].clone());
     report::prepare_dir(&dir)?;
-    let written = sweep::output::write_whole(&doc, &dir, !args.no_chart)?;
-    println!(
-        "merged {} points; wrote {}",
-        doc.points.len(),
-        written.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
-    );
-    Ok(())
+    let (written, removed) = sweep::output::write_whole(&doc, &dir, !args.no_chart)?;
+    note_leftovers(&removed, false);
+    out(&format!("merged {} points; {}", doc.points.len(), wrote(&written)))
 }
 
 /// One line per point: the parameter values and the headline metrics with their intervals.
@@ -377,23 +453,22 @@ fn trace_stats_command(args: &TraceStatsArgs) -> Result<(), Error> {
     };
     let stats = trace_stats(&spec, args.skip_bad_rows).map_err(|e| Error::BadInput(e.to_string()))?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&stats).expect("plain data serialises"));
-        return Ok(());
+        return out(&format!("{}\n", serde_json::to_string_pretty(&stats).expect("plain data serialises")));
     }
     let callers = stats.distinct_callers.map_or("-".to_string(), |n| n.to_string());
-    println!("{}", args.file.display());
-    println!("  requests            {} ({} malformed rows skipped)", stats.requests, stats.skipped_rows);
-    println!("  span                {:.3} s, {} to {}", stats.span_s, stats.first, stats.last);
-    println!(
-        "  per second          peak {}, mean {:.3}, p50 {}, p99 {}",
+    let mut text = format!("{}\n", args.file.display());
+    text += &format!("  requests            {} ({} malformed rows skipped)\n", stats.requests, stats.skipped_rows);
+    text += &format!("  span                {:.3} s, {} to {}\n", stats.span_s, stats.first, stats.last);
+    text += &format!(
+        "  per second          peak {}, mean {:.3}, p50 {}, p99 {}\n",
         stats.per_second_peak, stats.per_second_mean, stats.per_second_p50, stats.per_second_p99
     );
-    println!("  distinct callers    {callers}");
-    println!(
-        "  QPS that throttles  nothing: {}   at most 1 %: {}   at most 5 %: {}   (clock-aligned 1 s windows)",
+    text += &format!("  distinct callers    {callers}\n");
+    text += &format!(
+        "  QPS that throttles  nothing: {}   at most 1 %: {}   at most 5 %: {}   (clock-aligned 1 s windows)\n",
         stats.qps_throttling_none, stats.qps_throttling_1_percent, stats.qps_throttling_5_percent
     );
-    Ok(())
+    out(&text)
 }
 
 /// Writes each request's start as a CSV row; keeps the first write error for after the run.
@@ -419,8 +494,13 @@ fn trace_gen_command(args: &TraceGenArgs) -> Result<(), Error> {
     if let Some(seed) = args.seed {
         scenario.seed = seed;
     }
+    guard::check(&guard::estimate(&scenario), 1.0, args.allow_large, "the run")?;
     let path = &args.output;
     let fail = |e: std::io::Error| Error::Write { path: path.display().to_string(), source: e };
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(fail)?;
+        note_leftovers(&report::outputs::remove_leftovers(parent), false);
+    }
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
     let file = std::fs::File::create(&tmp).map_err(fail)?;
@@ -439,13 +519,13 @@ fn trace_gen_command(args: &TraceGenArgs) -> Result<(), Error> {
             return Err(fail(std::io::Error::other(e.to_string())));
         }
         writer.csv.flush().map_err(fail)?;
+        writer.csv.get_ref().get_ref().sync_all().map_err(fail)?;
         std::fs::rename(&tmp, path).map_err(fail)?;
         Ok(out)
     });
-    let out = result.inspect_err(|_| {
+    let output = result.inspect_err(|_| {
         let _ = std::fs::remove_file(&tmp);
     })?;
-    let requests: u64 = out.recorder.cells.iter().map(|c| c.requests).sum();
-    println!("wrote {requests} requests to {}", path.display());
-    Ok(())
+    let requests: u64 = output.recorder.cells.iter().map(|c| c.requests).sum();
+    out(&format!("wrote {requests} requests to {}\n", path.display()))
 }

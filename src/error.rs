@@ -16,6 +16,9 @@ pub enum Error {
     Write { path: String, source: std::io::Error },
     #[error("cannot draw {path}: {message}")]
     Chart { path: String, message: String },
+    /// Standard output was closed by its reader (e.g. `| head`): the command ends quietly.
+    #[error("standard output was closed")]
+    OutputClosed,
 }
 
 impl Error {
@@ -24,6 +27,15 @@ impl Error {
         match self {
             Error::Scenario(_) | Error::Read { .. } | Error::BadInput(_) => 2,
             Error::Write { .. } | Error::Chart { .. } => 1,
+            Error::OutputClosed => 0,
+        }
+    }
+
+    /// An error writing to standard output: a closed pipe ends quietly, anything else (a full disk) fails.
+    pub fn stdout(e: std::io::Error) -> Error {
+        match e.kind() {
+            std::io::ErrorKind::BrokenPipe => Error::OutputClosed,
+            _ => Error::Write { path: "standard output".into(), source: e },
         }
     }
 }

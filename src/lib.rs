@@ -9,6 +9,7 @@
 pub mod cli;
 pub mod engine;
 mod error;
+pub mod guard;
 pub mod quota;
 pub mod report;
 pub mod rng;

@@ -16,6 +16,10 @@ type Png = Result<Vec<u8>, String>;
 
 /// The charts that fit the sweep's shape, by file name.
 pub fn charts(doc: &SweepDoc) -> Vec<(&'static str, Png)> {
+    // Nothing to draw, or an axis no chart can scale to.
+    if doc.points.is_empty() || doc.points.iter().any(|p| p.axis.iter().any(|x| !x.is_finite())) {
+        return Vec::new();
+    }
     match doc.params.len() {
         1 => vec![
             ("sweep-qps.png", render_png(WIDTH, 620, |root| qps_chart(doc, root))),

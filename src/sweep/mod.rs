@@ -16,7 +16,7 @@ use crate::report::Report;
 use crate::rng::mix64;
 use crate::scenario::{Scenario, ScenarioError};
 use crate::stats::Metrics;
-use crate::workload::{ApiChoice, ClientModel};
+use crate::workload::ClientModel;
 use crate::{Error, time};
 use estimate::{Estimate, estimate};
 use params::Param;
@@ -151,26 +151,12 @@ pub fn in_shard(point: usize, shard: usize, shards: usize) -> bool {
 }
 
 fn demand_qps(sc: &Scenario) -> Option<f64> {
-    let mean_latency = |choice: &ApiChoice| match choice {
-        ApiChoice::Single(a) => time::secs_f64(sc.apis[*a].latency.mean()),
-        ApiChoice::Mix { apis, cumulative } => {
-            let total = cumulative[cumulative.len() - 1];
-            let mut prev = 0.0;
-            apis.iter()
-                .zip(cumulative)
-                .map(|(a, c)| {
-                    let w = (c - prev) / total;
-                    prev = *c;
-                    w * time::secs_f64(sc.apis[*a].latency.mean())
-                })
-                .sum()
-        }
-    };
     sc.clients
         .iter()
         .map(|c| match &c.model {
             ClientModel::Closed { threads, think, .. } | ClientModel::Batch { threads, think, .. } => {
-                let cycle = mean_latency(&c.apis) + time::secs_f64(think.mean());
+                let cycle =
+                    c.apis.weighted_mean(|a| time::secs_f64(sc.apis[a].latency.mean())) + time::secs_f64(think.mean());
                 (cycle > 0.0).then(|| *threads as f64 / cycle)
             }
             ClientModel::Open { shape, .. } => Some(shape.expected_arrivals(sc.duration) / time::secs_f64(sc.duration)),

@@ -80,9 +80,7 @@ pub fn merge(dirs: &[PathBuf]) -> Result<SweepDoc, Error> {
     }
     let mut docs = Vec::with_capacity(files.len());
     for f in &files {
-        let bytes = std::fs::read(f).map_err(|e| Error::Read { path: f.display().to_string(), source: e })?;
-        let doc: SweepDoc = serde_json::from_slice(&bytes)
-            .map_err(|e| Error::BadInput(format!("{}: not a sweep shard: {e}", f.display())))?;
+        let doc = read_shard(f)?;
         docs.push((f, doc));
     }
     let (first_path, first) = &docs[0];
@@ -119,20 +117,91 @@ pub fn merge(dirs: &[PathBuf]) -> Result<SweepDoc, Error> {
     Ok(SweepDoc { shard: None, points, ..first.clone() })
 }
 
-/// Writes `sweep.json`, `sweep.csv` and the charts of a whole sweep into `dir`.
-pub fn write_whole(doc: &SweepDoc, dir: &Path, with_charts: bool) -> Result<Vec<PathBuf>, Error> {
-    let mut files = vec![("sweep.json".to_string(), json_bytes(doc)), ("sweep.csv".to_string(), csv_bytes(doc))];
+/// The largest shard file read.
+pub const MAX_SHARD_BYTES: u64 = 256 << 20;
+
+/// Reads and checks one shard file: a shard is input like any other, so every field the merge relies on is
+/// checked, and an error names the file and the field.
+pub fn read_shard(path: &Path) -> Result<SweepDoc, Error> {
+    use std::io::Read;
+    let name = path.display().to_string();
+    let file = std::fs::File::open(path).map_err(|source| Error::Read { path: name.clone(), source })?;
+    let mut bytes = Vec::new();
+    file.take(MAX_SHARD_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|source| Error::Read { path: name.clone(), source })?;
+    if bytes.len() as u64 > MAX_SHARD_BYTES {
+        return Err(Error::BadInput(format!("merge: {name}: larger than {} MiB", MAX_SHARD_BYTES >> 20)));
+    }
+    shard_from_bytes(&bytes, &name)
+}
+
+/// Parses and checks the bytes of a shard file named `name`.
+pub fn shard_from_bytes(bytes: &[u8], name: &str) -> Result<SweepDoc, Error> {
+    let doc: SweepDoc =
+        serde_json::from_slice(bytes).map_err(|e| Error::BadInput(format!("merge: {name}: not a sweep shard: {e}")))?;
+    check_shard(&doc).map_err(|(field, m)| Error::BadInput(format!("merge: {name}: {field}: {m}")))?;
+    Ok(doc)
+}
+
+fn check_shard(doc: &SweepDoc) -> Result<(), (String, String)> {
+    let field = |f: &str, m: String| Err((f.to_string(), m));
+    if doc.reps == 0 {
+        return field("reps", "must be at least 1".into());
+    }
+    if doc.combine != "grid" && doc.combine != "zip" {
+        return field("combine", format!("`{}` is not valid; expected `grid` or `zip`", doc.combine));
+    }
+    if doc.params.is_empty() {
+        return field("params", "must name at least one swept key".into());
+    }
+    if !(1..=super::MAX_POINTS).contains(&doc.points_total) {
+        return field(
+            "points_total",
+            format!("{} is not valid; expected 1 to {}", doc.points_total, super::MAX_POINTS),
+        );
+    }
+    let Some([k, n]) = doc.shard else { return field("shard", "missing: this is not a shard file".into()) };
+    if !(1..=doc.points_total).contains(&n) || k >= n {
+        return field(
+            "shard",
+            format!("[{k}, {n}] is not valid; expected [K, N] with K < N <= points_total ({})", doc.points_total),
+        );
+    }
+    let names = super::metric_names();
+    for (i, p) in doc.points.iter().enumerate() {
+        let at = |f: &str| format!("points[{i}].{f}");
+        if p.point >= doc.points_total || !super::in_shard(p.point, k, n) {
+            return field(&at("point"), format!("{} is not a point of shard {} of {n}", p.point, k + 1));
+        }
+        if p.values.len() != doc.params.len() {
+            return field(&at("values"), format!("has {} values for {} params", p.values.len(), doc.params.len()));
+        }
+        if p.axis.len() != doc.params.len() || p.axis.iter().any(|x| !x.is_finite()) {
+            return field(&at("axis"), format!("needs {} finite numbers", doc.params.len()));
+        }
+        if p.demand_qps.is_some_and(|d| !d.is_finite()) {
+            return field(&at("demand_qps"), "is not a finite number".into());
+        }
+        if p.metrics.len() != names.len() || p.metrics.iter().zip(&names).any(|(m, name)| m.metric != *name) {
+            return field(&at("metrics"), format!("must list the metrics {}", names.join(", ")));
+        }
+    }
+    Ok(())
+}
+
+/// Writes `sweep.json`, `sweep.csv` and the charts of a whole sweep into `dir` as one set with its
+/// manifest. Returns the paths written and the leftover temporary files removed.
+pub fn write_whole(doc: &SweepDoc, dir: &Path, with_charts: bool) -> Result<(Vec<PathBuf>, Vec<PathBuf>), Error> {
+    let mut set = crate::report::OutputSet::new(dir, "sweep");
+    set.add_bytes("sweep.json", &json_bytes(doc))?;
+    set.add_bytes("sweep.csv", &csv_bytes(doc))?;
     if with_charts {
         for (name, png) in super::chart::charts(doc) {
             let png = png.map_err(|message| Error::Chart { path: dir.join(name).display().to_string(), message })?;
-            files.push((name.to_string(), png));
+            set.add_bytes(name, &png)?;
         }
     }
-    let mut written = Vec::new();
-    for (name, bytes) in files {
-        let path = dir.join(name);
-        crate::report::write_atomic(&path, &bytes)?;
-        written.push(path);
-    }
-    Ok(written)
+    let removed = std::mem::take(&mut set.removed_leftovers);
+    Ok((set.commit()?, removed))
 }

@@ -67,12 +67,21 @@ fn parse_values(text: &str) -> Result<Vec<Value>, String> {
                 (None, None) => (to_and_step, None, false),
                 _ => return Err("a range takes a step `:S` or a factor `*F`, not both".into()),
             };
-            if let (Err(_), Ok(a), Ok(b)) = (number(from), parse_duration(from), parse_duration(to)) {
+            // A range of durations when either end is written as one: each end is then checked as a
+            // duration, so the message names the end that is wrong.
+            let looks_like_duration =
+                |t: &str| number(t).is_err() && t.trim().ends_with(|c: char| c.is_ascii_alphabetic());
+            if looks_like_duration(from) || looks_like_duration(to) {
+                let a = parse_duration(from).map_err(|m| format!("the range's start: {m}"))?;
+                let b = parse_duration(to).map_err(|m| format!("the range's end: {m}"))?;
                 return duration_range(text, a, b, step, geometric);
             }
             let integral = is_integer(from) && is_integer(to) && step.is_none_or(is_integer);
             let (a, b) = (number(from)?, number(to)?);
             let s = step.map_or(Ok(1.0), number)?;
+            if !(a.is_finite() && b.is_finite() && s.is_finite()) {
+                return Err(format!("the range `{text}` has an end or step that is not a finite number"));
+            }
             if b < a {
                 return Err(format!("the range `{text}` is empty"));
             }
@@ -82,19 +91,26 @@ fn parse_values(text: &str) -> Result<Vec<Value>, String> {
                     return Err("a geometric series needs a start > 0 and a factor > 1".into());
                 }
                 let mut x = a;
-                while x <= b * (1.0 + 1e-12) && out.len() <= MAX_VALUES {
+                while x <= b * (1.0 + 1e-12) {
+                    if out.len() == MAX_VALUES {
+                        return Err(format!("`{text}` has more than {MAX_VALUES} values"));
+                    }
                     out.push(x);
                     x *= s;
                 }
             } else {
-                if s.is_nan() || s <= 0.0 {
+                if s <= 0.0 {
                     return Err("a range's step must be > 0".into());
                 }
-                let n = ((b - a) / s + 1e-9).floor() as usize + 1;
-                if n > MAX_VALUES {
-                    return Err(format!("`{text}` has {n} values, more than {MAX_VALUES}"));
+                // Counted as a float first: a huge count must be refused, not wrapped to nothing.
+                let n = ((b - a) / s + 1e-9).floor() + 1.0;
+                if n.is_nan() || n > MAX_VALUES as f64 {
+                    return Err(format!("`{text}` has {n:.0} values, more than {MAX_VALUES}"));
                 }
-                out.extend((0..n).map(|i| a + i as f64 * s));
+                out.extend((0..n as usize).map(|i| a + i as f64 * s));
+            }
+            if integral && out.iter().any(|x| x.abs() > i64::MAX as f64) {
+                return Err(format!("the range `{text}` goes past the largest whole number"));
             }
             out.into_iter().map(|x| if integral { Value::Integer(x.round() as i64) } else { Value::Float(x) }).collect()
         }
@@ -102,6 +118,9 @@ fn parse_values(text: &str) -> Result<Vec<Value>, String> {
     let values: Vec<Value> = values;
     if values.len() > MAX_VALUES {
         return Err(format!("more than {MAX_VALUES} values"));
+    }
+    if let Some(bad) = values.iter().find(|v| matches!(v, Value::Float(f) if !f.is_finite())) {
+        return Err(format!("`{}` is not a finite number", display(bad)));
     }
     Ok(values)
 }
@@ -114,25 +133,28 @@ fn duration_range(text: &str, a: u64, b: u64, step: Option<&str>, geometric: boo
     let mut out = Vec::new();
     if geometric {
         let f = step.map_or(Ok(2.0), number)?;
-        if !(f > 1.0 && a > 0) {
-            return Err("a geometric series needs a start > 0 and a factor > 1".into());
+        if !(f.is_finite() && f > 1.0 && a > 0) {
+            return Err("a geometric series needs a start > 0 and a finite factor > 1".into());
         }
         let mut x = a as f64;
-        while x <= b as f64 * (1.0 + 1e-12) && out.len() <= MAX_VALUES {
+        while x <= b as f64 * (1.0 + 1e-12) {
+            if out.len() == MAX_VALUES {
+                return Err(format!("`{text}` has more than {MAX_VALUES} values"));
+            }
             out.push(x.round() as u64);
             x *= f;
         }
     } else {
         let s = step.ok_or("a duration range needs a step, e.g. `100ms..=1s:100ms`")?;
-        let s = parse_duration(s)?;
+        let s = parse_duration(s).map_err(|m| format!("the range's step: {m}"))?;
         if s == 0 {
             return Err("a range's step must be > 0".into());
         }
-        let n = ((b - a) / s) as usize + 1;
-        if n > MAX_VALUES {
+        let n = (b - a) / s + 1;
+        if n > MAX_VALUES as u64 {
             return Err(format!("`{text}` has {n} values, more than {MAX_VALUES}"));
         }
-        out.extend((0..n as u64).map(|i| a + i * s));
+        out.extend((0..n).map(|i| a + i * s));
     }
     Ok(out.into_iter().map(|ns| Value::String(exact_duration(ns))).collect())
 }
@@ -266,6 +288,14 @@ mod tests {
         assert!(parse_values("1..=10:0").is_err());
         assert!(parse_values("").is_err());
         assert!(parse_values("1..=1000000").unwrap_err().contains("more than"));
+        // Counts that would overflow, infinite ends and huge geometric series are refused, not emptied.
+        assert!(parse_values("1..=1e300:1").unwrap_err().contains("more than"));
+        assert!(parse_values("1..=inf").unwrap_err().contains("finite"));
+        assert!(parse_values("1..=1e300*1.0000001").unwrap_err().contains("more than"));
+        assert!(parse_values("nan,1").is_err());
+        // The end that is wrong is the one named.
+        let e = parse_values("1ms..=1000000d:1ms").unwrap_err();
+        assert!(e.contains("end") && e.contains("1000000d"), "{e}");
     }
 
     fn table() -> Table {

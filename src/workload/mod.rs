@@ -211,6 +211,25 @@ pub enum ApiChoice {
 }
 
 impl ApiChoice {
+    /// The mean of `value(api)` over the APIs this choice draws, weighted as it draws them.
+    pub fn weighted_mean(&self, value: impl Fn(usize) -> f64) -> f64 {
+        match self {
+            ApiChoice::Single(api) => value(*api),
+            ApiChoice::Mix { apis, cumulative } => {
+                let total = cumulative[cumulative.len() - 1];
+                let mut prev = 0.0;
+                apis.iter()
+                    .zip(cumulative)
+                    .map(|(a, c)| {
+                        let w = (c - prev) / total;
+                        prev = *c;
+                        w * value(*a)
+                    })
+                    .sum()
+            }
+        }
+    }
+
     #[inline]
     pub fn pick(&self, rng: &mut StreamRng) -> usize {
         match self {
@@ -245,6 +264,22 @@ pub enum RetryPolicy {
 impl RetryPolicy {
     /// The platform's advice: wait one second and retry. The cap of ten attempts is ours (documented).
     pub const PLATFORM_ADVICE: RetryPolicy = RetryPolicy::Fixed { wait: crate::time::NANOS_PER_SEC, max_attempts: 10 };
+
+    /// The most attempts a request makes, the first included.
+    pub fn max_attempts(&self) -> u32 {
+        match *self {
+            RetryPolicy::None => 1,
+            RetryPolicy::Fixed { max_attempts, .. } => max_attempts,
+        }
+    }
+
+    /// The shortest and the longest wait before a retry (both 0 without retries).
+    pub fn wait_range(&self) -> (Nanos, Nanos) {
+        match *self {
+            RetryPolicy::None => (0, 0),
+            RetryPolicy::Fixed { wait, .. } => (wait, wait),
+        }
+    }
 
     /// How long to wait before the next attempt after `attempts_made` attempts, or `None` to give up.
     #[inline]

@@ -1,0 +1,161 @@
+//! Guard: the work quotasim refuses to start unless asked. Before a run (or a sweep) the attempts and the
+//! memory it needs are estimated from the scenario alone; past [`MAX_ATTEMPTS`] attempts or [`MAX_MEMORY`]
+//! bytes it is refused with the estimate and the flag that lifts the limit (`--allow-large`), since such
+//! work is far more often a typo (`rate = 1e9`, a million threads for a day, a zero wait with a nanosecond
+//! throttle reply) than a wish.
+//!
+//! The estimate is an upper bound in spirit, not a prediction: closed threads are counted at the rate
+//! their cycle allows, capped by what the limits admit plus what throttled callers can resend; open
+//! clients by their expected arrivals times the attempts each may make. Trace replays are bounded by their
+//! file and are not counted.
+
+use crate::Error;
+use crate::scenario::Scenario;
+use crate::time::secs_f64;
+use crate::workload::ClientModel;
+
+/// The most attempts a run (or all of a sweep's runs) may be estimated to make without `--allow-large`.
+pub const MAX_ATTEMPTS: f64 = 1e9;
+/// The most memory a run may be estimated to need without `--allow-large`: 4 GiB.
+pub const MAX_MEMORY: f64 = 4.0 * (1u64 << 30) as f64;
+/// Replaces [`MAX_ATTEMPTS`] when set (a number), e.g. to keep test runs short.
+pub const ATTEMPTS_VAR: &str = "QUOTASIM_MAX_ATTEMPTS";
+
+/// Memory a request in flight takes: its slot and its queued event, with room for the queue's growth.
+const BYTES_PER_REQUEST: f64 = 96.0;
+
+/// What a run is estimated to cost.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Work {
+    pub attempts: f64,
+    pub memory: f64,
+    /// The client with the most attempts, and its share, to name in a refusal.
+    pub heaviest: Option<(String, f64)>,
+}
+
+/// The most QPS any plan can give `account` for `api`.
+fn max_limit(sc: &Scenario, account: usize, api: usize) -> f64 {
+    let payg = sc.payg_qps[account * sc.apis.len() + api];
+    let prepaid = sc.plans.prepaid.iter().filter(|p| p.account == account && p.api == api).map(|p| p.qps);
+    let category = sc.apis[api].category;
+    let packages =
+        sc.plans.packages.iter().filter(|p| p.account == account && p.scope.covers(api, category)).map(|p| p.qps);
+    prepaid.chain(packages).fold(payg, u32::max) as f64
+}
+
+/// Estimates the attempts and memory of one run of `sc`.
+pub fn estimate(sc: &Scenario) -> Work {
+    let duration = secs_f64(sc.duration);
+    let throttle = secs_f64(sc.throttle_latency);
+    let mut work = Work::default();
+    for c in &sc.clients {
+        let max_attempts = c.retry.max_attempts() as f64;
+        let (min_wait, max_wait) = c.retry.wait_range();
+        let latency = c.apis.weighted_mean(|a| secs_f64(sc.apis[a].latency.mean()));
+        let (attempts, in_flight) = match &c.model {
+            ClientModel::Closed { threads, think, .. } | ClientModel::Batch { threads, think, .. } => {
+                let threads = *threads as f64;
+                let cycle = latency + secs_f64(think.mean());
+                // The limits admit at most `admitted` a second, which keeps `admitted * cycle` threads busy
+                // (Little's law); every other thread sends one throttled attempt per throttle reply and
+                // retry wait.
+                let admitted: f64 = c.apis.apis().iter().map(|&a| max_limit(sc, c.account, a)).sum();
+                let served = if cycle > 0.0 { (threads / cycle).min(admitted) } else { admitted };
+                let waiting = (threads - admitted * cycle).max(0.0);
+                let rate = served + waiting / (throttle + secs_f64(min_wait)).max(1e-9);
+                let mut attempts = rate * duration;
+                if let ClientModel::Batch { requests, .. } = c.model {
+                    attempts = attempts.min(requests as f64 * max_attempts);
+                }
+                (attempts, threads)
+            }
+            ClientModel::Open { shape, .. } => {
+                let arrivals = shape.expected_arrivals(sc.duration);
+                let stay = latency + max_attempts * (throttle + secs_f64(max_wait));
+                (arrivals * max_attempts, shape.max_rate() * stay)
+            }
+            ClientModel::Trace(_) => (0.0, 0.0),
+        };
+        if work.heaviest.as_ref().is_none_or(|(_, a)| attempts > *a) {
+            work.heaviest = Some((c.name.clone(), attempts));
+        }
+        work.attempts += attempts;
+        work.memory += in_flight * BYTES_PER_REQUEST;
+    }
+    work
+}
+
+fn limit_attempts() -> f64 {
+    std::env::var(ATTEMPTS_VAR).ok().and_then(|v| v.trim().parse::<f64>().ok()).unwrap_or(MAX_ATTEMPTS)
+}
+
+fn human(n: f64) -> String {
+    if n < 1e6 { format!("{n:.0}") } else { format!("{n:.1e}") }
+}
+
+/// Refuses `runs` runs of work `work` past the limits, unless `allow_large`. `what` names the run in the
+/// message (`the run`, `the sweep`).
+pub fn check(work: &Work, runs: f64, allow_large: bool, what: &str) -> Result<(), Error> {
+    if allow_large {
+        return Ok(());
+    }
+    let attempts = work.attempts * runs;
+    let limit = limit_attempts();
+    let culprit = match &work.heaviest {
+        Some((name, a)) if work.attempts > 0.0 => {
+            format!(" (client `{name}` makes {:.0} % of them)", 100.0 * a / work.attempts)
+        }
+        _ => String::new(),
+    };
+    if attempts.is_nan() || attempts > limit {
+        return Err(Error::BadInput(format!(
+            "{what} would make about {} attempts{culprit}, more than the {} allowed without --allow-large; \
+             shorten the duration, lower the load, or pass --allow-large",
+            human(attempts),
+            human(limit)
+        )));
+    }
+    if work.memory.is_nan() || work.memory > MAX_MEMORY {
+        return Err(Error::BadInput(format!(
+            "{what} would hold about {:.1} GiB of requests in flight, more than the {:.0} GiB allowed without \
+             --allow-large; lower the load or pass --allow-large",
+            work.memory / (1u64 << 30) as f64,
+            MAX_MEMORY / (1u64 << 30) as f64
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scenario(client: &str, server: &str) -> Scenario {
+        let text = format!(
+            "name = \"w\"\nstart = \"2026-11-26T09:00:00+08:00\"\nduration = \"1d\"\n{server}\n[[api]]\nname = \"A\"\n\
+             latency = {{ dist = \"exponential\", mean = \"500ms\" }}\n[[account]]\nname = \"acme\"\n\
+             [[client]]\nname = \"c\"\naccount = \"acme\"\napi = \"A\"\n{client}\n"
+        );
+        Scenario::parse(&text, "w.toml").unwrap()
+    }
+
+    #[test]
+    fn absurd_work_is_refused_and_ordinary_work_is_not() {
+        let ordinary = estimate(&scenario("model = \"closed\"\nthreads = 8", ""));
+        // 8 threads at 500 ms against 2 QPS for a day: 2 admitted and 7 / 1.01 throttled a second.
+        assert!((ordinary.attempts / 86_400.0 - (2.0 + 7.0 / 1.01)).abs() < 1e-9, "{ordinary:?}");
+        assert!(check(&ordinary, 1.0, false, "the run").is_ok());
+        let flood = estimate(&scenario("model = \"open\"\nrate = 1e9", ""));
+        let e = check(&flood, 1.0, false, "the run").unwrap_err().to_string();
+        assert!(e.contains("--allow-large") && e.contains("client `c`"), "{e}");
+        assert!(check(&flood, 1.0, true, "the run").is_ok());
+        let million = estimate(&scenario("model = \"closed\"\nthreads = 1000000", ""));
+        assert!(check(&million, 1.0, false, "the run").is_err());
+        // A nanosecond throttle reply and no wait: the throttled threads alone would send 10^9 a second.
+        let spin = estimate(&scenario(
+            "model = \"closed\"\nthreads = 8\nretry = { policy = \"fixed\", wait = \"0s\", max_attempts = 4294967295 }",
+            "[server]\nthrottle_latency = \"1ns\"",
+        ));
+        assert!(check(&spin, 1.0, false, "the run").is_err());
+    }
+}
