@@ -105,7 +105,7 @@ fn parse_values(text: &str) -> Result<Vec<Value>, String> {
                 // Counted as a float first: a huge count must be refused, not wrapped to nothing.
                 let n = ((b - a) / s + 1e-9).floor() + 1.0;
                 if n.is_nan() || n > MAX_VALUES as f64 {
-                    return Err(format!("`{text}` has {n:.0} values, more than {MAX_VALUES}"));
+                    return Err(format!("`{text}` has about {n:.1e} values, more than {MAX_VALUES}"));
                 }
                 out.extend((0..n as usize).map(|i| a + i as f64 * s));
             }
