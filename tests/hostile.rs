@@ -151,10 +151,10 @@ fn a_scenario_that_is_not_text_is_refused_at_its_size_or_its_line() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("latin1.toml:11: (file)") && stderr.contains("UTF-8"), "{stderr}");
-    // A dotted key nested far deeper than any scenario key, on line 20.
+    // A dotted key nested far deeper than any scenario key, on line 17.
     let mut lines: Vec<String> = BASE.lines().map(str::to_string).collect();
-    lines.insert(19, format!("x{} = 1", ".a".repeat(500)));
-    refused(d, "deep.toml", &lines.join("\n"), &[], &["deep.toml:20:", "nest"]);
+    lines.insert(16, format!("x{} = 1", ".a".repeat(500)));
+    refused(d, "deep.toml", &lines.join("\n"), &[], &["deep.toml:17:", "nest"]);
 }
 
 fn trace_scenario(dir: &Path, file: &str, bytes: &[u8], extra: &str) -> PathBuf {
@@ -285,7 +285,8 @@ fn edited_shard_files_are_refused_naming_the_file_and_field() {
     let shards = shard_dir(tmp.path());
     let file = shards.join("sweep-shard-1-of-2.json");
     let good: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
-    let edits: Vec<(&str, Box<dyn Fn(&mut serde_json::Value)>)> = vec![
+    type Edit = Box<dyn Fn(&mut serde_json::Value)>;
+    let edits: Vec<(&str, Edit)> = vec![
         ("shard", Box::new(|v| v["shard"] = serde_json::json!([5, 2]))),
         ("shard", Box::new(|v| v["shard"] = serde_json::json!([0, 1_000_000_000_000_000u64]))),
         ("points_total", Box::new(|v| v["points_total"] = serde_json::json!(1_000_000_000_000_000_000u64))),
