@@ -181,6 +181,8 @@ fn malformed_scenarios_exit_2_naming_file_line_and_key() {
         ("unknown API", "api = \"CompareFace\"", "api = \"CompareFaces\"", 17, "client[0].api", "`CompareFace`"),
         ("unknown account", "account = \"acme\"", "account = \"acne\"", 16, "client[0].account", "`acme`"),
         ("missing account", "[[account]]\nname = \"acme\"\n", "", 1, "account", "at least one"),
+        ("missing start", "start = \"2026-11-26T09:00:00+08:00\"\n", "", 1, "start", "missing field `start`"),
+        ("missing client name", "name = \"workers\"\n", "", 14, "client[0].name", "missing field `name`"),
         ("bad duration", "duration = \"1m\"", "duration = \"1 minute\"", 4, "duration", "units"),
         ("start without offset", "T09:00:00+08:00", "T09:00:00", 3, "start", "offset"),
         ("bad distribution", "dist = \"exponential\"", "dist = \"gaussian\"", 9, "api[0].latency.dist", "`lognormal`"),

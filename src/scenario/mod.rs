@@ -142,7 +142,16 @@ impl Scenario {
         let ctx = Ctx { file, loc: Locator::new(text) };
         let raw: RawScenario = toml::from_str(text).map_err(|e| {
             let at = e.span().map_or(0, |s| s.start);
-            let key = ctx.loc.key_at(at);
+            // A missing field's span is the table that lacks it: a `[header]` or `{ inline }` table, else
+            // the top level.
+            let nested = text.get(at..).is_some_and(|t| t.starts_with(['[', '{']));
+            let missing = e.message().starts_with("missing field");
+            let table = if missing && !nested { String::new() } else { ctx.loc.key_at(at) };
+            let key = match e.message().strip_prefix("missing field `").and_then(|m| m.split_once('`')) {
+                Some((field, _)) if table.is_empty() => field.to_string(),
+                Some((field, _)) => format!("{table}.{field}"),
+                None => table,
+            };
             ScenarioError {
                 file: file.to_string(),
                 line: ctx.loc.line_of_offset(at),
