@@ -233,7 +233,6 @@ proptest! {
         let text = mutate(table, &picks);
         let tmp = tempfile::tempdir().unwrap();
         let (code, stderr) = run_capped(tmp.path(), &text)?;
-        if std::env::var_os("SHOW").is_some() { eprintln!("{name} {code} {}", stderr.lines().next().unwrap_or("")); }
         prop_assert!(!stderr.contains("panicked"), "{name}: {stderr}\n{text}");
         prop_assert!(code == 0 || code == 2, "{name}: exit {code}: {stderr}\n{text}");
         if code == 2 {
