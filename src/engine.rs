@@ -1,7 +1,8 @@
 //! Engine: the discrete-event loop that plays clients against quotas.
 //!
 //! Events are ordered by (time, insertion sequence): two events at the same nanosecond run in the order they
-//! were scheduled, so a run is a pure function of the scenario and its seed. A request lives in a slot of a
+//! were scheduled, so a run is a pure function of the scenario and its seed. They wait in a monotone radix
+//! heap ([`crate::queue`]), which stays fast with a million pending events. A request lives in a slot of a
 //! slab (closed-loop and batch threads keep theirs for the whole run; open arrivals and trace rows take a
 //! free one and give it back), and the loop itself touches only flat arrays and small `Copy` events: no
 //! allocation in steady state and no dynamic dispatch.
@@ -25,8 +26,8 @@ use crate::workload::trace::{TraceEvent, TraceSource};
 use crate::workload::{Arrivals, ClientModel, RateShape};
 use rand::RngExt;
 use rand_distr::{Distribution, Exp1};
-use std::cmp::Ordering;
-use std::collections::{BinaryHeap, HashMap};
+use crate::queue::RadixQueue;
+use std::collections::HashMap;
 
 #[derive(Clone, Copy, Debug)]
 enum Kind {
@@ -49,21 +50,10 @@ struct Event {
     kind: Kind,
 }
 
-impl PartialEq for Event {
-    fn eq(&self, other: &Self) -> bool {
-        (self.time, self.seq) == (other.time, other.seq)
-    }
-}
-impl Eq for Event {}
-impl PartialOrd for Event {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for Event {
-    /// Reversed, so that std's max-heap pops the earliest (time, seq) first.
-    fn cmp(&self, other: &Self) -> Ordering {
-        (other.time, other.seq).cmp(&(self.time, self.seq))
+impl crate::queue::Keyed for Event {
+    #[inline]
+    fn key(&self) -> (u64, u64) {
+        (self.time, self.seq)
     }
 }
 
@@ -179,7 +169,7 @@ impl<F: FnMut(Nanos)> Observer for Progress<F> {
 
 struct Engine<'s, 'o, O: Observer> {
     sc: &'s Scenario,
-    queue: BinaryHeap<Event>,
+    queue: RadixQueue<Event>,
     seq: u64,
     requests: Vec<Request>,
     free: Vec<u32>,
@@ -287,7 +277,7 @@ impl<'s, 'o, O: Observer> Engine<'s, 'o, O> {
         let sub_index = sc.sub_accounts.iter().enumerate().map(|(i, s)| ((s.account, s.name.clone()), i)).collect();
         Ok(Engine {
             sc,
-            queue: BinaryHeap::new(),
+            queue: RadixQueue::new(),
             seq: 0,
             requests: Vec::new(),
             free: Vec::new(),

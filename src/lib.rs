@@ -10,6 +10,7 @@ pub mod cli;
 pub mod engine;
 mod error;
 pub mod guard;
+pub mod queue;
 pub mod quota;
 pub mod report;
 pub mod rng;

@@ -1,0 +1,153 @@
+//! The event queue: a monotone radix heap over (time, insertion sequence) keys.
+//!
+//! A discrete-event simulation never schedules an event before the one it is processing, and the
+//! insertion sequence only grows, so the 128-bit key `time << 64 | seq` of every event pushed is larger
+//! than the key last popped. A radix heap exploits that: an item lives in the bucket numbered by the
+//! highest bit in which its key differs from the last popped key; popping takes the smallest key of the
+//! lowest non-empty bucket and spreads that bucket's other items over lower buckets. Each item moves at
+//! most 128 times and every move is a sequential push, so a million pending events cost no more per
+//! operation than ten, where a binary heap pays a cache miss at every level.
+//!
+//! The order is exactly (time, seq): equal-time events keep FIFO order, as with the binary heap this
+//! replaced, and the run's output does not change by a byte.
+
+const BUCKETS: usize = 129;
+
+/// An item with its ordering key: `time` first, then `seq`.
+pub trait Keyed: Copy {
+    fn key(&self) -> (u64, u64);
+}
+
+fn key128<T: Keyed>(item: &T) -> u128 {
+    let (time, seq) = item.key();
+    (time as u128) << 64 | seq as u128
+}
+
+fn bucket(key: u128, last: u128) -> usize {
+    (128 - (key ^ last).leading_zeros()) as usize
+}
+
+/// A monotone min-queue: every push must have a key above the last popped one.
+pub struct RadixQueue<T: Keyed> {
+    last: u128,
+    buckets: Vec<Vec<T>>,
+    /// Bit b set when bucket b is not empty.
+    occupied: [u64; 3],
+    len: usize,
+}
+
+impl<T: Keyed> Default for RadixQueue<T> {
+    fn default() -> Self {
+        RadixQueue { last: 0, buckets: (0..BUCKETS).map(|_| Vec::new()).collect(), occupied: [0; 3], len: 0 }
+    }
+}
+
+impl<T: Keyed> RadixQueue<T> {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    #[inline]
+    pub fn push(&mut self, item: T) {
+        let key = key128(&item);
+        debug_assert!(key >= self.last, "an event scheduled before the last one popped");
+        let b = bucket(key, self.last);
+        self.buckets[b].push(item);
+        self.occupied[b / 64] |= 1 << (b % 64);
+        self.len += 1;
+    }
+
+    fn first_occupied(&self) -> Option<usize> {
+        self.occupied.iter().enumerate().find(|(_, w)| **w != 0).map(|(i, w)| i * 64 + w.trailing_zeros() as usize)
+    }
+
+    fn mark_empty(&mut self, b: usize) {
+        self.occupied[b / 64] &= !(1 << (b % 64));
+    }
+
+    #[inline]
+    pub fn pop(&mut self) -> Option<T> {
+        let b = self.first_occupied()?;
+        self.len -= 1;
+        if b == 0 {
+            // Keys are unique, so bucket 0 (key == last) holds one item at most.
+            let item = self.buckets[0].pop();
+            self.mark_empty(0);
+            return item;
+        }
+        let mut items = std::mem::take(&mut self.buckets[b]);
+        self.mark_empty(b);
+        let (at, _) = items
+            .iter()
+            .enumerate()
+            .min_by_key(|(_, item)| key128(*item))
+            .expect("an occupied bucket holds an item");
+        let min = items.swap_remove(at);
+        self.last = key128(&min);
+        for item in items.drain(..) {
+            let nb = bucket(key128(&item), self.last);
+            self.buckets[nb].push(item);
+            self.occupied[nb / 64] |= 1 << (nb % 64);
+        }
+        // Keep the emptied bucket's allocation for later pushes, unless it is large: every bucket keeping
+        // its largest size would hold many times the queue's length.
+        if items.capacity() <= 1024 {
+            self.buckets[b] = items;
+        }
+        Some(min)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[derive(Clone, Copy, Debug, PartialEq)]
+    struct E(u64, u64);
+
+    impl Keyed for E {
+        fn key(&self) -> (u64, u64) {
+            (self.0, self.1)
+        }
+    }
+
+    proptest! {
+        // Against a sorted reference: pops come out in (time, seq) order, whatever the interleaving of
+        // pushes (each after the last pop, as a simulation makes them) and pops.
+        #[test]
+        fn pops_in_time_then_sequence_order(ops in proptest::collection::vec((any::<bool>(), 0u64..1_000, any::<bool>()), 1..400)) {
+            let mut q = RadixQueue::new();
+            let mut reference: Vec<E> = Vec::new();
+            let (mut now, mut seq) = (0u64, 0u64);
+            for (push, delay, far) in ops {
+                if push || reference.is_empty() {
+                    let at = now + if far { delay << 40 } else { delay };
+                    q.push(E(at, seq));
+                    reference.push(E(at, seq));
+                    seq += 1;
+                } else {
+                    reference.sort_by_key(|e| (e.0, e.1));
+                    let want = reference.remove(0);
+                    let got = q.pop().unwrap();
+                    prop_assert_eq!(got, want);
+                    now = got.0;
+                }
+                prop_assert_eq!(q.len(), reference.len());
+            }
+            reference.sort_by_key(|e| (e.0, e.1));
+            for want in reference {
+                prop_assert_eq!(q.pop(), Some(want));
+            }
+            prop_assert!(q.pop().is_none());
+        }
+    }
+}
