@@ -174,9 +174,7 @@ shift = true
 }
 
 fn pairs_scenario(accounts: u64, apis: u64) -> Scenario {
-    let mut text = String::from(
-        "name = \"scale-pairs\"\nstart = \"2026-11-26T09:00:00+08:00\"\nduration = \"10m\"\n",
-    );
+    let mut text = String::from("name = \"scale-pairs\"\nstart = \"2026-11-26T09:00:00+08:00\"\nduration = \"10m\"\n");
     for a in 0..apis {
         text += &format!("[[api]]\nname = \"api-{a}\"\nlatency = {{ dist = \"exponential\", mean = \"100ms\" }}\n");
     }
@@ -248,7 +246,10 @@ fn main() {
     let wanted = |axis: &str| args.iter().all(|a| a.starts_with('-') || a == "quick") || args.iter().any(|a| a == axis);
     if wanted("threads") {
         println!("threads: closed loop, limit C, demand 2C/s");
-        println!("{:>9} {:>12} {:>9} {:>13} {:>9} {:>9} {:>10}", "C", "attempts", "wall s", "attempts/s", "RSS MiB", "floor s", "vs floor");
+        println!(
+            "{:>9} {:>12} {:>9} {:>13} {:>9} {:>9} {:>10}",
+            "C", "attempts", "wall s", "attempts/s", "RSS MiB", "floor s", "vs floor"
+        );
         let sizes: &[u64] = if quick { &[10, 10_000] } else { &[10, 1_000, 10_000, 100_000, 1_000_000] };
         for &c in sizes {
             let (a, w, rss) = measure("threads", c, 0);

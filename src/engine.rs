@@ -16,6 +16,7 @@
 //! appear.
 
 use crate::Error;
+use crate::queue::RadixQueue;
 use crate::quota::Quota;
 use crate::quota::plans::{PlanBook, PlanUsage, QuotaKey};
 use crate::rng::{Purpose, StreamRng, stream};
@@ -26,7 +27,6 @@ use crate::workload::trace::{TraceEvent, TraceSource};
 use crate::workload::{Arrivals, ClientModel, RateShape};
 use rand::RngExt;
 use rand_distr::{Distribution, Exp1};
-use crate::queue::RadixQueue;
 use std::collections::HashMap;
 
 #[derive(Clone, Copy, Debug)]

@@ -15,6 +15,7 @@ pub mod quota;
 pub mod report;
 pub mod rng;
 pub mod scenario;
+pub mod sketch;
 pub mod stats;
 pub mod sweep;
 pub mod time;

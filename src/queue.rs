@@ -85,11 +85,8 @@ impl<T: Keyed> RadixQueue<T> {
         }
         let mut items = std::mem::take(&mut self.buckets[b]);
         self.mark_empty(b);
-        let (at, _) = items
-            .iter()
-            .enumerate()
-            .min_by_key(|(_, item)| key128(*item))
-            .expect("an occupied bucket holds an item");
+        let (at, _) =
+            items.iter().enumerate().min_by_key(|(_, item)| key128(*item)).expect("an occupied bucket holds an item");
         let min = items.swap_remove(at);
         self.last = key128(&min);
         for item in items.drain(..) {

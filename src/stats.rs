@@ -1,28 +1,20 @@
 //! Statistics: what the engine records while it runs, and the metrics computed from it afterwards.
 //!
-//! Recording is counters and fixed-size histograms in flat arrays indexed by cell (sub-account × API) and by
-//! time bin per quota (account × API), so the engine's loop does not allocate. Latencies go into an HDR
-//! histogram (microseconds, 2 significant digits) beside an exact sum and maximum, so the mean and max are
-//! exact and the percentiles are within 1 %. A cell's histogram (about 16 KB) is made when it first
-//! records, so a replayed log with thousands of callers costs memory only for those whose calls finish.
+//! Recording is counters and latency sketches in flat arrays indexed by cell (sub-account × API) and by
+//! time bin per quota (account × API), so the engine's loop does not allocate in steady state. Latencies go
+//! into a [`Sketch`] (HDR buckets of 1 µs to 30 days at two significant digits, stored sparsely) beside an
+//! exact sum and maximum, so the mean and max are exact and the percentiles within 1 %. A cell's sketch
+//! costs nothing until it records and a few bytes per distinct bucket after, so a replayed log with a
+//! hundred thousand callers costs memory in proportion to what they did, not to how many they are.
 
+use crate::sketch::Sketch;
 use crate::time::{NANOS_PER_SEC, Nanos, secs_f64};
-use hdrhistogram::Histogram;
 use serde::Serialize;
-
-/// The largest latency the histogram resolves: 30 days in microseconds (larger values saturate).
-const HIST_MAX_US: u64 = 30 * 86_400 * 1_000_000;
-const HIST_DIGITS: u8 = 2;
-
-fn new_histogram() -> Box<Histogram<u32>> {
-    Box::new(Histogram::new_with_bounds(1, HIST_MAX_US, HIST_DIGITS).expect("static histogram bounds are valid"))
-}
 
 /// Latencies of finished requests, end to end (retries included).
 #[derive(Clone, Debug, Default)]
 pub struct Latency {
-    /// Made at the first record.
-    hist: Option<Box<Histogram<u32>>>,
+    sketch: Sketch,
     count: u64,
     sum_ns: u128,
     max_ns: u64,
@@ -31,26 +23,31 @@ pub struct Latency {
 impl Latency {
     #[inline]
     pub fn record(&mut self, ns: Nanos) {
-        self.hist.get_or_insert_with(new_histogram).saturating_record((ns / 1_000).max(1));
+        self.sketch.record(ns / 1_000);
         self.count += 1;
         self.sum_ns += ns as u128;
         self.max_ns = self.max_ns.max(ns);
     }
 
     pub fn add(&mut self, other: &Latency) {
-        if let Some(theirs) = &other.hist {
-            self.hist.get_or_insert_with(new_histogram).add(theirs.as_ref()).expect("histograms share bounds");
-        }
+        self.sketch.merge(&other.sketch);
         self.count += other.count;
         self.sum_ns += other.sum_ns;
         self.max_ns = self.max_ns.max(other.max_ns);
     }
 
+    /// Heap bytes held.
+    pub fn heap_bytes(&self) -> usize {
+        self.sketch.heap_bytes()
+    }
+
     pub fn summary(&self) -> LatencySummary {
-        let Some(hist) = self.hist.as_ref().filter(|_| self.count > 0) else { return LatencySummary::default() };
+        if self.count == 0 {
+            return LatencySummary::default();
+        }
         // A bucket's top can lie above every value recorded: no percentile exceeds the maximum.
         let max_us = self.max_ns as f64 / 1e3;
-        let q = |p: f64| (hist.value_at_quantile(p) as f64).min(max_us) / 1e6;
+        let q = |p: f64| (self.sketch.value_at_quantile(p) as f64).min(max_us) / 1e6;
         LatencySummary {
             mean: self.sum_ns as f64 / self.count as f64 / 1e9,
             p50: q(0.50),

@@ -1,0 +1,255 @@
+//! A latency distribution that costs bytes per distinct value range seen, not a fixed 16 KB per cell.
+//!
+//! Values are counted in the buckets of an HDR histogram of 1 µs to 30 days at two significant digits
+//! (each bucket within 1 % of its values), and percentiles are read exactly as HDR reads them, so a sketch
+//! gives the same numbers as the `hdrhistogram` crate configured that way (a test holds it to that). What
+//! differs is the storage: a new sketch allocates nothing; while it has seen few distinct buckets it keeps
+//! a sorted list of (bucket, count) packed in four bytes each; past [`SPARSE_MAX`] buckets, or a count too
+//! big to pack, it keeps a dense run of counters over the buckets it has seen, lowest to highest.
+
+/// The largest value tracked, in microseconds: 30 days. Larger values count in its bucket.
+pub const MAX_US: u64 = 30 * 86_400 * 1_000_000;
+/// Buckets per power of two above the first 256 values (HDR's half sub-bucket count at two digits).
+const HALF: u64 = 128;
+const HALF_BITS: u32 = 7;
+/// Counter slots of the HDR histogram with these bounds (35 buckets above the first, 128 slots each).
+const SLOTS: usize = 4_608;
+/// Sparse entries: bucket index in the top 13 bits, count in the low 19.
+const COUNT_BITS: u32 = 19;
+const COUNT_MAX: u32 = (1 << COUNT_BITS) - 1;
+/// Distinct buckets kept as a sparse list before the sketch turns dense.
+pub const SPARSE_MAX: usize = 256;
+
+/// HDR's slot for value `v` (>= 1 µs).
+#[inline]
+fn slot(v: u64) -> usize {
+    let bucket = 56 - (v | 255).leading_zeros() as u64;
+    let sub = v >> bucket;
+    (((bucket + 1) << HALF_BITS) + sub - HALF) as usize
+}
+
+/// The lowest value of slot `i`, and its width.
+fn slot_range(i: usize) -> (u64, u64) {
+    let i = i as u64;
+    let mut bucket = (i >> HALF_BITS) as i64 - 1;
+    let mut sub = (i & (HALF - 1)) + HALF;
+    if bucket < 0 {
+        sub -= HALF;
+        bucket = 0;
+    }
+    (sub << bucket, 1 << bucket)
+}
+
+/// The value HDR reports for a percentile falling in slot `i`: the highest value equivalent to it.
+fn reported(i: usize) -> u64 {
+    let (low, width) = slot_range(i);
+    low + width - 1
+}
+
+/// The slot a recorded value counts in: its own, or the top value's when it is past every slot.
+#[inline]
+fn slot_of_record(us: u64) -> usize {
+    let s = slot(us.max(1));
+    if s < SLOTS { s } else { slot(MAX_US) }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Counts {
+    Sparse(Vec<u32>),
+    /// Counts of slots `lo..lo + counts.len()`.
+    Dense {
+        lo: usize,
+        counts: Vec<u64>,
+    },
+}
+
+impl Default for Counts {
+    fn default() -> Self {
+        Counts::Sparse(Vec::new())
+    }
+}
+
+/// Counts of values in HDR buckets (see the module's documentation).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Sketch {
+    counts: Counts,
+    total: u64,
+}
+
+impl Sketch {
+    /// Records one value in microseconds.
+    #[inline]
+    pub fn record(&mut self, us: u64) {
+        self.add_at(slot_of_record(us), 1);
+        self.total += 1;
+    }
+
+    fn add_at(&mut self, s: usize, n: u64) {
+        match &mut self.counts {
+            Counts::Dense { lo, counts } => {
+                if s < *lo {
+                    counts.splice(0..0, std::iter::repeat_n(0, *lo - s));
+                    *lo = s;
+                } else if s >= *lo + counts.len() {
+                    counts.resize(s - *lo + 1, 0);
+                }
+                counts[s - *lo] += n;
+            }
+            Counts::Sparse(entries) => {
+                let at = entries.partition_point(|e| (e >> COUNT_BITS) < s as u32);
+                let fits = |count: u64| count <= COUNT_MAX as u64;
+                match entries.get(at) {
+                    Some(&e) if (e >> COUNT_BITS) == s as u32 && fits((e & COUNT_MAX) as u64 + n) => {
+                        entries[at] = e + n as u32;
+                        return;
+                    }
+                    Some(&e) if (e >> COUNT_BITS) == s as u32 => {}
+                    _ if entries.len() < SPARSE_MAX && fits(n) => {
+                        entries.insert(at, (s as u32) << COUNT_BITS | n as u32);
+                        return;
+                    }
+                    _ => {}
+                }
+                self.densify();
+                self.add_at(s, n);
+            }
+        }
+    }
+
+    fn densify(&mut self) {
+        let Counts::Sparse(entries) = &self.counts else { return };
+        let dense = match (entries.first(), entries.last()) {
+            (Some(&first), Some(&last)) => {
+                let (lo, hi) = ((first >> COUNT_BITS) as usize, (last >> COUNT_BITS) as usize);
+                let mut counts = vec![0u64; hi - lo + 1];
+                for e in entries {
+                    counts[(e >> COUNT_BITS) as usize - lo] = (e & COUNT_MAX) as u64;
+                }
+                Counts::Dense { lo, counts }
+            }
+            _ => Counts::Dense { lo: 0, counts: Vec::new() },
+        };
+        self.counts = dense;
+    }
+
+    /// (slot, count) of every non-empty slot, lowest first.
+    fn slots(&self) -> Box<dyn Iterator<Item = (usize, u64)> + '_> {
+        match &self.counts {
+            Counts::Sparse(entries) => {
+                Box::new(entries.iter().map(|e| ((e >> COUNT_BITS) as usize, (e & COUNT_MAX) as u64)))
+            }
+            Counts::Dense { lo, counts } => {
+                Box::new(counts.iter().enumerate().filter(|(_, c)| **c > 0).map(move |(i, c)| (lo + i, *c)))
+            }
+        }
+    }
+
+    /// Adds every count of `other`.
+    pub fn merge(&mut self, other: &Sketch) {
+        if other.total == 0 {
+            return;
+        }
+        for (s, n) in other.slots() {
+            self.add_at(s, n);
+        }
+        self.total += other.total;
+    }
+
+    pub fn count(&self) -> u64 {
+        self.total
+    }
+
+    /// The value (µs) at quantile `q`, as HDR reports it; 0 for an empty sketch.
+    pub fn value_at_quantile(&self, q: f64) -> u64 {
+        if self.total == 0 {
+            return 0;
+        }
+        let target = ((q.min(1.0) * self.total as f64).ceil() as u64).max(1);
+        let mut seen = 0;
+        let mut last = 0;
+        for (s, n) in self.slots() {
+            seen += n;
+            last = s;
+            if seen >= target {
+                return reported(s);
+            }
+        }
+        reported(last)
+    }
+
+    /// Heap bytes the sketch holds.
+    pub fn heap_bytes(&self) -> usize {
+        match &self.counts {
+            Counts::Sparse(e) => e.capacity() * 4,
+            Counts::Dense { counts, .. } => counts.capacity() * 8,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hdrhistogram::Histogram;
+    use proptest::prelude::*;
+
+    #[test]
+    fn the_slot_count_is_hdrs() {
+        let h = Histogram::<u32>::new_with_bounds(1, MAX_US, 2).unwrap();
+        assert_eq!(h.distinct_values(), SLOTS);
+    }
+
+    fn same_as_hdr(values: &[u64]) -> Result<(), TestCaseError> {
+        let mut hdr = Histogram::<u32>::new_with_bounds(1, MAX_US, 2).unwrap();
+        let mut sketch = Sketch::default();
+        for &v in values {
+            hdr.saturating_record(v.max(1));
+            sketch.record(v);
+        }
+        for q in [0.001, 0.25, 0.5, 0.9, 0.99, 0.999, 1.0] {
+            prop_assert_eq!(sketch.value_at_quantile(q), hdr.value_at_quantile(q), "q = {}", q);
+        }
+        Ok(())
+    }
+
+    proptest! {
+        // Percentiles equal hdrhistogram's, sparse or dense, over values from 1 µs to past 30 days.
+        #[test]
+        fn percentiles_match_hdrhistogram(
+            values in proptest::collection::vec(
+                prop_oneof![1u64..1_000, 1u64..10_000_000, 1u64..MAX_US * 3, Just(u64::MAX / 2)], 1..1_500),
+        ) {
+            same_as_hdr(&values)?;
+        }
+
+        #[test]
+        fn merging_equals_recording_everything(
+            a in proptest::collection::vec(1u64..100_000_000, 0..600),
+            b in proptest::collection::vec(1u64..100_000_000, 0..600),
+        ) {
+            let (mut x, mut y, mut all) = (Sketch::default(), Sketch::default(), Sketch::default());
+            a.iter().for_each(|&v| { x.record(v); all.record(v); });
+            b.iter().for_each(|&v| { y.record(v); all.record(v); });
+            x.merge(&y);
+            for q in [0.5, 0.9, 0.99, 1.0] {
+                prop_assert_eq!(x.value_at_quantile(q), all.value_at_quantile(q));
+            }
+            prop_assert_eq!(x.count(), all.count());
+        }
+    }
+
+    #[test]
+    fn a_few_samples_cost_a_few_bytes() {
+        let mut s = Sketch::default();
+        assert_eq!(s.heap_bytes(), 0);
+        for v in [120_000u64, 480_000, 950_000, 2_100_000] {
+            s.record(v);
+        }
+        assert!(s.heap_bytes() <= 64, "{}", s.heap_bytes());
+        // One value recorded a million times overflows a packed count and turns dense without loss.
+        for _ in 0..1_000_000 {
+            s.record(500_000);
+        }
+        assert_eq!(s.count(), 1_000_004);
+        assert_eq!(s.value_at_quantile(0.5), reported(slot(500_000)));
+    }
+}
