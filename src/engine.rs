@@ -98,7 +98,13 @@ struct ClientState {
     trace: Option<Box<TraceSource>>,
     pending: Option<TraceEvent>,
     caller_sub: Vec<usize>,
+    /// The client's own sub-account's cell and quota for each API it may call (by position in its API
+    /// list); a cell is made at the first call ([`NO_CELL`] until then).
+    cells: Vec<u32>,
+    quotas: Vec<u32>,
 }
+
+const NO_CELL: u32 = u32::MAX;
 
 /// What a trace client read.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -113,6 +119,9 @@ pub struct TraceRead {
 #[derive(Debug)]
 pub struct RunOutput {
     pub recorder: Recorder,
+    /// The (account, API) of each quota, sorted: the pairs some client can call (see
+    /// [`Scenario::quota_pairs`]); `quotas` and the recorder's quota indices follow this order.
+    pub quota_pairs: Vec<(usize, usize)>,
     pub quotas: Vec<Quota>,
     pub plans: PlanUsage,
     /// The scenario's sub-accounts, then those trace callers added, in order of appearance.
@@ -180,6 +189,7 @@ struct Engine<'s, 'o, O: Observer> {
     sub_accounts: Vec<SubAccount>,
     /// (account, name) of every sub-account, for trace callers.
     sub_index: HashMap<(usize, String), usize>,
+    quota_pairs: Vec<(usize, usize)>,
     observer: &'o mut O,
 }
 
@@ -209,6 +219,7 @@ pub fn run_observed<O: Observer>(
         .collect();
     Ok(RunOutput {
         recorder: engine.rec,
+        quota_pairs: engine.quota_pairs,
         quotas: engine.quotas,
         plans: engine.plans.usage(),
         sub_accounts: engine.sub_accounts,
@@ -217,26 +228,23 @@ pub fn run_observed<O: Observer>(
     })
 }
 
-/// Index of the quota of (account, API) in [`RunOutput::quotas`].
-pub fn quota_index(scenario: &Scenario, account: usize, api: usize) -> usize {
-    account * scenario.apis.len() + api
-}
-
-/// Index of the stats cell of (sub-account, API) in the recorder.
-pub fn cell_index(scenario: &Scenario, sub_account: usize, api: usize) -> usize {
-    sub_account * scenario.apis.len() + api
+impl RunOutput {
+    /// The index of the quota of (account, API), if some client can call it.
+    pub fn quota_of(&self, account: usize, api: usize) -> Option<usize> {
+        self.quota_pairs.binary_search(&(account, api)).ok()
+    }
 }
 
 impl<'s, 'o, O: Observer> Engine<'s, 'o, O> {
     fn new(sc: &'s Scenario, options: RunOptions, observer: &'o mut O) -> Result<Engine<'s, 'o, O>, Error> {
-        let keys: Vec<QuotaKey> = (0..sc.accounts.len())
-            .flat_map(|account| {
-                sc.apis.iter().enumerate().map(move |(api, a)| QuotaKey {
-                    account,
-                    api,
-                    category: a.category,
-                    payg_qps: sc.payg_qps[quota_index(sc, account, api)],
-                })
+        let quota_pairs = sc.quota_pairs();
+        let keys: Vec<QuotaKey> = quota_pairs
+            .iter()
+            .map(|&(account, api)| QuotaKey {
+                account,
+                api,
+                category: sc.apis[api].category,
+                payg_qps: sc.payg_qps(account, api),
             })
             .collect();
         let plans = PlanBook::new(&sc.plans, &keys, sc.start, sc.duration);
@@ -249,6 +257,9 @@ impl<'s, 'o, O: Observer> Engine<'s, 'o, O> {
                 Quota::new(key.account, key.api, sc.limiter, sc.on_plan_change, phase, limit, plan)
             })
             .collect::<Vec<_>>();
+        let quota_of = |account: usize, api: usize| {
+            quota_pairs.binary_search(&(account, api)).expect("every pair a client calls has a quota") as u32
+        };
         let mut clients = Vec::with_capacity(sc.clients.len());
         for (c, client) in sc.clients.iter().enumerate() {
             let trace = match &client.model {
@@ -271,9 +282,11 @@ impl<'s, 'o, O: Observer> Engine<'s, 'o, O> {
                 trace,
                 pending: None,
                 caller_sub: Vec::new(),
+                cells: vec![NO_CELL; client.apis.apis().len()],
+                quotas: client.apis.apis().iter().map(|&api| quota_of(client.account, api)).collect(),
             });
         }
-        let rec = Recorder::new(sc.sub_accounts.len() * sc.apis.len(), quotas.len(), sc.duration, options.bin);
+        let rec = Recorder::new(quotas.len(), sc.duration, options.bin);
         let sub_index = sc.sub_accounts.iter().enumerate().map(|(i, s)| ((s.account, s.name.clone()), i)).collect();
         Ok(Engine {
             sc,
@@ -287,6 +300,7 @@ impl<'s, 'o, O: Observer> Engine<'s, 'o, O> {
             rec,
             sub_accounts: sc.sub_accounts.clone(),
             sub_index,
+            quota_pairs,
             observer,
         })
     }
@@ -351,12 +365,7 @@ impl<'s, 'o, O: Observer> Engine<'s, 'o, O> {
         for q in 0..self.quotas.len() {
             let (limit, plan) = self.plans.in_force(q, now);
             if self.quotas[q].set_limit(now, limit, plan) {
-                let (account, api) = (self.quotas[q].account, self.quotas[q].api);
-                let sc = self.sc;
-                let cells = (self.sub_accounts.iter().enumerate())
-                    .filter(|(_, s)| s.account == account)
-                    .map(|(sub, _)| cell_index(sc, sub, api));
-                self.rec.new_phase(q, cells);
+                self.rec.new_phase(q);
             }
         }
     }
@@ -366,11 +375,13 @@ impl<'s, 'o, O: Observer> Engine<'s, 'o, O> {
         match self.clients[c].pending.take() {
             Some(row) => {
                 let client = &self.sc.clients[c];
-                let sub_account = match row.caller {
-                    Some(caller) => self.clients[c].caller_sub[caller],
-                    None => client.sub_account,
+                let account = client.account;
+                let quota = self.quota_pairs.binary_search(&(account, row.api)).expect("a trace's APIs have quotas");
+                let cell = match row.caller {
+                    Some(caller) => self.rec.cell(self.clients[c].caller_sub[caller], row.api, quota),
+                    None => self.rec.cell(client.sub_account, row.api, quota),
                 };
-                self.begin(slot, now, row.api, sub_account, row.latency);
+                self.begin(slot, now, row.api, cell, quota, row.latency);
                 self.send(slot, now);
                 self.read_ahead(c)
             }
@@ -397,7 +408,6 @@ impl<'s, 'o, O: Observer> Engine<'s, 'o, O> {
                 let sub = *self.sub_index.entry((account, name.clone())).or_insert(next);
                 if sub == next {
                     self.sub_accounts.push(SubAccount { account, name });
-                    self.rec.add_cells(self.sc.apis.len());
                 }
                 state.caller_sub.push(sub);
             }
@@ -469,19 +479,27 @@ impl<'s, 'o, O: Observer> Engine<'s, 'o, O> {
     fn start(&mut self, slot: u32, now: Nanos) {
         let c = self.requests[slot as usize].client as usize;
         let client = &self.sc.clients[c];
-        let api = client.apis.pick(&mut self.clients[c].mix);
-        self.begin(slot, now, api, client.sub_account, None);
+        let state = &mut self.clients[c];
+        let at = client.apis.pick_position(&mut state.mix);
+        let api = client.apis.apis()[at];
+        let quota = state.quotas[at] as usize;
+        if state.cells[at] == NO_CELL {
+            state.cells[at] = self.rec.cell(client.sub_account, api, quota) as u32;
+        }
+        let cell = self.clients[c].cells[at] as usize;
+        self.begin(slot, now, api, cell, quota, None);
         self.send(slot, now);
     }
 
     #[inline]
-    fn begin(&mut self, slot: u32, now: Nanos, api: usize, sub_account: usize, latency: Option<Nanos>) {
+    fn begin(&mut self, slot: u32, now: Nanos, api: usize, cell: usize, quota: usize, latency: Option<Nanos>) {
         let sc = self.sc;
         let req = &mut self.requests[slot as usize];
         let account = sc.clients[req.client as usize].account;
+        let sub_account = self.rec.cell_keys[cell].sub_account as usize;
         req.api = api as u32;
-        req.quota = quota_index(sc, account, api) as u32;
-        req.cell = cell_index(sc, sub_account, api) as u32;
+        req.quota = quota as u32;
+        req.cell = cell as u32;
         req.first_send = now;
         req.latency = latency.unwrap_or(0);
         req.given_latency = latency.is_some();

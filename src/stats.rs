@@ -108,47 +108,77 @@ pub struct Bin {
     pub throttled: u64,
 }
 
+/// Which (sub-account, API) a cell counts, and the quota (account, API) its calls go to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CellKey {
+    pub sub_account: u32,
+    pub api: u32,
+    pub quota: u32,
+}
+
 /// Everything the engine counts during a run: per cell (sub-account × API), per plan phase of each quota
 /// (account × API), and per time bin of each quota. Each event is counted where and when it happens: a
 /// request in the phase it started in, an attempt in the phase it was decided in (and a give-up with it, as
 /// it is decided when its last attempt is rejected), a finish in the phase it came back in.
 ///
-/// Phases cost nothing until a quota's plan first changes: while `phases[q]` is empty, quota q's only
-/// phase is the sum of its cells. At the first change that sum becomes the first phase, and later phases
-/// are counted as they happen.
+/// Nothing is kept for what sees no traffic: a cell is made at its first request, a quota's bins at its
+/// first attempt. Phases cost nothing until a quota's plan first changes: while `phases[q]` is empty, quota
+/// q's only phase is the sum of its cells. At the first change that sum becomes the first phase, and later
+/// phases are counted as they happen.
 #[derive(Clone, Debug)]
 pub struct Recorder {
     pub cells: Vec<Cell>,
+    pub cell_keys: Vec<CellKey>,
+    cell_index: foldhash::HashMap<(u32, u32), u32>,
     /// `phases[q]` is empty while quota q has had one plan; after that, one cell per entry of its limit
     /// history, the last the current one.
     pub phases: Vec<Vec<Cell>>,
-    pub bins: Vec<Bin>,
+    /// Per quota, its bins in time order; empty until its first attempt.
+    bins: Vec<Vec<Bin>>,
     pub bin: Nanos,
     pub bins_per_quota: usize,
 }
 
 impl Recorder {
-    pub fn new(cells: usize, quotas: usize, duration: Nanos, bin: Nanos) -> Recorder {
-        let bins_per_quota = duration.div_ceil(bin) as usize;
+    pub fn new(quotas: usize, duration: Nanos, bin: Nanos) -> Recorder {
         Recorder {
-            cells: vec![Cell::default(); cells],
+            cells: Vec::new(),
+            cell_keys: Vec::new(),
+            cell_index: Default::default(),
             phases: vec![Vec::new(); quotas],
-            bins: vec![Bin::default(); quotas * bins_per_quota],
+            bins: vec![Vec::new(); quotas],
             bin,
-            bins_per_quota,
+            bins_per_quota: duration.div_ceil(bin) as usize,
         }
     }
 
-    /// Adds `n` cells (a new sub-account's, one per API).
-    pub fn add_cells(&mut self, n: usize) {
-        self.cells.resize(self.cells.len() + n, Cell::default());
+    /// The cell of (sub-account, API), whose calls go to `quota`; made at the first call.
+    pub fn cell(&mut self, sub_account: usize, api: usize, quota: usize) -> usize {
+        let key = (sub_account as u32, api as u32);
+        if let Some(&c) = self.cell_index.get(&key) {
+            return c as usize;
+        }
+        let c = self.cells.len();
+        self.cells.push(Cell::default());
+        self.cell_keys.push(CellKey { sub_account: key.0, api: key.1, quota: quota as u32 });
+        self.cell_index.insert(key, c as u32);
+        c
     }
 
-    /// Quota `quota`, whose cells are `cells`, entered a new plan phase.
-    pub fn new_phase(&mut self, quota: usize, cells: impl Iterator<Item = usize>) {
+    /// The cell of (sub-account, API), if it has seen a call.
+    pub fn find_cell(&self, sub_account: usize, api: usize) -> Option<usize> {
+        self.cell_index.get(&(sub_account as u32, api as u32)).map(|&c| c as usize)
+    }
+
+    /// Quota `quota` entered a new plan phase.
+    pub fn new_phase(&mut self, quota: usize) {
         if self.phases[quota].is_empty() {
             let mut first = Cell::default();
-            cells.for_each(|c| first.add(&self.cells[c]));
+            for (cell, key) in self.cells.iter().zip(&self.cell_keys) {
+                if key.quota as usize == quota {
+                    first.add(cell);
+                }
+            }
             self.phases[quota].push(first);
         }
         self.phases[quota].push(Cell::default());
@@ -164,7 +194,11 @@ impl Recorder {
 
     #[inline]
     pub fn attempt(&mut self, cell: usize, quota: usize, now: Nanos, admitted: bool) {
-        let bin = &mut self.bins[quota * self.bins_per_quota + (now / self.bin) as usize];
+        let bins = &mut self.bins[quota];
+        if bins.is_empty() {
+            bins.resize(self.bins_per_quota, Bin::default());
+        }
+        let bin = &mut bins[(now / self.bin) as usize];
         let cell = &mut self.cells[cell];
         if admitted {
             bin.admitted += 1;
@@ -198,9 +232,9 @@ impl Recorder {
         }
     }
 
-    /// The bins of quota `quota`, in time order.
+    /// The bins of quota `quota`, in time order; empty if it never saw an attempt (every bin zero).
     pub fn series(&self, quota: usize) -> &[Bin] {
-        &self.bins[quota * self.bins_per_quota..(quota + 1) * self.bins_per_quota]
+        &self.bins[quota]
     }
 }
 

@@ -152,7 +152,8 @@ pub struct Plans {
 }
 
 struct PrepaidState {
-    quota: usize,
+    /// The quota it raises; none when no client calls its (account, API).
+    quota: Option<usize>,
     qps: u32,
     from: Nanos,
     until: Nanos,
@@ -223,10 +224,7 @@ impl PlanBook {
             .prepaid
             .iter()
             .map(|p| PrepaidState {
-                quota: quotas
-                    .iter()
-                    .position(|q| q.account == p.account && q.api == p.api)
-                    .expect("every (account, API) has a quota"),
+                quota: quotas.iter().position(|q| q.account == p.account && q.api == p.api),
                 qps: p.qps,
                 from: sim_time(start, p.from),
                 until: sim_time(start, p.until),
@@ -260,7 +258,7 @@ impl PlanBook {
                 covering.sort_by_key(|&i| (plans.packages[i].scope.is_general(), packages[i].until, i));
                 QuotaPlans {
                     payg_qps: key.payg_qps,
-                    prepaid: (0..prepaid.len()).filter(|&i| prepaid[i].quota == q).collect(),
+                    prepaid: (0..prepaid.len()).filter(|&i| prepaid[i].quota == Some(q)).collect(),
                     packages: covering,
                     payg_calls: vec![0; months.len()],
                 }

@@ -1,7 +1,7 @@
 //! The bill per account: which plan paid for each admitted call, what is left of each package, and, where
 //! the scenario gives prices, what it all costs. Throttled attempts are never billed.
 
-use crate::engine::{RunOutput, cell_index, quota_index};
+use crate::engine::RunOutput;
 use crate::quota::plans::{PlanRef, Scope};
 use crate::scenario::Scenario;
 use serde::Serialize;
@@ -79,6 +79,11 @@ fn covers(sc: &Scenario, scope: &Scope) -> String {
 pub fn bills(sc: &Scenario, out: &RunOutput) -> Vec<AccountBill> {
     let usage = &out.plans;
     let text = |t: jiff::Timestamp| t.display_with_offset(sc.offset).to_string();
+    let rec = &out.recorder;
+    let mut admitted_by_account = vec![0u64; sc.accounts.len()];
+    for (c, k) in rec.cells.iter().zip(&rec.cell_keys) {
+        admitted_by_account[out.quota_pairs[k.quota as usize].0] += c.admitted;
+    }
     sc.accounts
         .iter()
         .enumerate()
@@ -86,8 +91,12 @@ pub fn bills(sc: &Scenario, out: &RunOutput) -> Vec<AccountBill> {
             let mut payg_lines = Vec::new();
             let mut priced = false;
             let mut cost = 0.0;
-            for (api, spec) in sc.apis.iter().enumerate() {
-                let months = &usage.payg_calls[quota_index(sc, a, api)];
+            // Quota pairs are sorted by account: this account's are one run of them.
+            let first = out.quota_pairs.partition_point(|&(account, _)| account < a);
+            let last = out.quota_pairs.partition_point(|&(account, _)| account <= a);
+            for (q, &(_, api)) in out.quota_pairs.iter().enumerate().take(last).skip(first) {
+                let spec = &sc.apis[api];
+                let months = &usage.payg_calls[q];
                 for (m, &calls) in months.iter().enumerate().filter(|(_, c)| **c > 0) {
                     let line_cost = spec.prices.as_ref().map(|t| t.cost(calls));
                     priced |= line_cost.is_some();
@@ -135,11 +144,7 @@ pub fn bills(sc: &Scenario, out: &RunOutput) -> Vec<AccountBill> {
             let under_prepaid_qps = prepaid.iter().map(|p| p.calls).sum();
             let from_packages = packages.iter().map(|p| p.used).sum();
             let pay_as_you_go = payg_lines.iter().map(|l| l.calls).sum();
-            let admitted = (out.sub_accounts.iter().enumerate())
-                .filter(|(_, s)| s.account == a)
-                .flat_map(|(sub, _)| (0..sc.apis.len()).map(move |api| cell_index(sc, sub, api)))
-                .map(|c| out.recorder.cells[c].admitted)
-                .sum();
+            let admitted = admitted_by_account[a];
             AccountBill {
                 account: account.name.clone(),
                 admitted,

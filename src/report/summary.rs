@@ -2,7 +2,7 @@
 //! the time series per (account, API). Built once from the engine's output; every writer reads this.
 
 use super::billing::{AccountBill, bills, plan_name};
-use crate::engine::{RunOutput, cell_index, quota_index};
+use crate::engine::RunOutput;
 use crate::quota::LimitChange;
 use crate::scenario::Scenario;
 use crate::stats::{Bin, Cell, Metrics};
@@ -107,88 +107,83 @@ pub struct Report {
 
 impl Report {
     pub fn new(sc: &Scenario, out: &RunOutput) -> Report {
-        let cells = &out.recorder.cells;
-        // Only (account, API) pairs some client calls, or that saw a request: the rest would be rows of
-        // zeros.
-        let mut used: Vec<bool> = out.recorder.phases.iter().map(|p| p.iter().any(|c| c.requests > 0)).collect();
-        let mut used_cells: Vec<bool> = cells.iter().map(|c| c.requests > 0).collect();
-        for client in &sc.clients {
-            for &api in client.apis.apis() {
-                used[quota_index(sc, client.account, api)] = true;
-                if client.uses_own_sub_account() {
-                    used_cells[cell_index(sc, client.sub_account, api)] = true;
-                }
-            }
+        let rec = &out.recorder;
+        // Per quota, the sum of its cells.
+        let mut per_quota = vec![Cell::default(); out.quota_pairs.len()];
+        for (cell, key) in rec.cells.iter().zip(&rec.cell_keys) {
+            per_quota[key.quota as usize].add(cell);
         }
-
         let mut totals = Cell::default();
-        let mut by_api = Vec::new();
+        let mut by_api = Vec::with_capacity(out.quota_pairs.len());
         let mut phases = Vec::new();
-        let mut series = Vec::new();
-        for (account, acc) in sc.accounts.iter().enumerate() {
-            for (api, a) in sc.apis.iter().enumerate() {
-                let q = quota_index(sc, account, api);
-                if !used[q] {
-                    continue;
-                }
-                let mut cell = Cell::default();
-                for (sub, s) in out.sub_accounts.iter().enumerate() {
-                    if s.account == account {
-                        cell.add(&cells[cell_index(sc, sub, api)]);
-                    }
-                }
-                totals.add(&cell);
-                let history = out.quotas[q].history();
-                for (i, change) in history.iter().enumerate() {
-                    let until = history.get(i + 1).map_or(sc.duration, |next| next.at);
-                    phases.push(PhaseEntry {
-                        account: acc.name.clone(),
-                        api: a.name.clone(),
-                        plan: change.plan.kind().name(),
-                        plan_name: plan_name(sc, change.plan).to_string(),
-                        from: sc.instant_text(change.at),
-                        until: sc.instant_text(until),
-                        limit_qps: change.limit_qps,
-                        // No phase cells: one plan all along, whose counts are the quota's.
-                        metrics: out.recorder.phases[q].get(i).unwrap_or(&cell).metrics(until - change.at),
-                    });
-                }
-                by_api.push(ApiEntry {
+        let mut series = Vec::with_capacity(out.quota_pairs.len());
+        for (q, &(account, api)) in out.quota_pairs.iter().enumerate() {
+            let (acc, a) = (&sc.accounts[account], &sc.apis[api]);
+            let cell = &per_quota[q];
+            totals.add(cell);
+            let history = out.quotas[q].history();
+            for (i, change) in history.iter().enumerate() {
+                let until = history.get(i + 1).map_or(sc.duration, |next| next.at);
+                phases.push(PhaseEntry {
                     account: acc.name.clone(),
                     api: a.name.clone(),
-                    category: a.category.name(),
-                    metrics: cell.metrics(sc.duration),
-                });
-                series.push(Series {
-                    account: acc.name.clone(),
-                    api: a.name.clone(),
-                    bins: out.recorder.series(q).to_vec(),
-                    limits: out.quotas[q].history().to_vec(),
+                    plan: change.plan.kind().name(),
+                    plan_name: plan_name(sc, change.plan).to_string(),
+                    from: sc.instant_text(change.at),
+                    until: sc.instant_text(until),
+                    limit_qps: change.limit_qps,
+                    // No phase cells: one plan all along, whose counts are the quota's.
+                    metrics: rec.phases[q].get(i).unwrap_or(cell).metrics(until - change.at),
                 });
             }
+            by_api.push(ApiEntry {
+                account: acc.name.clone(),
+                api: a.name.clone(),
+                category: a.category.name(),
+                metrics: cell.metrics(sc.duration),
+            });
+            let bins = match rec.series(q) {
+                [] => vec![Bin::default(); rec.bins_per_quota],
+                bins => bins.to_vec(),
+            };
+            series.push(Series { account: acc.name.clone(), api: a.name.clone(), bins, limits: history.to_vec() });
         }
 
-        let mut by_sub_account = Vec::new();
-        for (sub, s) in out.sub_accounts.iter().enumerate() {
-            for (api, a) in sc.apis.iter().enumerate() {
-                let c = cell_index(sc, sub, api);
-                if used_cells[c] {
-                    by_sub_account.push(SubAccountEntry {
-                        account: sc.accounts[s.account].name.clone(),
-                        sub_account: s.name.clone(),
-                        api: a.name.clone(),
-                        metrics: cells[c].metrics(sc.duration),
-                    });
+        // Every cell that saw a request, and every (sub-account, API) a client calls from its own
+        // sub-account, in (sub-account, API) order.
+        let mut rows: Vec<(usize, usize)> = (rec.cells.iter().zip(&rec.cell_keys))
+            .filter(|(c, _)| c.requests > 0)
+            .map(|(_, k)| (k.sub_account as usize, k.api as usize))
+            .chain(
+                sc.clients
+                    .iter()
+                    .filter(|c| c.uses_own_sub_account())
+                    .flat_map(|c| c.apis.apis().iter().map(move |&api| (c.sub_account, api))),
+            )
+            .collect();
+        rows.sort_unstable();
+        rows.dedup();
+        let empty = Cell::default();
+        let by_sub_account = rows
+            .into_iter()
+            .map(|(sub, api)| {
+                let s = &out.sub_accounts[sub];
+                let cell = rec.find_cell(sub, api).map_or(&empty, |c| &rec.cells[c]);
+                SubAccountEntry {
+                    account: sc.accounts[s.account].name.clone(),
+                    sub_account: s.name.clone(),
+                    api: sc.apis[api].name.clone(),
+                    metrics: cell.metrics(sc.duration),
                 }
-            }
-        }
+            })
+            .collect();
 
         let summary = Summary {
             scenario: sc.name.clone(),
             seed: sc.seed,
             duration_s: secs_f64(sc.duration),
             start: sc.instant_text(0),
-            bin_s: secs_f64(out.recorder.bin),
+            bin_s: secs_f64(rec.bin),
             totals: totals.metrics(sc.duration),
             by_api,
             by_sub_account,
@@ -206,15 +201,20 @@ impl Report {
                 })
                 .collect(),
         };
-        Report { summary, series, bin: out.recorder.bin }
+        Report { summary, series, bin: rec.bin }
     }
 }
 
 fn batches(sc: &Scenario, out: &RunOutput) -> Vec<BatchEntry> {
     let entries = sc.clients.iter().zip(&out.batch_done).filter_map(|(c, done)| {
         let ClientModel::Batch { threads, requests, .. } = c.model else { return None };
-        let limit_qps: u32 =
-            c.apis.apis().iter().map(|&api| out.quotas[quota_index(sc, c.account, api)].history()[0].limit_qps).sum();
+        let limit_qps: u32 = c
+            .apis
+            .apis()
+            .iter()
+            .filter_map(|&api| out.quota_of(c.account, api))
+            .map(|q| out.quotas[q].history()[0].limit_qps)
+            .sum();
         Some(BatchEntry {
             client: c.name.clone(),
             account: sc.accounts[c.account].name.clone(),

@@ -73,8 +73,9 @@ pub struct Scenario {
     pub sub_accounts: Vec<SubAccount>,
     pub clients: Vec<Client>,
     pub plans: Plans,
-    /// Pay-as-you-go QPS per (account, API), at index `account * apis.len() + api`.
-    pub payg_qps: Vec<u32>,
+    /// Pay-as-you-go QPS set by an account's `pay-as-you-go` plan, per (account, API); every other pair has
+    /// its API's. Sparse, so a scenario declaring many accounts and APIs costs nothing for the pairs.
+    pub payg_overrides: HashMap<(usize, usize), u32>,
     pub sweep: SweepDefaults,
 }
 
@@ -166,6 +167,20 @@ impl Scenario {
     pub fn clock_phase(&self) -> Nanos {
         let window = self.limiter.window() as i128;
         self.start.as_nanosecond().rem_euclid(window) as Nanos
+    }
+
+    /// Every (account, API) pair some client can call, sorted: the quotas a run keeps.
+    pub fn quota_pairs(&self) -> Vec<(usize, usize)> {
+        let mut pairs: Vec<(usize, usize)> =
+            self.clients.iter().flat_map(|c| c.apis.apis().iter().map(move |&api| (c.account, api))).collect();
+        pairs.sort_unstable();
+        pairs.dedup();
+        pairs
+    }
+
+    /// The pay-as-you-go QPS of `account` for `api`.
+    pub fn payg_qps(&self, account: usize, api: usize) -> u32 {
+        self.payg_overrides.get(&(account, api)).copied().unwrap_or(self.apis[api].payg_qps)
     }
 
     /// `t` after the start, as RFC 3339 in the scenario's offset.
@@ -362,7 +377,7 @@ impl Ctx<'_> {
             return Err(self.err("account", "at least one [[account]] is needed"));
         }
         let accounts = raw.accounts.iter().map(|a| Account { name: a.name.clone() }).collect();
-        let (plans, payg_qps) = self.plans(&raw.accounts, &apis, &api_index)?;
+        let (plans, payg_overrides) = self.plans(&raw.accounts, &apis, &api_index)?;
         let sweep = match &raw.sweep {
             None => SweepDefaults::default(),
             Some(s) => SweepDefaults {
@@ -379,8 +394,12 @@ impl Ctx<'_> {
                 zip: s.zip.unwrap_or(false),
             },
         };
-        let limits =
-            payg_qps.iter().chain(plans.prepaid.iter().map(|p| &p.qps)).chain(plans.packages.iter().map(|p| &p.qps));
+        let limits = apis
+            .iter()
+            .map(|a| &a.payg_qps)
+            .chain(payg_overrides.values())
+            .chain(plans.prepaid.iter().map(|p| &p.qps))
+            .chain(plans.packages.iter().map(|p| &p.qps));
         if let Some(qps) = limits.copied().find(|&q| limiter.capacity(q) == 0) {
             return Err(self.err(
                 "server.window",
@@ -395,6 +414,7 @@ impl Ctx<'_> {
             return Err(self.err("client", "at least one [[client]] is needed"));
         }
         let mut sub_accounts: Vec<SubAccount> = Vec::new();
+        let mut sub_index: HashMap<(usize, &str), usize> = HashMap::new();
         let mut clients = Vec::with_capacity(raw.clients.len());
         for (i, c) in raw.clients.iter().enumerate() {
             let key = format!("client[{i}]");
@@ -409,13 +429,10 @@ impl Ctx<'_> {
                 )
             })?;
             let sub_name = c.sub_account.as_deref().unwrap_or(MAIN_SUB_ACCOUNT);
-            let sub_account = match sub_accounts.iter().position(|s| s.account == account && s.name == sub_name) {
-                Some(p) => p,
-                None => {
-                    sub_accounts.push(SubAccount { account, name: sub_name.to_string() });
-                    sub_accounts.len() - 1
-                }
-            };
+            let sub_account = *sub_index.entry((account, sub_name)).or_insert_with(|| {
+                sub_accounts.push(SubAccount { account, name: sub_name.to_string() });
+                sub_accounts.len() - 1
+            });
             let find_api = |k: &str, name: &str| -> Result<usize> {
                 api_index.get(name).copied().ok_or_else(|| {
                     self.err(
@@ -491,7 +508,7 @@ impl Ctx<'_> {
             sub_accounts,
             clients,
             plans,
-            payg_qps,
+            payg_overrides,
             sweep,
         })
     }

@@ -8,6 +8,9 @@ use crate::time::parse_instant;
 use jiff::Timestamp;
 use std::collections::HashMap;
 
+/// Pay-as-you-go QPS set per (account, API) by `pay-as-you-go` plans.
+pub(super) type PaygOverrides = HashMap<(usize, usize), u32>;
+
 /// Which keys each plan type takes.
 const PREPAID_KEYS: [&str; 6] = ["name", "api", "qps", "from", "until", "price"];
 const PACKAGE_KEYS: [&str; 9] = ["name", "api", "category", "calls", "bought", "from", "until", "qps", "price"];
@@ -82,15 +85,16 @@ impl Ctx<'_> {
         Ok(Tiers(tiers))
     }
 
-    /// Validates every account's plans. Returns the plans and the per-(account, API) pay-as-you-go limits.
+    /// Validates every account's plans. Returns the plans and the pay-as-you-go limits they set per
+    /// (account, API).
     pub(super) fn plans(
         &self,
         accounts: &[super::raw::RawAccount],
         apis: &[Api],
         api_index: &HashMap<&str, usize>,
-    ) -> Result<(Plans, Vec<u32>)> {
+    ) -> Result<(Plans, PaygOverrides)> {
         let mut plans = Plans::default();
-        let mut payg: Vec<u32> = accounts.iter().flat_map(|_| apis.iter().map(|a| a.payg_qps)).collect();
+        let mut payg = HashMap::new();
         for (a, account) in accounts.iter().enumerate() {
             for (i, p) in account.plans.iter().enumerate() {
                 let key = format!("account[{a}].plan[{i}]");
@@ -211,7 +215,7 @@ impl Ctx<'_> {
                     }
                     _ => {
                         let api = api("api", self.required(&key, &p.kind, "api", &p.api)?)?;
-                        payg[a * apis.len() + api] = qps(None)?;
+                        payg.insert((a, api), qps(None)?);
                     }
                 }
             }

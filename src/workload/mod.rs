@@ -232,13 +232,18 @@ impl ApiChoice {
 
     #[inline]
     pub fn pick(&self, rng: &mut StreamRng) -> usize {
+        self.apis()[self.pick_position(rng)]
+    }
+
+    /// Like [`ApiChoice::pick`], but the position of the API drawn in [`ApiChoice::apis`].
+    #[inline]
+    pub fn pick_position(&self, rng: &mut StreamRng) -> usize {
         match self {
-            ApiChoice::Single(api) => *api,
+            ApiChoice::Single(_) => 0,
             ApiChoice::Mix { apis, cumulative } => {
                 let total = cumulative[cumulative.len() - 1];
                 let x = rng.random::<f64>() * total;
-                let i = cumulative.partition_point(|&c| c <= x).min(apis.len() - 1);
-                apis[i]
+                cumulative.partition_point(|&c| c <= x).min(apis.len() - 1)
             }
         }
     }
