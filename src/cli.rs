@@ -196,8 +196,7 @@ fn wrote(paths: &[PathBuf]) -> String {
 /// The most threads `--jobs` may ask for without `--allow-large`.
 pub const MAX_JOBS: usize = 1024;
 
-/// Most rows a time series may have in all; a finer `--bin` is refused rather than writing a huge CSV.
-pub const MAX_SERIES_ROWS: u64 = 1_000_000;
+use crate::stats::MAX_SERIES_ROWS;
 
 pub fn execute(args: Args) -> Result<(), Error> {
     match args.command {
@@ -226,6 +225,13 @@ fn run_command(args: &RunArgs) -> Result<(), Error> {
     note_leftovers(&removed, args.quiet);
     if !args.quiet {
         out(&report::table::render(&report))?;
+        if args.bin.is_none() && options.bin > stats::auto_bin(scenario.duration, 1) {
+            out(&format!(
+                "timeseries.csv: {} bins, widened to stay under {MAX_SERIES_ROWS} rows for {} (account, API) series\n",
+                time::format_duration(options.bin),
+                report.series.len()
+            ))?;
+        }
         out(&wrote(&written))?;
     }
     Ok(())
@@ -260,11 +266,10 @@ fn run_options(scenario: &Scenario, bin: Option<&str>) -> Result<RunOptions, Err
     if bin == 0 {
         return Err(Error::BadInput("--bin: must be longer than zero, e.g. `1s`".into()));
     }
-    let series = scenario.clients.iter().flat_map(|c| c.apis.apis().iter().map(move |a| (c.account, *a)));
-    let quotas = series.collect::<std::collections::BTreeSet<_>>().len() as u128;
-    let rows = u128::from(scenario.duration.div_ceil(bin)) * quotas;
+    let series = scenario.quota_pairs().len();
+    let rows = u128::from(scenario.duration.div_ceil(bin)) * series as u128;
     if rows > u128::from(MAX_SERIES_ROWS) {
-        let auto = stats::auto_bin(scenario.duration);
+        let auto = stats::auto_bin(scenario.duration, series);
         return Err(Error::BadInput(format!(
             "--bin: `{text}` would write {rows} time-series rows (at most {MAX_SERIES_ROWS}); use a wider bin such as `{}s`",
             auto / NANOS_PER_SEC

@@ -142,7 +142,10 @@ pub struct RunOptions {
 
 impl RunOptions {
     pub fn for_scenario(scenario: &Scenario) -> RunOptions {
-        RunOptions { bin: crate::stats::auto_bin(scenario.duration), skip_bad_rows: false }
+        RunOptions {
+            bin: crate::stats::auto_bin(scenario.duration, scenario.quota_pairs().len()),
+            skip_bad_rows: false,
+        }
     }
 }
 

@@ -290,15 +290,20 @@ impl Metrics {
 
 /// The largest number of bins the automatic choice allows per quota.
 pub const MAX_AUTO_BINS: u64 = 3_600;
+/// The most rows a time series may have in all: the automatic bin widens to stay under it, and a finer
+/// `--bin` is refused.
+pub const MAX_SERIES_ROWS: u64 = 1_000_000;
 const BIN_LADDER_S: [u64; 17] =
     [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1_800, 3_600, 7_200, 21_600, 43_200, 86_400];
 
-/// One second, unless that gives more than [`MAX_AUTO_BINS`] bins: then the smallest round width that
-/// does not (a month of simulated time gets 15-minute bins).
-pub fn auto_bin(duration: Nanos) -> Nanos {
-    let secs = duration.div_ceil(NANOS_PER_SEC);
-    let width = BIN_LADDER_S.iter().copied().find(|w| secs.div_ceil(*w) <= MAX_AUTO_BINS).unwrap_or_else(|| {
-        let days = secs.div_ceil(MAX_AUTO_BINS).div_ceil(86_400);
+/// One second, unless that gives more than [`MAX_AUTO_BINS`] bins per series or more than
+/// [`MAX_SERIES_ROWS`] rows over `series` series: then the smallest round width that does not (a month of
+/// simulated time gets 15-minute bins). With more series than rows allowed, one bin covers the run.
+pub fn auto_bin(duration: Nanos, series: usize) -> Nanos {
+    let secs = duration.div_ceil(NANOS_PER_SEC).max(1);
+    let per_series = (MAX_SERIES_ROWS / series.max(1) as u64).clamp(1, MAX_AUTO_BINS);
+    let width = BIN_LADDER_S.iter().copied().find(|w| secs.div_ceil(*w) <= per_series).unwrap_or_else(|| {
+        let days = secs.div_ceil(per_series).div_ceil(86_400);
         days * 86_400
     });
     width * NANOS_PER_SEC
@@ -310,12 +315,19 @@ mod tests {
 
     #[test]
     fn bins_grow_for_long_runs() {
-        assert_eq!(auto_bin(10 * 60 * NANOS_PER_SEC), NANOS_PER_SEC);
-        assert_eq!(auto_bin(3_600 * NANOS_PER_SEC), NANOS_PER_SEC);
-        assert_eq!(auto_bin(3_601 * NANOS_PER_SEC), 2 * NANOS_PER_SEC);
-        assert_eq!(auto_bin(30 * 86_400 * NANOS_PER_SEC), 900 * NANOS_PER_SEC);
+        assert_eq!(auto_bin(10 * 60 * NANOS_PER_SEC, 1), NANOS_PER_SEC);
+        assert_eq!(auto_bin(3_600 * NANOS_PER_SEC, 1), NANOS_PER_SEC);
+        assert_eq!(auto_bin(3_601 * NANOS_PER_SEC, 1), 2 * NANOS_PER_SEC);
+        assert_eq!(auto_bin(30 * 86_400 * NANOS_PER_SEC, 1), 900 * NANOS_PER_SEC);
         let ten_years = 3_650 * 86_400 * NANOS_PER_SEC;
-        assert!(ten_years / auto_bin(ten_years) <= MAX_AUTO_BINS);
+        assert!(ten_years / auto_bin(ten_years, 1) <= MAX_AUTO_BINS);
+        // 100,000 series for a minute: 10 bins each, a million rows, not six million.
+        assert_eq!(auto_bin(60 * NANOS_PER_SEC, 100_000), 10 * NANOS_PER_SEC);
+        for (duration_s, series) in [(60u64, 100_000usize), (86_400, 5_000), (3_600, 2_000_000), (1, 1)] {
+            let bin = auto_bin(duration_s * NANOS_PER_SEC, series);
+            let rows = (duration_s * NANOS_PER_SEC).div_ceil(bin) * series as u64;
+            assert!(rows <= MAX_SERIES_ROWS.max(series as u64), "{duration_s} s x {series}: {rows} rows");
+        }
     }
 
     #[test]

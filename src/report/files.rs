@@ -1,24 +1,26 @@
-//! The bytes of each output file: `summary.json`, `summary.csv` and `timeseries.csv`.
+//! Each output file, streamed to a writer row by row: `summary.json`, `summary.csv`, `timeseries.csv`,
+//! `billing.csv`.
 
 use super::summary::Report;
 use crate::time::secs_f64;
+use std::io::Write;
 
-pub fn summary_json(report: &Report) -> Vec<u8> {
-    let mut bytes =
-        serde_json::to_vec_pretty(&report.summary).expect("the summary serialises: plain data, string keys");
-    bytes.push(b'\n');
-    bytes
+pub type Writer<'a> = &'a mut dyn Write;
+
+pub fn summary_json(report: &Report, w: Writer<'_>) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *w, &report.summary).map_err(std::io::Error::other)?;
+    w.write_all(b"\n")
 }
 
-fn csv_bytes(write: impl FnOnce(&mut csv::Writer<Vec<u8>>) -> csv::Result<()>) -> Vec<u8> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    write(&mut w).expect("writing CSV to memory cannot fail");
-    w.into_inner().expect("flushing CSV to memory cannot fail")
+fn csv_rows(w: Writer<'_>, write: impl FnOnce(&mut csv::Writer<Writer<'_>>) -> csv::Result<()>) -> std::io::Result<()> {
+    let mut csv = csv::Writer::from_writer(w);
+    write(&mut csv).map_err(std::io::Error::other)?;
+    csv.flush()
 }
 
 /// One row per (account, sub-account, API).
-pub fn summary_csv(report: &Report) -> Vec<u8> {
-    csv_bytes(|w| {
+pub fn summary_csv(report: &Report, out: Writer<'_>) -> std::io::Result<()> {
+    csv_rows(out, |w| {
         let columns = report.summary.totals.flat().map(|(name, _)| name);
         w.write_record(["account", "sub_account", "api"].into_iter().chain(columns))?;
         for e in &report.summary.by_sub_account {
@@ -31,8 +33,8 @@ pub fn summary_csv(report: &Report) -> Vec<u8> {
 }
 
 /// One row per time bin and (account, API), time first; `second` is the bin's start.
-pub fn timeseries_csv(report: &Report) -> Vec<u8> {
-    csv_bytes(|w| {
+pub fn timeseries_csv(report: &Report, out: Writer<'_>) -> std::io::Result<()> {
+    csv_rows(out, |w| {
         w.write_record(["second", "account", "api", "attempts", "admitted", "throttled", "limit_qps", "plan"])?;
         let bins = report.series.first().map_or(0, |s| s.bins.len());
         for i in 0..bins {
@@ -57,9 +59,9 @@ pub fn timeseries_csv(report: &Report) -> Vec<u8> {
 }
 
 /// One row per billed item: pay-as-you-go calls per API and month, each package, each prepaid QPS plan.
-pub fn billing_csv(report: &Report) -> Vec<u8> {
+pub fn billing_csv(report: &Report, out: Writer<'_>) -> std::io::Result<()> {
     let text = |v: Option<f64>| v.map_or(String::new(), |c| c.to_string());
-    csv_bytes(|w| {
+    csv_rows(out, |w| {
         w.write_record(["account", "item", "name", "api", "period", "calls", "left", "cost"])?;
         for bill in &report.summary.billing {
             let account = bill.account.as_str();

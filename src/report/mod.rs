@@ -31,10 +31,10 @@ pub fn prepare_dir(dir: &Path) -> Result<(), Error> {
 /// the leftover temporary files removed.
 pub fn write_outputs(report: &Report, dir: &Path, with_chart: bool) -> Result<(Vec<PathBuf>, Vec<PathBuf>), Error> {
     let mut set = OutputSet::new(dir, "run");
-    set.add_bytes("summary.json", &files::summary_json(report))?;
-    set.add_bytes("summary.csv", &files::summary_csv(report))?;
-    set.add_bytes("timeseries.csv", &files::timeseries_csv(report))?;
-    set.add_bytes("billing.csv", &files::billing_csv(report))?;
+    set.add("summary.json", |w| files::summary_json(report, w))?;
+    set.add("summary.csv", |w| files::summary_csv(report, w))?;
+    set.add("timeseries.csv", |w| files::timeseries_csv(report, w))?;
+    set.add("billing.csv", |w| files::billing_csv(report, w))?;
     if with_chart {
         let path = dir.join("timeline.png");
         let png = chart::timeline::timeline_png(report)

@@ -1,12 +1,15 @@
-//! The terminal summary: one line per (account, API), then the totals.
+//! The terminal summary: one line per (account, API), then the totals. Past a screenful of rows, the ones
+//! with the most throttled attempts, and how many more there are.
 
-use super::summary::Report;
+use super::summary::{Report, Series};
 use crate::stats::Metrics;
 use std::fmt::Write;
 
-fn limits_text(report: &Report, account: &str, api: &str) -> String {
-    let Some(s) = report.series.iter().find(|s| s.account == account && s.api == api) else { return String::new() };
-    let mut seen: Vec<u32> = s.limits.iter().map(|l| l.limit_qps).collect();
+/// Rows shown before the rest are counted instead.
+pub const MAX_ROWS: usize = 20;
+
+fn limits_text(series: &Series) -> String {
+    let mut seen: Vec<u32> = series.limits.iter().map(|l| l.limit_qps).collect();
     seen.dedup();
     seen.iter().map(u32::to_string).collect::<Vec<_>>().join("→")
 }
@@ -49,8 +52,23 @@ pub fn render(report: &Report) -> String {
         "p50 s",
         "p99 s"
     );
-    for e in &s.by_api {
-        row(&mut out, &e.account, &e.api, &limits_text(report, &e.account, &e.api), &e.metrics);
+    // `series` is in the order of `by_api`: one entry per (account, API).
+    let mut shown: Vec<usize> = (0..s.by_api.len()).collect();
+    if shown.len() > MAX_ROWS {
+        shown.sort_by_key(|&i| std::cmp::Reverse(s.by_api[i].metrics.throttled));
+        shown.truncate(MAX_ROWS);
+    }
+    for &i in &shown {
+        let e = &s.by_api[i];
+        row(&mut out, &e.account, &e.api, &limits_text(&report.series[i]), &e.metrics);
+    }
+    if s.by_api.len() > shown.len() {
+        let _ = writeln!(
+            out,
+            "... {} more rows in summary.json (by_api); the {} above throttled most",
+            s.by_api.len() - shown.len(),
+            shown.len()
+        );
     }
     if s.by_api.len() > 1 {
         row(&mut out, "total", "", "", &s.totals);
