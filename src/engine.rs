@@ -102,6 +102,8 @@ struct ClientState {
     /// list); a cell is made at the first call ([`NO_CELL`] until then).
     cells: Vec<u32>,
     quotas: Vec<u32>,
+    /// Trace callers' cells: `caller * apis + position`, so that a row finds its cell without a look-up.
+    caller_cells: Vec<u32>,
 }
 
 const NO_CELL: u32 = u32::MAX;
@@ -209,6 +211,7 @@ pub fn run_observed<O: Observer>(
 ) -> Result<RunOutput, Error> {
     let mut engine = Engine::new(scenario, options, observer)?;
     engine.run()?;
+    engine.rec.flush();
     let batch_done = engine.clients.iter().map(|c| c.finished_at).collect();
     let traces = (engine.clients.iter().enumerate())
         .filter_map(|(client, c)| {
@@ -285,6 +288,7 @@ impl<'s, 'o, O: Observer> Engine<'s, 'o, O> {
                 trace,
                 pending: None,
                 caller_sub: Vec::new(),
+                caller_cells: Vec::new(),
                 cells: vec![NO_CELL; client.apis.apis().len()],
                 quotas: client.apis.apis().iter().map(|&api| quota_of(client.account, api)).collect(),
             });
@@ -378,12 +382,20 @@ impl<'s, 'o, O: Observer> Engine<'s, 'o, O> {
         match self.clients[c].pending.take() {
             Some(row) => {
                 let client = &self.sc.clients[c];
-                let account = client.account;
-                let quota = self.quota_pairs.binary_search(&(account, row.api)).expect("a trace's APIs have quotas");
-                let cell = match row.caller {
-                    Some(caller) => self.rec.cell(self.clients[c].caller_sub[caller], row.api, quota),
-                    None => self.rec.cell(client.sub_account, row.api, quota),
+                let state = &mut self.clients[c];
+                // A trace's API list is sorted: the row's API is found by bisection among a few.
+                let at = client.apis.apis().binary_search(&row.api).expect("a row's API is one the mapping gives");
+                let quota = state.quotas[at] as usize;
+                let (sub, cell) = match row.caller {
+                    Some(caller) => {
+                        (state.caller_sub[caller], &mut state.caller_cells[caller * state.cells.len() + at])
+                    }
+                    None => (client.sub_account, &mut state.cells[at]),
                 };
+                if *cell == NO_CELL {
+                    *cell = self.rec.cell(sub, row.api, quota) as u32;
+                }
+                let cell = *cell as usize;
                 self.begin(slot, now, row.api, cell, quota, row.latency);
                 self.send(slot, now);
                 self.read_ahead(c)
@@ -402,18 +414,19 @@ impl<'s, 'o, O: Observer> Engine<'s, 'o, O> {
         let state = &mut self.clients[c];
         let Some(source) = state.trace.as_mut() else { return Ok(()) };
         let Some(row) = source.next_event().map_err(|e| Error::BadInput(e.to_string()))? else { return Ok(()) };
-        if let Some(caller) = row.caller {
-            while state.caller_sub.len() <= caller {
-                // A new caller: a sub-account of the client's account, shared with any of the same name.
-                let name = source.callers()[state.caller_sub.len()].clone();
-                let account = self.sc.clients[c].account;
-                let next = self.sub_accounts.len();
-                let sub = *self.sub_index.entry((account, name.clone())).or_insert(next);
-                if sub == next {
-                    self.sub_accounts.push(SubAccount { account, name });
-                }
-                state.caller_sub.push(sub);
+        if let Some(caller) = row.caller
+            && state.caller_sub.len() <= caller
+        {
+            // A new caller: a sub-account of the client's account, shared with any of the same name.
+            let name = source.newest_caller().to_string();
+            let account = self.sc.clients[c].account;
+            let next = self.sub_accounts.len();
+            let sub = *self.sub_index.entry((account, name.clone())).or_insert(next);
+            if sub == next {
+                self.sub_accounts.push(SubAccount { account, name });
             }
+            state.caller_sub.push(sub);
+            state.caller_cells.extend(std::iter::repeat_n(NO_CELL, state.cells.len()));
         }
         state.pending = Some(row);
         self.schedule(row.at, Kind::Arrival(c as u32));
@@ -499,7 +512,6 @@ impl<'s, 'o, O: Observer> Engine<'s, 'o, O> {
         let sc = self.sc;
         let req = &mut self.requests[slot as usize];
         let account = sc.clients[req.client as usize].account;
-        let sub_account = self.rec.cell_keys[cell].sub_account as usize;
         req.api = api as u32;
         req.quota = quota as u32;
         req.cell = cell as u32;
@@ -508,12 +520,15 @@ impl<'s, 'o, O: Observer> Engine<'s, 'o, O> {
         req.given_latency = latency.is_some();
         req.attempts = 0;
         self.rec.request(req.cell as usize, req.quota as usize);
-        self.observer.request_started(
-            now,
-            &sc.accounts[account].name,
-            &self.sub_accounts[sub_account].name,
-            &sc.apis[api].name,
-        );
+        if O::ACTIVE {
+            let sub_account = self.rec.cell_keys[cell].sub_account as usize;
+            self.observer.request_started(
+                now,
+                &sc.accounts[account].name,
+                &self.sub_accounts[sub_account].name,
+                &sc.apis[api].name,
+            );
+        }
     }
 
     #[inline]

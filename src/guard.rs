@@ -6,13 +6,14 @@
 //!
 //! The estimate is an upper bound in spirit, not a prediction: closed threads are counted at the rate
 //! their cycle allows, capped by what the limits admit plus what throttled callers can resend; open
-//! clients by their expected arrivals times the attempts each may make. Trace replays are bounded by their
-//! file and are not counted.
+//! clients by their expected arrivals times the attempts each may make, or, for a rate that varies, by the
+//! candidates thinning draws at the peak rate if those are more. Trace replays are bounded by their file
+//! and are not counted.
 
 use crate::Error;
 use crate::scenario::Scenario;
 use crate::time::secs_f64;
-use crate::workload::ClientModel;
+use crate::workload::{ClientModel, RateShape};
 
 /// The most attempts a run (or all of a sweep's runs) may be estimated to make without `--allow-large`.
 pub const MAX_ATTEMPTS: f64 = 1e9;
@@ -72,7 +73,13 @@ pub fn estimate(sc: &Scenario) -> Work {
             ClientModel::Open { shape, .. } => {
                 let arrivals = shape.expected_arrivals(sc.duration);
                 let stay = latency + max_attempts * (throttle + secs_f64(max_wait));
-                (arrivals * max_attempts, shape.max_rate() * stay)
+                // A rate that varies is drawn by thinning: candidates come at the peak rate all along,
+                // so a short spike costs its peak over the whole run.
+                let draws = match shape {
+                    RateShape::Flat(_) => 0.0,
+                    _ => shape.max_rate() * duration,
+                };
+                ((arrivals * max_attempts).max(draws), shape.max_rate() * stay)
             }
             ClientModel::Trace(_) => (0.0, 0.0),
         };
@@ -157,5 +164,11 @@ mod tests {
             "[server]\nthrottle_latency = \"1ns\"",
         ));
         assert!(check(&spin, 1.0, false, "the run").is_err());
+        // A one-nanosecond spike to 10^9 a second: few arrivals, but thinning draws at 10^9 a second all day.
+        let spike = estimate(&scenario(
+            "model = \"open\"\nshape = \"ramp\"\nstages = [{ duration = \"1ns\", rate = 1e9 }, { duration = \"1ns\", rate = 0 }]",
+            "",
+        ));
+        assert!(check(&spike, 1.0, false, "the run").is_err(), "{spike:?}");
     }
 }

@@ -4,8 +4,9 @@
 //! (each bucket within 1 % of its values), and percentiles are read exactly as HDR reads them, so a sketch
 //! gives the same numbers as the `hdrhistogram` crate configured that way (a test holds it to that). What
 //! differs is the storage: a new sketch allocates nothing; while it has seen few distinct buckets it keeps
-//! a sorted list of (bucket, count) packed in four bytes each; past [`SPARSE_MAX`] buckets, or a count too
-//! big to pack, it keeps a dense run of counters over the buckets it has seen, lowest to highest.
+//! a sorted list of (bucket, count) packed in four bytes each; once that list covers a quarter of the
+//! range of buckets it spans (or holds [`SPARSE_MAX`] entries, or a count too big to pack) it keeps a dense
+//! run of counters over that range instead, which records faster.
 
 /// The largest value tracked, in microseconds: 30 days. Larger values count in its bucket.
 pub const MAX_US: u64 = 30 * 86_400 * 1_000_000;
@@ -17,8 +18,10 @@ const SLOTS: usize = 4_608;
 /// Sparse entries: bucket index in the top 13 bits, count in the low 19.
 const COUNT_BITS: u32 = 19;
 const COUNT_MAX: u32 = (1 << COUNT_BITS) - 1;
-/// Distinct buckets kept as a sparse list before the sketch turns dense.
-pub const SPARSE_MAX: usize = 256;
+/// The most distinct buckets kept as a sparse list (4 KiB).
+pub const SPARSE_MAX: usize = 1_024;
+/// A sparse list shorter than this stays sparse whatever its range.
+const SPARSE_MIN: usize = 64;
 
 /// HDR's slot for value `v` (>= 1 µs).
 #[inline]
@@ -104,7 +107,7 @@ impl Sketch {
                         return;
                     }
                     Some(&e) if (e >> COUNT_BITS) == s as u32 => {}
-                    _ if entries.len() < SPARSE_MAX && fits(n) => {
+                    _ if fits(n) && !Self::crowded(entries, s) => {
                         entries.insert(at, (s as u32) << COUNT_BITS | n as u32);
                         return;
                     }
@@ -114,6 +117,19 @@ impl Sketch {
                 self.add_at(s, n);
             }
         }
+    }
+
+    /// Whether a sparse list about to take slot `s` would be better dense.
+    fn crowded(entries: &[u32], s: usize) -> bool {
+        if entries.len() < SPARSE_MIN {
+            return false;
+        }
+        if entries.len() >= SPARSE_MAX {
+            return true;
+        }
+        let lo = ((entries[0] >> COUNT_BITS) as usize).min(s);
+        let hi = ((entries[entries.len() - 1] >> COUNT_BITS) as usize).max(s);
+        4 * entries.len() > hi - lo
     }
 
     fn densify(&mut self) {
@@ -141,6 +157,33 @@ impl Sketch {
             Counts::Dense { lo, counts } => {
                 Box::new(counts.iter().enumerate().filter(|(_, c)| **c > 0).map(move |(i, c)| (lo + i, *c)))
             }
+        }
+    }
+
+    /// The slot a value (µs) counts in, for [`Sketch::add_sorted`].
+    #[inline]
+    pub fn slot_of(us: u64) -> u16 {
+        slot_of_record(us) as u16
+    }
+
+    /// Records one value per entry of `slots` (from [`Sketch::slot_of`]), sorted ascending: the same as
+    /// recording the values one by one.
+    pub fn add_sorted(&mut self, slots: impl Iterator<Item = u16>) {
+        let mut run: Option<(u16, u64)> = None;
+        for s in slots {
+            match &mut run {
+                Some((at, n)) if *at == s => *n += 1,
+                _ => {
+                    if let Some((at, n)) = run.replace((s, 1)) {
+                        self.add_at(at as usize, n);
+                        self.total += n;
+                    }
+                }
+            }
+        }
+        if let Some((at, n)) = run {
+            self.add_at(at as usize, n);
+            self.total += n;
         }
     }
 

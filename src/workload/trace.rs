@@ -455,8 +455,10 @@ struct RowState {
     origin: Option<i128>,
     last: i128,
     speed: f64,
-    callers: Vec<String>,
-    caller_index: HashMap<String, usize>,
+    /// Each distinct caller's index, keyed by its name (short names held inline, so a look-up touches one
+    /// place in memory), and the name of the caller seen last for the first time.
+    caller_index: HashMap<compact_str::CompactString, usize>,
+    newest_caller: String,
     rows: u64,
     before_start: u64,
 }
@@ -531,8 +533,8 @@ impl TraceSource {
             origin: (!spec.shift).then_some(start),
             last: i128::MIN,
             speed: spec.speed,
-            callers: Vec::new(),
             caller_index: HashMap::default(),
+            newest_caller: String::new(),
             rows: 0,
             before_start: 0,
         };
@@ -544,9 +546,14 @@ impl TraceSource {
         self.state.origin
     }
 
-    /// The callers seen so far, by index.
-    pub fn callers(&self) -> &[String] {
-        &self.state.callers
+    /// How many distinct callers the rows read so far name.
+    pub fn caller_count(&self) -> usize {
+        self.state.caller_index.len()
+    }
+
+    /// The name of the caller with the highest index: the one seen last for the first time.
+    pub fn newest_caller(&self) -> &str {
+        &self.state.newest_caller
     }
 
     /// Rows read (malformed ones not counted).
@@ -663,9 +670,11 @@ impl RowState {
         let caller = caller.map(|c| match self.caller_index.get(c) {
             Some(&i) => i,
             None => {
-                self.callers.push(c.to_string());
-                self.caller_index.insert(c.to_string(), self.callers.len() - 1);
-                self.callers.len() - 1
+                let i = self.caller_index.len();
+                self.caller_index.insert(c.into(), i);
+                self.newest_caller.clear();
+                self.newest_caller.push_str(c);
+                i
             }
         });
         Ok(Some(Some(TraceEvent { at, caller, api, latency })))
