@@ -4,7 +4,8 @@
 //!   `BinaryHeap` loop of the same model with no statistics;
 //! - `callers`: replaying 10 M CSV rows from 10^2 … 10^6 distinct callers (each a sub-account);
 //! - `pairs`: one client in a scenario that declares 10^2 … 10^5 (account, API) pairs;
-//! - `subs`: the same open load from 1 client or from 10^4 open clients in 10^4 sub-accounts.
+//! - `subs`: the same open load from 1 client or from 10^4 open clients in 10^4 sub-accounts;
+//! - `validate`: parsing and validating scenarios of 10^3 … 10^5 clients.
 //!
 //! `cargo bench --bench scale` runs every axis; `cargo bench --bench scale -- threads` one of them;
 //! `-- quick` fewer and smaller cases. Times are wall seconds of the run alone (scenario parsing and file
@@ -186,6 +187,10 @@ fn pairs_scenario(accounts: u64, apis: u64) -> Scenario {
 }
 
 fn subs_scenario(clients: u64) -> Scenario {
+    Scenario::parse(&subs_text(clients), "scale").expect("the bench scenario is valid")
+}
+
+fn subs_text(clients: u64) -> String {
     let mut text = String::from(
         "name = \"scale-subs\"\nstart = \"2026-11-26T09:00:00+08:00\"\nduration = \"1h\"\n\
          [[api]]\nname = \"A\"\nqps = 1000\nlatency = { dist = \"exponential\", mean = \"100ms\" }\n\
@@ -197,7 +202,7 @@ fn subs_scenario(clients: u64) -> Scenario {
             "[[client]]\nname = \"c{c}\"\naccount = \"acme\"\nsub_account = \"s{c}\"\napi = \"A\"\nmodel = \"open\"\nrate = {rate}\n"
         );
     }
-    Scenario::parse(&text, "scale").expect("the bench scenario is valid")
+    text
 }
 
 /// Runs one case in this process and prints `attempts wall_s rss_mib`.
@@ -286,6 +291,16 @@ fn main() {
         for &n in sizes {
             let (_, w, rss) = measure("pairs", n, 0);
             println!("{n:>9} {w:>9.3} {rss:>9.1}");
+        }
+    }
+    if wanted("validate") {
+        println!("validate: parsing and validating a scenario of N open clients in N sub-accounts");
+        println!("{:>9} {:>9}", "clients", "wall s");
+        for n in [1_000u64, 10_000, 100_000] {
+            let text = subs_text(n);
+            let t = Instant::now();
+            let sc = Scenario::parse(&text, "scale").expect("valid");
+            println!("{:>9} {:>9.3}", sc.clients.len(), t.elapsed().as_secs_f64());
         }
     }
     if wanted("subs") {

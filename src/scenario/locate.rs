@@ -9,7 +9,8 @@ use toml::de::{DeTable, DeValue};
 
 pub struct Locator<'a> {
     text: &'a str,
-    root: Option<Spanned<DeTable<'a>>>,
+    /// Parsed at the first look-up: only a scenario with an error needs it, and a large one parses slowly.
+    root: std::cell::OnceCell<Option<Spanned<DeTable<'a>>>>,
 }
 
 enum Seg<'p> {
@@ -34,7 +35,11 @@ fn segments(path: &str) -> Vec<Seg<'_>> {
 
 impl<'a> Locator<'a> {
     pub fn new(text: &'a str) -> Locator<'a> {
-        Locator { text, root: DeTable::parse(text).ok() }
+        Locator { text, root: std::cell::OnceCell::new() }
+    }
+
+    fn root(&self) -> Option<&Spanned<DeTable<'a>>> {
+        self.root.get_or_init(|| DeTable::parse(self.text).ok()).as_ref()
     }
 
     /// 1-based line of byte offset `at`.
@@ -44,7 +49,7 @@ impl<'a> Locator<'a> {
 
     /// The line where `path` is written or, when it is missing, where its nearest written parent is.
     pub fn line(&self, path: &str) -> usize {
-        let Some(root) = &self.root else { return 1 };
+        let Some(root) = self.root() else { return 1 };
         let mut table: Option<&DeTable<'a>> = Some(root.get_ref());
         let mut array: Option<&[Spanned<DeValue<'a>>]> = None;
         let mut best = 0;
@@ -68,7 +73,7 @@ impl<'a> Locator<'a> {
     /// which carry a span but not a path).
     pub fn key_at(&self, at: usize) -> String {
         let mut path = Vec::new();
-        if let Some(root) = &self.root {
+        if let Some(root) = self.root() {
             find_in_table(root.get_ref(), at, &mut path);
         }
         path.iter().fold(String::new(), |acc, seg| match seg.starts_with('[') || acc.is_empty() {
