@@ -16,7 +16,7 @@
 //! appear.
 
 use crate::Error;
-use crate::queue::RadixQueue;
+use crate::queue::{EventQueue, RadixQueue};
 use crate::quota::Quota;
 use crate::quota::plans::{PlanBook, PlanUsage, QuotaKey};
 use crate::rng::{Purpose, StreamRng, stream};
@@ -27,6 +27,7 @@ use crate::workload::trace::{TraceEvent, TraceSource};
 use crate::workload::{Arrivals, ClientModel, RateShape};
 use rand::RngExt;
 use rand_distr::{Distribution, Exp1};
+use std::collections::BinaryHeap;
 use std::collections::HashMap;
 
 #[derive(Clone, Copy, Debug)]
@@ -54,6 +55,24 @@ impl crate::queue::Keyed for Event {
     #[inline]
     fn key(&self) -> (u64, u64) {
         (self.time, self.seq)
+    }
+}
+
+impl PartialEq for Event {
+    fn eq(&self, other: &Self) -> bool {
+        (self.time, self.seq) == (other.time, other.seq)
+    }
+}
+impl Eq for Event {}
+impl PartialOrd for Event {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Event {
+    /// Reversed, so that std's max-heap pops the earliest (time, seq) first.
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (other.time, other.seq).cmp(&(self.time, self.seq))
     }
 }
 
@@ -181,9 +200,9 @@ impl<F: FnMut(Nanos)> Observer for Progress<F> {
     }
 }
 
-struct Engine<'s, 'o, O: Observer> {
+struct Engine<'s, 'o, O: Observer, Q: EventQueue<Event>> {
     sc: &'s Scenario,
-    queue: RadixQueue<Event>,
+    queue: Q,
     seq: u64,
     requests: Vec<Request>,
     free: Vec<u32>,
@@ -209,7 +228,21 @@ pub fn run_observed<O: Observer>(
     options: RunOptions,
     observer: &mut O,
 ) -> Result<RunOutput, Error> {
-    let mut engine = Engine::new(scenario, options, observer)?;
+    // A binary heap while few events can be pending, a radix heap when many can (threads, or open arrivals
+    // times their stay): the same order either way. A trace's rows count only as they arrive.
+    if crate::guard::estimate(scenario).in_flight > crate::queue::SMALL_MAX as f64 {
+        run_on::<O, RadixQueue<Event>>(scenario, options, observer)
+    } else {
+        run_on::<O, BinaryHeap<Event>>(scenario, options, observer)
+    }
+}
+
+fn run_on<O: Observer, Q: EventQueue<Event>>(
+    scenario: &Scenario,
+    options: RunOptions,
+    observer: &mut O,
+) -> Result<RunOutput, Error> {
+    let mut engine = Engine::<O, Q>::new(scenario, options, observer)?;
     engine.run()?;
     engine.rec.flush();
     let batch_done = engine.clients.iter().map(|c| c.finished_at).collect();
@@ -241,8 +274,8 @@ impl RunOutput {
     }
 }
 
-impl<'s, 'o, O: Observer> Engine<'s, 'o, O> {
-    fn new(sc: &'s Scenario, options: RunOptions, observer: &'o mut O) -> Result<Engine<'s, 'o, O>, Error> {
+impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
+    fn new(sc: &'s Scenario, options: RunOptions, observer: &'o mut O) -> Result<Engine<'s, 'o, O, Q>, Error> {
         let quota_pairs = sc.quota_pairs();
         let keys: Vec<QuotaKey> = quota_pairs
             .iter()
@@ -297,7 +330,7 @@ impl<'s, 'o, O: Observer> Engine<'s, 'o, O> {
         let sub_index = sc.sub_accounts.iter().enumerate().map(|(i, s)| ((s.account, s.name.clone()), i)).collect();
         Ok(Engine {
             sc,
-            queue: RadixQueue::new(),
+            queue: Q::default(),
             seq: 0,
             requests: Vec::new(),
             free: Vec::new(),

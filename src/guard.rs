@@ -30,6 +30,8 @@ const BYTES_PER_REQUEST: f64 = 96.0;
 pub struct Work {
     pub attempts: f64,
     pub memory: f64,
+    /// Requests in flight at once, at most (about).
+    pub in_flight: f64,
     /// The client with the most attempts, and its share, to name in a refusal.
     pub heaviest: Option<(String, f64)>,
 }
@@ -87,6 +89,7 @@ pub fn estimate(sc: &Scenario) -> Work {
             work.heaviest = Some((c.name.clone(), attempts));
         }
         work.attempts += attempts;
+        work.in_flight += in_flight;
         work.memory += in_flight * BYTES_PER_REQUEST;
     }
     work
