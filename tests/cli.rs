@@ -1,5 +1,7 @@
 //! The binary end to end: bundled scenarios, exit codes and messages for bad input, reproducibility.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -25,13 +27,7 @@ const OUTPUTS: [&str; 5] = ["summary.json", "summary.csv", "timeseries.csv", "bi
 
 #[test]
 fn every_bundled_scenario_runs_and_writes_every_output() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
-    let mut names: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-        .collect();
-    names.sort();
+    let names = common::bundled_scenarios();
     assert!(names.len() >= 5);
     for path in names {
         let tmp = tempfile::tempdir().unwrap();

@@ -2,28 +2,19 @@
 //! are byte-identical to the files under `tests/golden/<scenario>/`. A change that alters them on purpose
 //! regenerates them in the same commit with `QUOTASIM_BLESS=1 cargo test --release --test golden` and says why.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::process::Command;
 
 const FILES: [&str; 4] = ["summary.json", "summary.csv", "timeseries.csv", "billing.csv"];
-
-fn bundled() -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
-    let mut names: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-        .collect();
-    names.sort();
-    names
-}
 
 #[test]
 fn bundled_scenarios_match_their_golden_outputs() {
     let bless = std::env::var_os("QUOTASIM_BLESS").is_some();
     let golden_root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
     let mut mismatches = Vec::new();
-    for scenario in bundled() {
+    for scenario in common::bundled_scenarios() {
         let name = scenario.file_stem().unwrap().to_string_lossy().into_owned();
         let tmp = tempfile::tempdir().unwrap();
         let out = Command::new(env!("CARGO_BIN_EXE_quotasim"))

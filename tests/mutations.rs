@@ -4,6 +4,8 @@
 //! within a time bound (a work limit keeps valid mutants small) and a memory bound (the address space is
 //! capped).
 
+mod common;
+
 use proptest::prelude::*;
 use quotasim::workload::trace::{ApiMapping, Format, TimeFormat, TraceSource, TraceSpec};
 use std::path::{Path, PathBuf};
@@ -14,13 +16,7 @@ const TIME_BOUND: Duration = Duration::from_secs(60);
 
 fn bundled() -> Vec<(String, toml::Table)> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-        .collect();
-    paths.sort();
-    paths
+    common::bundled_scenarios()
         .into_iter()
         .map(|p| {
             let text = std::fs::read_to_string(&p).unwrap();

@@ -4,6 +4,7 @@
 use quotasim::engine::{self, RunOptions};
 use quotasim::report::Report;
 use quotasim::scenario::Scenario;
+use std::path::{Path, PathBuf};
 
 /// A scenario with one account `acme`, one API `Api` (limit `qps`, response time `latency` as a TOML
 /// inline table) and the given `[[client]]` tables.
@@ -67,4 +68,16 @@ pub fn poisson_pmf(lambda: f64, max: usize) -> Vec<f64> {
         p.push(prev * lambda / k as f64);
     }
     p
+}
+
+/// Every bundled scenario file, sorted.
+pub fn bundled_scenarios() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    paths.sort();
+    paths
 }
