@@ -233,3 +233,22 @@ fn fixed_retries_are_bounded_and_counted() {
     let l = t.latency_s;
     assert!(l.max <= 2.12 + 1e-9 && l.p50 >= 0.1 * (1.0 - 1e-3), "{l:?}");
 }
+
+/// A 1 s run, 10 evenly spaced requests against a limit of 2, throttle replies taking 200 ms, no retry: the
+/// first two are admitted and the other eight given up when rejected, including those whose replies would
+/// come back after the end. Nothing is unfinished.
+#[test]
+fn a_give_up_is_counted_when_the_last_attempt_is_rejected() {
+    let text = scenario_text(
+        "1s",
+        2,
+        "{ dist = \"constant\", mean = \"100ms\" }",
+        "200ms",
+        &open_client("even", "main", 10.0, "constant", NO_RETRY),
+    );
+    let (_, report) = run_text(&text);
+    let t = report.summary.totals;
+    assert_eq!((t.requests, t.admitted, t.throttled), (10, 2, 8));
+    assert_eq!((t.gave_up, t.unfinished), (8, 0));
+    assert_eq!(t.requests, t.admitted + t.gave_up + t.unfinished);
+}
