@@ -24,7 +24,7 @@ use crate::scenario::{Scenario, SubAccount};
 use crate::stats::Recorder;
 use crate::time::{Nanos, nanos_from_secs_f64};
 use crate::workload::trace::{TraceEvent, TraceSource};
-use crate::workload::{Arrivals, ClientModel, RateShape};
+use crate::workload::{Arrivals, ClientModel, RateShape, RetryContext};
 use rand::RngExt;
 use rand_distr::{Distribution, Exp1};
 use std::collections::BinaryHeap;
@@ -100,6 +100,8 @@ struct Request {
     attempts: u32,
     given_latency: bool,
     outcome: Outcome,
+    /// The wait before the next attempt, chosen when the last one was throttled.
+    wait: Nanos,
 }
 
 struct ClientState {
@@ -107,6 +109,7 @@ struct ClientState {
     latency: StreamRng,
     think: StreamRng,
     mix: StreamRng,
+    retry: StreamRng,
     /// Open clients: how many requests have arrived (constant arrivals are placed exactly at k / rate).
     arrived: u64,
     /// Batch clients: requests not yet started, threads still working, and when the last one finished.
@@ -314,6 +317,7 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
                 latency: stream(sc.seed, c, Purpose::Latency),
                 think: stream(sc.seed, c, Purpose::Think),
                 mix: stream(sc.seed, c, Purpose::ApiMix),
+                retry: stream(sc.seed, c, Purpose::Retry),
                 arrived: 0,
                 backlog: 0,
                 active: 0,
@@ -510,6 +514,7 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
             attempts: 0,
             given_latency: false,
             outcome: Outcome::Retry,
+            wait: 0,
         };
         match self.free.pop() {
             Some(slot) => {
@@ -582,10 +587,19 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
             }
         } else {
             // The give-up is decided, and counted, when the attempt with no retry left is rejected; the
-            // caller still learns of it only when the reply is back.
-            let retry = self.sc.clients[req.client as usize].retry.wait_after(req.attempts).is_some();
-            req.outcome = if retry { Outcome::Retry } else { Outcome::GaveUp };
-            if !retry {
+            // caller still learns of it only when the reply is back. So is the wait, which may use what the
+            // platform's reply says (the next instant it would admit).
+            let policy = self.sc.clients[req.client as usize].retry;
+            if policy.retries_after(req.attempts) {
+                req.outcome = Outcome::Retry;
+                let ctx = RetryContext {
+                    attempts: req.attempts,
+                    previous_wait: req.wait,
+                    retry_after: self.quotas[req.quota as usize].next_admit(now) - now,
+                };
+                req.wait = policy.wait(ctx, &mut self.clients[req.client as usize].retry);
+            } else {
+                req.outcome = Outcome::GaveUp;
                 self.rec.gave_up(req.cell as usize, req.quota as usize);
             }
             self.sc.throttle_latency
@@ -601,8 +615,7 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
         match req.outcome {
             Outcome::Admitted => self.rec.finished(req.cell as usize, req.quota as usize, now - req.first_send),
             Outcome::Retry => {
-                let wait = client.retry.wait_after(req.attempts).unwrap_or(0);
-                self.schedule(now.saturating_add(wait), Kind::Retry(slot));
+                self.schedule(now.saturating_add(req.wait), Kind::Retry(slot));
                 return;
             }
             Outcome::GaveUp => {}

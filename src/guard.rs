@@ -53,7 +53,7 @@ pub fn estimate(sc: &Scenario) -> Work {
     let mut work = Work::default();
     for c in &sc.clients {
         let max_attempts = c.retry.max_attempts() as f64;
-        let (min_wait, max_wait) = c.retry.wait_range();
+        let (min_wait, max_wait) = c.retry.wait_range(sc.limiter.window());
         let latency = c.apis.weighted_mean(|a| secs_f64(sc.apis[a].latency.mean()));
         let (attempts, in_flight) = match &c.model {
             ClientModel::Closed { threads, think, .. } | ClientModel::Batch { threads, think, .. } => {

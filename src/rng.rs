@@ -16,6 +16,8 @@ pub enum Purpose {
     Latency = 2,
     Think = 3,
     ApiMix = 4,
+    /// Retry jitter.
+    Retry = 5,
 }
 
 /// SplitMix64's finaliser: a bijective mix, so distinct inputs give distinct, well-spread seeds.

@@ -138,6 +138,15 @@ impl FixedWindow {
         }
     }
 
+    /// The first instant at or after `now` at which an attempt would be admitted: now if the window has
+    /// room, else the start of the next window (which starts empty).
+    pub fn next_admit(&mut self, now: Nanos) -> Nanos {
+        if now >= self.window_end {
+            self.open_window(now);
+        }
+        if self.count < self.capacity { now } else { self.window_end }
+    }
+
     fn open_window(&mut self, now: Nanos) {
         self.window_end = match self.align {
             Align::Clock => ((now + self.phase) / self.window + 1) * self.window - self.phase,
@@ -213,6 +222,12 @@ impl Quota {
         self.limiter.try_admit(now)
     }
 
+    /// The first instant at or after `now` at which this quota would admit an attempt (what a throttle
+    /// reply's retry-after tells the caller).
+    pub fn next_admit(&mut self, now: Nanos) -> Nanos {
+        self.limiter.next_admit(now)
+    }
+
     /// Puts the limit of `plan` in force from `now` on; returns false (and records nothing) when that is
     /// the limit and plan already in force.
     pub fn set_limit(&mut self, now: Nanos, limit_qps: u32, plan: PlanRef) -> bool {
@@ -269,6 +284,15 @@ mod tests {
         assert!(w.try_admit(0));
         assert!(!w.try_admit(399_999_999));
         assert!(w.try_admit(400_000_000));
+    }
+
+    #[test]
+    fn the_next_admission_is_the_next_window_once_this_one_is_full() {
+        let mut w = FixedWindow::new(S, Align::Clock, 250_000_000, 2);
+        assert_eq!(w.next_admit(100), 100);
+        assert!(w.try_admit(100) && w.try_admit(200) && !w.try_admit(300));
+        // The clock window that holds 300 ns ends 0.75 s into the run.
+        assert_eq!(w.next_admit(300), 750_000_000);
     }
 
     #[test]

@@ -13,7 +13,7 @@ mod trace;
 use crate::quota::plans::{Plans, Tiers};
 use crate::quota::{Align, Category, LimiterConfig, OnPlanChange};
 use crate::time::{NANOS_PER_SEC, Nanos, parse_duration, parse_instant};
-use crate::workload::{ApiChoice, Arrivals, Client, ClientModel, Dist, RateShape, RetryPolicy};
+use crate::workload::{ApiChoice, Arrivals, Client, ClientModel, Dist, Jitter, RateShape, RetryPolicy};
 use jiff::Timestamp;
 use jiff::tz::Offset;
 use jiff::tz::TimeZone;
@@ -279,33 +279,73 @@ impl Ctx<'_> {
     }
 
     fn retry(&self, key: &str, raw: &RawRetry) -> Result<RetryPolicy> {
-        match self.one_of(&format!("{key}.policy"), &raw.policy, &[("none", false), ("fixed", true)])? {
-            false => {
-                if raw.wait.is_some() || raw.max_attempts.is_some() {
-                    return Err(self.err(key, "policy `none` takes no `wait` or `max_attempts`"));
-                }
-                Ok(RetryPolicy::None)
+        let policies = [("none", 0), ("fixed", 1), ("exponential", 2), ("retry-after", 3)];
+        let kind = self.one_of(&format!("{key}.policy"), &raw.policy, &policies)?;
+        let takes: &[&str] = match kind {
+            0 => &[],
+            1 => &["wait", "max_attempts"],
+            2 => &["base", "multiplier", "cap", "jitter", "max_attempts"],
+            _ => &["jitter", "max_attempts"],
+        };
+        let present = [
+            ("wait", raw.wait.is_some()),
+            ("max_attempts", raw.max_attempts.is_some()),
+            ("base", raw.base.is_some()),
+            ("multiplier", raw.multiplier.is_some()),
+            ("cap", raw.cap.is_some()),
+            ("jitter", raw.jitter.is_some()),
+        ];
+        if let Some((field, _)) = present.iter().find(|(f, on)| *on && !takes.contains(f)) {
+            let takes = if takes.is_empty() { "nothing else".to_string() } else { takes.join(", ") };
+            return Err(self.err(
+                &format!("{key}.{field}"),
+                format!("policy `{}` takes no `{field}`; it takes {takes}", raw.policy),
+            ));
+        }
+        let max_attempts = match raw.max_attempts {
+            None => RetryPolicy::PLATFORM_ADVICE.max_attempts(),
+            Some(n) if (1..=i64::from(u32::MAX)).contains(&n) => n as u32,
+            Some(n) => {
+                return Err(self.err(
+                    &format!("{key}.max_attempts"),
+                    format!("{n} is not valid; expected a whole number >= 1 (attempts in all, the first included)"),
+                ));
             }
-            true => {
-                let RetryPolicy::Fixed { wait: default_wait, max_attempts: default_max } = RetryPolicy::PLATFORM_ADVICE
-                else {
+        };
+        let duration = |field: &str, v: &Option<String>| -> Result<Option<Nanos>> {
+            v.as_deref().map(|t| self.duration(&format!("{key}.{field}"), t)).transpose()
+        };
+        match kind {
+            0 => Ok(RetryPolicy::None),
+            1 => {
+                let RetryPolicy::Fixed { wait: default_wait, .. } = RetryPolicy::PLATFORM_ADVICE else {
                     unreachable!("the platform's advice is a fixed wait")
                 };
-                let wait =
-                    raw.wait.as_deref().map_or(Ok(default_wait), |w| self.duration(&format!("{key}.wait"), w))?;
-                let max_attempts =
-                    match raw.max_attempts {
-                        None => default_max,
-                        Some(n) if (1..=i64::from(u32::MAX)).contains(&n) => n as u32,
-                        Some(n) => return Err(self.err(
-                            &format!("{key}.max_attempts"),
-                            format!(
-                                "{n} is not valid; expected a whole number >= 1 (attempts in all, the first included)"
-                            ),
-                        )),
-                    };
-                Ok(RetryPolicy::Fixed { wait, max_attempts })
+                Ok(RetryPolicy::Fixed { wait: duration("wait", &raw.wait)?.unwrap_or(default_wait), max_attempts })
             }
+            2 => {
+                let base = duration("base", &raw.base)?.ok_or_else(|| {
+                    self.err(key, "policy `exponential` needs `base` (the first wait, e.g. \"100ms\")")
+                })?;
+                if base == 0 {
+                    return Err(self.err(&format!("{key}.base"), "must be longer than zero"));
+                }
+                let multiplier = raw.multiplier.unwrap_or(2.0);
+                if !(multiplier.is_finite() && (1.0..=1_000.0).contains(&multiplier)) {
+                    return Err(self.err(
+                        &format!("{key}.multiplier"),
+                        format!("{multiplier} is not valid; expected a number from 1 to 1000"),
+                    ));
+                }
+                let cap = duration("cap", &raw.cap)?.unwrap_or(DEFAULT_BACKOFF_CAP.max(base));
+                if cap < base {
+                    return Err(self.err(&format!("{key}.cap"), "must not be below `base`"));
+                }
+                let names: Vec<(&str, Jitter)> = Jitter::NAMES.to_vec();
+                let jitter = self.one_of(&format!("{key}.jitter"), raw.jitter.as_deref().unwrap_or("none"), &names)?;
+                Ok(RetryPolicy::Exponential { base, multiplier, cap, max_attempts, jitter })
+            }
+            _ => Ok(RetryPolicy::RetryAfter { jitter: duration("jitter", &raw.jitter)?.unwrap_or(0), max_attempts }),
         }
     }
 
@@ -713,6 +753,9 @@ fn plain_types(message: &str) -> String {
             m.replace(&format!("expected {rust}"), &format!("expected {toml}"))
         })
 }
+
+/// An exponential backoff's cap when the scenario gives none (the AWS SDKs' default maximum backoff).
+pub const DEFAULT_BACKOFF_CAP: Nanos = 20 * NANOS_PER_SEC;
 
 /// A throttled call comes back quickly: the platform rejects at once rather than queueing.
 pub const DEFAULT_THROTTLE_LATENCY: Nanos = 10_000_000;

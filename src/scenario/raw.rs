@@ -169,4 +169,9 @@ pub struct RawRetry {
     pub policy: String,
     pub wait: Option<String>,
     pub max_attempts: Option<i64>,
+    pub base: Option<String>,
+    pub multiplier: Option<f64>,
+    pub cap: Option<String>,
+    /// A jitter's name (`exponential`) or a duration (`retry-after`).
+    pub jitter: Option<String>,
 }

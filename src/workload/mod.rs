@@ -257,13 +257,56 @@ impl ApiChoice {
     }
 }
 
-/// What a client does when an attempt is throttled.
+/// How an exponential backoff spreads its waits (the names of the AWS Architecture Blog's "Exponential
+/// Backoff and Jitter").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Jitter {
+    /// Exactly `d`.
+    None,
+    /// Uniform on [0, d].
+    Full,
+    /// `d/2` plus uniform on [0, d/2].
+    Equal,
+    /// Uniform on [base, 3 × the previous wait], capped; the first previous wait is `base`.
+    Decorrelated,
+}
+
+impl Jitter {
+    pub const NAMES: [(&'static str, Jitter); 4] = [
+        ("none", Jitter::None),
+        ("full", Jitter::Full),
+        ("equal", Jitter::Equal),
+        ("decorrelated", Jitter::Decorrelated),
+    ];
+}
+
+/// What a client does when an attempt is throttled. Every wait counts from the moment the throttle reply
+/// reaches the caller.
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum RetryPolicy {
     /// The request ends throttled (`gave_up`).
     None,
     /// Wait `wait`, then try again, up to `max_attempts` attempts in all (first one included).
     Fixed { wait: Nanos, max_attempts: u32 },
+    /// Before the n-th retry wait about d_n = min(cap, base × multiplier^(n−1)), spread by `jitter`.
+    Exponential { base: Nanos, multiplier: f64, cap: Nanos, max_attempts: u32, jitter: Jitter },
+    /// Wait what the platform's reply says (until its limiter would next admit), plus uniform on [0, jitter].
+    RetryAfter { jitter: Nanos, max_attempts: u32 },
+}
+
+/// What a retry wait may depend on besides the policy: the retry's number, the previous wait (for
+/// decorrelated jitter) and the platform's retry-after hint.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RetryContext {
+    /// Attempts made so far, the one just throttled included (so the coming retry is number `attempts`).
+    pub attempts: u32,
+    pub previous_wait: Nanos,
+    /// How long after the throttled attempt the platform would next admit one.
+    pub retry_after: Nanos,
+}
+
+fn uniform(rng: &mut StreamRng, lo: Nanos, hi: Nanos) -> Nanos {
+    if hi <= lo { lo } else { rng.random_range(lo..=hi) }
 }
 
 impl RetryPolicy {
@@ -274,24 +317,65 @@ impl RetryPolicy {
     pub fn max_attempts(&self) -> u32 {
         match *self {
             RetryPolicy::None => 1,
-            RetryPolicy::Fixed { max_attempts, .. } => max_attempts,
+            RetryPolicy::Fixed { max_attempts, .. }
+            | RetryPolicy::Exponential { max_attempts, .. }
+            | RetryPolicy::RetryAfter { max_attempts, .. } => max_attempts,
         }
     }
 
-    /// The shortest and the longest wait before a retry (both 0 without retries).
-    pub fn wait_range(&self) -> (Nanos, Nanos) {
+    /// The shortest and the longest wait before a retry (both 0 without retries); a retry-after wait is
+    /// at most `window` plus its jitter.
+    pub fn wait_range(&self, window: Nanos) -> (Nanos, Nanos) {
         match *self {
             RetryPolicy::None => (0, 0),
             RetryPolicy::Fixed { wait, .. } => (wait, wait),
+            RetryPolicy::Exponential { base, cap, jitter, .. } => match jitter {
+                Jitter::None | Jitter::Decorrelated => (base.min(cap), cap),
+                Jitter::Full => (0, cap),
+                Jitter::Equal => (base.min(cap) / 2, cap),
+            },
+            RetryPolicy::RetryAfter { jitter, .. } => (0, window.saturating_add(jitter)),
         }
     }
 
+    /// Whether a request that has made `attempts_made` attempts may retry.
+    #[inline]
+    pub fn retries_after(&self, attempts_made: u32) -> bool {
+        attempts_made < self.max_attempts()
+    }
+
     /// How long to wait before the next attempt after `attempts_made` attempts, or `None` to give up.
+    /// Only for policies that need no draws (none, fixed): see [`RetryPolicy::wait`].
     #[inline]
     pub fn wait_after(&self, attempts_made: u32) -> Option<Nanos> {
         match *self {
-            RetryPolicy::None => None,
-            RetryPolicy::Fixed { wait, max_attempts } => (attempts_made < max_attempts).then_some(wait),
+            RetryPolicy::Fixed { wait, .. } if self.retries_after(attempts_made) => Some(wait),
+            _ => None,
+        }
+    }
+
+    /// The wait before the retry that follows `ctx.attempts` attempts (the caller has checked that one is
+    /// allowed), drawing from `rng` for jitter.
+    #[inline]
+    pub fn wait(&self, ctx: RetryContext, rng: &mut StreamRng) -> Nanos {
+        match *self {
+            RetryPolicy::None => 0,
+            RetryPolicy::Fixed { wait, .. } => wait,
+            RetryPolicy::Exponential { base, multiplier, cap, jitter, .. } => {
+                let n = ctx.attempts.max(1) - 1;
+                let d = (base as f64 * multiplier.powi(n.min(i32::MAX as u32) as i32)).min(cap as f64);
+                let d = if d.is_finite() { d as Nanos } else { cap };
+                match jitter {
+                    Jitter::None => d,
+                    Jitter::Full => uniform(rng, 0, d),
+                    Jitter::Equal => d / 2 + uniform(rng, 0, d - d / 2),
+                    Jitter::Decorrelated => {
+                        let previous = if ctx.attempts <= 1 { base } else { ctx.previous_wait };
+                        uniform(rng, base, previous.saturating_mul(3)).min(cap)
+                    }
+                }
+            }
+            RetryPolicy::RetryAfter { jitter, .. } => ctx.retry_after.saturating_add(uniform(rng, 0, jitter)),
         }
     }
 }
@@ -377,6 +461,40 @@ mod tests {
         let daily = RateShape::Daily { mean: 4.0, amplitude: 0.5, peak: 14 * 3_600 * S, day_start: 9 * 3_600 * S };
         assert!((daily.expected_arrivals(2 * DAY) - 4.0 * 2.0 * 86_400.0).abs() < 1e-6);
         assert!((daily.rate_at(5 * 3_600 * S) - 6.0).abs() < 1e-9, "the peak at 14:00");
+    }
+
+    #[test]
+    fn exponential_waits_double_up_to_the_cap() {
+        const S: Nanos = 1_000_000_000;
+        let policy =
+            RetryPolicy::Exponential { base: S, multiplier: 2.0, cap: 5 * S, max_attempts: 10, jitter: Jitter::None };
+        let mut rng = stream(3, 0, Purpose::Retry);
+        let waits: Vec<Nanos> =
+            (1..=5).map(|attempts| policy.wait(RetryContext { attempts, ..Default::default() }, &mut rng)).collect();
+        assert_eq!(waits, [S, 2 * S, 4 * S, 5 * S, 5 * S]);
+    }
+
+    /// Each jitter's mean wait against its formula (full d/2, equal 3d/4, decorrelated from its first draw
+    /// U(base, 3 base): 2 base), within 5 standard errors of the uniform's spread.
+    #[test]
+    fn jitter_means_match_their_formulas() {
+        const D: Nanos = 800_000_000;
+        let n = 100_000;
+        let mut rng = stream(4, 0, Purpose::Retry);
+        let mean = |jitter: Jitter, rng: &mut StreamRng| {
+            let policy = RetryPolicy::Exponential { base: D, multiplier: 2.0, cap: 100 * D, max_attempts: 9, jitter };
+            let ctx = RetryContext { attempts: 1, ..Default::default() };
+            (0..n).map(|_| policy.wait(ctx, rng) as f64).sum::<f64>() / n as f64
+        };
+        let d = D as f64;
+        // A uniform on a width w has sd w / sqrt(12).
+        for (jitter, want, width) in
+            [(Jitter::Full, d / 2.0, d), (Jitter::Equal, 0.75 * d, d / 2.0), (Jitter::Decorrelated, 2.0 * d, 2.0 * d)]
+        {
+            let se = width / 12f64.sqrt() / (n as f64).sqrt();
+            let got = mean(jitter, &mut rng);
+            assert!((got - want).abs() < 5.0 * se, "{jitter:?}: mean {got}, formula {want}");
+        }
     }
 
     #[test]

@@ -1,0 +1,64 @@
+//! Retry strategies against results worked out by hand.
+
+mod common;
+
+use common::*;
+
+fn batch(retry: &str) -> String {
+    scenario_text(
+        "10s",
+        2,
+        "{ dist = \"constant\", mean = \"100ms\" }",
+        "10ms",
+        &format!(
+            "[[client]]\nname = \"b\"\naccount = \"acme\"\napi = \"Api\"\nmodel = \"batch\"\nthreads = 6\nrequests = 6\nretry = {retry}\n"
+        ),
+    )
+}
+
+/// Six requests on six threads at t = 0 against 2 a second, 100 ms responses, 10 ms throttle replies. At 0:
+/// two admitted, four throttled (replies at 0.01). Exponential from 1 s without jitter: the four retry at
+/// 1.01, two admitted, two throttled (replies at 1.02) and wait 2 s: admitted at 3.02, done at 3.12, in 12
+/// attempts. A fixed 1 s wait retries those two at 2.02 instead: done at 2.12.
+#[test]
+fn exponential_backoff_without_jitter_by_hand() {
+    let (_, report) = run_text(&batch("{ policy = \"exponential\", base = \"1s\", multiplier = 2, cap = \"10s\" }"));
+    let b = &report.summary.batches[0];
+    assert!((b.makespan_s.unwrap() - 3.12).abs() < 1e-9, "{:?}", b.makespan_s);
+    assert_eq!(report.summary.totals.attempts, 12);
+    let (_, fixed) = run_text(&batch("{ policy = \"fixed\", wait = \"1s\" }"));
+    assert!((fixed.summary.batches[0].makespan_s.unwrap() - 2.12).abs() < 1e-9);
+    assert_eq!(fixed.summary.totals.attempts, 12);
+}
+
+/// Retry-after: the reply says the next window opens in 1 s (at 1.0); the caller, told at 0.01, waits that
+/// long, so the four retry at 1.01 like a 1 s fixed wait; the two throttled there are told 0.99 s (the window
+/// at 2.0) and retry at 1.02 + 0.99 = 2.01, done at 2.11.
+#[test]
+fn retry_after_waits_for_the_next_window() {
+    let (_, report) = run_text(&batch("{ policy = \"retry-after\" }"));
+    let b = &report.summary.batches[0];
+    assert!((b.makespan_s.unwrap() - 2.11).abs() < 1e-9, "{:?}", b.makespan_s);
+    assert_eq!(report.summary.totals.attempts, 12);
+}
+
+/// Jittered policies are reproducible from the seed: the same bytes twice, another seed differs.
+#[test]
+fn jittered_runs_are_reproducible() {
+    let text = scenario_text(
+        "2m",
+        2,
+        "{ dist = \"exponential\", mean = \"500ms\" }",
+        "10ms",
+        &closed_client(
+            "w",
+            8,
+            "{ policy = \"exponential\", base = \"100ms\", cap = \"5s\", jitter = \"decorrelated\" }",
+        ),
+    );
+    let (_, a) = run_text(&text);
+    let (_, b) = run_text(&text);
+    assert_eq!(format!("{:?}", a.summary.totals), format!("{:?}", b.summary.totals));
+    let (_, c) = run_text(&text.replace("seed = 11", "seed = 12"));
+    assert_ne!(format!("{:?}", a.summary.totals), format!("{:?}", c.summary.totals));
+}
