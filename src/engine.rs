@@ -24,7 +24,7 @@ use crate::scenario::{Scenario, SubAccount};
 use crate::stats::Recorder;
 use crate::time::{Nanos, nanos_from_secs_f64};
 use crate::workload::trace::{TraceEvent, TraceSource};
-use crate::workload::{Arrivals, ClientModel, RateShape, RetryContext};
+use crate::workload::{Arrivals, BudgetScope, ClientModel, RateShape, RetryContext};
 use rand::RngExt;
 use rand_distr::{Distribution, Exp1};
 use std::collections::BinaryHeap;
@@ -102,7 +102,11 @@ struct Request {
     outcome: Outcome,
     /// The wait before the next attempt, chosen when the last one was throttled.
     wait: Nanos,
+    /// The retry budget the request draws on ([`NO_BUDGET`] for none).
+    budget: u32,
 }
+
+const NO_BUDGET: u32 = u32::MAX;
 
 struct ClientState {
     arrivals: StreamRng,
@@ -126,6 +130,8 @@ struct ClientState {
     quotas: Vec<u32>,
     /// Trace callers' cells: `caller * apis + position`, so that a row finds its cell without a look-up.
     caller_cells: Vec<u32>,
+    /// The retry budget of the client's own sub-account ([`NO_BUDGET`] for none).
+    budget: u32,
 }
 
 const NO_CELL: u32 = u32::MAX;
@@ -217,6 +223,9 @@ struct Engine<'s, 'o, O: Observer, Q: EventQueue<Event>> {
     /// (account, name) of every sub-account, for trace callers.
     sub_index: HashMap<(usize, String), usize>,
     quota_pairs: Vec<(usize, usize)>,
+    /// Tokens of each retry budget, and which budget a (scope, owner) has.
+    budget_tokens: Vec<f64>,
+    budget_of: HashMap<(BudgetScope, usize), u32>,
     observer: &'o mut O,
 }
 
@@ -326,13 +335,14 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
                 pending: None,
                 caller_sub: Vec::new(),
                 caller_cells: Vec::new(),
+                budget: NO_BUDGET,
                 cells: vec![NO_CELL; client.apis.apis().len()],
                 quotas: client.apis.apis().iter().map(|&api| quota_of(client.account, api)).collect(),
             });
         }
         let rec = Recorder::new(quotas.len(), sc.duration, options.bin);
         let sub_index = sc.sub_accounts.iter().enumerate().map(|(i, s)| ((s.account, s.name.clone()), i)).collect();
-        Ok(Engine {
+        Ok(Engine::<O, Q> {
             sc,
             queue: Q::default(),
             seq: 0,
@@ -345,8 +355,39 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
             sub_accounts: sc.sub_accounts.clone(),
             sub_index,
             quota_pairs,
+            budget_tokens: Vec::new(),
+            budget_of: HashMap::new(),
             observer,
-        })
+        }
+        .with_budgets())
+    }
+
+    /// Makes the budget state each client's own sub-account draws on.
+    fn with_budgets(mut self) -> Self {
+        for c in 0..self.sc.clients.len() {
+            let client = &self.sc.clients[c];
+            if client.budget.is_some() {
+                self.clients[c].budget = self.budget_for(c, client.sub_account);
+            }
+        }
+        self
+    }
+
+    /// The budget a request of client `c` from `sub_account` draws on, made at first use.
+    fn budget_for(&mut self, c: usize, sub_account: usize) -> u32 {
+        let client = &self.sc.clients[c];
+        let Some((budget, scope)) = client.budget else { return NO_BUDGET };
+        let owner = match scope {
+            BudgetScope::Client => c,
+            BudgetScope::SubAccount => sub_account,
+            BudgetScope::Account => client.account,
+        };
+        let next = self.budget_tokens.len() as u32;
+        let id = *self.budget_of.entry((scope, owner)).or_insert(next);
+        if id == next {
+            self.budget_tokens.push(budget.full());
+        }
+        id
     }
 
     #[inline]
@@ -433,7 +474,12 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
                     *cell = self.rec.cell(sub, row.api, quota) as u32;
                 }
                 let cell = *cell as usize;
+                let budget = match client.budget {
+                    Some((_, BudgetScope::SubAccount)) if row.caller.is_some() => self.budget_for(c, sub),
+                    _ => self.clients[c].budget,
+                };
                 self.begin(slot, now, row.api, cell, quota, row.latency);
+                self.requests[slot as usize].budget = budget;
                 self.send(slot, now);
                 self.read_ahead(c)
             }
@@ -515,6 +561,7 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
             given_latency: false,
             outcome: Outcome::Retry,
             wait: 0,
+            budget: NO_BUDGET,
         };
         match self.free.pop() {
             Some(slot) => {
@@ -542,6 +589,7 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
         }
         let cell = self.clients[c].cells[at] as usize;
         self.begin(slot, now, api, cell, quota, None);
+        self.requests[slot as usize].budget = self.clients[c].budget;
         self.send(slot, now);
     }
 
@@ -589,8 +637,22 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
             // The give-up is decided, and counted, when the attempt with no retry left is rejected; the
             // caller still learns of it only when the reply is back. So is the wait, which may use what the
             // platform's reply says (the next instant it would admit).
-            let policy = self.sc.clients[req.client as usize].retry;
-            if policy.retries_after(req.attempts) {
+            let client = &self.sc.clients[req.client as usize];
+            let policy = client.retry;
+            let budget = client.budget.filter(|_| req.budget != NO_BUDGET);
+            let tokens = budget.map(|_| &mut self.budget_tokens[req.budget as usize]);
+            let refused = match (budget, tokens) {
+                (Some((b, _)), Some(tokens)) if policy.retries_after(req.attempts) => !b.allow_retry(tokens),
+                (Some((b, _)), Some(tokens)) => {
+                    b.note_failure(tokens);
+                    false
+                }
+                _ => false,
+            };
+            if refused {
+                req.outcome = Outcome::GaveUp;
+                self.rec.budget_refused(req.cell as usize, req.quota as usize);
+            } else if policy.retries_after(req.attempts) {
                 req.outcome = Outcome::Retry;
                 let ctx = RetryContext {
                     attempts: req.attempts,
@@ -613,7 +675,12 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
         let req = self.requests[slot as usize];
         let client = &self.sc.clients[req.client as usize];
         match req.outcome {
-            Outcome::Admitted => self.rec.finished(req.cell as usize, req.quota as usize, now - req.first_send),
+            Outcome::Admitted => {
+                self.rec.finished(req.cell as usize, req.quota as usize, now - req.first_send);
+                if let (Some((b, _)), false) = (client.budget, req.budget == NO_BUDGET) {
+                    b.note_success(&mut self.budget_tokens[req.budget as usize]);
+                }
+            }
             Outcome::Retry => {
                 self.schedule(now.saturating_add(req.wait), Kind::Retry(slot));
                 return;

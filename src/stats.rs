@@ -80,6 +80,9 @@ pub struct Cell {
     pub throttled: u64,
     pub gave_up: u64,
     pub latency: Latency,
+    /// Given up because the retry budget refused a retry (also counted in `gave_up`). Rare: after the
+    /// latency, off the hot cache line.
+    pub budget_refused: u64,
 }
 
 impl Cell {
@@ -88,6 +91,7 @@ impl Cell {
         self.admitted += other.admitted;
         self.throttled += other.throttled;
         self.gave_up += other.gave_up;
+        self.budget_refused += other.budget_refused;
         self.latency.add(&other.latency);
     }
 
@@ -104,6 +108,7 @@ impl Cell {
             admitted: self.admitted,
             throttled: self.throttled,
             gave_up: self.gave_up,
+            budget_refused: self.budget_refused,
             // A phase can see a request admitted or given up that started in an earlier phase.
             unfinished: self.requests.saturating_sub(self.admitted + self.gave_up),
             throttle_rate: ratio(self.throttled, attempts),
@@ -302,6 +307,15 @@ impl Recorder {
         }
     }
 
+    /// A give-up because the retry budget refused the retry.
+    pub fn budget_refused(&mut self, cell: usize, quota: usize) {
+        self.gave_up(cell, quota);
+        self.cells[cell].budget_refused += 1;
+        if let Some(p) = self.phases[quota].last_mut() {
+            p.budget_refused += 1;
+        }
+    }
+
     /// The bins of quota `quota`, in time order; empty if it never saw an attempt (every bin zero).
     pub fn series(&self, quota: usize) -> &[Bin] {
         &self.bins[quota]
@@ -327,6 +341,8 @@ pub struct Metrics {
     pub gave_up: u64,
     /// Requests neither admitted nor given up when the run ended (waiting to retry).
     pub unfinished: u64,
+    /// Of `gave_up`, those whose retry the budget refused.
+    pub budget_refused: u64,
     pub throttle_rate: f64,
     pub offered_qps: f64,
     pub admitted_qps: f64,
@@ -336,7 +352,7 @@ pub struct Metrics {
 
 impl Metrics {
     /// Every metric as (column name, value), in the order of `summary.csv`; counts are whole numbers.
-    pub fn flat(&self) -> [(&'static str, f64); 15] {
+    pub fn flat(&self) -> [(&'static str, f64); 16] {
         let l = self.latency_s;
         [
             ("requests", self.requests as f64),
@@ -345,6 +361,7 @@ impl Metrics {
             ("throttled", self.throttled as f64),
             ("gave_up", self.gave_up as f64),
             ("unfinished", self.unfinished as f64),
+            ("budget_refused", self.budget_refused as f64),
             ("throttle_rate", self.throttle_rate),
             ("offered_qps", self.offered_qps),
             ("admitted_qps", self.admitted_qps),

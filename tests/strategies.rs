@@ -62,3 +62,43 @@ fn jittered_runs_are_reproducible() {
     let (_, c) = run_text(&text.replace("seed = 11", "seed = 12"));
     assert_ne!(format!("{:?}", a.summary.totals), format!("{:?}", c.summary.totals));
 }
+
+/// A token-bucket retry budget never allows more retries than its capacity over the cost of a retry, plus
+/// what successes refund; the refusals are given up and counted apart.
+#[test]
+fn a_token_bucket_budget_bounds_the_retries() {
+    for (capacity, cost, refund) in [(50.0, 5.0, 1.0), (500.0, 5.0, 1.0), (20.0, 2.0, 0.0)] {
+        let retry = format!(
+            "{{ policy = \"fixed\", wait = \"1s\", max_attempts = 10, budget = {{ kind = \"token-bucket\", capacity = {capacity}, retry_cost = {cost}, success_refund = {refund} }} }}"
+        );
+        let text = scenario_text(
+            "5m",
+            2,
+            "{ dist = \"exponential\", mean = \"500ms\" }",
+            "10ms",
+            &closed_client("w", 16, &retry),
+        );
+        let (_, report) = run_text(&text);
+        let t = report.summary.totals;
+        let retries = (t.attempts - t.requests) as f64;
+        let bound = (capacity + refund * t.admitted as f64) / cost;
+        assert!(retries <= bound, "capacity {capacity}: {retries} retries > {bound}");
+        assert!(t.budget_refused > 0 && t.budget_refused <= t.gave_up, "{t:?}");
+        assert_eq!(t.requests, t.admitted + t.gave_up + t.unfinished);
+    }
+}
+
+/// gRPC's ratio budget under sustained overload: tokens fall to half, after which a retry needs a success
+/// (worth `token_ratio`) for every throttled attempt it follows; most retries are refused.
+#[test]
+fn a_ratio_budget_refuses_retries_under_overload() {
+    let retry = "{ policy = \"fixed\", wait = \"1s\", max_attempts = 10, budget = { kind = \"ratio\", max_tokens = 10, token_ratio = 0.1 } }";
+    let text =
+        scenario_text("5m", 2, "{ dist = \"exponential\", mean = \"500ms\" }", "10ms", &closed_client("w", 16, retry));
+    let (_, report) = run_text(&text);
+    let t = report.summary.totals;
+    assert!(t.budget_refused > t.gave_up / 2, "{t:?}");
+    // Each retry allowed past the first few needs a success's 0.1 token for each throttled attempt.
+    let retries = (t.attempts - t.requests) as f64;
+    assert!(retries <= 5.0 + 0.1 * t.admitted as f64 + 1.0, "{retries} retries, {} admitted", t.admitted);
+}

@@ -13,7 +13,9 @@ mod trace;
 use crate::quota::plans::{Plans, Tiers};
 use crate::quota::{Align, Category, LimiterConfig, OnPlanChange};
 use crate::time::{NANOS_PER_SEC, Nanos, parse_duration, parse_instant};
-use crate::workload::{ApiChoice, Arrivals, Client, ClientModel, Dist, Jitter, RateShape, RetryPolicy};
+use crate::workload::{
+    ApiChoice, Arrivals, Budget, BudgetScope, Client, ClientModel, Dist, Jitter, RateShape, RetryPolicy,
+};
 use jiff::Timestamp;
 use jiff::tz::Offset;
 use jiff::tz::TimeZone;
@@ -283,9 +285,9 @@ impl Ctx<'_> {
         let kind = self.one_of(&format!("{key}.policy"), &raw.policy, &policies)?;
         let takes: &[&str] = match kind {
             0 => &[],
-            1 => &["wait", "max_attempts"],
-            2 => &["base", "multiplier", "cap", "jitter", "max_attempts"],
-            _ => &["jitter", "max_attempts"],
+            1 => &["wait", "max_attempts", "budget"],
+            2 => &["base", "multiplier", "cap", "jitter", "max_attempts", "budget"],
+            _ => &["jitter", "max_attempts", "budget"],
         };
         let present = [
             ("wait", raw.wait.is_some()),
@@ -294,6 +296,7 @@ impl Ctx<'_> {
             ("multiplier", raw.multiplier.is_some()),
             ("cap", raw.cap.is_some()),
             ("jitter", raw.jitter.is_some()),
+            ("budget", raw.budget.is_some()),
         ];
         if let Some((field, _)) = present.iter().find(|(f, on)| *on && !takes.contains(f)) {
             let takes = if takes.is_empty() { "nothing else".to_string() } else { takes.join(", ") };
@@ -347,6 +350,52 @@ impl Ctx<'_> {
             }
             _ => Ok(RetryPolicy::RetryAfter { jitter: duration("jitter", &raw.jitter)?.unwrap_or(0), max_attempts }),
         }
+    }
+
+    fn budget(&self, key: &str, raw: &raw::RawBudget) -> Result<(Budget, BudgetScope)> {
+        let k = |f: &str| format!("{key}.{f}");
+        let kind = self.one_of(&k("kind"), &raw.kind, &[("token-bucket", 0), ("ratio", 1)])?;
+        let scopes = [
+            ("client", BudgetScope::Client),
+            ("sub-account", BudgetScope::SubAccount),
+            ("account", BudgetScope::Account),
+        ];
+        let scope = self.one_of(&k("scope"), raw.scope.as_deref().unwrap_or("client"), &scopes)?;
+        let present = [
+            ("capacity", raw.capacity.is_some()),
+            ("retry_cost", raw.retry_cost.is_some()),
+            ("success_refund", raw.success_refund.is_some()),
+            ("max_tokens", raw.max_tokens.is_some()),
+            ("token_ratio", raw.token_ratio.is_some()),
+        ];
+        let takes: &[&str] =
+            if kind == 0 { &["capacity", "retry_cost", "success_refund"] } else { &["max_tokens", "token_ratio"] };
+        if let Some((f, _)) = present.iter().find(|(f, on)| *on && !takes.contains(f)) {
+            return Err(self
+                .err(&k(f), format!("a `{}` budget takes no `{f}`; it takes {}, scope", raw.kind, takes.join(", "))));
+        }
+        let number = |f: &str, v: Option<f64>, default: Option<f64>, positive: bool| -> Result<f64> {
+            let x = v.or(default).ok_or_else(|| self.err(key, format!("a `{}` budget needs `{f}`", raw.kind)))?;
+            let ok = x.is_finite() && if positive { x > 0.0 } else { x >= 0.0 } && x <= 1e12;
+            if !ok {
+                let what = if positive { "a number > 0" } else { "a number >= 0" };
+                return Err(self.err(&k(f), format!("{x} is not valid; expected {what}")));
+            }
+            Ok(x)
+        };
+        let budget = if kind == 0 {
+            Budget::TokenBucket {
+                capacity: number("capacity", raw.capacity, None, true)?,
+                retry_cost: number("retry_cost", raw.retry_cost, Some(5.0), true)?,
+                success_refund: number("success_refund", raw.success_refund, Some(1.0), false)?,
+            }
+        } else {
+            Budget::Ratio {
+                max_tokens: number("max_tokens", raw.max_tokens, None, true)?,
+                token_ratio: number("token_ratio", raw.token_ratio, None, false)?,
+            }
+        };
+        Ok((budget, scope))
     }
 
     fn validate(&self, raw: RawScenario) -> Result<Scenario> {
@@ -531,7 +580,30 @@ impl Ctx<'_> {
                 }
                 _ => retry,
             };
-            clients.push(Client { name: c.name.clone(), account, sub_account, apis: choice, model, retry });
+            let budget = c
+                .retry
+                .as_ref()
+                .and_then(|r| r.budget.as_ref())
+                .map(|b| self.budget(&format!("{key}.retry.budget"), b))
+                .transpose()?;
+            // Clients sharing a budget's scope share its tokens: they must agree on what it is.
+            if let Some((b, scope)) = budget {
+                let same_scope = |other: &Client| match scope {
+                    BudgetScope::Client => false,
+                    BudgetScope::SubAccount => other.sub_account == sub_account,
+                    BudgetScope::Account => other.account == account,
+                };
+                if let Some(other) = clients
+                    .iter()
+                    .find(|o: &&Client| same_scope(o) && o.budget.is_some_and(|(ob, os)| os == scope && ob != b))
+                {
+                    return Err(self.err(
+                        &format!("{key}.retry.budget"),
+                        format!("client `{}` shares this budget's scope with another budget; clients sharing a scope must declare the same budget", other.name),
+                    ));
+                }
+            }
+            clients.push(Client { name: c.name.clone(), account, sub_account, apis: choice, model, retry, budget });
         }
 
         Ok(Scenario {

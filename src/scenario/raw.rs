@@ -174,4 +174,19 @@ pub struct RawRetry {
     pub cap: Option<String>,
     /// A jitter's name (`exponential`) or a duration (`retry-after`).
     pub jitter: Option<String>,
+    pub budget: Option<RawBudget>,
+}
+
+/// A retry budget: `kind = "token-bucket"` (capacity, retry_cost, success_refund) or `"ratio"` (max_tokens,
+/// token_ratio), and its `scope`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBudget {
+    pub kind: String,
+    pub scope: Option<String>,
+    pub capacity: Option<f64>,
+    pub retry_cost: Option<f64>,
+    pub success_refund: Option<f64>,
+    pub max_tokens: Option<f64>,
+    pub token_ratio: Option<f64>,
 }

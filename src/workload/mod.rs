@@ -380,6 +380,71 @@ impl RetryPolicy {
     }
 }
 
+/// An allowance of retries, shared by every request in its scope: when it refuses, a retry that the policy
+/// would make is not made and the request ends given up (`budget_refused`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Budget {
+    /// The AWS SDKs' standard retry quota: starts full at `capacity`; a retry takes `retry_cost` tokens
+    /// (refused when fewer are left); every success gives back `success_refund`, up to `capacity`.
+    TokenBucket { capacity: f64, retry_cost: f64, success_refund: f64 },
+    /// gRPC retry throttling: starts at `max_tokens`; each throttled attempt takes 1 (down to 0), each
+    /// success gives back `token_ratio` (up to `max_tokens`); retries only while tokens > max_tokens / 2.
+    Ratio { max_tokens: f64, token_ratio: f64 },
+}
+
+/// Which requests share a budget.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum BudgetScope {
+    Client,
+    SubAccount,
+    Account,
+}
+
+impl Budget {
+    /// The tokens a budget starts with.
+    pub fn full(&self) -> f64 {
+        match *self {
+            Budget::TokenBucket { capacity, .. } => capacity,
+            Budget::Ratio { max_tokens, .. } => max_tokens,
+        }
+    }
+
+    /// An attempt was throttled and the policy would retry: whether the budget lets it, updating `tokens`.
+    #[inline]
+    pub fn allow_retry(&self, tokens: &mut f64) -> bool {
+        match *self {
+            Budget::TokenBucket { retry_cost, .. } => {
+                let allowed = *tokens >= retry_cost;
+                if allowed {
+                    *tokens -= retry_cost;
+                }
+                allowed
+            }
+            Budget::Ratio { max_tokens, .. } => {
+                *tokens = (*tokens - 1.0).max(0.0);
+                *tokens > max_tokens / 2.0
+            }
+        }
+    }
+
+    /// An attempt was throttled with no retry left: the ratio budget still counts the failure.
+    #[inline]
+    pub fn note_failure(&self, tokens: &mut f64) {
+        if let Budget::Ratio { .. } = self {
+            *tokens = (*tokens - 1.0).max(0.0);
+        }
+    }
+
+    /// An attempt was admitted.
+    #[inline]
+    pub fn note_success(&self, tokens: &mut f64) {
+        match *self {
+            Budget::TokenBucket { capacity, success_refund, .. } => *tokens = (*tokens + success_refund).min(capacity),
+            Budget::Ratio { max_tokens, token_ratio } => *tokens = (*tokens + token_ratio).min(max_tokens),
+        }
+    }
+}
+
 /// A source of calls inside one sub-account of one account.
 #[derive(Clone, Debug)]
 pub struct Client {
@@ -390,6 +455,8 @@ pub struct Client {
     pub apis: ApiChoice,
     pub model: ClientModel,
     pub retry: RetryPolicy,
+    /// A retry budget and whom it is shared with.
+    pub budget: Option<(Budget, BudgetScope)>,
 }
 
 impl Client {
