@@ -157,6 +157,9 @@ pub struct RunArgs {
     /// Replace the scenario's seed.
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Run one of the scenario's named variants (`[[variant]]`) instead of the scenario as written.
+    #[arg(long, value_name = "NAME")]
+    pub variant: Option<String>,
     /// Do not draw timeline.png.
     #[arg(long)]
     pub no_chart: bool,
@@ -208,8 +211,21 @@ pub fn execute(args: Args) -> Result<(), Error> {
     }
 }
 
+/// The scenario file, with variant `variant` applied when one is named.
+fn load_variant(path: &Path, variant: Option<&str>) -> Result<Scenario, Error> {
+    let Some(name) = variant else { return Scenario::load(path) };
+    let file = path.display().to_string();
+    let text = crate::scenario::read_text(path)?;
+    Scenario::parse(&text, &file)?;
+    let mut table: toml::Table =
+        toml::from_str(&text).map_err(|e| Error::BadInput(format!("{file}: {}", e.message())))?;
+    sweep::params::apply_variant(&mut table, name).map_err(|m| Error::BadInput(format!("--variant: {m}")))?;
+    let text = toml::to_string(&table).expect("a TOML table serialises");
+    Scenario::parse(&text, &file).map_err(|e| Error::BadInput(format!("--variant {name}: {}: {}", e.key, e.message)))
+}
+
 fn run_command(args: &RunArgs) -> Result<(), Error> {
-    let mut scenario = Scenario::load(&args.scenario)?;
+    let mut scenario = load_variant(&args.scenario, args.variant.as_deref())?;
     if let Some(seed) = args.seed {
         scenario.seed = seed;
     }
@@ -327,6 +343,7 @@ fn sweep_command(args: &SweepArgs) -> Result<(), Error> {
         .map(|t| sweep::params::parse_param(t).map_err(|m| Error::BadInput(format!("{source} {m}"))))
         .collect::<Result<Vec<_>, _>>()?;
     let spec = SweepSpec { params, zip: args.zip || defaults.zip, reps: args.reps.or(defaults.reps).unwrap_or(10) };
+    let spec = sweep::expand_variants(&spec, &text);
     match args.jobs {
         Some(0) => return Err(Error::BadInput("--jobs: must be at least 1".into())),
         Some(n) if n > MAX_JOBS && !args.allow_large => {
@@ -403,8 +420,61 @@ fn merge_command(args: &MergeArgs) -> Result<(), Error> {
 }
 
 /// One line per point: the parameter values and the headline metrics with their intervals.
+/// Whether a one-parameter sweep compares named things (variants, whole policies) rather than numbers.
+fn categorical(doc: &SweepDoc) -> bool {
+    doc.params.len() == 1
+        && doc.points.iter().any(|p| p.values[0].parse::<f64>().is_err() && time::parse_duration(&p.values[0]).is_err())
+}
+
+/// A categorical sweep's points ranked: most requests served first, then the lowest p99 latency.
+fn ranked_table(doc: &SweepDoc) -> String {
+    use std::fmt::Write;
+    let mean = |p: &sweep::PointResult, name: &str| p.metrics.iter().find(|e| e.metric == name).map_or(0.0, |e| e.mean);
+    let not_served = |p: &sweep::PointResult| {
+        let requests = mean(p, "requests");
+        if requests > 0.0 { mean(p, "gave_up") / requests } else { 0.0 }
+    };
+    let mut order: Vec<&sweep::PointResult> = doc.points.iter().collect();
+    order.sort_by(|a, b| {
+        not_served(a).total_cmp(&not_served(b)).then(mean(a, "latency_p99_s").total_cmp(&mean(b, "latency_p99_s")))
+    });
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} — {} compared, {} replications each; ranked by requests not served (given up), then p99",
+        doc.scenario,
+        doc.points.len(),
+        doc.reps
+    );
+    let _ = writeln!(
+        out,
+        "{:>4} {:<16} {:>9} {:>9} {:>10} {:>10} {:>8} {:>8} {:>11}",
+        "rank", "", "thr.rate", "att/req", "admitted/s", "budget ref", "p50 s", "p99 s", "not served"
+    );
+    for (i, p) in order.iter().enumerate() {
+        let name: String = p.values[0].chars().take(16).collect();
+        let _ = writeln!(
+            out,
+            "{:>4} {:<16} {:>8.1}% {:>9.2} {:>10.2} {:>10.1} {:>8.3} {:>8.3} {:>10.1}%",
+            i + 1,
+            name,
+            100.0 * mean(p, "throttle_rate"),
+            mean(p, "attempts_per_request"),
+            mean(p, "admitted_qps"),
+            mean(p, "budget_refused"),
+            mean(p, "latency_p50_s"),
+            mean(p, "latency_p99_s"),
+            100.0 * not_served(p)
+        );
+    }
+    out
+}
+
 fn sweep_table(doc: &SweepDoc) -> String {
     use std::fmt::Write;
+    if categorical(doc) {
+        return ranked_table(doc);
+    }
     let mut out = String::new();
     let _ = writeln!(out, "{} — {} points × {} replications", doc.scenario, doc.points.len(), doc.reps);
     let names = doc.params.iter().map(|p| format!("{:>14}", p.rsplit('.').next().unwrap_or(p))).collect::<String>();

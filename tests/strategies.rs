@@ -102,3 +102,49 @@ fn a_ratio_budget_refuses_retries_under_overload() {
     let retries = (t.attempts - t.requests) as f64;
     assert!(retries <= 5.0 + 0.1 * t.admitted as f64 + 1.0, "{retries} retries, {} admitted", t.admitted);
 }
+
+fn quotasim(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_quotasim")).args(args).output().expect("the binary runs")
+}
+
+fn bundled(name: &str) -> String {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(name).display().to_string()
+}
+
+/// Variants and whole policies as sweep values: every variant is a point (the baseline first), a run can
+/// take one variant, and an unknown name is an input error.
+#[test]
+fn strategies_compare_as_variants_and_as_whole_tables() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sc = bundled("retry-strategies.toml");
+    let out = quotasim(&["sweep", &sc, "--reps", "2", "--out", tmp.path().to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("ranked") && text.contains("decorrelated"), "{text}");
+    let doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(tmp.path().join("sweep.json")).unwrap()).unwrap();
+    let names: Vec<&str> = doc["points"].as_array().unwrap().iter().map(|p| p["values"][0].as_str().unwrap()).collect();
+    assert_eq!(names, ["baseline", "exponential", "full-jitter", "decorrelated", "retry-after", "budget"]);
+    // Whole retry tables as values, split at top-level commas.
+    let tables = "client.workers.retry={ policy = \"none\" },{ policy = \"fixed\", wait = \"2s\", max_attempts = 3 }";
+    let out =
+        quotasim(&["sweep", &sc, "--param", tables, "--reps", "2", "--out", tmp.path().join("t").to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(tmp.path().join("t/sweep.json")).unwrap()).unwrap();
+    let attempts_per_request = |i: usize| {
+        doc["points"][i]["metrics"].as_array().unwrap().iter().find(|m| m["metric"] == "attempts_per_request").unwrap()
+            ["mean"]
+            .as_f64()
+            .unwrap()
+    };
+    // With no retry a request makes exactly one attempt.
+    assert_eq!(attempts_per_request(0), 1.0);
+    assert!(attempts_per_request(1) > 1.0 && attempts_per_request(1) <= 3.0);
+    let out =
+        quotasim(&["run", &sc, "--variant", "full-jitter", "--out", tmp.path().join("r").to_str().unwrap(), "--quiet"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = quotasim(&["run", &sc, "--variant", "nope", "--out", tmp.path().join("n").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no [[variant]] is named `nope`"));
+}

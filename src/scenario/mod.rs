@@ -121,6 +121,9 @@ pub fn read_text(path: &Path) -> Result<String, crate::Error> {
     })
 }
 
+/// The variant that changes nothing: the scenario as written.
+pub const BASELINE: &str = "baseline";
+
 /// The sub-account a client calls from when it names none: the main account itself.
 pub const MAIN_SUB_ACCOUNT: &str = "main";
 const MAX_THREADS: i64 = 1_000_000;
@@ -431,6 +434,18 @@ impl Ctx<'_> {
         )?;
         let limiter = LimiterConfig::FixedWindow { window, align };
 
+        self.unique("variant", raw.variants.iter().map(|v| v.name.as_str()))?;
+        for (i, v) in raw.variants.iter().enumerate() {
+            if v.name == BASELINE {
+                return Err(self.err(
+                    &format!("variant[{i}].name"),
+                    "`baseline` names the scenario as written; give the variant another name",
+                ));
+            }
+            if v.set.is_empty() {
+                return Err(self.err(&format!("variant[{i}].set"), "sets nothing; give it at least one key"));
+            }
+        }
         let api_index = self.unique("api", raw.apis.iter().map(|a| a.name.as_str()))?;
         if raw.apis.is_empty() {
             return Err(self.err("api", "at least one [[api]] is needed"));

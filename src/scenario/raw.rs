@@ -20,6 +20,16 @@ pub struct RawScenario {
     #[serde(default, rename = "client")]
     pub clients: Vec<RawClient>,
     pub sweep: Option<RawSweep>,
+    #[serde(default, rename = "variant")]
+    pub variants: Vec<RawVariant>,
+}
+
+/// A named set of overrides, keyed by sweep paths: `[[variant]] name = "..." set = { "client.w.retry" = ... }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawVariant {
+    pub name: String,
+    pub set: toml::Table,
 }
 
 /// `[sweep]`: what `quotasim sweep` does when its flags do not say.

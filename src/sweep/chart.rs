@@ -16,8 +16,12 @@ type Png = Result<Vec<u8>, String>;
 
 /// The charts that fit the sweep's shape, by file name.
 pub fn charts(doc: &SweepDoc) -> Vec<(&'static str, Png)> {
-    // Nothing to draw, or an axis no chart can scale to.
-    if doc.points.is_empty() || doc.points.iter().any(|p| p.axis.iter().any(|x| !x.is_finite())) {
+    // Nothing to draw, or an axis no chart can scale to. Named values (variants, whole policies) have no
+    // order for a line to follow: they are compared in the terminal's ranked table and the CSV.
+    let named = |v: &String| v.parse::<f64>().is_err() && crate::time::parse_duration(v).is_err();
+    if doc.points.is_empty()
+        || doc.points.iter().any(|p| p.axis.iter().any(|x| !x.is_finite()) || p.values.iter().any(named))
+    {
         return Vec::new();
     }
     match doc.params.len() {

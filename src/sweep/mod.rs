@@ -78,14 +78,30 @@ pub fn points(base_text: &str, file: &str, spec: &SweepSpec) -> Result<Vec<Point
     for (index, values) in combos.into_iter().enumerate() {
         let mut table = base.clone();
         for (param, value) in spec.params.iter().zip(&values) {
-            params::apply(&mut table, &param.key, value)
-                .map_err(|m| Error::BadInput(format!("--param {}: {m}", param.key)))?;
+            let applied = match (param.key.as_str(), value) {
+                (params::VARIANT_KEY, toml::Value::String(name)) => params::apply_variant(&mut table, name),
+                (params::VARIANT_KEY, other) => Err(format!("`{}` is not a variant name", params::display(other))),
+                (key, value) => params::apply(&mut table, key, value),
+            };
+            applied.map_err(|m| Error::BadInput(format!("--param {}: {m}", param.key)))?;
         }
         let text = toml::to_string(&table).expect("a TOML table serialises");
         let scenario = Scenario::parse(&text, file).map_err(|e| point_error(spec, &values, e))?;
         out.push(Point { index, values, scenario });
     }
     Ok(out)
+}
+
+/// `spec` with `variant=all` replaced by every variant of the scenario, the baseline first.
+pub fn expand_variants(spec: &SweepSpec, base_text: &str) -> SweepSpec {
+    let mut spec = spec.clone();
+    for p in spec.params.iter_mut().filter(|p| p.key == params::VARIANT_KEY) {
+        if p.values.iter().any(|v| v.as_str() == Some("all")) {
+            let base: toml::Table = toml::from_str(base_text).unwrap_or_default();
+            p.values = params::variant_names(&base).into_iter().map(toml::Value::String).collect();
+        }
+    }
+    spec
 }
 
 fn point_error(spec: &SweepSpec, values: &[toml::Value], e: ScenarioError) -> Error {

@@ -53,9 +53,49 @@ fn is_integer(text: &str) -> bool {
     text.trim().replace('_', "").parse::<i64>().is_ok()
 }
 
+/// Splits `text` at the commas that are not inside braces, brackets or quotes.
+fn top_level_items(text: &str) -> Vec<&str> {
+    let (mut depth, mut quote, mut start, mut items) = (0i32, None::<char>, 0, Vec::new());
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        match (quote, c) {
+            (Some('"'), '\\') => {
+                chars.next();
+            }
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'') => quote = Some(c),
+            (None, '{' | '[') => depth += 1,
+            (None, '}' | ']') => depth -= 1,
+            (None, ',') if depth == 0 => {
+                items.push(&text[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    items.push(&text[start..]);
+    items
+}
+
+/// A value written as TOML: an inline table, an array or a quoted string.
+fn toml_value(text: &str) -> Result<Value, String> {
+    let table: Table = toml::from_str(&format!("v = {}", text.trim()))
+        .map_err(|e| format!("`{}` is not a TOML value: {}", text.trim(), e.message()))?;
+    Ok(table.get("v").cloned().expect("the key was just written"))
+}
+
 fn parse_values(text: &str) -> Result<Vec<Value>, String> {
     if text.is_empty() {
         return Err("no values; give a list (`1,2,4`) or a range (`1..=8`)".into());
+    }
+    // Whole TOML values (inline tables, arrays, quoted strings), e.g. whole retry policies to compare.
+    if text.trim_start().starts_with(['{', '[', '"', '\'']) {
+        let values = top_level_items(text).into_iter().map(toml_value).collect::<Result<Vec<_>, _>>()?;
+        if values.len() > MAX_VALUES {
+            return Err(format!("more than {MAX_VALUES} values"));
+        }
+        return Ok(values);
     }
     let values = match text.split_once("..") {
         None => text.split(',').map(scalar).collect(),
@@ -169,10 +209,23 @@ fn exact_duration(ns: u64) -> String {
     }
 }
 
-/// A value as a person reads it: `8`, `0.5`, `500ms`.
+/// A value as a person reads it: `8`, `0.5`, `500ms`, `{ policy = "none" }`.
 pub fn display(value: &Value) -> String {
     match value {
         Value::String(s) => s.clone(),
+        Value::Table(t) => {
+            let fields: Vec<String> = t.iter().map(|(k, v)| format!("{k} = {}", inline(v))).collect();
+            format!("{{ {} }}", fields.join(", "))
+        }
+        other => other.to_string(),
+    }
+}
+
+/// A value as TOML writes it on one line.
+fn inline(value: &Value) -> String {
+    match value {
+        Value::Table(_) => display(value),
+        Value::Array(items) => format!("[{}]", items.iter().map(inline).collect::<Vec<_>>().join(", ")),
         other => other.to_string(),
     }
 }
@@ -252,6 +305,39 @@ pub fn apply(root: &mut Table, key: &str, value: &Value) -> Result<(), String> {
     Ok(())
 }
 
+/// The key that sweeps over the scenario's named variants (`variant=all` or `variant=a,b`).
+pub const VARIANT_KEY: &str = "variant";
+
+/// The names of a scenario's variants, `baseline` first.
+pub fn variant_names(root: &Table) -> Vec<String> {
+    let defined = root.get("variant").and_then(Value::as_array).map_or(&[][..], |a| a.as_slice());
+    std::iter::once(crate::scenario::BASELINE.to_string())
+        .chain(defined.iter().filter_map(|v| v.get("name").and_then(Value::as_str).map(str::to_string)))
+        .collect()
+}
+
+/// Applies variant `name`'s `set` to the scenario's TOML (`baseline` sets nothing).
+pub fn apply_variant(root: &mut Table, name: &str) -> Result<(), String> {
+    if name == crate::scenario::BASELINE {
+        return Ok(());
+    }
+    let set = root
+        .get("variant")
+        .and_then(Value::as_array)
+        .and_then(|a| a.iter().find(|v| v.get("name").and_then(Value::as_str) == Some(name)))
+        .and_then(|v| v.get("set"))
+        .and_then(Value::as_table)
+        .cloned()
+        .ok_or_else(|| format!("no [[variant]] is named `{name}`; defined: {}", variant_names(root).join(", ")))?;
+    for (key, value) in &set {
+        if key == VARIANT_KEY || key.starts_with("variant.") || key.starts_with("variant[") {
+            return Err(format!("variant `{name}` sets `{key}`: a variant may not change the variants"));
+        }
+        apply(root, key, value).map_err(|m| format!("variant `{name}`: {m}"))?;
+    }
+    Ok(())
+}
+
 fn split_index(part: &str) -> Result<(&str, Option<usize>), String> {
     match part.split_once('[') {
         None => Ok((part, None)),
@@ -293,6 +379,10 @@ mod tests {
         assert!(parse_values("1..=inf").unwrap_err().contains("finite"));
         assert!(parse_values("1..=1e300*1.0000001").unwrap_err().contains("more than"));
         assert!(parse_values("nan,1").is_err());
+        // Whole TOML values, split at top-level commas only.
+        let tables = values("{ policy = \"none\" },{ policy = \"exponential\", base = \"100ms\", cap = \"10s\" }");
+        assert_eq!(tables, ["{ policy = \"none\" }", "{ base = \"100ms\", cap = \"10s\", policy = \"exponential\" }"]);
+        assert!(parse_values("{ policy = ").unwrap_err().contains("not a TOML value"));
         // The end that is wrong is the one named.
         let e = parse_values("1ms..=1000000d:1ms").unwrap_err();
         assert!(e.contains("end") && e.contains("1000000d"), "{e}");
