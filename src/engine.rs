@@ -42,6 +42,8 @@ enum Kind {
     Return(u32),
     /// A plan starts or ends by the clock.
     PlanChange,
+    /// A pacer lets its first waiting attempt go.
+    Release(u32),
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -84,6 +86,9 @@ enum Outcome {
     Retry,
     /// Throttled with no retry left: given up (counted when the attempt was rejected).
     GaveUp,
+    /// Dropped by a full pacing queue: the caller learns of it after the throttle latency, like a
+    /// platform throttle, so a closed thread never spins at one instant.
+    Dropped,
 }
 
 /// One request in flight.
@@ -104,9 +109,32 @@ struct Request {
     wait: Nanos,
     /// The retry budget the request draws on ([`NO_BUDGET`] for none).
     budget: u32,
+    /// The pacer its attempts pass ([`NO_BUDGET`] for none), when it last joined its queue, and the time
+    /// it has waited there in all.
+    pacer: u32,
+    queued_since: Nanos,
+    queued: Nanos,
 }
 
 const NO_BUDGET: u32 = u32::MAX;
+
+/// A client-side pacer's state: GCRA's theoretical arrival time and the attempts waiting, in order.
+struct Pacer {
+    pace: crate::workload::Pace,
+    tat: Nanos,
+    waiting: std::collections::VecDeque<u32>,
+}
+
+impl Pacer {
+    /// The first instant an attempt conforms.
+    fn conforming(&self) -> Nanos {
+        self.tat.saturating_sub((self.pace.burst - 1).saturating_mul(self.pace.interval))
+    }
+
+    fn take(&mut self, now: Nanos) {
+        self.tat = self.tat.max(now).saturating_add(self.pace.interval);
+    }
+}
 
 struct ClientState {
     arrivals: StreamRng,
@@ -130,8 +158,9 @@ struct ClientState {
     quotas: Vec<u32>,
     /// Trace callers' cells: `caller * apis + position`, so that a row finds its cell without a look-up.
     caller_cells: Vec<u32>,
-    /// The retry budget of the client's own sub-account ([`NO_BUDGET`] for none).
+    /// The retry budget and the pacer of the client's own sub-account ([`NO_BUDGET`] for none).
     budget: u32,
+    pacer: u32,
 }
 
 const NO_CELL: u32 = u32::MAX;
@@ -226,6 +255,8 @@ struct Engine<'s, 'o, O: Observer, Q: EventQueue<Event>> {
     /// Tokens of each retry budget, and which budget a (scope, owner) has.
     budget_tokens: Vec<f64>,
     budget_of: HashMap<(BudgetScope, usize), u32>,
+    pacers: Vec<Pacer>,
+    pacer_of: HashMap<(BudgetScope, usize), u32>,
     observer: &'o mut O,
 }
 
@@ -336,6 +367,7 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
                 caller_sub: Vec::new(),
                 caller_cells: Vec::new(),
                 budget: NO_BUDGET,
+                pacer: NO_BUDGET,
                 cells: vec![NO_CELL; client.apis.apis().len()],
                 quotas: client.apis.apis().iter().map(|&api| quota_of(client.account, api)).collect(),
             });
@@ -357,6 +389,8 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
             quota_pairs,
             budget_tokens: Vec::new(),
             budget_of: HashMap::new(),
+            pacers: Vec::new(),
+            pacer_of: HashMap::new(),
             observer,
         }
         .with_budgets())
@@ -369,8 +403,28 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
             if client.budget.is_some() {
                 self.clients[c].budget = self.budget_for(c, client.sub_account);
             }
+            if client.pace.is_some() {
+                self.clients[c].pacer = self.pacer_for(c, client.sub_account);
+            }
         }
         self
+    }
+
+    /// The pacer a request of client `c` from `sub_account` passes, made at first use.
+    fn pacer_for(&mut self, c: usize, sub_account: usize) -> u32 {
+        let client = &self.sc.clients[c];
+        let Some((pace, scope)) = client.pace else { return NO_BUDGET };
+        let owner = match scope {
+            BudgetScope::Client => c,
+            BudgetScope::SubAccount => sub_account,
+            BudgetScope::Account => client.account,
+        };
+        let next = self.pacers.len() as u32;
+        let id = *self.pacer_of.entry((scope, owner)).or_insert(next);
+        if id == next {
+            self.pacers.push(Pacer { pace, tat: 0, waiting: Default::default() });
+        }
+        id
     }
 
     /// The budget a request of client `c` from `sub_account` draws on, made at first use.
@@ -437,7 +491,8 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
             match kind {
                 Kind::Arrival(c) => self.arrival(c as usize, time)?,
                 Kind::Start(slot) => self.start(slot, time),
-                Kind::Retry(slot) => self.send(slot, time),
+                Kind::Retry(slot) => self.leave(slot, time),
+                Kind::Release(p) => self.release(p as usize, time),
                 Kind::Return(slot) => self.on_return(slot, time),
                 Kind::PlanChange => self.refresh_limits(time),
             }
@@ -478,9 +533,14 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
                     Some((_, BudgetScope::SubAccount)) if row.caller.is_some() => self.budget_for(c, sub),
                     _ => self.clients[c].budget,
                 };
+                let pacer = match client.pace {
+                    Some((_, BudgetScope::SubAccount)) if row.caller.is_some() => self.pacer_for(c, sub),
+                    _ => self.clients[c].pacer,
+                };
                 self.begin(slot, now, row.api, cell, quota, row.latency);
-                self.requests[slot as usize].budget = budget;
-                self.send(slot, now);
+                let req = &mut self.requests[slot as usize];
+                (req.budget, req.pacer) = (budget, pacer);
+                self.leave(slot, now);
                 self.read_ahead(c)
             }
             None => {
@@ -562,6 +622,9 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
             outcome: Outcome::Retry,
             wait: 0,
             budget: NO_BUDGET,
+            pacer: NO_BUDGET,
+            queued_since: 0,
+            queued: 0,
         };
         match self.free.pop() {
             Some(slot) => {
@@ -589,8 +652,9 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
         }
         let cell = self.clients[c].cells[at] as usize;
         self.begin(slot, now, api, cell, quota, None);
-        self.requests[slot as usize].budget = self.clients[c].budget;
-        self.send(slot, now);
+        let req = &mut self.requests[slot as usize];
+        (req.budget, req.pacer) = (self.clients[c].budget, self.clients[c].pacer);
+        self.leave(slot, now);
     }
 
     #[inline]
@@ -605,6 +669,7 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
         req.latency = latency.unwrap_or(0);
         req.given_latency = latency.is_some();
         req.attempts = 0;
+        req.queued = 0;
         self.rec.request(req.cell as usize, req.quota as usize);
         if O::ACTIVE {
             let sub_account = self.rec.cell_keys[cell].sub_account as usize;
@@ -615,6 +680,49 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
                 &sc.apis[api].name,
             );
         }
+    }
+
+    /// An attempt wants to leave the client: at once, or through its pacer (in FIFO order, when the pacer
+    /// allows), or, with the pacer's queue full, not at all (the request is dropped).
+    #[inline]
+    fn leave(&mut self, slot: u32, now: Nanos) {
+        let p = self.requests[slot as usize].pacer;
+        if p == NO_BUDGET {
+            return self.send(slot, now);
+        }
+        let pacer = &mut self.pacers[p as usize];
+        if pacer.waiting.is_empty() && now >= pacer.conforming() {
+            pacer.take(now);
+            return self.send(slot, now);
+        }
+        if pacer.pace.queue_limit.is_some_and(|limit| pacer.waiting.len() >= limit) {
+            let req = &mut self.requests[slot as usize];
+            req.outcome = Outcome::Dropped;
+            self.rec.dropped(req.cell as usize, req.quota as usize);
+            let back = now.saturating_add(self.sc.throttle_latency);
+            return self.schedule(back, Kind::Return(slot));
+        }
+        pacer.waiting.push_back(slot);
+        let first = pacer.waiting.len() == 1;
+        let at = pacer.conforming().max(now);
+        self.requests[slot as usize].queued_since = now;
+        if first {
+            self.schedule(at, Kind::Release(p));
+        }
+    }
+
+    /// Pacer `p` lets its first waiting attempt go, and wakes again for the next.
+    fn release(&mut self, p: usize, now: Nanos) {
+        let pacer = &mut self.pacers[p];
+        let Some(slot) = pacer.waiting.pop_front() else { return };
+        pacer.take(now);
+        let next = (!pacer.waiting.is_empty()).then(|| pacer.conforming().max(now));
+        let req = &mut self.requests[slot as usize];
+        req.queued += now - req.queued_since;
+        if let Some(at) = next {
+            self.schedule(at, Kind::Release(p as u32));
+        }
+        self.send(slot, now);
     }
 
     #[inline]
@@ -677,6 +785,9 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
         match req.outcome {
             Outcome::Admitted => {
                 self.rec.finished(req.cell as usize, req.quota as usize, now - req.first_send);
+                if req.queued > 0 {
+                    self.rec.queued(req.cell as usize, req.quota as usize, req.queued);
+                }
                 if let (Some((b, _)), false) = (client.budget, req.budget == NO_BUDGET) {
                     b.note_success(&mut self.budget_tokens[req.budget as usize]);
                 }
@@ -685,7 +796,7 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
                 self.schedule(now.saturating_add(req.wait), Kind::Retry(slot));
                 return;
             }
-            Outcome::GaveUp => {}
+            Outcome::GaveUp | Outcome::Dropped => {}
         }
         // The request is over: a closed thread starts its next one after thinking, so does a batch
         // thread while the backlog lasts, and an open or trace slot is freed.

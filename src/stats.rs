@@ -53,6 +53,32 @@ impl Latency {
         self.sketch.heap_bytes()
     }
 
+    /// The summary over `total` values, of which those not recorded were zero (requests that got through
+    /// without waiting in a pacer). Zeros are counted exactly, not as the sketch's smallest bucket.
+    pub fn summary_with_zeros(&self, total: u64) -> LatencySummary {
+        let zeros = total.saturating_sub(self.count);
+        let all = self.count + zeros;
+        if all == 0 || self.count == 0 {
+            return LatencySummary::default();
+        }
+        let max_us = self.max_ns as f64 / 1e3;
+        let q = |p: f64| {
+            let rank = ((p * all as f64).ceil() as u64).max(1);
+            if rank <= zeros {
+                return 0.0;
+            }
+            let within = (rank - zeros) as f64 / self.count as f64;
+            (self.sketch.value_at_quantile(within) as f64).min(max_us) / 1e6
+        };
+        LatencySummary {
+            mean: self.sum_ns as f64 / all as f64 / 1e9,
+            p50: q(0.50),
+            p90: q(0.90),
+            p99: q(0.99),
+            max: secs_f64(self.max_ns),
+        }
+    }
+
     pub fn summary(&self) -> LatencySummary {
         if self.count == 0 {
             return LatencySummary::default();
@@ -83,6 +109,10 @@ pub struct Cell {
     /// Given up because the retry budget refused a retry (also counted in `gave_up`). Rare: after the
     /// latency, off the hot cache line.
     pub budget_refused: u64,
+    /// Dropped by a full client-side pacing queue before reaching the platform.
+    pub dropped: u64,
+    /// Time requests that got through spent queued in a pacer; made at the first paced request.
+    pub queued: Option<Box<Latency>>,
 }
 
 impl Cell {
@@ -92,6 +122,10 @@ impl Cell {
         self.throttled += other.throttled;
         self.gave_up += other.gave_up;
         self.budget_refused += other.budget_refused;
+        self.dropped += other.dropped;
+        if let Some(theirs) = &other.queued {
+            self.queued.get_or_insert_with(Default::default).add(theirs);
+        }
         self.latency.add(&other.latency);
     }
 
@@ -109,13 +143,18 @@ impl Cell {
             throttled: self.throttled,
             gave_up: self.gave_up,
             budget_refused: self.budget_refused,
+            dropped: self.dropped,
             // A phase can see a request admitted or given up that started in an earlier phase.
-            unfinished: self.requests.saturating_sub(self.admitted + self.gave_up),
+            unfinished: self.requests.saturating_sub(self.admitted + self.gave_up + self.dropped),
             throttle_rate: ratio(self.throttled, attempts),
             offered_qps: per_s(attempts),
             admitted_qps: per_s(self.admitted),
             attempts_per_request: ratio(attempts, self.requests),
             latency_s: self.latency.summary(),
+            queued_s: self
+                .queued
+                .as_ref()
+                .map_or_else(LatencySummary::default, |q| q.summary_with_zeros(self.latency.count)),
         }
     }
 }
@@ -307,6 +346,22 @@ impl Recorder {
         }
     }
 
+    /// A request dropped by a full pacing queue.
+    pub fn dropped(&mut self, cell: usize, quota: usize) {
+        self.cells[cell].dropped += 1;
+        if let Some(p) = self.phases[quota].last_mut() {
+            p.dropped += 1;
+        }
+    }
+
+    /// A request that got through waited `ns` (more than zero) in a pacer.
+    pub fn queued(&mut self, cell: usize, quota: usize, ns: Nanos) {
+        self.cells[cell].queued.get_or_insert_with(Default::default).record(ns);
+        if let Some(p) = self.phases[quota].last_mut() {
+            p.queued.get_or_insert_with(Default::default).record(ns);
+        }
+    }
+
     /// A give-up because the retry budget refused the retry.
     pub fn budget_refused(&mut self, cell: usize, quota: usize) {
         self.gave_up(cell, quota);
@@ -343,16 +398,20 @@ pub struct Metrics {
     pub unfinished: u64,
     /// Of `gave_up`, those whose retry the budget refused.
     pub budget_refused: u64,
+    /// Requests dropped by a full pacing queue (never sent).
+    pub dropped: u64,
     pub throttle_rate: f64,
     pub offered_qps: f64,
     pub admitted_qps: f64,
     pub attempts_per_request: f64,
     pub latency_s: LatencySummary,
+    /// Time spent waiting in a client-side pacer, over the requests that got through (zero without one).
+    pub queued_s: LatencySummary,
 }
 
 impl Metrics {
     /// Every metric as (column name, value), in the order of `summary.csv`; counts are whole numbers.
-    pub fn flat(&self) -> [(&'static str, f64); 16] {
+    pub fn flat(&self) -> [(&'static str, f64); 21] {
         let l = self.latency_s;
         [
             ("requests", self.requests as f64),
@@ -362,6 +421,7 @@ impl Metrics {
             ("gave_up", self.gave_up as f64),
             ("unfinished", self.unfinished as f64),
             ("budget_refused", self.budget_refused as f64),
+            ("dropped", self.dropped as f64),
             ("throttle_rate", self.throttle_rate),
             ("offered_qps", self.offered_qps),
             ("admitted_qps", self.admitted_qps),
@@ -371,6 +431,10 @@ impl Metrics {
             ("latency_p90_s", l.p90),
             ("latency_p99_s", l.p99),
             ("latency_max_s", l.max),
+            ("queued_mean_s", self.queued_s.mean),
+            ("queued_p50_s", self.queued_s.p50),
+            ("queued_p99_s", self.queued_s.p99),
+            ("queued_max_s", self.queued_s.max),
         ]
     }
 }

@@ -124,7 +124,7 @@ fn strategies_compare_as_variants_and_as_whole_tables() {
     let doc: serde_json::Value =
         serde_json::from_slice(&std::fs::read(tmp.path().join("sweep.json")).unwrap()).unwrap();
     let names: Vec<&str> = doc["points"].as_array().unwrap().iter().map(|p| p["values"][0].as_str().unwrap()).collect();
-    assert_eq!(names, ["baseline", "exponential", "full-jitter", "decorrelated", "retry-after", "budget"]);
+    assert_eq!(names, ["baseline", "exponential", "full-jitter", "decorrelated", "retry-after", "paced", "budget"]);
     // Whole retry tables as values, split at top-level commas.
     let tables = "client.workers.retry={ policy = \"none\" },{ policy = \"fixed\", wait = \"2s\", max_attempts = 3 }";
     let out =
@@ -147,4 +147,53 @@ fn strategies_compare_as_variants_and_as_whole_tables() {
     let out = quotasim(&["run", &sc, "--variant", "nope", "--out", tmp.path().join("n").to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no [[variant]] is named `nope`"));
+}
+
+fn paced_open(rate: f64, pace: &str, seconds: u64, limit: u32, seed: u64) -> String {
+    scenario_text(
+        &format!("{seconds}s"),
+        limit,
+        "{ dist = \"constant\", mean = \"100ms\" }",
+        "10ms",
+        &format!("{}pace = {pace}\n", open_client("p", "main", rate, "poisson", NO_RETRY)),
+    )
+    .replace("seed = 11", &format!("seed = {seed}"))
+}
+
+/// Poisson arrivals at λ into a pacer of rate r and burst 1 make an M/D/1 queue (the pacer's spacing is the
+/// service time D = 1/r): the mean wait is λ D² / (2 (1 − ρ)). Twenty independent runs give the mean and
+/// its standard error; the pacer at the limit is never throttled by the clock window.
+#[test]
+fn a_pacer_is_an_md1_queue_and_never_throttled_at_its_rate() {
+    let (lambda, r) = (1.5, 2.0);
+    let (d, rho) = (1.0 / r, lambda / r);
+    let expected = lambda * d * d / (2.0 * (1.0 - rho));
+    let means: Vec<f64> = (0..20)
+        .map(|seed| {
+            let (_, report) = run_text(&paced_open(lambda, "{ rate = 2 }", 7_200, 2, seed));
+            let t = report.summary.totals;
+            assert_eq!(t.throttled, 0, "a pacer at the limit is never throttled");
+            t.queued_s.mean
+        })
+        .collect();
+    let n = means.len() as f64;
+    let mean = means.iter().sum::<f64>() / n;
+    let se = (means.iter().map(|m| (m - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt() / n.sqrt();
+    assert!((mean - expected).abs() < 4.0 * se, "mean wait {mean:.4} s, M/D/1 {expected:.4} s, se {se:.4}");
+}
+
+/// At a rate whose interval is not a whole number of nanoseconds (3 a second), a pacer fed far more than it
+/// lets through still never meets a throttle from a clock window of 3; with a queue limit it drops instead.
+#[test]
+fn a_pacer_at_three_a_second_is_never_throttled_and_drops_past_its_queue() {
+    let (_, report) = run_text(&paced_open(10.0, "{ rate = 3 }", 60, 3, 1));
+    let t = report.summary.totals;
+    assert_eq!(t.throttled, 0);
+    assert!(t.admitted >= 178 && t.admitted <= 180, "{t:?}");
+    let (_, report) = run_text(&paced_open(10.0, "{ rate = 2, queue_limit = 5 }", 60, 2, 1));
+    let t = report.summary.totals;
+    assert_eq!(t.throttled, 0);
+    assert!(t.dropped > 400, "{t:?}");
+    assert_eq!(t.requests, t.admitted + t.gave_up + t.dropped + t.unfinished);
+    assert!(t.queued_s.max <= 3.0 + 1e-9, "five waiting at 2 a second wait at most 3 s: {t:?}");
 }

@@ -14,7 +14,7 @@ use crate::quota::plans::{Plans, Tiers};
 use crate::quota::{Align, Category, LimiterConfig, OnPlanChange};
 use crate::time::{NANOS_PER_SEC, Nanos, parse_duration, parse_instant};
 use crate::workload::{
-    ApiChoice, Arrivals, Budget, BudgetScope, Client, ClientModel, Dist, Jitter, RateShape, RetryPolicy,
+    ApiChoice, Arrivals, Budget, BudgetScope, Client, ClientModel, Dist, Jitter, Pace, RateShape, RetryPolicy,
 };
 use jiff::Timestamp;
 use jiff::tz::Offset;
@@ -355,15 +355,42 @@ impl Ctx<'_> {
         }
     }
 
-    fn budget(&self, key: &str, raw: &raw::RawBudget) -> Result<(Budget, BudgetScope)> {
-        let k = |f: &str| format!("{key}.{f}");
-        let kind = self.one_of(&k("kind"), &raw.kind, &[("token-bucket", 0), ("ratio", 1)])?;
+    fn scope(&self, key: &str, text: Option<&str>) -> Result<BudgetScope> {
         let scopes = [
             ("client", BudgetScope::Client),
             ("sub-account", BudgetScope::SubAccount),
             ("account", BudgetScope::Account),
         ];
-        let scope = self.one_of(&k("scope"), raw.scope.as_deref().unwrap_or("client"), &scopes)?;
+        self.one_of(key, text.unwrap_or("client"), &scopes)
+    }
+
+    fn pace(&self, key: &str, raw: &raw::RawPace) -> Result<(Pace, BudgetScope)> {
+        let k = |f: &str| format!("{key}.{f}");
+        if !(raw.rate.is_finite() && raw.rate > 0.0 && raw.rate <= 1e9) {
+            return Err(self.err(
+                &k("rate"),
+                format!("{} is not valid; expected attempts per second, above 0 and at most 1e9", raw.rate),
+            ));
+        }
+        let burst = match raw.burst {
+            None => 1,
+            Some(b) if (1..=1_000_000_000).contains(&b) => b as u64,
+            Some(b) => return Err(self.err(&k("burst"), format!("{b} is not valid; expected a whole number >= 1"))),
+        };
+        let queue_limit = match raw.queue_limit {
+            None => None,
+            Some(n) if (0..=1_000_000_000).contains(&n) => Some(n as usize),
+            Some(n) => {
+                return Err(self.err(&k("queue_limit"), format!("{n} is not valid; expected how many may wait, >= 0")));
+            }
+        };
+        Ok((Pace::new(raw.rate, burst, queue_limit), self.scope(&k("scope"), raw.scope.as_deref())?))
+    }
+
+    fn budget(&self, key: &str, raw: &raw::RawBudget) -> Result<(Budget, BudgetScope)> {
+        let k = |f: &str| format!("{key}.{f}");
+        let kind = self.one_of(&k("kind"), &raw.kind, &[("token-bucket", 0), ("ratio", 1)])?;
+        let scope = self.scope(&k("scope"), raw.scope.as_deref())?;
         let present = [
             ("capacity", raw.capacity.is_some()),
             ("retry_cost", raw.retry_cost.is_some()),
@@ -618,7 +645,33 @@ impl Ctx<'_> {
                     ));
                 }
             }
-            clients.push(Client { name: c.name.clone(), account, sub_account, apis: choice, model, retry, budget });
+            let pace = c.pace.as_ref().map(|p| self.pace(&format!("{key}.pace"), p)).transpose()?;
+            if let Some((pace, scope)) = pace {
+                let same_scope = |other: &Client| match scope {
+                    BudgetScope::Client => false,
+                    BudgetScope::SubAccount => other.sub_account == sub_account,
+                    BudgetScope::Account => other.account == account,
+                };
+                if let Some(other) = clients
+                    .iter()
+                    .find(|o: &&Client| same_scope(o) && o.pace.is_some_and(|(op, os)| os == scope && op != pace))
+                {
+                    return Err(self.err(
+                        &format!("{key}.pace"),
+                        format!("client `{}` shares this pacer's scope with another pace; clients sharing a scope must declare the same pace", other.name),
+                    ));
+                }
+            }
+            clients.push(Client {
+                name: c.name.clone(),
+                account,
+                sub_account,
+                apis: choice,
+                model,
+                retry,
+                budget,
+                pace,
+            });
         }
 
         Ok(Scenario {

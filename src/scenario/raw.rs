@@ -129,6 +129,17 @@ pub struct RawClient {
     pub requests: Option<i64>,
     pub trace: Option<RawTrace>,
     pub retry: Option<RawRetry>,
+    pub pace: Option<RawPace>,
+}
+
+/// Client-side pacing: `rate` per second, `burst`, `scope`, `queue_limit`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPace {
+    pub rate: f64,
+    pub burst: Option<i64>,
+    pub scope: Option<String>,
+    pub queue_limit: Option<i64>,
 }
 
 /// A trace client's `trace` table: the file and how to read it.

@@ -445,6 +445,27 @@ impl Budget {
     }
 }
 
+/// Client-side pacing: a GCRA (a token bucket of `burst`) at `rate`, in front of every attempt, first or
+/// retry. Attempts wait in FIFO order for their turn; past `queue_limit` waiting, a request is dropped.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Pace {
+    /// The spacing of attempts: 1 / rate, rounded up to the nanosecond so that the pacer is never faster
+    /// than its rate (at rate L it never sends more than L in any second).
+    pub interval: Nanos,
+    pub burst: u64,
+    /// How many may wait at once (`None`: no limit).
+    pub queue_limit: Option<usize>,
+    /// The rate as written, for reports.
+    pub rate: f64,
+}
+
+impl Pace {
+    pub fn new(rate: f64, burst: u64, queue_limit: Option<usize>) -> Pace {
+        let interval = ((crate::time::NANOS_PER_SEC as f64 / rate).ceil() as Nanos).max(1);
+        Pace { interval, burst: burst.max(1), queue_limit, rate }
+    }
+}
+
 /// A source of calls inside one sub-account of one account.
 #[derive(Clone, Debug)]
 pub struct Client {
@@ -457,6 +478,8 @@ pub struct Client {
     pub retry: RetryPolicy,
     /// A retry budget and whom it is shared with.
     pub budget: Option<(Budget, BudgetScope)>,
+    /// Client-side pacing and whom the pacer is shared with.
+    pub pace: Option<(Pace, BudgetScope)>,
 }
 
 impl Client {
