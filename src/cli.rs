@@ -432,7 +432,8 @@ fn ranked_table(doc: &SweepDoc) -> String {
     let mean = |p: &sweep::PointResult, name: &str| p.metrics.iter().find(|e| e.metric == name).map_or(0.0, |e| e.mean);
     let not_served = |p: &sweep::PointResult| {
         let requests = mean(p, "requests");
-        if requests > 0.0 { (mean(p, "gave_up") + mean(p, "dropped")) / requests } else { 0.0 }
+        let lost = mean(p, "gave_up") + mean(p, "dropped") + mean(p, "rejected_locally");
+        if requests > 0.0 { lost / requests } else { 0.0 }
     };
     let mut order: Vec<&sweep::PointResult> = doc.points.iter().collect();
     order.sort_by(|a, b| {
@@ -441,7 +442,7 @@ fn ranked_table(doc: &SweepDoc) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{} — {} compared, {} replications each; ranked by requests not served (given up or dropped), then p99",
+        "{} — {} compared, {} replications each; ranked by requests not served (given up, dropped or rejected locally), then p99",
         doc.scenario,
         doc.points.len(),
         doc.reps

@@ -86,9 +86,59 @@ enum Outcome {
     Retry,
     /// Throttled with no retry left: given up (counted when the attempt was rejected).
     GaveUp,
-    /// Dropped by a full pacing queue: the caller learns of it after the throttle latency, like a
-    /// platform throttle, so a closed thread never spins at one instant.
+    /// Dropped by a full pacing queue, or rejected by the client's adaptive throttle: the caller learns of
+    /// it after the throttle latency, like a platform throttle, so a closed thread never spins at one
+    /// instant.
     Dropped,
+    RejectedLocally,
+}
+
+/// Google SRE client-side throttling's history: requests and accepts in the buckets of a sliding window.
+struct SreState {
+    k: f64,
+    width: Nanos,
+    /// Per bucket (requests, accepts); `current` is the index (time / width) of the newest bucket.
+    buckets: [(u64, u64); crate::scenario::SRE_BUCKETS],
+    current: u64,
+    requests: u64,
+    accepts: u64,
+}
+
+impl SreState {
+    fn new(k: f64, window: Nanos) -> SreState {
+        let width = window / crate::scenario::SRE_BUCKETS as Nanos;
+        SreState { k, width, buckets: [(0, 0); crate::scenario::SRE_BUCKETS], current: 0, requests: 0, accepts: 0 }
+    }
+
+    /// Moves the window to `now`, forgetting the buckets that fell out of it.
+    fn advance(&mut self, now: Nanos) -> usize {
+        let n = crate::scenario::SRE_BUCKETS as u64;
+        let idx = now / self.width;
+        let stale = (idx - self.current).min(n);
+        for i in 1..=stale {
+            let b = &mut self.buckets[((self.current + i) % n) as usize];
+            self.requests -= b.0;
+            self.accepts -= b.1;
+            *b = (0, 0);
+        }
+        self.current = idx;
+        (idx % n) as usize
+    }
+
+    /// Counts a request and says whether to reject it locally, with `u` uniform on [0, 1).
+    fn reject(&mut self, now: Nanos, u: f64) -> bool {
+        let b = self.advance(now);
+        let p = ((self.requests as f64 - self.k * self.accepts as f64) / (self.requests as f64 + 1.0)).max(0.0);
+        self.buckets[b].0 += 1;
+        self.requests += 1;
+        u < p
+    }
+
+    fn accepted(&mut self, now: Nanos) {
+        let b = self.advance(now);
+        self.buckets[b].1 += 1;
+        self.accepts += 1;
+    }
 }
 
 /// One request in flight.
@@ -161,6 +211,9 @@ struct ClientState {
     /// The retry budget and the pacer of the client's own sub-account ([`NO_BUDGET`] for none).
     budget: u32,
     pacer: u32,
+    /// Adaptive throttling's state and draws.
+    sre: Option<Box<SreState>>,
+    adaptive: StreamRng,
 }
 
 const NO_CELL: u32 = u32::MAX;
@@ -368,6 +421,10 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
                 caller_cells: Vec::new(),
                 budget: NO_BUDGET,
                 pacer: NO_BUDGET,
+                sre: client
+                    .adaptive
+                    .map(|crate::workload::Adaptive::Sre { k, window }| Box::new(SreState::new(k, window))),
+                adaptive: stream(sc.seed, c, Purpose::Adaptive),
                 cells: vec![NO_CELL; client.apis.apis().len()],
                 quotas: client.apis.apis().iter().map(|&api| quota_of(client.account, api)).collect(),
             });
@@ -686,6 +743,18 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
     /// allows), or, with the pacer's queue full, not at all (the request is dropped).
     #[inline]
     fn leave(&mut self, slot: u32, now: Nanos) {
+        let c = self.requests[slot as usize].client as usize;
+        let state = &mut self.clients[c];
+        if let Some(sre) = state.sre.as_mut() {
+            let u = state.adaptive.random::<f64>();
+            if sre.reject(now, u) {
+                let req = &mut self.requests[slot as usize];
+                req.outcome = Outcome::RejectedLocally;
+                self.rec.rejected_locally(req.cell as usize, req.quota as usize);
+                let back = now.saturating_add(self.sc.throttle_latency);
+                return self.schedule(back, Kind::Return(slot));
+            }
+        }
         let p = self.requests[slot as usize].pacer;
         if p == NO_BUDGET {
             return self.send(slot, now);
@@ -788,6 +857,9 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
                 if req.queued > 0 {
                     self.rec.queued(req.cell as usize, req.quota as usize, req.queued);
                 }
+                if let Some(sre) = self.clients[req.client as usize].sre.as_mut() {
+                    sre.accepted(now);
+                }
                 if let (Some((b, _)), false) = (client.budget, req.budget == NO_BUDGET) {
                     b.note_success(&mut self.budget_tokens[req.budget as usize]);
                 }
@@ -796,7 +868,7 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
                 self.schedule(now.saturating_add(req.wait), Kind::Retry(slot));
                 return;
             }
-            Outcome::GaveUp | Outcome::Dropped => {}
+            Outcome::GaveUp | Outcome::Dropped | Outcome::RejectedLocally => {}
         }
         // The request is over: a closed thread starts its next one after thinking, so does a batch
         // thread while the backlog lasts, and an open or trace slot is freed.

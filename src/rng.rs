@@ -18,6 +18,8 @@ pub enum Purpose {
     ApiMix = 4,
     /// Retry jitter.
     Retry = 5,
+    /// Adaptive client throttling's local rejections.
+    Adaptive = 6,
 }
 
 /// SplitMix64's finaliser: a bijective mix, so distinct inputs give distinct, well-spread seeds.

@@ -111,6 +111,8 @@ pub struct Cell {
     pub budget_refused: u64,
     /// Dropped by a full client-side pacing queue before reaching the platform.
     pub dropped: u64,
+    /// Rejected by the client's adaptive throttle before reaching the platform.
+    pub rejected_locally: u64,
     /// Time requests that got through spent queued in a pacer; made at the first paced request.
     pub queued: Option<Box<Latency>>,
 }
@@ -123,6 +125,7 @@ impl Cell {
         self.gave_up += other.gave_up;
         self.budget_refused += other.budget_refused;
         self.dropped += other.dropped;
+        self.rejected_locally += other.rejected_locally;
         if let Some(theirs) = &other.queued {
             self.queued.get_or_insert_with(Default::default).add(theirs);
         }
@@ -144,8 +147,11 @@ impl Cell {
             gave_up: self.gave_up,
             budget_refused: self.budget_refused,
             dropped: self.dropped,
+            rejected_locally: self.rejected_locally,
             // A phase can see a request admitted or given up that started in an earlier phase.
-            unfinished: self.requests.saturating_sub(self.admitted + self.gave_up + self.dropped),
+            unfinished: self
+                .requests
+                .saturating_sub(self.admitted + self.gave_up + self.dropped + self.rejected_locally),
             throttle_rate: ratio(self.throttled, attempts),
             offered_qps: per_s(attempts),
             admitted_qps: per_s(self.admitted),
@@ -354,6 +360,14 @@ impl Recorder {
         }
     }
 
+    /// A request rejected locally by its client's adaptive throttle.
+    pub fn rejected_locally(&mut self, cell: usize, quota: usize) {
+        self.cells[cell].rejected_locally += 1;
+        if let Some(p) = self.phases[quota].last_mut() {
+            p.rejected_locally += 1;
+        }
+    }
+
     /// A request that got through waited `ns` (more than zero) in a pacer.
     pub fn queued(&mut self, cell: usize, quota: usize, ns: Nanos) {
         self.cells[cell].queued.get_or_insert_with(Default::default).record(ns);
@@ -400,6 +414,8 @@ pub struct Metrics {
     pub budget_refused: u64,
     /// Requests dropped by a full pacing queue (never sent).
     pub dropped: u64,
+    /// Requests an adaptive throttle rejected before they reached the platform.
+    pub rejected_locally: u64,
     pub throttle_rate: f64,
     pub offered_qps: f64,
     pub admitted_qps: f64,
@@ -411,7 +427,7 @@ pub struct Metrics {
 
 impl Metrics {
     /// Every metric as (column name, value), in the order of `summary.csv`; counts are whole numbers.
-    pub fn flat(&self) -> [(&'static str, f64); 21] {
+    pub fn flat(&self) -> [(&'static str, f64); 22] {
         let l = self.latency_s;
         [
             ("requests", self.requests as f64),
@@ -422,6 +438,7 @@ impl Metrics {
             ("unfinished", self.unfinished as f64),
             ("budget_refused", self.budget_refused as f64),
             ("dropped", self.dropped as f64),
+            ("rejected_locally", self.rejected_locally as f64),
             ("throttle_rate", self.throttle_rate),
             ("offered_qps", self.offered_qps),
             ("admitted_qps", self.admitted_qps),

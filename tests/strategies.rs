@@ -124,7 +124,10 @@ fn strategies_compare_as_variants_and_as_whole_tables() {
     let doc: serde_json::Value =
         serde_json::from_slice(&std::fs::read(tmp.path().join("sweep.json")).unwrap()).unwrap();
     let names: Vec<&str> = doc["points"].as_array().unwrap().iter().map(|p| p["values"][0].as_str().unwrap()).collect();
-    assert_eq!(names, ["baseline", "exponential", "full-jitter", "decorrelated", "retry-after", "paced", "budget"]);
+    assert_eq!(
+        names,
+        ["baseline", "exponential", "full-jitter", "decorrelated", "retry-after", "paced", "sre", "budget"]
+    );
     // Whole retry tables as values, split at top-level commas.
     let tables = "client.workers.retry={ policy = \"none\" },{ policy = \"fixed\", wait = \"2s\", max_attempts = 3 }";
     let out =
@@ -196,4 +199,35 @@ fn a_pacer_at_three_a_second_is_never_throttled_and_drops_past_its_queue() {
     assert!(t.dropped > 400, "{t:?}");
     assert_eq!(t.requests, t.admitted + t.gave_up + t.dropped + t.unfinished);
     assert!(t.queued_s.max <= 3.0 + 1e-9, "five waiting at 2 a second wait at most 3 s: {t:?}");
+}
+
+/// Google SRE client-side throttling under sustained overload (demand five times the limit): the client
+/// sends about K × accepts, so the platform throttles (K − 1) / K of what it is sent. The finite history
+/// (two minutes, about 240 accepts) biases the share up by about 1 / (K² · accepts) < 0.005, and the
+/// hour's binomial spread is below 0.005 too: 0.02 is a wide but honest bound. Every local rejection is
+/// counted, and the identity of the request counts holds.
+#[test]
+fn sre_throttling_tends_to_k_minus_one_over_k() {
+    for k in [2.0, 1.5, 4.0] {
+        let text = scenario_text(
+            "1h",
+            2,
+            "{ dist = \"constant\", mean = \"100ms\" }",
+            "10ms",
+            &format!(
+                "{}adaptive = {{ kind = \"sre\", k = {k} }}\n",
+                open_client("o", "main", 10.0, "poisson", NO_RETRY)
+            ),
+        );
+        let (_, report) = run_text(&text);
+        let t = report.summary.totals;
+        let expected = (k - 1.0) / k;
+        assert!(
+            (t.throttle_rate - expected).abs() < 0.02,
+            "k = {k}: throttle share {}, expected {expected}",
+            t.throttle_rate
+        );
+        assert!(t.rejected_locally > 0);
+        assert_eq!(t.requests, t.admitted + t.gave_up + t.dropped + t.rejected_locally + t.unfinished);
+    }
 }

@@ -14,7 +14,7 @@ use crate::quota::plans::{Plans, Tiers};
 use crate::quota::{Align, Category, LimiterConfig, OnPlanChange};
 use crate::time::{NANOS_PER_SEC, Nanos, parse_duration, parse_instant};
 use crate::workload::{
-    ApiChoice, Arrivals, Budget, BudgetScope, Client, ClientModel, Dist, Jitter, Pace, RateShape, RetryPolicy,
+    Adaptive, ApiChoice, Arrivals, Budget, BudgetScope, Client, ClientModel, Dist, Jitter, Pace, RateShape, RetryPolicy,
 };
 use jiff::Timestamp;
 use jiff::tz::Offset;
@@ -120,6 +120,9 @@ pub fn read_text(path: &Path) -> Result<String, crate::Error> {
         })
     })
 }
+
+/// The buckets of an SRE throttle's sliding history.
+pub const SRE_BUCKETS: usize = 120;
 
 /// The variant that changes nothing: the scenario as written.
 pub const BASELINE: &str = "baseline";
@@ -387,6 +390,23 @@ impl Ctx<'_> {
         Ok((Pace::new(raw.rate, burst, queue_limit), self.scope(&k("scope"), raw.scope.as_deref())?))
     }
 
+    fn adaptive(&self, key: &str, raw: &raw::RawAdaptive) -> Result<Adaptive> {
+        let k = |f: &str| format!("{key}.{f}");
+        self.one_of(&k("kind"), &raw.kind, &[("sre", ())])?;
+        let factor = raw.k.unwrap_or(2.0);
+        if !(factor.is_finite() && (1.0..=1_000.0).contains(&factor)) {
+            return Err(self.err(&k("k"), format!("{factor} is not valid; expected a number from 1 to 1000")));
+        }
+        let window = match &raw.window {
+            None => 120 * NANOS_PER_SEC,
+            Some(w) => self.positive_duration(&k("window"), w)?,
+        };
+        if window < SRE_BUCKETS as Nanos {
+            return Err(self.err(&k("window"), format!("must be at least {SRE_BUCKETS} ns")));
+        }
+        Ok(Adaptive::Sre { k: factor, window })
+    }
+
     fn budget(&self, key: &str, raw: &raw::RawBudget) -> Result<(Budget, BudgetScope)> {
         let k = |f: &str| format!("{key}.{f}");
         let kind = self.one_of(&k("kind"), &raw.kind, &[("token-bucket", 0), ("ratio", 1)])?;
@@ -645,6 +665,7 @@ impl Ctx<'_> {
                     ));
                 }
             }
+            let adaptive = c.adaptive.as_ref().map(|a| self.adaptive(&format!("{key}.adaptive"), a)).transpose()?;
             let pace = c.pace.as_ref().map(|p| self.pace(&format!("{key}.pace"), p)).transpose()?;
             if let Some((pace, scope)) = pace {
                 let same_scope = |other: &Client| match scope {
@@ -671,6 +692,7 @@ impl Ctx<'_> {
                 retry,
                 budget,
                 pace,
+                adaptive,
             });
         }
 

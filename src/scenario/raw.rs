@@ -130,6 +130,16 @@ pub struct RawClient {
     pub trace: Option<RawTrace>,
     pub retry: Option<RawRetry>,
     pub pace: Option<RawPace>,
+    pub adaptive: Option<RawAdaptive>,
+}
+
+/// Adaptive client throttling: `kind = "sre"` with `k` and `window`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAdaptive {
+    pub kind: String,
+    pub k: Option<f64>,
+    pub window: Option<String>,
 }
 
 /// Client-side pacing: `rate` per second, `burst`, `scope`, `queue_limit`.

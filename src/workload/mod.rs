@@ -466,6 +466,14 @@ impl Pace {
     }
 }
 
+/// Adaptive client-side throttling: the client decides from recent outcomes whether to send at all.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Adaptive {
+    /// Google SRE's client-side throttling: before each attempt, reject it locally with probability
+    /// max(0, (requests − k × accepts) / (requests + 1)), counted over the last `window`.
+    Sre { k: f64, window: Nanos },
+}
+
 /// A source of calls inside one sub-account of one account.
 #[derive(Clone, Debug)]
 pub struct Client {
@@ -480,6 +488,8 @@ pub struct Client {
     pub budget: Option<(Budget, BudgetScope)>,
     /// Client-side pacing and whom the pacer is shared with.
     pub pace: Option<(Pace, BudgetScope)>,
+    /// Adaptive throttling, per client.
+    pub adaptive: Option<Adaptive>,
 }
 
 impl Client {
