@@ -17,6 +17,11 @@ const HOURS: u64 = 6;
 const SECOND: u64 = 1_000_000_000;
 
 fn scenario() -> Scenario {
+    scenario_with("retry = { policy = \"fixed\", wait = \"1s\", max_attempts = 10 }")
+}
+
+/// The same model with the client's `retry` (and any other keys) given as TOML lines.
+fn scenario_with(client_extra: &str) -> Scenario {
     let text = format!(
         r#"
 name = "bench"
@@ -36,7 +41,7 @@ account = "acme"
 api = "Api"
 model = "closed"
 threads = 4
-retry = {{ policy = "fixed", wait = "1s", max_attempts = 10 }}
+{client_extra}
 "#
     );
     Scenario::parse(&text, "bench").expect("the bench scenario is valid")
@@ -105,6 +110,20 @@ fn closed_loop(c: &mut Criterion) {
     group.throughput(Throughput::Elements(bare_attempts));
     group.bench_function(BenchmarkId::new("bare", format!("{HOURS}h")), |b| {
         b.iter(|| bare_loop(black_box(sc.duration)))
+    });
+    group.finish();
+
+    // The strategies of the same clients: a pacer at the limit in front of exponential backoff with full
+    // jitter, against the fixed 1 s retry above.
+    let paced = scenario_with(
+        "retry = { policy = \"exponential\", base = \"1s\", cap = \"30s\", jitter = \"full\" }\npace = { rate = 2 }",
+    );
+    let mut group = c.benchmark_group("strategies_4_threads_limit_2");
+    group.bench_function(BenchmarkId::new("fixed", format!("{HOURS}h")), |b| {
+        b.iter(|| engine::run(black_box(&sc), options).expect("runs"))
+    });
+    group.bench_function(BenchmarkId::new("paced-jitter", format!("{HOURS}h")), |b| {
+        b.iter(|| engine::run(black_box(&paced), options).expect("runs"))
     });
     group.finish();
 }
