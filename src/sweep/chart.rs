@@ -16,13 +16,17 @@ type Png = Result<Vec<u8>, String>;
 
 /// The charts that fit the sweep's shape, by file name.
 pub fn charts(doc: &SweepDoc) -> Vec<(&'static str, Png)> {
-    // Nothing to draw, or an axis no chart can scale to. Named values (variants, whole policies) have no
-    // order for a line to follow: they are compared in the terminal's ranked table and the CSV.
-    let named = |v: &String| v.parse::<f64>().is_err() && crate::time::parse_duration(v).is_err();
-    if doc.points.is_empty()
-        || doc.points.iter().any(|p| p.axis.iter().any(|x| !x.is_finite()) || p.values.iter().any(named))
-    {
+    // Nothing to draw, or an axis no chart can scale to.
+    if doc.points.is_empty() || doc.points.iter().any(|p| p.axis.iter().any(|x| !x.is_finite())) {
         return Vec::new();
+    }
+    // Named values (variants, whole policies) have no order for a line to follow: bars, side by side.
+    let named = |v: &String| v.parse::<f64>().is_err() && crate::time::parse_duration(v).is_err();
+    if doc.points.iter().any(|p| p.values.iter().any(named)) {
+        return match doc.params.len() {
+            1 => vec![("sweep-compare.png", render_png(WIDTH, 760, |root| compare_chart(doc, root)))],
+            _ => Vec::new(),
+        };
     }
     match doc.params.len() {
         1 => vec![
@@ -155,6 +159,88 @@ fn qps_chart(doc: &SweepDoc, root: Area<'_>) -> DrawResult {
         .label("throttle rate (right axis)")
         .legend(|(x, y)| PathElement::new([(x, y), (x + 18, y)], THROTTLED.stroke_width(2)));
     legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
+    Ok(())
+}
+
+/// The share of requests not served (given up, dropped, rejected locally) of a point, from the means.
+fn not_served(p: &super::PointResult) -> f64 {
+    let mean = |name: &str| p.metrics.iter().find(|m| m.metric == name).map_or(0.0, |m| m.mean);
+    let requests = mean("requests");
+    if requests > 0.0 { (mean("gave_up") + mean("dropped") + mean("rejected_locally")) / requests } else { 0.0 }
+}
+
+/// `sweep-compare.png`: for a sweep of named values, one bar per value and metric, with its 95 % interval.
+fn compare_chart(doc: &SweepDoc, root: Area<'_>) -> DrawResult {
+    const PANELS: [(&str, &str, f64); 6] = [
+        ("throttle_rate", "throttle rate (%)", 100.0),
+        ("attempts_per_request", "attempts per request", 1.0),
+        ("admitted_qps", "admitted per second", 1.0),
+        ("latency_p50_s", "latency p50 (s)", 1.0),
+        ("latency_p99_s", "latency p99 (s)", 1.0),
+        ("", "requests not served (%)", 100.0),
+    ];
+    let (header, body) = root.split_vertically(44);
+    header.titled(
+        &format!("{} — {} compared ({} replications, 95% intervals)", doc.scenario, doc.params[0], doc.reps),
+        (FONT, 20, FontStyle::Bold),
+    )?;
+    let n = doc.points.len();
+    for (area, (metric, title, scale)) in body.split_evenly((2, 3)).iter().zip(PANELS) {
+        let bars: Vec<(f64, f64, f64)> = doc
+            .points
+            .iter()
+            .map(|p| match p.metrics.iter().find(|m| m.metric == metric) {
+                Some(m) => (m.mean * scale, m.lo * scale, m.hi * scale),
+                None => {
+                    let v = not_served(p) * scale;
+                    (v, v, v)
+                }
+            })
+            .collect();
+        let top = bars.iter().map(|b| b.2.max(b.0)).fold(f64::MIN_POSITIVE, f64::max) * 1.15;
+        // Horizontal bars: the names read along the left axis, the first at the top.
+        let mut chart = ChartBuilder::on(area)
+            .caption(title, (FONT, 15))
+            .margin(10)
+            .x_label_area_size(30)
+            .y_label_area_size(110)
+            .build_cartesian_2d(0.0..top, -0.5..n as f64 - 0.5)?;
+        let labels: Vec<String> = doc.points.iter().map(|p| p.values[0].chars().take(16).collect()).collect();
+        let name_at = |y: &f64| {
+            let y = *y;
+            let i = y.round();
+            let row = n as f64 - 1.0 - i;
+            if (y - i).abs() < 1e-6 && row >= 0.0 {
+                labels.get(row as usize).cloned().unwrap_or_default()
+            } else {
+                String::new()
+            }
+        };
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .y_labels(n)
+            .y_label_formatter(&name_at)
+            .x_label_formatter(&|x| trim_number(*x))
+            .label_style((FONT, 12))
+            .draw()?;
+        for (i, (mean, lo, hi)) in bars.iter().enumerate() {
+            let y = (n - 1 - i) as f64;
+            chart.draw_series(std::iter::once(Rectangle::new(
+                [(0.0, y - 0.35), (*mean, y + 0.35)],
+                CHANGE.mix(0.6).filled(),
+            )))?;
+            if hi > lo {
+                chart.draw_series(std::iter::once(PathElement::new([(*lo, y), (*hi, y)], LIMIT.stroke_width(2))))?;
+                for x in [*lo, *hi] {
+                    chart.draw_series(std::iter::once(PathElement::new(
+                        [(x, y - 0.15), (x, y + 0.15)],
+                        LIMIT.stroke_width(2),
+                    )))?;
+                }
+            }
+        }
+    }
     Ok(())
 }
 
