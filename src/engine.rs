@@ -24,7 +24,7 @@ use crate::scenario::{Scenario, SubAccount};
 use crate::stats::Recorder;
 use crate::time::{Nanos, nanos_from_secs_f64};
 use crate::workload::trace::{TraceEvent, TraceSource};
-use crate::workload::{Arrivals, BudgetScope, ClientModel, RateShape, RetryContext};
+use crate::workload::{Adaptive, Arrivals, BudgetScope, ClientModel, RateShape, RetryContext};
 use rand::RngExt;
 use rand_distr::{Distribution, Exp1};
 use std::collections::BinaryHeap;
@@ -91,6 +91,13 @@ enum Outcome {
     /// instant.
     Dropped,
     RejectedLocally,
+}
+
+/// An AIMD pacing rate and when it last changed.
+#[derive(Clone, Copy)]
+struct AimdState {
+    rate: f64,
+    last: Nanos,
 }
 
 /// Google SRE client-side throttling's history: requests and accepts in the buckets of a sliding window.
@@ -213,6 +220,7 @@ struct ClientState {
     pacer: u32,
     /// Adaptive throttling's state and draws.
     sre: Option<Box<SreState>>,
+    aimd: Option<AimdState>,
     adaptive: StreamRng,
 }
 
@@ -421,9 +429,14 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
                 caller_cells: Vec::new(),
                 budget: NO_BUDGET,
                 pacer: NO_BUDGET,
-                sre: client
-                    .adaptive
-                    .map(|crate::workload::Adaptive::Sre { k, window }| Box::new(SreState::new(k, window))),
+                sre: match client.adaptive {
+                    Some(Adaptive::Sre { k, window }) => Some(Box::new(SreState::new(k, window))),
+                    _ => None,
+                },
+                aimd: match client.adaptive {
+                    Some(Adaptive::Aimd { start, .. }) => Some(AimdState { rate: start, last: 0 }),
+                    _ => None,
+                },
                 adaptive: stream(sc.seed, c, Purpose::Adaptive),
                 cells: vec![NO_CELL; client.apis.apis().len()],
                 quotas: client.apis.apis().iter().map(|&api| quota_of(client.account, api)).collect(),
@@ -463,8 +476,36 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
             if client.pace.is_some() {
                 self.clients[c].pacer = self.pacer_for(c, client.sub_account);
             }
+            // AIMD steers a pacer: the client's own, or one made for it.
+            if let (Some(Adaptive::Aimd { start, .. }), NO_BUDGET) = (client.adaptive, self.clients[c].pacer) {
+                self.clients[c].pacer = self.pacers.len() as u32;
+                let pace = crate::workload::Pace::new(start, 1, None);
+                self.pacers.push(Pacer { pace, tat: 0, waiting: Default::default() });
+            }
         }
         self
+    }
+
+    /// An AIMD client learned an outcome at `now`: its rate grows with the time since the last change, or
+    /// falls by its factor at a throttle; its pacer follows.
+    fn steer(&mut self, c: usize, now: Nanos, throttled: bool) {
+        let Some(Adaptive::Aimd { increase, decrease, min_rate, max_rate, .. }) = self.sc.clients[c].adaptive else {
+            return;
+        };
+        let state = &mut self.clients[c];
+        let Some(aimd) = state.aimd.as_mut() else { return };
+        aimd.rate = if throttled {
+            aimd.rate * decrease
+        } else {
+            aimd.rate + increase * (now - aimd.last) as f64 / crate::time::NANOS_PER_SEC as f64
+        }
+        .clamp(min_rate, max_rate);
+        aimd.last = now;
+        let rate = aimd.rate;
+        let pacer = state.pacer as usize;
+        if let Some(p) = self.pacers.get_mut(pacer) {
+            p.pace.interval = crate::workload::Pace::new(rate, p.pace.burst, p.pace.queue_limit).interval;
+        }
     }
 
     /// The pacer a request of client `c` from `sub_account` passes, made at first use.
@@ -860,15 +901,18 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
                 if let Some(sre) = self.clients[req.client as usize].sre.as_mut() {
                     sre.accepted(now);
                 }
+                self.steer(req.client as usize, now, false);
                 if let (Some((b, _)), false) = (client.budget, req.budget == NO_BUDGET) {
                     b.note_success(&mut self.budget_tokens[req.budget as usize]);
                 }
             }
             Outcome::Retry => {
+                self.steer(req.client as usize, now, true);
                 self.schedule(now.saturating_add(req.wait), Kind::Retry(slot));
                 return;
             }
-            Outcome::GaveUp | Outcome::Dropped | Outcome::RejectedLocally => {}
+            Outcome::GaveUp => self.steer(req.client as usize, now, true),
+            Outcome::Dropped | Outcome::RejectedLocally => {}
         }
         // The request is over: a closed thread starts its next one after thinking, so does a batch
         // thread while the backlog lasts, and an open or trace slot is freed.

@@ -126,7 +126,7 @@ fn strategies_compare_as_variants_and_as_whole_tables() {
     let names: Vec<&str> = doc["points"].as_array().unwrap().iter().map(|p| p["values"][0].as_str().unwrap()).collect();
     assert_eq!(
         names,
-        ["baseline", "exponential", "full-jitter", "decorrelated", "retry-after", "paced", "sre", "budget"]
+        ["baseline", "exponential", "full-jitter", "decorrelated", "retry-after", "paced", "sre", "aimd", "budget"]
     );
     // Whole retry tables as values, split at top-level commas.
     let tables = "client.workers.retry={ policy = \"none\" },{ policy = \"fixed\", wait = \"2s\", max_attempts = 3 }";
@@ -230,4 +230,29 @@ fn sre_throttling_tends_to_k_minus_one_over_k() {
         assert!(t.rejected_locally > 0);
         assert_eq!(t.requests, t.admitted + t.gave_up + t.dropped + t.rejected_locally + t.unfinished);
     }
+}
+
+/// AIMD pacing on the quickstart's 8 threads (16 QPS of demand against 2): the rate climbs by `increase`
+/// a second and halves at each throttle reply, a sawtooth whose peaks just pass the limit. So throttles are
+/// rare (only at the peaks: well under the 79 % of the unpaced threads), no request is given up, the
+/// attempts sent stay within `max_rate`, and the limit is mostly used (the sawtooth spends its time between
+/// L/2 and L: 0.6 L is a safe floor for the admitted rate).
+#[test]
+fn aimd_pacing_keeps_throttles_rare_and_the_limit_mostly_used() {
+    let text = scenario_text(
+        "10m",
+        2,
+        "{ dist = \"exponential\", mean = \"500ms\" }",
+        "10ms",
+        &format!(
+            "{}adaptive = {{ kind = \"aimd\", increase = 0.5, decrease = 0.5, min_rate = 0.5, max_rate = 16 }}\n",
+            closed_client("w", 8, "{ policy = \"fixed\", wait = \"1s\", max_attempts = 10 }")
+        ),
+    );
+    let (_, report) = run_text(&text);
+    let t = report.summary.totals;
+    assert!(t.throttle_rate < 0.25, "{t:?}");
+    assert_eq!(t.gave_up, 0);
+    assert!(t.offered_qps <= 16.0 && t.admitted_qps >= 1.2, "{t:?}");
+    assert!(t.queued_s.mean > 0.0);
 }

@@ -392,7 +392,48 @@ impl Ctx<'_> {
 
     fn adaptive(&self, key: &str, raw: &raw::RawAdaptive) -> Result<Adaptive> {
         let k = |f: &str| format!("{key}.{f}");
-        self.one_of(&k("kind"), &raw.kind, &[("sre", ())])?;
+        let kind = self.one_of(&k("kind"), &raw.kind, &[("sre", 0), ("aimd", 1)])?;
+        let present = [
+            ("k", raw.k.is_some()),
+            ("window", raw.window.is_some()),
+            ("increase", raw.increase.is_some()),
+            ("decrease", raw.decrease.is_some()),
+            ("min_rate", raw.min_rate.is_some()),
+            ("max_rate", raw.max_rate.is_some()),
+            ("rate", raw.rate.is_some()),
+        ];
+        let takes: &[&str] =
+            if kind == 0 { &["k", "window"] } else { &["increase", "decrease", "min_rate", "max_rate", "rate"] };
+        if let Some((f, _)) = present.iter().find(|(f, on)| *on && !takes.contains(f)) {
+            return Err(self.err(&k(f), format!("`{}` takes no `{f}`; it takes {}", raw.kind, takes.join(", "))));
+        }
+        if kind == 1 {
+            let number = |f: &str, v: Option<f64>, range: std::ops::RangeInclusive<f64>| -> Result<f64> {
+                let x = v.ok_or_else(|| self.err(key, format!("`aimd` needs `{f}`")))?;
+                if !(x.is_finite() && range.contains(&x) && x > 0.0) {
+                    return Err(self.err(
+                        &k(f),
+                        format!("{x} is not valid; expected a number above 0 and at most {}", range.end()),
+                    ));
+                }
+                Ok(x)
+            };
+            let increase = number("increase", raw.increase, 0.0..=1e9)?;
+            let decrease = number("decrease", raw.decrease, 0.0..=1.0)?;
+            if decrease >= 1.0 {
+                return Err(
+                    self.err(&k("decrease"), "must be below 1: it is the factor a throttle multiplies the rate by")
+                );
+            }
+            let min_rate = number("min_rate", raw.min_rate, 0.0..=1e9)?;
+            let max_rate = number("max_rate", raw.max_rate, 0.0..=1e9)?;
+            if max_rate < min_rate {
+                return Err(self.err(&k("max_rate"), "must not be below `min_rate`"));
+            }
+            let start =
+                raw.rate.map_or(Ok(max_rate), |r| number("rate", Some(r), 0.0..=1e9))?.clamp(min_rate, max_rate);
+            return Ok(Adaptive::Aimd { increase, decrease, min_rate, max_rate, start });
+        }
         let factor = raw.k.unwrap_or(2.0);
         if !(factor.is_finite() && (1.0..=1_000.0).contains(&factor)) {
             return Err(self.err(&k("k"), format!("{factor} is not valid; expected a number from 1 to 1000")));

@@ -140,6 +140,11 @@ pub struct RawAdaptive {
     pub kind: String,
     pub k: Option<f64>,
     pub window: Option<String>,
+    pub increase: Option<f64>,
+    pub decrease: Option<f64>,
+    pub min_rate: Option<f64>,
+    pub max_rate: Option<f64>,
+    pub rate: Option<f64>,
 }
 
 /// Client-side pacing: `rate` per second, `burst`, `scope`, `queue_limit`.

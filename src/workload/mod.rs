@@ -472,6 +472,10 @@ pub enum Adaptive {
     /// Google SRE's client-side throttling: before each attempt, reject it locally with probability
     /// max(0, (requests − k × accepts) / (requests + 1)), counted over the last `window`.
     Sre { k: f64, window: Nanos },
+    /// A pacing rate (attempts per second) that grows by `increase` for every second without a throttle and
+    /// is multiplied by `decrease` at each throttle reply, kept within [min_rate, max_rate]; it starts at
+    /// `start`. It steers the client's pacer (one of burst 1 is made if the client has none).
+    Aimd { increase: f64, decrease: f64, min_rate: f64, max_rate: f64, start: f64 },
 }
 
 /// A source of calls inside one sub-account of one account.
