@@ -42,25 +42,43 @@ fn retry_after_waits_for_the_next_window() {
     assert_eq!(report.summary.totals.attempts, 12);
 }
 
-/// Jittered policies are reproducible from the seed: the same bytes twice, another seed differs.
+/// Every policy and client-side strategy is reproducible from the seed: the same totals twice, other
+/// totals from another seed.
 #[test]
-fn jittered_runs_are_reproducible() {
-    let text = scenario_text(
-        "2m",
-        2,
-        "{ dist = \"exponential\", mean = \"500ms\" }",
-        "10ms",
-        &closed_client(
-            "w",
-            8,
-            "{ policy = \"exponential\", base = \"100ms\", cap = \"5s\", jitter = \"decorrelated\" }",
+fn every_strategy_is_reproducible() {
+    let strategies = [
+        ("{ policy = \"none\" }", ""),
+        ("{ policy = \"fixed\", wait = \"1s\" }", ""),
+        ("{ policy = \"exponential\", base = \"100ms\", cap = \"5s\" }", ""),
+        ("{ policy = \"exponential\", base = \"100ms\", cap = \"5s\", jitter = \"full\" }", ""),
+        ("{ policy = \"exponential\", base = \"100ms\", cap = \"5s\", jitter = \"equal\" }", ""),
+        ("{ policy = \"exponential\", base = \"100ms\", cap = \"5s\", jitter = \"decorrelated\" }", ""),
+        ("{ policy = \"retry-after\", jitter = \"50ms\" }", ""),
+        (
+            "{ policy = \"fixed\", wait = \"1s\", budget = { kind = \"ratio\", max_tokens = 10, token_ratio = 0.1 } }",
+            "",
         ),
-    );
-    let (_, a) = run_text(&text);
-    let (_, b) = run_text(&text);
-    assert_eq!(format!("{:?}", a.summary.totals), format!("{:?}", b.summary.totals));
-    let (_, c) = run_text(&text.replace("seed = 11", "seed = 12"));
-    assert_ne!(format!("{:?}", a.summary.totals), format!("{:?}", c.summary.totals));
+        ("{ policy = \"fixed\", wait = \"1s\" }", "pace = { rate = 2, queue_limit = 3 }\n"),
+        ("{ policy = \"fixed\", wait = \"1s\" }", "adaptive = { kind = \"sre\" }\n"),
+        (
+            "{ policy = \"fixed\", wait = \"1s\" }",
+            "adaptive = { kind = \"aimd\", increase = 1, decrease = 0.5, min_rate = 1, max_rate = 8 }\n",
+        ),
+    ];
+    for (retry, extra) in strategies {
+        let text = scenario_text(
+            "2m",
+            2,
+            "{ dist = \"exponential\", mean = \"500ms\" }",
+            "10ms",
+            &format!("{}{extra}", closed_client("w", 8, retry)),
+        );
+        let (_, a) = run_text(&text);
+        let (_, b) = run_text(&text);
+        assert_eq!(format!("{:?}", a.summary.totals), format!("{:?}", b.summary.totals), "{retry} {extra}");
+        let (_, c) = run_text(&text.replace("seed = 11", "seed = 12"));
+        assert_ne!(format!("{:?}", a.summary.totals), format!("{:?}", c.summary.totals), "{retry} {extra}");
+    }
 }
 
 /// A token-bucket retry budget never allows more retries than its capacity over the cost of a retry, plus
