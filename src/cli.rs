@@ -110,6 +110,9 @@ pub struct SweepArgs {
     /// Threads to run on [default: all cores]. The output does not depend on it.
     #[arg(long)]
     pub jobs: Option<usize>,
+    /// Replace the scenario's seed (every replication's seed derives from it).
+    #[arg(long)]
+    pub seed: Option<u64>,
     /// Folder for the outputs [default: output/<scenario name>/].
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -334,7 +337,18 @@ fn shard_of(args: &SweepArgs) -> Result<Option<(usize, usize)>, Error> {
 fn sweep_command(args: &SweepArgs) -> Result<(), Error> {
     let file = args.scenario.display().to_string();
     let text = crate::scenario::read_text(&args.scenario)?;
-    let scenario = Scenario::parse(&text, &file)?;
+    let mut scenario = Scenario::parse(&text, &file)?;
+    // Every point's seed derives from the scenario's: a new seed means a new `seed` in the text too.
+    let text = match args.seed {
+        None => text,
+        Some(seed) => {
+            scenario.seed = seed;
+            let mut table: toml::Table =
+                toml::from_str(&text).map_err(|e| Error::BadInput(format!("{file}: {}", e.message())))?;
+            table.insert("seed".into(), toml::Value::Integer(seed as i64));
+            toml::to_string(&table).expect("a TOML table serialises")
+        }
+    };
     let defaults = &scenario.sweep;
     let (texts, source) =
         if args.params.is_empty() { (&defaults.params, "[sweep] param") } else { (&args.params, "--param") };
@@ -342,6 +356,12 @@ fn sweep_command(args: &SweepArgs) -> Result<(), Error> {
         .iter()
         .map(|t| sweep::params::parse_param(t).map_err(|m| Error::BadInput(format!("{source} {m}"))))
         .collect::<Result<Vec<_>, _>>()?;
+    if let Some(twice) = params.iter().enumerate().find(|(i, p)| params[..*i].iter().any(|q| q.key == p.key)) {
+        return Err(Error::BadInput(format!(
+            "{source} {}: given twice; give each key once, with all its values (e.g. `{}=1,2,4`)",
+            twice.1.key, twice.1.key
+        )));
+    }
     let spec = SweepSpec { params, zip: args.zip || defaults.zip, reps: args.reps.or(defaults.reps).unwrap_or(10) };
     let spec = sweep::expand_variants(&spec, &text);
     match args.jobs {

@@ -319,8 +319,10 @@ fn an_unwritable_output_folder_fails_before_running() {
     let blocker = tmp.path().join("file");
     std::fs::write(&blocker, b"").unwrap();
     let out = run_into(&scenario_path("quickstart.toml"), &blocker.join("out"), &[]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot write"));
+    assert_eq!(out.status.code(), Some(2), "a folder that cannot be made is a bad flag");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--out: cannot write"));
+    let out = run_into(&scenario_path("quickstart.toml"), &blocker, &[]);
+    assert_eq!(out.status.code(), Some(2), "a file given as the folder is a bad flag");
 }
 
 /// A month of simulated time: the time series is binned to 15 minutes (2,880 rows), not 2.6 million seconds.

@@ -175,3 +175,28 @@ fn bad_sweep_input_exits_2_naming_the_parameter() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("--zip"));
 }
+
+#[test]
+fn a_key_given_twice_is_refused_and_the_seed_can_be_replaced() {
+    let sc = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/sweep-threads.toml");
+    let sc = sc.to_str().unwrap();
+    let run = |args: &[&str]| std::process::Command::new(env!("CARGO_BIN_EXE_quotasim")).args(args).output().unwrap();
+    let out =
+        run(&["sweep", sc, "--param", "client.workers.threads=1,2", "--param", "client.workers.threads=3", "--quiet"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("given twice"));
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = |name: &str| tmp.path().join(name).to_str().unwrap().to_string();
+    let base = ["sweep", sc, "--param", "client.workers.threads=2,4", "--reps", "2", "--no-chart", "--quiet"];
+    let with = |extra: &[&str], out: &str| {
+        let mut args: Vec<&str> = base.to_vec();
+        args.extend_from_slice(extra);
+        let d = dir(out);
+        args.extend(["--out", d.as_str()]);
+        assert!(run(&args).status.success());
+        std::fs::read(tmp.path().join(out).join("sweep.json")).unwrap()
+    };
+    let (a, b, c) = (with(&[], "a"), with(&["--seed", "99"], "b"), with(&["--seed", "99"], "c"));
+    assert_ne!(a, b, "another seed, other replications");
+    assert_eq!(b, c, "the same seed, the same bytes");
+}

@@ -20,7 +20,10 @@ use std::path::{Path, PathBuf};
 
 /// Creates `dir` (and its parents) and checks it can be written, before a long run rather than after.
 pub fn prepare_dir(dir: &Path) -> Result<(), Error> {
-    let fail = |source| Error::Write { path: dir.display().to_string(), source };
+    // The folder is the user's choice: one that cannot be made or written is a bad flag, not a failure.
+    let fail = |source: std::io::Error| {
+        Error::BadInput(format!("--out: cannot write {}: {source}; give a folder that can be written", dir.display()))
+    };
     std::fs::create_dir_all(dir).map_err(fail)?;
     let probe = dir.join(".quotasim-write-check");
     std::fs::write(&probe, b"").map_err(fail)?;

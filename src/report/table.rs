@@ -17,13 +17,14 @@ fn limits_text(series: &Series) -> String {
 fn row(out: &mut String, account: &str, api: &str, limit: &str, m: &Metrics) {
     let _ = writeln!(
         out,
-        "{account:<12} {api:<20} {limit:>6} {:>9} {:>9} {:>9} {:>9} {:>7.1}% {:>8} {:>9.2} {:>9.2} {:>8.3} {:>8.3}",
+        "{account:<12} {api:<20} {limit:>6} {:>9} {:>9} {:>9} {:>9} {:>7.1}% {:>8} {:>10} {:>9.2} {:>9.2} {:>8.3} {:>8.3}",
         m.requests,
         m.attempts,
         m.admitted,
         m.throttled,
         100.0 * m.throttle_rate,
         m.gave_up,
+        m.unfinished,
         m.offered_qps,
         m.admitted_qps,
         m.latency_s.p50,
@@ -37,7 +38,7 @@ pub fn render(report: &Report) -> String {
     let _ = writeln!(out, "{} — seed {}, {} s from {}", s.scenario, s.seed, s.duration_s, s.start);
     let _ = writeln!(
         out,
-        "{:<12} {:<20} {:>6} {:>9} {:>9} {:>9} {:>9} {:>8} {:>8} {:>9} {:>9} {:>8} {:>8}",
+        "{:<12} {:<20} {:>6} {:>9} {:>9} {:>9} {:>9} {:>8} {:>8} {:>10} {:>9} {:>9} {:>8} {:>8}",
         "account",
         "api",
         "limit",
@@ -47,6 +48,7 @@ pub fn render(report: &Report) -> String {
         "throttled",
         "thr.rate",
         "gave_up",
+        "unfinished",
         "offered/s",
         "admitted/s",
         "p50 s",
