@@ -5,6 +5,7 @@
 //! limiter, and two APIs never share one. The limit is a function of time: every change is appended to the
 //! quota's history, which the reports read back. [`plans`] decides which limit is in force.
 
+pub mod limiters;
 pub mod plans;
 
 use crate::time::{NANOS_PER_SEC, Nanos};
