@@ -839,18 +839,21 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
     fn send(&mut self, slot: u32, now: Nanos) {
         let mut req = self.requests[slot as usize];
         req.attempts += 1;
-        let admitted = self.quotas[req.quota as usize].try_admit(now);
+        let decision = self.quotas[req.quota as usize].try_admit(now);
+        let admitted = decision.is_some();
         self.rec.attempt(req.cell as usize, req.quota as usize, now, admitted);
         // A package's last call changes the limit at once, even mid-window.
         if admitted && self.plans.bill(req.quota as usize, now) {
             self.refresh_limits(now);
         }
-        let back = if admitted {
+        let back = if let Some(server_wait) = decision {
             req.outcome = Outcome::Admitted;
-            match req.given_latency {
+            // The service time, after any wait the limiter makes the admitted attempt do at the server.
+            let service = match req.given_latency {
                 true => req.latency,
                 false => self.sc.apis[req.api as usize].latency.sample(&mut self.clients[req.client as usize].latency),
-            }
+            };
+            service.saturating_add(server_wait)
         } else {
             // The give-up is decided, and counted, when the attempt with no retry left is rejected; the
             // caller still learns of it only when the reply is back. So is the wait, which may use what the

@@ -1,7 +1,5 @@
 //! The platform's admission rules beyond the fixed window, each exact in integer arithmetic: a sliding
-//! log, a token bucket (GCRA) and nginx's leaky bucket. (Not yet selectable in a scenario: the engine
-//! still runs every quota on the fixed window; wiring them in, the sliding-window counter, weighted
-//! quotas and `quotasim validate` are what remains of their issue.)
+//! log, a token bucket (GCRA) and nginx's leaky bucket, chosen in `[server] limiter`.
 //! Each answers the engine's two questions: admit an attempt at `now` (and with what server-side delay),
 //! and when it would next admit one (a throttle reply's retry-after). Rates are whole QPS, as plans grant
 //! them; times are nanoseconds.

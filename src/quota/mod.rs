@@ -86,27 +86,59 @@ impl Align {
     }
 }
 
-/// The admission rule, as the scenario states it.
+/// The admission rule, as the scenario states it. Every rule takes its rate from the plan in force.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LimiterConfig {
     /// At most `limit × window` admissions per window; nothing carries over between windows; an attempt over
     /// the limit is rejected at once (not queued). Whether rejected attempts count makes no difference here.
     FixedWindow { window: Nanos, align: Align },
+    /// Admit iff fewer than floor(qps × window) attempts were counted in (now − window, now]; with
+    /// `count_rejected` a rejected attempt counts too.
+    SlidingLog { window: Nanos, count_rejected: bool },
+    /// GCRA: qps tokens a second, capacity `burst` (None: the QPS in force), starting full.
+    TokenBucket { burst: Option<u64> },
+    /// nginx's limit_req at the QPS in force with `burst`; without `nodelay` admitted attempts wait at the
+    /// server for their excess.
+    LeakyBucket { burst: u64, nodelay: bool },
 }
 
 impl LimiterConfig {
     pub const PLATFORM: LimiterConfig = LimiterConfig::FixedWindow { window: NANOS_PER_SEC, align: Align::Clock };
 
+    /// The rule's window (1 s for the buckets, which have none): clock alignment is to its multiples.
     pub fn window(&self) -> Nanos {
         match *self {
-            LimiterConfig::FixedWindow { window, .. } => window,
+            LimiterConfig::FixedWindow { window, .. } | LimiterConfig::SlidingLog { window, .. } => window,
+            _ => NANOS_PER_SEC,
         }
     }
 
-    /// How many admissions `qps` allows per window (rounded down).
+    /// How many admissions `qps` allows at once: per window (rounded down), or the bucket's capacity.
     pub fn capacity(&self, qps: u32) -> u64 {
-        (qps as u128 * self.window() as u128 / NANOS_PER_SEC as u128) as u64
+        match *self {
+            LimiterConfig::TokenBucket { burst } => burst.unwrap_or(qps as u64),
+            LimiterConfig::LeakyBucket { burst, .. } => burst + 1,
+            _ => (qps as u128 * self.window() as u128 / NANOS_PER_SEC as u128) as u64,
+        }
     }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            LimiterConfig::FixedWindow { .. } => "fixed-window",
+            LimiterConfig::SlidingLog { .. } => "sliding-log",
+            LimiterConfig::TokenBucket { .. } => "token-bucket",
+            LimiterConfig::LeakyBucket { .. } => "leaky-bucket",
+        }
+    }
+}
+
+/// A quota's admission state, one kind per rule: enum dispatch keeps the engine's loop free of vtables.
+#[derive(Clone, Debug)]
+enum Limiter {
+    Fixed(FixedWindow),
+    Log(limiters::SlidingLog, bool),
+    Token(limiters::TokenBucket),
+    Leaky(limiters::LeakyBucket),
 }
 
 /// Fixed-window counter. `phase` shifts simulated time onto the wall clock so that clock-aligned windows
@@ -196,7 +228,7 @@ pub struct LimitChange {
 pub struct Quota {
     pub account: usize,
     pub api: usize,
-    limiter: FixedWindow,
+    limiter: Limiter,
     config: LimiterConfig,
     on_change: OnPlanChange,
     history: Vec<LimitChange>,
@@ -213,20 +245,42 @@ impl Quota {
         limit_qps: u32,
         plan: PlanRef,
     ) -> Quota {
-        let LimiterConfig::FixedWindow { window, align } = config;
-        let limiter = FixedWindow::new(window, align, phase, config.capacity(limit_qps));
+        let capacity = config.capacity(limit_qps);
+        let limiter = match config {
+            LimiterConfig::FixedWindow { window, align } => {
+                Limiter::Fixed(FixedWindow::new(window, align, phase, capacity))
+            }
+            LimiterConfig::SlidingLog { window, count_rejected } => {
+                Limiter::Log(limiters::SlidingLog::new(window, capacity), count_rejected)
+            }
+            LimiterConfig::TokenBucket { .. } => Limiter::Token(limiters::TokenBucket::new(limit_qps, capacity)),
+            LimiterConfig::LeakyBucket { burst, nodelay } => {
+                Limiter::Leaky(limiters::LeakyBucket::new(limit_qps, burst, nodelay))
+            }
+        };
         Quota { account, api, limiter, config, on_change, history: vec![LimitChange { at: 0, limit_qps, plan }] }
     }
 
+    /// Admits an attempt at `now` (with the wait the server adds before serving it) or rejects it.
     #[inline]
-    pub fn try_admit(&mut self, now: Nanos) -> bool {
-        self.limiter.try_admit(now)
+    pub fn try_admit(&mut self, now: Nanos) -> Option<Nanos> {
+        match &mut self.limiter {
+            Limiter::Fixed(w) => w.try_admit(now).then_some(0),
+            Limiter::Log(log, count_rejected) => log.try_admit(now, *count_rejected).then_some(0),
+            Limiter::Token(bucket) => bucket.try_admit(now).then_some(0),
+            Limiter::Leaky(bucket) => bucket.try_admit(now),
+        }
     }
 
     /// The first instant at or after `now` at which this quota would admit an attempt (what a throttle
     /// reply's retry-after tells the caller).
     pub fn next_admit(&mut self, now: Nanos) -> Nanos {
-        self.limiter.next_admit(now)
+        match &mut self.limiter {
+            Limiter::Fixed(w) => w.next_admit(now),
+            Limiter::Log(log, _) => log.next_admit(now),
+            Limiter::Token(bucket) => bucket.next_admit(now),
+            Limiter::Leaky(bucket) => bucket.next_admit(now),
+        }
     }
 
     /// Puts the limit of `plan` in force from `now` on; returns false (and records nothing) when that is
@@ -236,7 +290,13 @@ impl Quota {
         if (current.limit_qps, current.plan) == (limit_qps, plan) {
             return false;
         }
-        self.limiter.set_capacity(self.config.capacity(limit_qps), self.on_change);
+        let (capacity, reset) = (self.config.capacity(limit_qps), self.on_change == OnPlanChange::Reset);
+        match &mut self.limiter {
+            Limiter::Fixed(w) => w.set_capacity(capacity, self.on_change),
+            Limiter::Log(log, _) => log.set_capacity(capacity, reset),
+            Limiter::Token(bucket) => bucket.set_rate(now, limit_qps, capacity, reset),
+            Limiter::Leaky(bucket) => bucket.set_rate(limit_qps, reset),
+        }
         self.history.push(LimitChange { at: now, limit_qps, plan });
         true
     }
@@ -275,6 +335,7 @@ mod tests {
     fn three_calls_in_one_second_at_two_qps_throttle_the_third() {
         let mut w = FixedWindow::new(S, Align::Clock, 0, 2);
         let got: Vec<bool> = [0, S / 3, 2 * S / 3, S, S + 1].iter().map(|&t| w.try_admit(t)).collect();
+        assert_eq!(LimiterConfig::PLATFORM.name(), "fixed-window");
         assert_eq!(got, [true, true, false, true, true]);
     }
 
@@ -308,11 +369,11 @@ mod tests {
     fn a_limit_change_keeps_or_resets_the_windows_count() {
         for (on_change, admitted_after) in [(OnPlanChange::CarryOver, 0), (OnPlanChange::Reset, 2)] {
             let mut q = Quota::new(0, 0, LimiterConfig::PLATFORM, on_change, 0, 5, PlanRef::Package(0));
-            assert!((0..5).all(|i| q.try_admit(i * 1_000)));
+            assert!((0..5).all(|i| q.try_admit(i * 1_000).is_some()));
             q.set_limit(10_000, 2, PlanRef::PayAsYouGo);
-            let after = (0..5).filter(|i| q.try_admit(20_000 + i)).count();
+            let after = (0..5).filter(|i| q.try_admit(20_000 + i).is_some()).count();
             assert_eq!(after, admitted_after, "{}", on_change.name());
-            assert!(q.try_admit(S), "the next window admits again");
+            assert!(q.try_admit(S).is_some(), "the next window admits again");
         }
     }
 

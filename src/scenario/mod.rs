@@ -503,7 +503,36 @@ impl Ctx<'_> {
         }
 
         let s = &raw.server;
-        self.one_of("server.limiter", s.limiter.as_deref().unwrap_or("fixed-window"), &[("fixed-window", ())])?;
+        let kinds = [("fixed-window", 0), ("sliding-log", 1), ("token-bucket", 2), ("leaky-bucket", 3)];
+        let kind = self.one_of("server.limiter", s.limiter.as_deref().unwrap_or("fixed-window"), &kinds)?;
+        let takes: &[&str] = match kind {
+            0 => &["window", "align", "count_rejected"],
+            1 => &["window", "count_rejected"],
+            2 => &["burst"],
+            _ => &["burst", "nodelay"],
+        };
+        let present = [
+            ("window", s.window.is_some()),
+            ("align", s.align.is_some()),
+            ("burst", s.burst.is_some()),
+            ("nodelay", s.nodelay.is_some()),
+            ("count_rejected", s.count_rejected.is_some()),
+        ];
+        if let Some((f, _)) = present.iter().find(|(f, on)| *on && !takes.contains(f)) {
+            return Err(self.err(
+                &format!("server.{f}"),
+                format!("limiter `{}` takes no `{f}`; it takes {}", kinds[kind].0, takes.join(", ")),
+            ));
+        }
+        let burst = match s.burst {
+            None => None,
+            Some(b) if kind == 2 && (1..=1_000_000_000).contains(&b) => Some(b as u64),
+            Some(b) if kind == 3 && (0..=1_000_000_000).contains(&b) => Some(b as u64),
+            Some(b) => {
+                let least = if kind == 2 { 1 } else { 0 };
+                return Err(self.err("server.burst", format!("{b} is not valid; expected a whole number >= {least}")));
+            }
+        };
         let window = s.window.as_deref().map_or(Ok(NANOS_PER_SEC), |w| self.positive_duration("server.window", w))?;
         let align = self.one_of(
             "server.align",
@@ -520,7 +549,13 @@ impl Ctx<'_> {
             s.plan_change.as_deref().unwrap_or("carry-over"),
             &[("carry-over", OnPlanChange::CarryOver), ("reset", OnPlanChange::Reset)],
         )?;
-        let limiter = LimiterConfig::FixedWindow { window, align };
+        let count_rejected = s.count_rejected.unwrap_or(false);
+        let limiter = match kind {
+            0 => LimiterConfig::FixedWindow { window, align },
+            1 => LimiterConfig::SlidingLog { window, count_rejected },
+            2 => LimiterConfig::TokenBucket { burst },
+            _ => LimiterConfig::LeakyBucket { burst: burst.unwrap_or(0), nodelay: s.nodelay.unwrap_or(false) },
+        };
 
         self.unique("variant", raw.variants.iter().map(|v| v.name.as_str()))?;
         for (i, v) in raw.variants.iter().enumerate() {

@@ -50,6 +50,9 @@ pub struct RawServer {
     pub align: Option<String>,
     pub throttle_latency: Option<String>,
     pub plan_change: Option<String>,
+    pub burst: Option<i64>,
+    pub nodelay: Option<bool>,
+    pub count_rejected: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
