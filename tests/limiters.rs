@@ -27,6 +27,10 @@ fn admitted(server: &str) -> (u64, f64) {
 fn ten_calls_against_each_limiter_by_hand() {
     assert_eq!(admitted("limiter = \"fixed-window\"").0, 4);
     assert_eq!(admitted("limiter = \"sliding-log\"").0, 4);
+    // The counter: 0 and 0.2 in the first second. In the next, the first second's two weigh 2 × (1 − e)
+    // at e seconds in, plus this second's count: at 1.0, 2 (refused); at 1.2, 1.6 (admitted); at 1.4,
+    // 1.2 + 1 = 2.2 (refused); at 1.6, 0.8 + 1 = 1.8 (admitted); at 1.8, 0.4 + 2 = 2.4 (refused): 4.
+    assert_eq!(admitted("limiter = \"sliding-counter\"").0, 4);
     assert_eq!(admitted("limiter = \"token-bucket\"").0, 5);
     assert_eq!(admitted("limiter = \"leaky-bucket\"\nburst = 1\nnodelay = true").0, 5);
     let (n, max) = admitted("limiter = \"leaky-bucket\"\nburst = 1");

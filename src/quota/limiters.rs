@@ -1,5 +1,6 @@
 //! The platform's admission rules beyond the fixed window, each exact in integer arithmetic: a sliding
-//! log, a token bucket (GCRA) and nginx's leaky bucket, chosen in `[server] limiter`.
+//! log, a sliding-window counter (Cloudflare's estimate), a token bucket (GCRA) and nginx's leaky bucket,
+//! chosen in `[server] limiter`.
 //! Each answers the engine's two questions: admit an attempt at `now` (and with what server-side delay),
 //! and when it would next admit one (a throttle reply's retry-after). Rates are whole QPS, as plans grant
 //! them; times are nanoseconds.
@@ -52,6 +53,79 @@ impl SlidingLog {
         self.capacity = capacity;
         if reset {
             self.log.clear();
+        }
+    }
+}
+
+/// Sliding-window counter (Cloudflare's and httprate's estimate): with `cur` and `prev` the counts of the
+/// current and previous clock windows and `w0` the current window's start, admit iff
+/// prev × (W − (t − w0)) / W + cur < capacity (compared multiplied through by W, so exactly).
+#[derive(Clone, Debug)]
+pub struct SlidingCounter {
+    window: u128,
+    phase: u128,
+    capacity: u128,
+    /// The index of the current clock window ((t + phase) / window) and its counts.
+    index: u128,
+    cur: u128,
+    prev: u128,
+}
+
+impl SlidingCounter {
+    pub fn new(window: Nanos, phase: Nanos, capacity: u64) -> SlidingCounter {
+        let window = window.max(1) as u128;
+        SlidingCounter { window, phase: phase as u128 % window, capacity: capacity as u128, index: 0, cur: 0, prev: 0 }
+    }
+
+    /// Moves to the window holding `now`; returns how far into it `now` is.
+    fn roll(&mut self, now: Nanos) -> u128 {
+        let at = now as u128 + self.phase;
+        let index = at / self.window;
+        if index == self.index + 1 {
+            (self.prev, self.cur) = (self.cur, 0);
+        } else if index > self.index + 1 {
+            (self.prev, self.cur) = (0, 0);
+        }
+        self.index = self.index.max(index);
+        at - index * self.window
+    }
+
+    fn room(&self, elapsed: u128) -> bool {
+        self.prev * (self.window - elapsed) + self.cur * self.window < self.capacity * self.window
+    }
+
+    pub fn try_admit(&mut self, now: Nanos, count_rejected: bool) -> bool {
+        let elapsed = self.roll(now);
+        let admit = self.room(elapsed);
+        if admit || count_rejected {
+            self.cur += 1;
+        }
+        admit
+    }
+
+    pub fn next_admit(&mut self, now: Nanos) -> Nanos {
+        let elapsed = self.roll(now);
+        if self.room(elapsed) {
+            return now;
+        }
+        let start = now as u128 - elapsed;
+        let w = self.window;
+        // Within this window: prev × (W − e) ≤ (capacity − cur) × W − 1, i.e. e ≥ W − floor(that / prev).
+        if self.cur < self.capacity && self.prev > 0 {
+            let e = w - ((self.capacity - self.cur) * w - 1) / self.prev;
+            if e < w {
+                return (start + e).min(Nanos::MAX as u128) as Nanos;
+            }
+        }
+        // In the next: the current count weighs as the previous one, with nothing counted yet.
+        let e = (self.capacity * w).saturating_sub(1).checked_div(self.cur).map_or(0, |room| w.saturating_sub(room));
+        (start + w + e).min(Nanos::MAX as u128) as Nanos
+    }
+
+    pub fn set_capacity(&mut self, capacity: u64, reset: bool) {
+        self.capacity = capacity as u128;
+        if reset {
+            (self.cur, self.prev) = (0, 0);
         }
     }
 }
@@ -171,6 +245,12 @@ mod tests {
         let times = [0, 200 * MS, 400 * MS];
         let mut log = SlidingLog::new(NANOS_PER_SEC, 2);
         assert_eq!(times.map(|t| log.try_admit(t, false)), [true, true, false]);
+        let mut counter = SlidingCounter::new(NANOS_PER_SEC, 0, 2);
+        assert_eq!(times.map(|t| counter.try_admit(t, false)), [true, true, false]);
+        // 0.2 s into the next window the two of the last weigh 2 × 0.8 = 1.6: one more fits, not two.
+        assert!(counter.try_admit(1_200 * MS, false) && !counter.try_admit(1_200 * MS, false));
+        // The weight falls below 1 when 2 × (1 − e) + 1 < 2: past 0.5 s.
+        assert_eq!(counter.next_admit(1_200 * MS), 1_500 * MS + 1);
         let mut bucket = TokenBucket::new(2, 2);
         assert_eq!(times.map(|t| bucket.try_admit(t)), [true, true, false]);
         let mut nginx = LeakyBucket::new(2, 1, true);
@@ -242,6 +322,7 @@ mod tests {
             let mut tb = TokenBucket::new(rate, burst);
             let mut lb = LeakyBucket::new(rate, burst, true);
             let mut log = SlidingLog::new(NANOS_PER_SEC, u64::from(rate));
+            let mut counter = SlidingCounter::new(NANOS_PER_SEC, 300_000_000, u64::from(rate));
             for t in arrivals(&gaps) {
                 let next = tb.next_admit(t);
                 prop_assert!(next >= t && tb.clone().try_admit(next));
@@ -253,6 +334,11 @@ mod tests {
                 if next > t {
                     prop_assert!(lb.clone().try_admit(next - 1).is_none());
                 }
+                let next = counter.next_admit(t);
+                prop_assert!(next >= t && counter.clone().try_admit(next, false), "counter at {}: next {}", t, next);
+                if next > t {
+                    prop_assert!(!counter.clone().try_admit(next - 1, false));
+                }
                 let next = log.next_admit(t);
                 prop_assert!(log.clone().try_admit(next, false));
                 if next > t {
@@ -261,6 +347,7 @@ mod tests {
                 tb.try_admit(t);
                 lb.try_admit(t);
                 log.try_admit(t, false);
+                counter.try_admit(t, false);
             }
         }
     }

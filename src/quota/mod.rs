@@ -95,6 +95,8 @@ pub enum LimiterConfig {
     /// Admit iff fewer than floor(qps × window) attempts were counted in (now − window, now]; with
     /// `count_rejected` a rejected attempt counts too.
     SlidingLog { window: Nanos, count_rejected: bool },
+    /// Cloudflare's estimate over clock windows: admit iff prev × (W − (t − w0)) / W + cur < floor(qps × W).
+    SlidingCounter { window: Nanos, count_rejected: bool },
     /// GCRA: qps tokens a second, capacity `burst` (None: the QPS in force), starting full.
     TokenBucket { burst: Option<u64> },
     /// nginx's limit_req at the QPS in force with `burst`; without `nodelay` admitted attempts wait at the
@@ -108,7 +110,9 @@ impl LimiterConfig {
     /// The rule's window (1 s for the buckets, which have none): clock alignment is to its multiples.
     pub fn window(&self) -> Nanos {
         match *self {
-            LimiterConfig::FixedWindow { window, .. } | LimiterConfig::SlidingLog { window, .. } => window,
+            LimiterConfig::FixedWindow { window, .. }
+            | LimiterConfig::SlidingLog { window, .. }
+            | LimiterConfig::SlidingCounter { window, .. } => window,
             _ => NANOS_PER_SEC,
         }
     }
@@ -126,6 +130,7 @@ impl LimiterConfig {
         match self {
             LimiterConfig::FixedWindow { .. } => "fixed-window",
             LimiterConfig::SlidingLog { .. } => "sliding-log",
+            LimiterConfig::SlidingCounter { .. } => "sliding-counter",
             LimiterConfig::TokenBucket { .. } => "token-bucket",
             LimiterConfig::LeakyBucket { .. } => "leaky-bucket",
         }
@@ -137,6 +142,7 @@ impl LimiterConfig {
 enum Limiter {
     Fixed(FixedWindow),
     Log(limiters::SlidingLog, bool),
+    Counter(limiters::SlidingCounter, bool),
     Token(limiters::TokenBucket),
     Leaky(limiters::LeakyBucket),
 }
@@ -253,6 +259,9 @@ impl Quota {
             LimiterConfig::SlidingLog { window, count_rejected } => {
                 Limiter::Log(limiters::SlidingLog::new(window, capacity), count_rejected)
             }
+            LimiterConfig::SlidingCounter { window, count_rejected } => {
+                Limiter::Counter(limiters::SlidingCounter::new(window, phase, capacity), count_rejected)
+            }
             LimiterConfig::TokenBucket { .. } => Limiter::Token(limiters::TokenBucket::new(limit_qps, capacity)),
             LimiterConfig::LeakyBucket { burst, nodelay } => {
                 Limiter::Leaky(limiters::LeakyBucket::new(limit_qps, burst, nodelay))
@@ -267,6 +276,7 @@ impl Quota {
         match &mut self.limiter {
             Limiter::Fixed(w) => w.try_admit(now).then_some(0),
             Limiter::Log(log, count_rejected) => log.try_admit(now, *count_rejected).then_some(0),
+            Limiter::Counter(counter, count_rejected) => counter.try_admit(now, *count_rejected).then_some(0),
             Limiter::Token(bucket) => bucket.try_admit(now).then_some(0),
             Limiter::Leaky(bucket) => bucket.try_admit(now),
         }
@@ -278,6 +288,7 @@ impl Quota {
         match &mut self.limiter {
             Limiter::Fixed(w) => w.next_admit(now),
             Limiter::Log(log, _) => log.next_admit(now),
+            Limiter::Counter(counter, _) => counter.next_admit(now),
             Limiter::Token(bucket) => bucket.next_admit(now),
             Limiter::Leaky(bucket) => bucket.next_admit(now),
         }
@@ -294,6 +305,7 @@ impl Quota {
         match &mut self.limiter {
             Limiter::Fixed(w) => w.set_capacity(capacity, self.on_change),
             Limiter::Log(log, _) => log.set_capacity(capacity, reset),
+            Limiter::Counter(counter, _) => counter.set_capacity(capacity, reset),
             Limiter::Token(bucket) => bucket.set_rate(now, limit_qps, capacity, reset),
             Limiter::Leaky(bucket) => bucket.set_rate(limit_qps, reset),
         }

@@ -503,13 +503,15 @@ impl Ctx<'_> {
         }
 
         let s = &raw.server;
-        let kinds = [("fixed-window", 0), ("sliding-log", 1), ("token-bucket", 2), ("leaky-bucket", 3)];
+        let kinds =
+            [("fixed-window", 0), ("sliding-log", 1), ("token-bucket", 2), ("leaky-bucket", 3), ("sliding-counter", 4)];
         let kind = self.one_of("server.limiter", s.limiter.as_deref().unwrap_or("fixed-window"), &kinds)?;
         let takes: &[&str] = match kind {
             0 => &["window", "align", "count_rejected"],
             1 => &["window", "count_rejected"],
             2 => &["burst"],
-            _ => &["burst", "nodelay"],
+            3 => &["burst", "nodelay"],
+            _ => &["window", "count_rejected"],
         };
         let present = [
             ("window", s.window.is_some()),
@@ -554,7 +556,8 @@ impl Ctx<'_> {
             0 => LimiterConfig::FixedWindow { window, align },
             1 => LimiterConfig::SlidingLog { window, count_rejected },
             2 => LimiterConfig::TokenBucket { burst },
-            _ => LimiterConfig::LeakyBucket { burst: burst.unwrap_or(0), nodelay: s.nodelay.unwrap_or(false) },
+            3 => LimiterConfig::LeakyBucket { burst: burst.unwrap_or(0), nodelay: s.nodelay.unwrap_or(false) },
+            _ => LimiterConfig::SlidingCounter { window, count_rejected },
         };
 
         self.unique("variant", raw.variants.iter().map(|v| v.name.as_str()))?;
