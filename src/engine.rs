@@ -512,11 +512,7 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
     fn pacer_for(&mut self, c: usize, sub_account: usize) -> u32 {
         let client = &self.sc.clients[c];
         let Some((pace, scope)) = client.pace else { return NO_BUDGET };
-        let owner = match scope {
-            BudgetScope::Client => c,
-            BudgetScope::SubAccount => sub_account,
-            BudgetScope::Account => client.account,
-        };
+        let owner = scope.owner(c, sub_account, client.account);
         let next = self.pacers.len() as u32;
         let id = *self.pacer_of.entry((scope, owner)).or_insert(next);
         if id == next {
@@ -529,11 +525,7 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
     fn budget_for(&mut self, c: usize, sub_account: usize) -> u32 {
         let client = &self.sc.clients[c];
         let Some((budget, scope)) = client.budget else { return NO_BUDGET };
-        let owner = match scope {
-            BudgetScope::Client => c,
-            BudgetScope::SubAccount => sub_account,
-            BudgetScope::Account => client.account,
-        };
+        let owner = scope.owner(c, sub_account, client.account);
         let next = self.budget_tokens.len() as u32;
         let id = *self.budget_of.entry((scope, owner)).or_insert(next);
         if id == next {

@@ -274,3 +274,31 @@ fn aimd_pacing_keeps_throttles_rare_and_the_limit_mostly_used() {
     assert!(t.offered_qps <= 16.0 && t.admitted_qps >= 1.2, "{t:?}");
     assert!(t.queued_s.mean > 0.0);
 }
+
+/// Clients that share a budget's or a pacer's scope must declare the same one.
+#[test]
+fn clients_sharing_a_scope_must_agree() {
+    for (a, b, key) in [
+        (
+            "retry = { policy = \"fixed\", budget = { kind = \"ratio\", max_tokens = 10, token_ratio = 0.1, scope = \"account\" } }",
+            "retry = { policy = \"fixed\", budget = { kind = \"ratio\", max_tokens = 20, token_ratio = 0.1, scope = \"account\" } }",
+            "client[1].retry.budget",
+        ),
+        ("pace = { rate = 2, scope = \"account\" }", "pace = { rate = 3, scope = \"account\" }", "client[1].pace"),
+    ] {
+        let clients = format!(
+            "{}{a}\n{}{b}\n",
+            open_client("x", "s1", 1.0, "poisson", "{ policy = \"none\" }")
+                .replace("retry = { policy = \"none\" }\n", ""),
+            open_client("y", "s2", 1.0, "poisson", "{ policy = \"none\" }")
+                .replace("retry = { policy = \"none\" }\n", ""),
+        );
+        let text = scenario_text("1m", 2, "{ dist = \"constant\", mean = \"100ms\" }", "10ms", &clients);
+        let e = quotasim::scenario::Scenario::parse(&text, "t.toml").unwrap_err();
+        assert_eq!(e.key, key, "{e}");
+        assert!(e.message.contains("client `x`"), "{e}");
+        // The same declaration in both is fine: they share it.
+        let same = text.replace(b, a);
+        assert!(quotasim::scenario::Scenario::parse(&same, "t.toml").is_ok());
+    }
+}

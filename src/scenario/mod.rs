@@ -728,39 +728,23 @@ impl Ctx<'_> {
                 .map(|b| self.budget(&format!("{key}.retry.budget"), b))
                 .transpose()?;
             // Clients sharing a budget's scope share its tokens: they must agree on what it is.
-            if let Some((b, scope)) = budget {
-                let same_scope = |other: &Client| match scope {
-                    BudgetScope::Client => false,
-                    BudgetScope::SubAccount => other.sub_account == sub_account,
-                    BudgetScope::Account => other.account == account,
-                };
-                if let Some(other) = clients
-                    .iter()
-                    .find(|o: &&Client| same_scope(o) && o.budget.is_some_and(|(ob, os)| os == scope && ob != b))
-                {
-                    return Err(self.err(
-                        &format!("{key}.retry.budget"),
-                        format!("client `{}` shares this budget's scope with another budget; clients sharing a scope must declare the same budget", other.name),
-                    ));
-                }
+            if let Some(other) =
+                budget.and_then(|(b, scope)| scope.conflict(b, &clients, (sub_account, account), |o| o.budget))
+            {
+                return Err(self.err(
+                    &format!("{key}.retry.budget"),
+                    format!("client `{}` shares this budget's scope with another budget; clients sharing a scope must declare the same budget", other.name),
+                ));
             }
             let adaptive = c.adaptive.as_ref().map(|a| self.adaptive(&format!("{key}.adaptive"), a)).transpose()?;
             let pace = c.pace.as_ref().map(|p| self.pace(&format!("{key}.pace"), p)).transpose()?;
-            if let Some((pace, scope)) = pace {
-                let same_scope = |other: &Client| match scope {
-                    BudgetScope::Client => false,
-                    BudgetScope::SubAccount => other.sub_account == sub_account,
-                    BudgetScope::Account => other.account == account,
-                };
-                if let Some(other) = clients
-                    .iter()
-                    .find(|o: &&Client| same_scope(o) && o.pace.is_some_and(|(op, os)| os == scope && op != pace))
-                {
-                    return Err(self.err(
-                        &format!("{key}.pace"),
-                        format!("client `{}` shares this pacer's scope with another pace; clients sharing a scope must declare the same pace", other.name),
-                    ));
-                }
+            if let Some(other) =
+                pace.and_then(|(p, scope)| scope.conflict(p, &clients, (sub_account, account), |o| o.pace))
+            {
+                return Err(self.err(
+                    &format!("{key}.pace"),
+                    format!("client `{}` shares this pacer's scope with another pace; clients sharing a scope must declare the same pace", other.name),
+                ));
             }
             clients.push(Client {
                 name: c.name.clone(),

@@ -400,6 +400,34 @@ pub enum BudgetScope {
     Account,
 }
 
+impl BudgetScope {
+    /// Who owns the state a request shares in this scope: its client, its sub-account or its account.
+    pub fn owner(self, client: usize, sub_account: usize, account: usize) -> usize {
+        match self {
+            BudgetScope::Client => client,
+            BudgetScope::SubAccount => sub_account,
+            BudgetScope::Account => account,
+        }
+    }
+
+    /// The first of `clients` that shares this scope with a client of (`sub_account`, `account`) but
+    /// declares something else in it (`of` reads what a client declares).
+    pub fn conflict<T: PartialEq + Copy>(
+        self,
+        mine: T,
+        clients: &[Client],
+        (sub_account, account): (usize, usize),
+        of: impl Fn(&Client) -> Option<(T, BudgetScope)>,
+    ) -> Option<&Client> {
+        let shared = |other: &Client| match self {
+            BudgetScope::Client => false,
+            BudgetScope::SubAccount => other.sub_account == sub_account,
+            BudgetScope::Account => other.account == account,
+        };
+        clients.iter().find(|o| shared(o) && of(o).is_some_and(|(theirs, scope)| scope == self && theirs != mine))
+    }
+}
+
 impl Budget {
     /// The tokens a budget starts with.
     pub fn full(&self) -> f64 {
