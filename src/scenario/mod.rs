@@ -304,13 +304,7 @@ impl Ctx<'_> {
             ("jitter", raw.jitter.is_some()),
             ("budget", raw.budget.is_some()),
         ];
-        if let Some((field, _)) = present.iter().find(|(f, on)| *on && !takes.contains(f)) {
-            let takes = if takes.is_empty() { "nothing else".to_string() } else { takes.join(", ") };
-            return Err(self.err(
-                &format!("{key}.{field}"),
-                format!("policy `{}` takes no `{field}`; it takes {takes}", raw.policy),
-            ));
-        }
+        self.takes_only(key, &format!("policy `{}`", raw.policy), &present, takes)?;
         let max_attempts = match raw.max_attempts {
             None => RetryPolicy::PLATFORM_ADVICE.max_attempts(),
             Some(n) if (1..=i64::from(u32::MAX)).contains(&n) => n as u32,
@@ -355,6 +349,18 @@ impl Ctx<'_> {
                 Ok(RetryPolicy::Exponential { base, multiplier, cap, max_attempts, jitter })
             }
             _ => Ok(RetryPolicy::RetryAfter { jitter: duration("jitter", &raw.jitter)?.unwrap_or(0), max_attempts }),
+        }
+    }
+
+    /// Refuses the first key of `present` (written or not) that `what` (e.g. "policy `fixed`") does not
+    /// take, naming it under `key` and listing what it takes.
+    fn takes_only(&self, key: &str, what: &str, present: &[(&str, bool)], takes: &[&str]) -> Result<()> {
+        match present.iter().find(|(f, on)| *on && !takes.contains(f)) {
+            None => Ok(()),
+            Some((f, _)) => {
+                let list = if takes.is_empty() { "nothing else".to_string() } else { takes.join(", ") };
+                Err(self.err(&format!("{key}.{f}"), format!("{what} takes no `{f}`; it takes {list}")))
+            }
         }
     }
 
@@ -404,9 +410,7 @@ impl Ctx<'_> {
         ];
         let takes: &[&str] =
             if kind == 0 { &["k", "window"] } else { &["increase", "decrease", "min_rate", "max_rate", "rate"] };
-        if let Some((f, _)) = present.iter().find(|(f, on)| *on && !takes.contains(f)) {
-            return Err(self.err(&k(f), format!("`{}` takes no `{f}`; it takes {}", raw.kind, takes.join(", "))));
-        }
+        self.takes_only(key, &format!("`{}`", raw.kind), &present, takes)?;
         if kind == 1 {
             let number = |f: &str, v: Option<f64>, range: std::ops::RangeInclusive<f64>| -> Result<f64> {
                 let x = v.ok_or_else(|| self.err(key, format!("`aimd` needs `{f}`")))?;
@@ -459,12 +463,12 @@ impl Ctx<'_> {
             ("max_tokens", raw.max_tokens.is_some()),
             ("token_ratio", raw.token_ratio.is_some()),
         ];
-        let takes: &[&str] =
-            if kind == 0 { &["capacity", "retry_cost", "success_refund"] } else { &["max_tokens", "token_ratio"] };
-        if let Some((f, _)) = present.iter().find(|(f, on)| *on && !takes.contains(f)) {
-            return Err(self
-                .err(&k(f), format!("a `{}` budget takes no `{f}`; it takes {}, scope", raw.kind, takes.join(", "))));
-        }
+        let takes: &[&str] = if kind == 0 {
+            &["capacity", "retry_cost", "success_refund", "scope"]
+        } else {
+            &["max_tokens", "token_ratio", "scope"]
+        };
+        self.takes_only(key, &format!("a `{}` budget", raw.kind), &present, takes)?;
         let number = |f: &str, v: Option<f64>, default: Option<f64>, positive: bool| -> Result<f64> {
             let x = v.or(default).ok_or_else(|| self.err(key, format!("a `{}` budget needs `{f}`", raw.kind)))?;
             let ok = x.is_finite() && if positive { x > 0.0 } else { x >= 0.0 } && x <= 1e12;
@@ -520,12 +524,7 @@ impl Ctx<'_> {
             ("nodelay", s.nodelay.is_some()),
             ("count_rejected", s.count_rejected.is_some()),
         ];
-        if let Some((f, _)) = present.iter().find(|(f, on)| *on && !takes.contains(f)) {
-            return Err(self.err(
-                &format!("server.{f}"),
-                format!("limiter `{}` takes no `{f}`; it takes {}", kinds[kind].0, takes.join(", ")),
-            ));
-        }
+        self.takes_only("server", &format!("limiter `{}`", kinds[kind].0), &present, takes)?;
         let burst = match s.burst {
             None => None,
             Some(b) if kind == 2 && (1..=1_000_000_000).contains(&b) => Some(b as u64),
