@@ -39,6 +39,23 @@ pub enum Command {
     /// Look at a recorded request log, or write a scenario's requests as one.
     #[command(subcommand)]
     Trace(TraceCommand),
+    /// Check the simulator against results known in closed form (Poisson against each limiter, Erlang B,
+    /// M/D/1/b, retry chains, Little's law, the pacer's M/D/1 wait): analytic value, simulated value with
+    /// its 95 % interval, PASS or FAIL. Exits 1 if any check fails.
+    Validate(ValidateArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ValidateArgs {
+    /// The short set: fewer cases, shorter runs (a few seconds on two cores).
+    #[arg(long)]
+    pub quick: bool,
+    /// Print the checks as JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Threads to run on [default: all cores]. The output does not depend on it.
+    #[arg(long)]
+    pub jobs: Option<usize>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -211,6 +228,23 @@ pub fn execute(args: Args) -> Result<(), Error> {
         Command::Merge(merge) => merge_command(&merge),
         Command::Trace(TraceCommand::Stats(stats)) => trace_stats_command(&stats),
         Command::Trace(TraceCommand::Gen(gen_args)) => trace_gen_command(&gen_args),
+        Command::Validate(validate) => validate_command(&validate),
+    }
+}
+
+fn validate_command(args: &ValidateArgs) -> Result<(), Error> {
+    if let Some(n) = args.jobs.filter(|&n| n == 0 || n > MAX_JOBS) {
+        return Err(Error::BadInput(format!("--jobs: {n} is not valid; expected 1 to {MAX_JOBS}")));
+    }
+    let checks = crate::validate::run(args.quick, args.jobs)?;
+    if args.json {
+        out(&format!("{}\n", serde_json::to_string_pretty(&checks).expect("checks serialise")))?;
+    } else {
+        out(&crate::validate::render(&checks))?;
+    }
+    match checks.iter().filter(|c| !c.pass).count() {
+        0 => Ok(()),
+        n => Err(Error::Failed(format!("{n} of {} validation checks failed", checks.len()))),
     }
 }
 

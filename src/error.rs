@@ -16,6 +16,9 @@ pub enum Error {
     Write { path: String, source: std::io::Error },
     #[error("cannot draw {path}: {message}")]
     Chart { path: String, message: String },
+    /// The command ran but what it checks does not hold (e.g. a validation case failed).
+    #[error("{0}")]
+    Failed(String),
     /// Standard output was closed by its reader (e.g. `| head`): the command ends quietly.
     #[error("standard output was closed")]
     OutputClosed,
@@ -26,7 +29,7 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Scenario(_) | Error::Read { .. } | Error::BadInput(_) => 2,
-            Error::Write { .. } | Error::Chart { .. } => 1,
+            Error::Write { .. } | Error::Chart { .. } | Error::Failed(_) => 1,
             Error::OutputClosed => 0,
         }
     }

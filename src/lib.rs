@@ -4,7 +4,8 @@
 //! [`scenario`]; [`workload`] and [`quota`] hold the callers' and the platform's rules; [`engine`] plays them
 //! against each other in simulated integer-nanosecond time; [`stats`] counts what happened; [`report`] turns
 //! the counts into `summary.json`, CSV files, a terminal table and charts; [`sweep`] runs a scenario over a
-//! grid of parameter values in parallel; [`cli`] ties them together.
+//! grid of parameter values in parallel; [`validate`] checks the simulator against closed forms; [`cli`]
+//! ties them together.
 
 pub mod cli;
 pub mod engine;
@@ -19,6 +20,7 @@ pub mod sketch;
 pub mod stats;
 pub mod sweep;
 pub mod time;
+pub mod validate;
 pub mod workload;
 
 pub use error::Error;

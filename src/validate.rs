@@ -1,0 +1,501 @@
+//! Validation: the simulator against results known in closed form. Each case is a small scenario whose
+//! answer follows from queueing theory; the analytic value is computed here, by code, and compared with
+//! the simulated value over independent replications.
+//!
+//! A check passes when the analytic value lies within four standard errors of the simulated estimate (plus,
+//! where a finite run cannot match a long-run law exactly, a bound on that edge effect, derived per case).
+//! Four standard errors make a false FAIL about 1 in 16,000 per check.
+
+use crate::Error;
+use crate::engine::{self, RunOptions};
+use crate::report::Report;
+use crate::scenario::Scenario;
+use crate::stats::Metrics;
+use crate::sweep::seed_for;
+use rayon::prelude::*;
+use serde::Serialize;
+
+/// How many standard errors a check may be off before it fails.
+pub const TOLERANCE_SE: f64 = 4.0;
+const Z95: f64 = 1.959_963_984_540_054;
+
+/// One compared quantity, ready to print.
+#[derive(Clone, Debug, Serialize)]
+pub struct Check {
+    pub case: String,
+    pub metric: &'static str,
+    pub analytic: f64,
+    pub simulated: f64,
+    pub ci95: [f64; 2],
+    pub std_error: f64,
+    /// A bound on how far a finite run can sit from the long-run value for reasons other than chance.
+    pub edge_bound: f64,
+    pub reps: u32,
+    pub duration_s: u64,
+    pub pass: bool,
+}
+
+/// A ratio Σx / Σn measured per replication (counts over attempts, waits over requests, events over time).
+type Measure = fn(&Metrics, f64) -> (f64, f64);
+
+struct CheckSpec {
+    metric: &'static str,
+    analytic: f64,
+    measure: Measure,
+    edge_bound: f64,
+}
+
+struct Case {
+    name: String,
+    /// The scenario, with `{seed}` standing for the replication's seed.
+    text: String,
+    duration_s: u64,
+    checks: Vec<CheckSpec>,
+}
+
+fn throttled_share(m: &Metrics, _: f64) -> (f64, f64) {
+    (m.throttled as f64, m.attempts as f64)
+}
+
+fn throttled_per_second(m: &Metrics, seconds: f64) -> (f64, f64) {
+    (m.throttled as f64, seconds)
+}
+
+fn admitted_per_second(m: &Metrics, seconds: f64) -> (f64, f64) {
+    (m.admitted as f64, seconds)
+}
+
+fn mean_queue_wait(m: &Metrics, _: f64) -> (f64, f64) {
+    (m.queued_s.mean * m.admitted as f64, m.admitted as f64)
+}
+
+fn scenario(duration_s: u64, server: &str, qps: u32, latency: &str, client: &str) -> String {
+    format!(
+        r#"name = "validate"
+seed = {{seed}}
+start = "2026-01-01T00:00:00Z"
+duration = "{duration_s}s"
+
+[server]
+{server}
+
+[[api]]
+name = "Api"
+qps = {qps}
+latency = {latency}
+
+[[account]]
+name = "acme"
+
+[[client]]
+name = "c"
+account = "acme"
+api = "Api"
+{client}
+"#
+    )
+}
+
+fn poisson_client(rate: f64, retry: &str) -> String {
+    format!("model = \"open\"\narrivals = \"poisson\"\nrate = {rate}\nretry = {retry}\n")
+}
+
+const NO_RETRY: &str = "{ policy = \"none\" }";
+const SHORT: &str = "{ dist = \"constant\", mean = \"100ms\" }";
+
+/// P(N = k), k = 0..=max, for N ~ Poisson(mean), by the recurrence (no factorials to overflow).
+pub fn poisson_pmf(mean: f64, max: usize) -> Vec<f64> {
+    let mut p = Vec::with_capacity(max + 1);
+    p.push((-mean).exp());
+    for k in 1..=max {
+        p.push(p[k - 1] * mean / k as f64);
+    }
+    p
+}
+
+/// Enough terms of a Poisson(mean) pmf that the tail left out is negligible.
+fn poisson_terms(mean: f64) -> usize {
+    (mean + 12.0 * mean.sqrt() + 30.0).ceil() as usize
+}
+
+/// E[(shift + N − c)+] for N ~ Poisson(mean).
+fn expected_excess(mean: f64, shift: u64, c: u64) -> f64 {
+    let pmf = poisson_pmf(mean, poisson_terms(mean));
+    pmf.iter().enumerate().map(|(k, p)| p * (shift as f64 + k as f64 - c as f64).max(0.0)).sum()
+}
+
+/// Clock-aligned fixed window of capacity c, Poisson arrivals of mean m per window, no retries: the share
+/// throttled is E[(N − c)+] / m.
+pub fn fixed_window_share(m: f64, c: u64) -> f64 {
+    expected_excess(m, 0, c) / m
+}
+
+/// A window opened by the first attempt after the last one closed: each cycle holds that attempt and
+/// N ~ Poisson(m) more, so the share is E[(1 + N − c)+] / (1 + m).
+pub fn first_call_window_share(m: f64, c: u64) -> f64 {
+    expected_excess(m, 1, c) / (1.0 + m)
+}
+
+/// Erlang's loss formula B(c, a), by the stable recurrence B(k) = a B(k−1) / (k + a B(k−1)).
+pub fn erlang_b(c: u64, a: f64) -> f64 {
+    (1..=c).fold(1.0, |b, k| a * b / (k as f64 + a * b))
+}
+
+/// The stationary distribution of a finite Markov chain with transition matrix `p` (rows sum to 1), by
+/// Gaussian elimination on π (P − I) = 0 with one equation replaced by Σ π = 1.
+pub fn stationary(p: &[Vec<f64>]) -> Vec<f64> {
+    let n = p.len();
+    // Row i of the system is column i of (P − I)ᵀ; the last row is the normalisation.
+    let mut a: Vec<Vec<f64>> = (0..n)
+        .map(|i| {
+            let mut row: Vec<f64> = (0..n).map(|j| p[j][i] - if i == j { 1.0 } else { 0.0 }).collect();
+            row.push(0.0);
+            row
+        })
+        .collect();
+    a[n - 1] = vec![1.0; n + 1];
+    for col in 0..n {
+        let pivot = (col..n).max_by(|&x, &y| a[x][col].abs().total_cmp(&a[y][col].abs())).unwrap_or(col);
+        a.swap(col, pivot);
+        let d = a[col][col];
+        a[col][col..].iter_mut().for_each(|x| *x /= d);
+        let pivot_row = a[col].clone();
+        for (r, row) in a.iter_mut().enumerate() {
+            let f = row[col];
+            if r != col && f != 0.0 {
+                row[col..].iter_mut().zip(&pivot_row[col..]).for_each(|(x, p)| *x -= f * p);
+            }
+        }
+    }
+    a.iter().map(|row| row[n]).collect()
+}
+
+/// A token bucket of rate r and capacity b fed by Poisson arrivals at λ is an M/D/1/b queue (the bucket's
+/// debt is the queue's work; an attempt is admitted iff fewer than b are in the system). From the chain
+/// at departures, X' = min(b − 1, (X − 1)+ + A) with A ~ Poisson(ρ): P(block) = 1 − 1 / (π0 + ρ).
+pub fn md1b_blocking(rho: f64, b: usize) -> f64 {
+    let pmf = poisson_pmf(rho, poisson_terms(rho).max(b + 1));
+    let p: Vec<Vec<f64>> = (0..b)
+        .map(|i| {
+            let base = i.saturating_sub(1);
+            let mut row = vec![0.0; b];
+            for (a, pa) in pmf.iter().enumerate() {
+                row[(base + a).min(b - 1)] += pa;
+            }
+            row
+        })
+        .collect();
+    let pi = stationary(&p);
+    1.0 - 1.0 / (pi[0] + rho)
+}
+
+/// A fixed window of capacity c whose throttled attempts all retry in the next window, Poisson arrivals of
+/// mean m < c per window: the attempts of a window follow Q' = (Q − c)+ + N, and since every request is
+/// admitted once, the throttled share of attempts is (E[Q] − m) / E[Q]. The chain is truncated where its
+/// tail is negligible (mass beyond the last state is kept in it).
+pub fn retry_next_window_share(m: f64, c: u64) -> f64 {
+    let terms = poisson_terms(m);
+    let states = (c as usize) + 40 * terms;
+    let pmf = poisson_pmf(m, terms);
+    let p: Vec<Vec<f64>> = (0..states)
+        .map(|q| {
+            let carried = q.saturating_sub(c as usize);
+            let mut row = vec![0.0; states];
+            for (n, pn) in pmf.iter().enumerate() {
+                row[(carried + n).min(states - 1)] += pn;
+            }
+            let total: f64 = row.iter().sum();
+            row.iter_mut().for_each(|x| *x /= total);
+            row
+        })
+        .collect();
+    let pi = stationary(&p);
+    let mean_q: f64 = pi.iter().enumerate().map(|(q, p)| q as f64 * p).sum();
+    (mean_q - m) / mean_q
+}
+
+/// The mean wait in an M/D/1 queue with arrival rate λ and service time d: λ d² / (2 (1 − λ d)).
+pub fn md1_wait(lambda: f64, d: f64) -> f64 {
+    lambda * d * d / (2.0 * (1.0 - lambda * d))
+}
+
+fn cases(quick: bool) -> Vec<Case> {
+    let long = |quick_s: u64, full_s: u64| if quick { quick_s } else { full_s };
+    let mut cases = Vec::new();
+
+    let mut fixed = |lambda: f64, limit: u32, window_s: u64, seconds: u64| {
+        let c = limit as u64 * window_s;
+        cases.push(Case {
+            name: format!("fixed window {window_s} s, Poisson λ={lambda}/s, L={limit}, no retry"),
+            text: scenario(
+                seconds,
+                &format!("window = \"{window_s}s\""),
+                limit,
+                SHORT,
+                &poisson_client(lambda, NO_RETRY),
+            ),
+            duration_s: seconds,
+            checks: vec![CheckSpec {
+                metric: "throttled share",
+                analytic: fixed_window_share(lambda * window_s as f64, c),
+                measure: throttled_share,
+                edge_bound: 0.0,
+            }],
+        });
+    };
+    fixed(3.0, 2, 1, long(2_000, 10_000));
+    if !quick {
+        fixed(8.0, 5, 1, 10_000);
+        fixed(1.5, 2, 60, 60_000);
+    }
+
+    let (lambda, limit) = (3.0, 2);
+    let seconds = long(2_000, 10_000);
+    cases.push(Case {
+        name: format!("first-call window 1 s, Poisson λ={lambda}/s, L={limit}, no retry"),
+        text: scenario(seconds, "align = \"first-call\"", limit, SHORT, &poisson_client(lambda, NO_RETRY)),
+        duration_s: seconds,
+        checks: vec![CheckSpec {
+            metric: "throttled share",
+            analytic: first_call_window_share(lambda, limit as u64),
+            measure: throttled_share,
+            edge_bound: 0.0,
+        }],
+    });
+
+    for (lambda, limit) in if quick { vec![(3.0, 2)] } else { vec![(3.0, 2), (4.0, 5)] } {
+        let seconds = long(2_000, 10_000);
+        cases.push(Case {
+            name: format!("sliding log 1 s, Poisson λ={lambda}/s, L={limit}: Erlang B"),
+            text: scenario(seconds, "limiter = \"sliding-log\"", limit, SHORT, &poisson_client(lambda, NO_RETRY)),
+            duration_s: seconds,
+            checks: vec![CheckSpec {
+                metric: "throttled share",
+                analytic: erlang_b(limit as u64, lambda),
+                measure: throttled_share,
+                edge_bound: 0.0,
+            }],
+        });
+    }
+
+    for (lambda, rate, burst) in if quick { vec![(2.5, 2, 3)] } else { vec![(2.5, 2, 3), (1.5, 2, 1), (9.0, 10, 5)] } {
+        let seconds = long(2_000, 10_000);
+        cases.push(Case {
+            name: format!("token bucket r={rate}/s b={burst}, Poisson λ={lambda}/s: M/D/1/b"),
+            text: scenario(
+                seconds,
+                &format!("limiter = \"token-bucket\"\nburst = {burst}"),
+                rate,
+                SHORT,
+                &poisson_client(lambda, NO_RETRY),
+            ),
+            duration_s: seconds,
+            checks: vec![CheckSpec {
+                metric: "throttled share",
+                analytic: md1b_blocking(lambda / rate as f64, burst),
+                measure: throttled_share,
+                edge_bound: 0.0,
+            }],
+        });
+    }
+
+    // The reply takes 1 ms and the caller waits 999 ms more: every retry lands exactly one window later.
+    let (lambda, limit) = (1.6, 2);
+    let seconds = long(2_000, 10_000);
+    cases.push(Case {
+        name: format!("fixed window 1 s, Poisson λ={lambda}/s, L={limit}, retry in the next window"),
+        text: scenario(
+            seconds,
+            "throttle_latency = \"1ms\"",
+            limit,
+            SHORT,
+            &poisson_client(lambda, "{ policy = \"fixed\", wait = \"999ms\", max_attempts = 1000000 }"),
+        ),
+        duration_s: seconds,
+        checks: vec![CheckSpec {
+            metric: "throttled share",
+            analytic: retry_next_window_share(lambda, limit as u64),
+            measure: throttled_share,
+            edge_bound: 0.0,
+        }],
+    });
+
+    // C threads with exponential responses of mean R, throttle replies after t and a retry wait w, C > L R:
+    // every window admits L, so the admitted rate is L; by Little's law over the threads, C = L R + θ (t + w).
+    // A finite run leaves each thread at most one cycle short at the end: about C (1 + R / (t + w)) / T.
+    let (threads, limit, r, t, w) = (6u32, 2u32, 0.5, 0.1, 0.2);
+    let seconds = long(1_000, 5_000);
+    let edge = threads as f64 * (1.0 + r / (t + w)) / seconds as f64;
+    cases.push(Case {
+        name: format!("closed loop C={threads}, L={limit}, R=exp({r} s), reply {t} s, retry wait {w} s"),
+        text: scenario(
+            seconds,
+            &format!("throttle_latency = \"{}ms\"", (t * 1000.0) as u64),
+            limit,
+            &format!("{{ dist = \"exponential\", mean = \"{}ms\" }}", (r * 1000.0) as u64),
+            &format!(
+                "model = \"closed\"\nthreads = {threads}\nretry = {{ policy = \"fixed\", wait = \"{}ms\", max_attempts = 1000000 }}\n",
+                (w * 1000.0) as u64
+            ),
+        ),
+        duration_s: seconds,
+        checks: vec![
+            CheckSpec { metric: "admitted per second", analytic: limit as f64, measure: admitted_per_second, edge_bound: 0.0 },
+            CheckSpec {
+                metric: "throttled per second",
+                analytic: (threads as f64 - limit as f64 * r) / (t + w),
+                measure: throttled_per_second,
+                edge_bound: edge,
+            },
+        ],
+    });
+
+    // A pacer of rate r (burst 1) fed Poisson arrivals at λ: an M/D/1 queue with service 1 / r.
+    for (lambda, rate) in if quick { vec![(1.5, 2)] } else { vec![(1.5, 2), (4.0, 5)] } {
+        let seconds = long(3_600, 20_000);
+        cases.push(Case {
+            name: format!("pacer r={rate}/s, Poisson λ={lambda}/s: M/D/1 wait"),
+            text: scenario(
+                seconds,
+                "",
+                rate,
+                SHORT,
+                &format!("{}pace = {{ rate = {rate} }}\n", poisson_client(lambda, NO_RETRY)),
+            ),
+            duration_s: seconds,
+            checks: vec![CheckSpec {
+                metric: "mean pacer wait (s)",
+                analytic: md1_wait(lambda, 1.0 / rate as f64),
+                measure: mean_queue_wait,
+                edge_bound: 0.0,
+            }],
+        });
+    }
+    cases
+}
+
+/// Runs every case (`quick`: the short set, a few seconds on two cores) on `jobs` threads (all cores if
+/// None). Results do not depend on the thread count.
+pub fn run(quick: bool, jobs: Option<usize>) -> Result<Vec<Check>, Error> {
+    let reps: u32 = if quick { 8 } else { 20 };
+    let cases = cases(quick);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs.unwrap_or(0))
+        .build()
+        .map_err(|e| Error::BadInput(format!("--jobs: {e}")))?;
+    let work: Vec<(usize, u32)> = (0..cases.len()).flat_map(|c| (0..reps).map(move |r| (c, r))).collect();
+    let measured: Vec<Vec<(f64, f64)>> = pool.install(|| {
+        work.par_iter()
+            .map(|&(c, rep)| {
+                let case = &cases[c];
+                let text = case.text.replace("{seed}", &seed_for(20_261_127, c, rep).to_string());
+                let sc = Scenario::parse(&text, "validate")?;
+                let out = engine::run(&sc, RunOptions::for_scenario(&sc))?;
+                let totals = Report::new(&sc, &out).summary.totals;
+                Ok(case.checks.iter().map(|k| (k.measure)(&totals, case.duration_s as f64)).collect())
+            })
+            .collect::<Result<_, Error>>()
+    })?;
+
+    let mut checks = Vec::new();
+    for (c, case) in cases.iter().enumerate() {
+        let runs = &measured[c * reps as usize..(c + 1) * reps as usize];
+        for (k, spec) in case.checks.iter().enumerate() {
+            let (simulated, se) = ratio_estimate(runs.iter().map(|r| r[k]));
+            let pass = (simulated - spec.analytic).abs() <= TOLERANCE_SE * se + spec.edge_bound;
+            checks.push(Check {
+                case: case.name.clone(),
+                metric: spec.metric,
+                analytic: spec.analytic,
+                simulated,
+                ci95: [simulated - Z95 * se, simulated + Z95 * se],
+                std_error: se,
+                edge_bound: spec.edge_bound,
+                reps,
+                duration_s: case.duration_s,
+                pass,
+            });
+        }
+    }
+    Ok(checks)
+}
+
+/// Σx / Σn over replications and its standard error by the ratio estimator's linearisation:
+/// Var ≈ k / (k − 1) · Σ (x_i − R n_i)² / (Σ n_i)².
+fn ratio_estimate(pairs: impl Iterator<Item = (f64, f64)>) -> (f64, f64) {
+    let pairs: Vec<(f64, f64)> = pairs.collect();
+    let k = pairs.len() as f64;
+    let (sx, sn) = pairs.iter().fold((0.0, 0.0), |a, p| (a.0 + p.0, a.1 + p.1));
+    let ratio = sx / sn;
+    let residual: f64 = pairs.iter().map(|(x, n)| (x - ratio * n).powi(2)).sum();
+    (ratio, (k / (k - 1.0) * residual).sqrt() / sn)
+}
+
+/// The checks as a terminal table.
+pub fn render(checks: &[Check]) -> String {
+    let mut s = String::new();
+    for c in checks {
+        s.push_str(&format!(
+            "{}  {}\n    {:<22} analytic {:>10.6}   simulated {:>10.6}   95% [{:.6}, {:.6}]\n",
+            if c.pass { "PASS" } else { "FAIL" },
+            c.case,
+            c.metric,
+            c.analytic,
+            c.simulated,
+            c.ci95[0],
+            c.ci95[1],
+        ));
+    }
+    let failed = checks.iter().filter(|c| !c.pass).count();
+    s.push_str(&format!(
+        "{} of {} checks pass (a check passes within {TOLERANCE_SE} standard errors; {} replications each)\n",
+        checks.len() - failed,
+        checks.len(),
+        checks.first().map_or(0, |c| c.reps),
+    ));
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn erlang_b_by_hand() {
+        // B(1, a) = a / (1 + a); B(2, 3) = (9/2) / (1 + 3 + 9/2) = 9/17.
+        assert!((erlang_b(1, 2.0) - 2.0 / 3.0).abs() < 1e-12);
+        assert!((erlang_b(2, 3.0) - 9.0 / 17.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn md1b_with_one_place_is_erlang_loss_for_a_deterministic_server() {
+        // b = 1: the chain has one state, π0 = 1, so P(block) = 1 − 1 / (1 + ρ) = ρ / (1 + ρ).
+        assert!((md1b_blocking(0.75, 1) - 0.75 / 1.75).abs() < 1e-12);
+        // A larger buffer blocks less.
+        assert!(md1b_blocking(1.25, 3) < md1b_blocking(1.25, 2));
+    }
+
+    #[test]
+    fn the_retry_chain_matches_the_no_retry_window_when_light_and_grows_with_load() {
+        // Far below the capacity a retry almost never meets another throttle: the share is the no-retry
+        // window's, E[(N − c)+] / m ≈ m² / 6 for c = 2.
+        let (light, once) = (retry_next_window_share(0.01, 2), fixed_window_share(0.01, 2));
+        assert!((light - once).abs() / once < 0.01, "{light} vs {once}");
+        // E[Q] ≥ m always, and the share grows with the load.
+        assert!(retry_next_window_share(1.6, 2) > retry_next_window_share(1.0, 2));
+    }
+
+    #[test]
+    fn fixed_window_share_matches_a_hand_sum() {
+        // m = 1, c = 1: E[(N − 1)+] = E[N] − 1 + P(N = 0) = e⁻¹.
+        assert!((fixed_window_share(1.0, 1) - (-1.0f64).exp()).abs() < 1e-12);
+        // First-call: E[(1 + N − 1)+] / (1 + m) = m / (1 + m).
+        assert!((first_call_window_share(3.0, 1) - 0.75).abs() < 1e-12);
+    }
+
+    #[test]
+    fn stationary_solves_a_two_state_chain() {
+        let pi = stationary(&[vec![0.9, 0.1], vec![0.3, 0.7]]);
+        assert!((pi[0] - 0.75).abs() < 1e-12 && (pi[1] - 0.25).abs() < 1e-12);
+    }
+}
