@@ -160,6 +160,8 @@ struct Request {
     /// The response time a trace row gives, when `given_latency`; else one is drawn from the API's.
     latency: Nanos,
     attempts: u32,
+    /// Units the request spends when admitted (only a quota with a unit limit looks at it).
+    cost: u32,
     given_latency: bool,
     outcome: Outcome,
     /// The wait before the next attempt, chosen when the last one was throttled.
@@ -391,13 +393,13 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
             })
             .collect();
         let plans = PlanBook::new(&sc.plans, &keys, sc.start, sc.duration);
-        let phase = sc.clock_phase();
+        let start_ns = sc.start.as_nanosecond();
         let quotas = keys
             .iter()
             .enumerate()
             .map(|(q, key)| {
                 let (limit, plan) = plans.in_force(q, 0);
-                Quota::new(key.account, key.api, sc.limiter, sc.on_plan_change, phase, limit, plan)
+                Quota::new(key.account, key.api, &sc.apis[key.api].limiter, sc.on_plan_change, start_ns, limit, plan)
             })
             .collect::<Vec<_>>();
         let quota_of = |account: usize, api: usize| {
@@ -708,6 +710,7 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
             first_send: 0,
             latency: 0,
             attempts: 0,
+            cost: 1,
             given_latency: false,
             outcome: Outcome::Retry,
             wait: 0,
@@ -831,7 +834,7 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
     fn send(&mut self, slot: u32, now: Nanos) {
         let mut req = self.requests[slot as usize];
         req.attempts += 1;
-        let decision = self.quotas[req.quota as usize].try_admit(now);
+        let decision = self.quotas[req.quota as usize].try_admit(now, req.cost as u64);
         let admitted = decision.is_some();
         self.rec.attempt(req.cell as usize, req.quota as usize, now, admitted);
         // A package's last call changes the limit at once, even mid-window.
@@ -870,7 +873,7 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
                 let ctx = RetryContext {
                     attempts: req.attempts,
                     previous_wait: req.wait,
-                    retry_after: self.quotas[req.quota as usize].next_admit(now) - now,
+                    retry_after: self.quotas[req.quota as usize].next_admit(now, req.cost as u64) - now,
                 };
                 req.wait = policy.wait(ctx, &mut self.clients[req.client as usize].retry);
             } else {

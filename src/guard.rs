@@ -53,7 +53,7 @@ pub fn estimate(sc: &Scenario) -> Work {
     let mut work = Work::default();
     for c in &sc.clients {
         let max_attempts = c.retry.max_attempts() as f64;
-        let (mut min_wait, max_wait) = c.retry.wait_range(sc.limiter.window());
+        let (mut min_wait, max_wait) = c.retry.wait_range(sc.longest_window());
         // A request rejected locally or dropped ends after the throttle latency alone: its thread goes on
         // without waiting out a retry.
         if c.adaptive.is_some() || c.pace.is_some_and(|(p, _)| p.queue_limit.is_some()) {

@@ -37,3 +37,65 @@ fn ten_calls_against_each_limiter_by_hand() {
     assert_eq!(n, 5);
     assert!((max - 0.51).abs() < 1e-9, "{max}");
 }
+
+/// Four calls a second (0, 0.25, …) for `seconds`, no retries, with `server` keys and `api` keys added.
+fn four_a_second(seconds: u64, qps: u32, server: &str, api: &str) -> quotasim::report::Report {
+    let text = scenario_text(
+        &format!("{seconds}s"),
+        qps,
+        "{ dist = \"constant\", mean = \"10ms\" }",
+        "10ms",
+        &open_client("even", "main", 4.0, "constant", NO_RETRY),
+    )
+    .replace("[server]\n", &format!("[server]\n{server}\n"))
+    .replace("name = \"Api\"\n", &format!("name = \"Api\"\n{api}\n"));
+    run_text(&text).1
+}
+
+/// Two windows at once, 2 a second and 5 in 10 s, against four calls a second for 20 s: each 10 s window
+/// admits 0 and 0.25 s, 1.0 and 1.25 s, then 2.0 s, and nothing more: 10 of 80.
+#[test]
+fn several_windows_admit_only_when_every_one_has_room() {
+    let r = four_a_second(20, 2, "windows = [{ window = \"1s\", limit = 2 }, { window = \"10s\", limit = 5 }]", "");
+    assert_eq!((r.summary.totals.admitted, r.summary.totals.throttled), (10, 70));
+    let admitted_per_s: Vec<u64> = r.series[0].bins.iter().map(|b| b.admitted).collect();
+    assert_eq!(&admitted_per_s[..3], &[2, 2, 1]);
+    assert_eq!(&admitted_per_s[10..13], &[2, 2, 1]);
+}
+
+/// A window without `limit` takes the plan's QPS: at 5 QPS the second never binds four calls a second, and
+/// the minute's 100 admits the first 100 calls (0 to 24.75 s), then nothing until the next minute.
+#[test]
+fn a_window_without_a_limit_follows_the_plan_and_a_fixed_one_does_not() {
+    let r = four_a_second(60, 5, "windows = [{ window = \"1s\" }, { window = \"1m\", limit = 100 }]", "");
+    assert_eq!((r.summary.totals.admitted, r.summary.totals.throttled), (100, 140));
+    assert!(r.series[0].bins[..25].iter().all(|b| b.admitted == 4));
+    assert!(r.series[0].bins[25..].iter().all(|b| b.admitted == 0));
+}
+
+/// A sliding log counting over two windows: 2 in any second and 3 in any 2 s, each over (t − W, t]. Four
+/// calls a second for 4 s: 0 and 0.25 (then the second is full); 1.0 (0 has left the second; third of the
+/// 2 s); nothing until 2.0 (0 has left the 2 s); 2.25 (0.25 has left); 3.0 (1.0 has left): 6.
+#[test]
+fn several_sliding_windows_by_hand() {
+    let r = four_a_second(
+        4,
+        2,
+        "limiter = \"sliding-log\"\nwindows = [{ window = \"1s\" }, { window = \"2s\", limit = 3 }]",
+        "",
+    );
+    assert_eq!(r.summary.totals.admitted, 6);
+}
+
+/// An API with its own limiter: a token bucket of 4 at 2 a second against four calls a second for 10 s
+/// admits 0 to 1.5 s (seven, the bucket draining at 2 a second net), then every 0.5 s from 2.0 to 9.5 s
+/// (sixteen): 23, where [server]'s fixed window would admit 20.
+#[test]
+fn an_api_can_override_the_servers_limiter() {
+    let own = four_a_second(10, 2, "", "limiter = \"token-bucket\"\nburst = 4");
+    assert_eq!(own.summary.totals.admitted, 23);
+    let server = four_a_second(10, 2, "limiter = \"token-bucket\"\nburst = 4", "");
+    assert_eq!(server.summary.totals.admitted, 23);
+    let default = four_a_second(10, 2, "limiter = \"sliding-log\"", "limiter = \"fixed-window\"");
+    assert_eq!(default.summary.totals.admitted, 20);
+}

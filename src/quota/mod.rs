@@ -126,6 +126,35 @@ impl LimiterConfig {
         }
     }
 
+    /// Whether the rule counts within a window (so that `windows = [...]` can give it several).
+    pub fn is_windowed(&self) -> bool {
+        matches!(
+            self,
+            LimiterConfig::FixedWindow { .. } | LimiterConfig::SlidingLog { .. } | LimiterConfig::SlidingCounter { .. }
+        )
+    }
+
+    /// The same rule over another window (the buckets, which have none, are returned as they are).
+    pub fn with_window(&self, window: Nanos) -> LimiterConfig {
+        match *self {
+            LimiterConfig::FixedWindow { align, .. } => LimiterConfig::FixedWindow { window, align },
+            LimiterConfig::SlidingLog { count_rejected, .. } => LimiterConfig::SlidingLog { window, count_rejected },
+            LimiterConfig::SlidingCounter { count_rejected, .. } => {
+                LimiterConfig::SlidingCounter { window, count_rejected }
+            }
+            other => other,
+        }
+    }
+
+    fn count_rejected(&self) -> bool {
+        match *self {
+            LimiterConfig::SlidingLog { count_rejected, .. } | LimiterConfig::SlidingCounter { count_rejected, .. } => {
+                count_rejected
+            }
+            _ => false,
+        }
+    }
+
     pub fn name(&self) -> &'static str {
         match self {
             LimiterConfig::FixedWindow { .. } => "fixed-window",
@@ -137,6 +166,66 @@ impl LimiterConfig {
     }
 }
 
+/// One window of a windowed rule and its limit: a fixed count whatever the plan, or (None) the plan's
+/// QPS times the window, rounded down.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WindowLimit {
+    pub window: Nanos,
+    pub limit: Option<u64>,
+}
+
+/// A unit (token) quota beside the request limit: at most `limit` units per clock-aligned `window`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UnitLimit {
+    pub limit: u64,
+    pub window: Nanos,
+}
+
+/// Everything that decides admission for one API: the rule, the windows it counts over (several at once
+/// for the per-second and per-minute limits many APIs publish: an attempt needs room in every one), and an
+/// optional unit quota.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LimiterSpec {
+    /// The rule, over the first window.
+    pub rule: LimiterConfig,
+    /// The first window's fixed limit (None: from the plan's QPS).
+    pub limit: Option<u64>,
+    /// Further windows, counted by the same rule.
+    pub more: Vec<WindowLimit>,
+    pub units: Option<UnitLimit>,
+}
+
+impl LimiterSpec {
+    pub fn platform() -> LimiterSpec {
+        LimiterSpec::simple(LimiterConfig::PLATFORM)
+    }
+
+    pub fn simple(rule: LimiterConfig) -> LimiterSpec {
+        LimiterSpec { rule, limit: None, more: Vec::new(), units: None }
+    }
+
+    /// Every window with its limit, the first included.
+    pub fn windows(&self) -> impl Iterator<Item = WindowLimit> + '_ {
+        std::iter::once(WindowLimit { window: self.rule.window(), limit: self.limit }).chain(self.more.iter().copied())
+    }
+
+    /// The longest window any of its parts counts over (a retry-after wait is at most this).
+    pub fn longest_window(&self) -> Nanos {
+        self.windows().map(|w| w.window).chain(self.units.map(|u| u.window)).max().unwrap_or(NANOS_PER_SEC)
+    }
+
+    /// The smallest number of admissions any window allows at `qps` (0: a window too short for the limit).
+    pub fn least_capacity(&self, qps: u32) -> u64 {
+        if !self.rule.is_windowed() {
+            return self.rule.capacity(qps);
+        }
+        self.windows()
+            .map(|w| w.limit.unwrap_or_else(|| self.rule.with_window(w.window).capacity(qps)))
+            .min()
+            .unwrap_or(0)
+    }
+}
+
 /// A quota's admission state, one kind per rule: enum dispatch keeps the engine's loop free of vtables.
 #[derive(Clone, Debug)]
 enum Limiter {
@@ -145,6 +234,102 @@ enum Limiter {
     Counter(limiters::SlidingCounter, bool),
     Token(limiters::TokenBucket),
     Leaky(limiters::LeakyBucket),
+}
+
+impl Limiter {
+    /// `start_ns`: the scenario start in Unix nanoseconds, so that clock windows follow the wall clock.
+    fn new(config: LimiterConfig, start_ns: i128, limit_qps: u32, capacity: u64) -> Limiter {
+        let phase = start_ns.rem_euclid(config.window().max(1) as i128) as Nanos;
+        match config {
+            LimiterConfig::FixedWindow { window, align } => {
+                Limiter::Fixed(FixedWindow::new(window, align, phase, capacity))
+            }
+            LimiterConfig::SlidingLog { window, count_rejected } => {
+                Limiter::Log(limiters::SlidingLog::new(window, capacity), count_rejected)
+            }
+            LimiterConfig::SlidingCounter { window, count_rejected } => {
+                Limiter::Counter(limiters::SlidingCounter::new(window, phase, capacity), count_rejected)
+            }
+            LimiterConfig::TokenBucket { .. } => Limiter::Token(limiters::TokenBucket::new(limit_qps, capacity)),
+            LimiterConfig::LeakyBucket { burst, nodelay } => {
+                Limiter::Leaky(limiters::LeakyBucket::new(limit_qps, burst, nodelay))
+            }
+        }
+    }
+
+    #[inline]
+    fn try_admit(&mut self, now: Nanos) -> Option<Nanos> {
+        match self {
+            Limiter::Fixed(w) => w.try_admit(now).then_some(0),
+            Limiter::Log(log, count_rejected) => log.try_admit(now, *count_rejected).then_some(0),
+            Limiter::Counter(counter, count_rejected) => counter.try_admit(now, *count_rejected).then_some(0),
+            Limiter::Token(bucket) => bucket.try_admit(now).then_some(0),
+            Limiter::Leaky(bucket) => bucket.try_admit(now),
+        }
+    }
+
+    fn next_admit(&mut self, now: Nanos) -> Nanos {
+        match self {
+            Limiter::Fixed(w) => w.next_admit(now),
+            Limiter::Log(log, _) => log.next_admit(now),
+            Limiter::Counter(counter, _) => counter.next_admit(now),
+            Limiter::Token(bucket) => bucket.next_admit(now),
+            Limiter::Leaky(bucket) => bucket.next_admit(now),
+        }
+    }
+
+    fn set(&mut self, now: Nanos, limit_qps: u32, capacity: u64, on_change: OnPlanChange) {
+        let reset = on_change == OnPlanChange::Reset;
+        match self {
+            Limiter::Fixed(w) => w.set_capacity(capacity, on_change),
+            Limiter::Log(log, _) => log.set_capacity(capacity, reset),
+            Limiter::Counter(counter, _) => counter.set_capacity(capacity, reset),
+            Limiter::Token(bucket) => bucket.set_rate(now, limit_qps, capacity, reset),
+            Limiter::Leaky(bucket) => bucket.set_rate(limit_qps, reset),
+        }
+    }
+}
+
+/// Units used in clock-aligned windows: an attempt of cost c fits iff used + c ≤ limit.
+#[derive(Clone, Debug)]
+struct UnitWindow {
+    limit: u64,
+    window: Nanos,
+    phase: Nanos,
+    window_end: Nanos,
+    used: u64,
+}
+
+impl UnitWindow {
+    fn roll(&mut self, now: Nanos) {
+        if now >= self.window_end {
+            self.window_end = ((now + self.phase) / self.window + 1) * self.window - self.phase;
+            self.used = 0;
+        }
+    }
+
+    fn room(&mut self, now: Nanos, cost: u64) -> bool {
+        self.roll(now);
+        self.used.saturating_add(cost) <= self.limit
+    }
+
+    /// When `cost` units would next fit: now, the next window, or never (a cost above the limit).
+    fn next_admit(&mut self, now: Nanos, cost: u64) -> Nanos {
+        match () {
+            _ if self.room(now, cost) => now,
+            _ if cost <= self.limit => self.window_end,
+            _ => Nanos::MAX,
+        }
+    }
+}
+
+/// The rare parts of a quota, boxed so the common one-window quota stays small and its path short.
+#[derive(Clone, Debug)]
+struct Extra {
+    /// Further windows and their fixed limits.
+    more: Vec<(Limiter, LimiterConfig, Option<u64>)>,
+    units: Option<UnitWindow>,
+    count_rejected: bool,
 }
 
 /// Fixed-window counter. `phase` shifts simulated time onto the wall clock so that clock-aligned windows
@@ -236,61 +421,107 @@ pub struct Quota {
     pub api: usize,
     limiter: Limiter,
     config: LimiterConfig,
+    /// The first window's fixed limit, if the scenario gives one.
+    limit: Option<u64>,
+    extra: Option<Box<Extra>>,
     on_change: OnPlanChange,
     history: Vec<LimitChange>,
 }
 
 impl Quota {
-    /// `phase` is the scenario start's offset into the clock window (start as Unix nanoseconds mod window).
+    /// `start_ns` is the scenario start in Unix nanoseconds: clock windows start on its multiples.
     pub fn new(
         account: usize,
         api: usize,
-        config: LimiterConfig,
+        spec: &LimiterSpec,
         on_change: OnPlanChange,
-        phase: Nanos,
+        start_ns: i128,
         limit_qps: u32,
         plan: PlanRef,
     ) -> Quota {
-        let capacity = config.capacity(limit_qps);
-        let limiter = match config {
-            LimiterConfig::FixedWindow { window, align } => {
-                Limiter::Fixed(FixedWindow::new(window, align, phase, capacity))
-            }
-            LimiterConfig::SlidingLog { window, count_rejected } => {
-                Limiter::Log(limiters::SlidingLog::new(window, capacity), count_rejected)
-            }
-            LimiterConfig::SlidingCounter { window, count_rejected } => {
-                Limiter::Counter(limiters::SlidingCounter::new(window, phase, capacity), count_rejected)
-            }
-            LimiterConfig::TokenBucket { .. } => Limiter::Token(limiters::TokenBucket::new(limit_qps, capacity)),
-            LimiterConfig::LeakyBucket { burst, nodelay } => {
-                Limiter::Leaky(limiters::LeakyBucket::new(limit_qps, burst, nodelay))
-            }
-        };
-        Quota { account, api, limiter, config, on_change, history: vec![LimitChange { at: 0, limit_qps, plan }] }
-    }
-
-    /// Admits an attempt at `now` (with the wait the server adds before serving it) or rejects it.
-    #[inline]
-    pub fn try_admit(&mut self, now: Nanos) -> Option<Nanos> {
-        match &mut self.limiter {
-            Limiter::Fixed(w) => w.try_admit(now).then_some(0),
-            Limiter::Log(log, count_rejected) => log.try_admit(now, *count_rejected).then_some(0),
-            Limiter::Counter(counter, count_rejected) => counter.try_admit(now, *count_rejected).then_some(0),
-            Limiter::Token(bucket) => bucket.try_admit(now).then_some(0),
-            Limiter::Leaky(bucket) => bucket.try_admit(now),
+        let config = spec.rule;
+        let capacity = spec.limit.unwrap_or_else(|| config.capacity(limit_qps));
+        let limiter = Limiter::new(config, start_ns, limit_qps, capacity);
+        let extra = (!spec.more.is_empty() || spec.units.is_some()).then(|| {
+            let more = spec
+                .more
+                .iter()
+                .map(|w| {
+                    let rule = config.with_window(w.window);
+                    let capacity = w.limit.unwrap_or_else(|| rule.capacity(limit_qps));
+                    (Limiter::new(rule, start_ns, limit_qps, capacity), rule, w.limit)
+                })
+                .collect();
+            let units = spec.units.map(|u| UnitWindow {
+                limit: u.limit,
+                window: u.window,
+                phase: start_ns.rem_euclid(u.window.max(1) as i128) as Nanos,
+                window_end: 0,
+                used: 0,
+            });
+            Box::new(Extra { more, units, count_rejected: config.count_rejected() })
+        });
+        Quota {
+            account,
+            api,
+            limiter,
+            config,
+            limit: spec.limit,
+            extra,
+            on_change,
+            history: vec![LimitChange { at: 0, limit_qps, plan }],
         }
     }
 
-    /// The first instant at or after `now` at which this quota would admit an attempt (what a throttle
-    /// reply's retry-after tells the caller).
-    pub fn next_admit(&mut self, now: Nanos) -> Nanos {
-        match &mut self.limiter {
-            Limiter::Fixed(w) => w.next_admit(now),
-            Limiter::Log(log, _) => log.next_admit(now),
-            Limiter::Counter(counter, _) => counter.next_admit(now),
-            Limiter::Token(bucket) => bucket.next_admit(now),
-            Limiter::Leaky(bucket) => bucket.next_admit(now),
+    /// Whether attempts to this quota spend units (a unit limit is set).
+    pub fn has_units(&self) -> bool {
+        self.extra.as_ref().is_some_and(|e| e.units.is_some())
+    }
+
+    /// Admits an attempt of `cost` units at `now` (with the wait the server adds before serving it) or
+    /// rejects it. The cost matters only when the quota has a unit limit.
+    #[inline]
+    pub fn try_admit(&mut self, now: Nanos, cost: u64) -> Option<Nanos> {
+        match &mut self.extra {
+            None => self.limiter.try_admit(now),
+            Some(extra) => Self::try_admit_all(&mut self.limiter, extra, now, cost),
+        }
+    }
+
+    /// Several windows or units: admitted only if every part has room, and then counted in all of them. A
+    /// rejected attempt is counted in every window when the rule counts rejections.
+    fn try_admit_all(limiter: &mut Limiter, extra: &mut Extra, now: Nanos, cost: u64) -> Option<Nanos> {
+        let room = limiter.next_admit(now) == now
+            && extra.more.iter_mut().all(|(l, ..)| l.next_admit(now) == now)
+            && extra.units.as_mut().is_none_or(|u| u.room(now, cost));
+        if room || extra.count_rejected {
+            let wait = limiter.try_admit(now);
+            extra.more.iter_mut().for_each(|(l, ..)| {
+                l.try_admit(now);
+            });
+            if room {
+                if let Some(u) = &mut extra.units {
+                    u.used += cost;
+                }
+                return wait;
+            }
+        }
+        None
+    }
+
+    /// The first instant at or after `now` at which this quota would admit an attempt of `cost` units
+    /// (what a throttle reply's retry-after tells the caller). Every part's room only grows with time
+    /// until something is admitted, so that is the latest of the parts' answers.
+    pub fn next_admit(&mut self, now: Nanos, cost: u64) -> Nanos {
+        let first = self.limiter.next_admit(now);
+        match &mut self.extra {
+            None => first,
+            Some(extra) => extra
+                .more
+                .iter_mut()
+                .map(|(l, ..)| l.next_admit(now))
+                .chain(extra.units.as_mut().map(|u| u.next_admit(now, cost)))
+                .fold(first, Nanos::max),
         }
     }
 
@@ -301,13 +532,15 @@ impl Quota {
         if (current.limit_qps, current.plan) == (limit_qps, plan) {
             return false;
         }
-        let (capacity, reset) = (self.config.capacity(limit_qps), self.on_change == OnPlanChange::Reset);
-        match &mut self.limiter {
-            Limiter::Fixed(w) => w.set_capacity(capacity, self.on_change),
-            Limiter::Log(log, _) => log.set_capacity(capacity, reset),
-            Limiter::Counter(counter, _) => counter.set_capacity(capacity, reset),
-            Limiter::Token(bucket) => bucket.set_rate(now, limit_qps, capacity, reset),
-            Limiter::Leaky(bucket) => bucket.set_rate(limit_qps, reset),
+        let capacity = self.limit.unwrap_or_else(|| self.config.capacity(limit_qps));
+        self.limiter.set(now, limit_qps, capacity, self.on_change);
+        if let Some(extra) = &mut self.extra {
+            for (l, rule, limit) in &mut extra.more {
+                l.set(now, limit_qps, limit.unwrap_or_else(|| rule.capacity(limit_qps)), self.on_change);
+            }
+            if let (Some(u), OnPlanChange::Reset) = (&mut extra.units, self.on_change) {
+                u.used = 0;
+            }
         }
         self.history.push(LimitChange { at: now, limit_qps, plan });
         true
@@ -380,18 +613,18 @@ mod tests {
     #[test]
     fn a_limit_change_keeps_or_resets_the_windows_count() {
         for (on_change, admitted_after) in [(OnPlanChange::CarryOver, 0), (OnPlanChange::Reset, 2)] {
-            let mut q = Quota::new(0, 0, LimiterConfig::PLATFORM, on_change, 0, 5, PlanRef::Package(0));
-            assert!((0..5).all(|i| q.try_admit(i * 1_000).is_some()));
+            let mut q = Quota::new(0, 0, &LimiterSpec::platform(), on_change, 0, 5, PlanRef::Package(0));
+            assert!((0..5).all(|i| q.try_admit(i * 1_000, 1).is_some()));
             q.set_limit(10_000, 2, PlanRef::PayAsYouGo);
-            let after = (0..5).filter(|i| q.try_admit(20_000 + i).is_some()).count();
+            let after = (0..5).filter(|i| q.try_admit(20_000 + i, 1).is_some()).count();
             assert_eq!(after, admitted_after, "{}", on_change.name());
-            assert!(q.try_admit(S).is_some(), "the next window admits again");
+            assert!(q.try_admit(S, 1).is_some(), "the next window admits again");
         }
     }
 
     #[test]
     fn limit_history_answers_by_time() {
-        let mut q = Quota::new(0, 0, LimiterConfig::PLATFORM, OnPlanChange::CarryOver, 0, 2, PlanRef::PayAsYouGo);
+        let mut q = Quota::new(0, 0, &LimiterSpec::platform(), OnPlanChange::CarryOver, 0, 2, PlanRef::PayAsYouGo);
         assert!(!q.set_limit(5 * S, 2, PlanRef::PayAsYouGo));
         assert!(q.set_limit(10 * S, 5, PlanRef::Package(0)));
         assert_eq!(limit_at(q.history(), 0).limit_qps, 2);

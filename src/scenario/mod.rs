@@ -11,7 +11,7 @@ pub mod raw;
 mod trace;
 
 use crate::quota::plans::{Plans, Tiers};
-use crate::quota::{Align, Category, LimiterConfig, OnPlanChange};
+use crate::quota::{Align, Category, LimiterConfig, LimiterSpec, OnPlanChange, UnitLimit, WindowLimit};
 use crate::time::{NANOS_PER_SEC, Nanos, parse_duration, parse_instant};
 use crate::workload::{
     Adaptive, ApiChoice, Arrivals, Budget, BudgetScope, Client, ClientModel, Dist, Jitter, Pace, RateShape, RetryPolicy,
@@ -43,6 +43,8 @@ pub struct Api {
     pub payg_qps: u32,
     /// Pay-as-you-go prices, if the scenario gives them.
     pub prices: Option<Tiers>,
+    /// How the platform admits calls to this API: `[server]`'s rule unless the API sets its own.
+    pub limiter: LimiterSpec,
 }
 
 #[derive(Clone, Debug)]
@@ -65,7 +67,8 @@ pub struct Scenario {
     /// The offset `start` was written with; outputs show instants in it.
     pub offset: Offset,
     pub duration: Nanos,
-    pub limiter: LimiterConfig,
+    /// `[server]`'s admission rule; each API's own is in [`Api::limiter`].
+    pub limiter: LimiterSpec,
     /// How long a throttled attempt takes to come back to its caller.
     pub throttle_latency: Nanos,
     pub on_plan_change: OnPlanChange,
@@ -171,10 +174,9 @@ impl Scenario {
         ctx.validate(raw)
     }
 
-    /// Unix nanoseconds of the start modulo the window: how far into a clock window the run begins.
-    pub fn clock_phase(&self) -> Nanos {
-        let window = self.limiter.window() as i128;
-        self.start.as_nanosecond().rem_euclid(window) as Nanos
+    /// The longest window any API's limiter counts over.
+    pub fn longest_window(&self) -> Nanos {
+        self.apis.iter().map(|a| a.limiter.longest_window()).max().unwrap_or(NANOS_PER_SEC)
     }
 
     /// Every (account, API) pair some client can call, sorted: the quotas a run keeps.
@@ -493,6 +495,93 @@ impl Ctx<'_> {
         Ok((budget, scope))
     }
 
+    /// A limiter from the keys of `[server]` or of an `[[api]]` (`key` names the table).
+    fn limiter_spec(&self, key: &str, s: raw::LimiterKeys<'_>) -> Result<LimiterSpec> {
+        let k = |f: &str| format!("{key}.{f}");
+        let kinds =
+            [("fixed-window", 0), ("sliding-log", 1), ("token-bucket", 2), ("leaky-bucket", 3), ("sliding-counter", 4)];
+        let kind = self.one_of(&k("limiter"), s.limiter.unwrap_or("fixed-window"), &kinds)?;
+        let takes: &[&str] = match kind {
+            0 => &["window", "align", "count_rejected", "windows"],
+            1 | 4 => &["window", "count_rejected", "windows"],
+            2 => &["burst"],
+            _ => &["burst", "nodelay"],
+        };
+        self.takes_only(key, &format!("limiter `{}`", kinds[kind].0), &s.present(), takes)?;
+        let burst = match s.burst {
+            None => None,
+            Some(b) if kind == 2 && (1..=1_000_000_000).contains(&b) => Some(b as u64),
+            Some(b) if kind == 3 && (0..=1_000_000_000).contains(&b) => Some(b as u64),
+            Some(b) => {
+                let least = if kind == 2 { 1 } else { 0 };
+                return Err(self.err(&k("burst"), format!("{b} is not valid; expected a whole number >= {least}")));
+            }
+        };
+        let limit = |i: usize, l: Option<i64>| {
+            match l {
+            None => Ok(None),
+            Some(n) if (1..=1_000_000_000_000).contains(&n) => Ok(Some(n as u64)),
+            Some(n) => Err(self.err(
+                &k(&format!("windows[{i}].limit")),
+                format!("{n} is not valid; expected the calls a window admits, 1 to 10^12 (or leave it out: the plan's QPS times the window)"),
+            )),
+        }
+        };
+        let (window, first_limit, more) = match s.windows {
+            None => {
+                let w = s.window.map_or(Ok(NANOS_PER_SEC), |w| self.positive_duration(&k("window"), w))?;
+                (w, None, Vec::new())
+            }
+            Some(_) if s.window.is_some() => {
+                return Err(self.err(&k("windows"), "give `window` or `windows`, not both"));
+            }
+            Some([]) => return Err(self.err(&k("windows"), "is empty; list at least one { window = \"1s\" }")),
+            Some(list) => {
+                let mut parsed = Vec::with_capacity(list.len());
+                for (i, w) in list.iter().enumerate() {
+                    let window = self.positive_duration(&k(&format!("windows[{i}].window")), &w.window)?;
+                    if parsed.iter().any(|p: &WindowLimit| p.window == window) {
+                        return Err(self.err(
+                            &k(&format!("windows[{i}].window")),
+                            format!("`{}` is listed twice; give each window once", w.window),
+                        ));
+                    }
+                    parsed.push(WindowLimit { window, limit: limit(i, w.limit)? });
+                }
+                let first = parsed.remove(0);
+                (first.window, first.limit, parsed)
+            }
+        };
+        let align = self.one_of(
+            &k("align"),
+            s.align.unwrap_or("clock"),
+            &[("clock", Align::Clock), ("first-call", Align::FirstCall)],
+        )?;
+        let count_rejected = s.count_rejected.unwrap_or(false);
+        let rule = match kind {
+            0 => LimiterConfig::FixedWindow { window, align },
+            1 => LimiterConfig::SlidingLog { window, count_rejected },
+            2 => LimiterConfig::TokenBucket { burst },
+            3 => LimiterConfig::LeakyBucket { burst: burst.unwrap_or(0), nodelay: s.nodelay.unwrap_or(false) },
+            _ => LimiterConfig::SlidingCounter { window, count_rejected },
+        };
+        Ok(LimiterSpec { rule, limit: first_limit, more, units: None })
+    }
+
+    fn units(&self, key: &str, u: &raw::RawUnits) -> Result<UnitLimit> {
+        if !(1..=1_000_000_000_000_000).contains(&u.limit) {
+            return Err(self.err(
+                &format!("{key}.limit"),
+                format!("{} is not valid; expected the units a window allows, 1 to 10^15", u.limit),
+            ));
+        }
+        let window = u
+            .window
+            .as_deref()
+            .map_or(Ok(60 * NANOS_PER_SEC), |w| self.positive_duration(&format!("{key}.window"), w))?;
+        Ok(UnitLimit { limit: u.limit as u64, window })
+    }
+
     fn validate(&self, raw: RawScenario) -> Result<Scenario> {
         let base = Path::new(self.file).parent().unwrap_or(Path::new(""));
         check_name(&raw.name).map_err(|m| self.err("name", m))?;
@@ -507,39 +596,7 @@ impl Ctx<'_> {
         }
 
         let s = &raw.server;
-        let kinds =
-            [("fixed-window", 0), ("sliding-log", 1), ("token-bucket", 2), ("leaky-bucket", 3), ("sliding-counter", 4)];
-        let kind = self.one_of("server.limiter", s.limiter.as_deref().unwrap_or("fixed-window"), &kinds)?;
-        let takes: &[&str] = match kind {
-            0 => &["window", "align", "count_rejected"],
-            1 => &["window", "count_rejected"],
-            2 => &["burst"],
-            3 => &["burst", "nodelay"],
-            _ => &["window", "count_rejected"],
-        };
-        let present = [
-            ("window", s.window.is_some()),
-            ("align", s.align.is_some()),
-            ("burst", s.burst.is_some()),
-            ("nodelay", s.nodelay.is_some()),
-            ("count_rejected", s.count_rejected.is_some()),
-        ];
-        self.takes_only("server", &format!("limiter `{}`", kinds[kind].0), &present, takes)?;
-        let burst = match s.burst {
-            None => None,
-            Some(b) if kind == 2 && (1..=1_000_000_000).contains(&b) => Some(b as u64),
-            Some(b) if kind == 3 && (0..=1_000_000_000).contains(&b) => Some(b as u64),
-            Some(b) => {
-                let least = if kind == 2 { 1 } else { 0 };
-                return Err(self.err("server.burst", format!("{b} is not valid; expected a whole number >= {least}")));
-            }
-        };
-        let window = s.window.as_deref().map_or(Ok(NANOS_PER_SEC), |w| self.positive_duration("server.window", w))?;
-        let align = self.one_of(
-            "server.align",
-            s.align.as_deref().unwrap_or("clock"),
-            &[("clock", Align::Clock), ("first-call", Align::FirstCall)],
-        )?;
+        let server_limiter = self.limiter_spec("server", s.limiter_keys())?;
         // Zero would let a throttled caller try again at the same instant forever: time must move.
         let throttle_latency = s
             .throttle_latency
@@ -550,14 +607,6 @@ impl Ctx<'_> {
             s.plan_change.as_deref().unwrap_or("carry-over"),
             &[("carry-over", OnPlanChange::CarryOver), ("reset", OnPlanChange::Reset)],
         )?;
-        let count_rejected = s.count_rejected.unwrap_or(false);
-        let limiter = match kind {
-            0 => LimiterConfig::FixedWindow { window, align },
-            1 => LimiterConfig::SlidingLog { window, count_rejected },
-            2 => LimiterConfig::TokenBucket { burst },
-            3 => LimiterConfig::LeakyBucket { burst: burst.unwrap_or(0), nodelay: s.nodelay.unwrap_or(false) },
-            _ => LimiterConfig::SlidingCounter { window, count_rejected },
-        };
 
         self.unique("variant", raw.variants.iter().map(|v| v.name.as_str()))?;
         for (i, v) in raw.variants.iter().enumerate() {
@@ -598,7 +647,19 @@ impl Ctx<'_> {
             };
             let latency = self.dist(&format!("{key}.latency"), &a.latency)?;
             let prices = a.prices.as_deref().map(|t| self.tiers(&format!("{key}.prices"), t)).transpose()?;
-            apis.push(Api { name: a.name.clone(), category, latency, payg_qps, prices });
+            let keys = a.limiter_keys();
+            let mut limiter = match (keys.limiter, keys.present().iter().find(|(_, on)| *on)) {
+                (Some(_), _) => self.limiter_spec(&key, keys)?,
+                (None, Some((f, _))) => {
+                    return Err(self.err(
+                        &format!("{key}.{f}"),
+                        "belongs to a limiter: set this API's `limiter` too (an API without one uses [server]'s)",
+                    ));
+                }
+                (None, None) => server_limiter.clone(),
+            };
+            limiter.units = a.units.as_ref().map(|u| self.units(&format!("{key}.units"), u)).transpose()?;
+            apis.push(Api { name: a.name.clone(), category, latency, payg_qps, prices, limiter });
         }
 
         let account_index = self.unique("account", raw.accounts.iter().map(|a| a.name.as_str()))?;
@@ -629,9 +690,18 @@ impl Ctx<'_> {
             .chain(payg_overrides.values())
             .chain(plans.prepaid.iter().map(|p| &p.qps))
             .chain(plans.packages.iter().map(|p| &p.qps));
-        if let Some(qps) = limits.copied().find(|&q| limiter.capacity(q) == 0) {
+        if let Some((i, qps)) = limits
+            .copied()
+            .flat_map(|q| (0..apis.len()).map(move |i| (i, q)))
+            .find(|&(i, q)| apis[i].limiter.least_capacity(q) == 0)
+        {
+            let field = if apis[i].limiter.more.is_empty() { "window" } else { "windows" };
+            let key = match raw.apis[i].limiter {
+                Some(_) => format!("api[{i}].{field}"),
+                None => format!("server.{field}"),
+            };
             return Err(self.err(
-                "server.window",
+                &key,
                 format!(
                     "a window this short admits no call at {qps} QPS; the window times every limit must reach 1 call"
                 ),
@@ -764,7 +834,7 @@ impl Ctx<'_> {
             start,
             offset,
             duration,
-            limiter,
+            limiter: server_limiter,
             throttle_latency,
             on_plan_change,
             apis,
@@ -1021,7 +1091,8 @@ threads = 4
         assert_eq!(s.apis[0].payg_qps, 2);
         assert_eq!(s.clients[0].retry, RetryPolicy::PLATFORM_ADVICE);
         assert_eq!(s.sub_accounts[0].name, MAIN_SUB_ACCOUNT);
-        assert_eq!(s.clock_phase(), 250_000_000);
+        assert_eq!(s.start.as_nanosecond().rem_euclid(NANOS_PER_SEC as i128), 250_000_000);
+        assert_eq!(s.apis[0].limiter, LimiterSpec::platform());
         assert_eq!(s.throttle_latency, DEFAULT_THROTTLE_LATENCY);
     }
 

@@ -53,6 +53,61 @@ pub struct RawServer {
     pub burst: Option<i64>,
     pub nodelay: Option<bool>,
     pub count_rejected: Option<bool>,
+    pub windows: Option<Vec<RawWindow>>,
+}
+
+impl RawServer {
+    pub fn limiter_keys(&self) -> LimiterKeys<'_> {
+        LimiterKeys {
+            limiter: self.limiter.as_deref(),
+            window: self.window.as_deref(),
+            align: self.align.as_deref(),
+            burst: self.burst,
+            nodelay: self.nodelay,
+            count_rejected: self.count_rejected,
+            windows: self.windows.as_deref(),
+        }
+    }
+}
+
+/// The keys that choose a limiter, as `[server]` and `[[api]]` both write them.
+#[derive(Clone, Copy, Debug)]
+pub struct LimiterKeys<'a> {
+    pub limiter: Option<&'a str>,
+    pub window: Option<&'a str>,
+    pub align: Option<&'a str>,
+    pub burst: Option<i64>,
+    pub nodelay: Option<bool>,
+    pub count_rejected: Option<bool>,
+    pub windows: Option<&'a [RawWindow]>,
+}
+
+impl LimiterKeys<'_> {
+    /// The keys given, by name (for "takes no `key`" errors).
+    pub fn present(&self) -> [(&'static str, bool); 6] {
+        [
+            ("window", self.window.is_some()),
+            ("align", self.align.is_some()),
+            ("burst", self.burst.is_some()),
+            ("nodelay", self.nodelay.is_some()),
+            ("count_rejected", self.count_rejected.is_some()),
+            ("windows", self.windows.is_some()),
+        ]
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWindow {
+    pub window: String,
+    pub limit: Option<i64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawUnits {
+    pub limit: i64,
+    pub window: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -65,6 +120,30 @@ pub struct RawApi {
     pub qps: Option<i64>,
     /// Tiered pay-as-you-go prices per call, by the month's call count.
     pub prices: Option<Vec<RawTier>>,
+    /// This API's own limiter, with the keys `[server]` takes.
+    pub limiter: Option<String>,
+    pub window: Option<String>,
+    pub align: Option<String>,
+    pub burst: Option<i64>,
+    pub nodelay: Option<bool>,
+    pub count_rejected: Option<bool>,
+    pub windows: Option<Vec<RawWindow>>,
+    /// A unit (token) limit beside the request limit.
+    pub units: Option<RawUnits>,
+}
+
+impl RawApi {
+    pub fn limiter_keys(&self) -> LimiterKeys<'_> {
+        LimiterKeys {
+            limiter: self.limiter.as_deref(),
+            window: self.window.as_deref(),
+            align: self.align.as_deref(),
+            burst: self.burst,
+            nodelay: self.nodelay,
+            count_rejected: self.count_rejected,
+            windows: self.windows.as_deref(),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
