@@ -578,6 +578,7 @@ fn trace_stats_command(args: &TraceStatsArgs) -> Result<(), Error> {
         caller: args.caller.clone(),
         api: ApiMapping::Constant(0),
         latency: None,
+        cost: Vec::new(),
         shift: true,
         speed: 1.0,
     };

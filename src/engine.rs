@@ -24,7 +24,7 @@ use crate::scenario::{Scenario, SubAccount};
 use crate::stats::Recorder;
 use crate::time::{Nanos, nanos_from_secs_f64};
 use crate::workload::trace::{TraceEvent, TraceSource};
-use crate::workload::{Adaptive, Arrivals, BudgetScope, ClientModel, RateShape, RetryContext};
+use crate::workload::{Adaptive, Arrivals, BudgetScope, ClientModel, Cost, RateShape, RetryContext};
 use rand::RngExt;
 use rand_distr::{Distribution, Exp1};
 use std::collections::BinaryHeap;
@@ -161,7 +161,7 @@ struct Request {
     latency: Nanos,
     attempts: u32,
     /// Units the request spends when admitted (only a quota with a unit limit looks at it).
-    cost: u32,
+    cost: u64,
     given_latency: bool,
     outcome: Outcome,
     /// The wait before the next attempt, chosen when the last one was throttled.
@@ -224,6 +224,8 @@ struct ClientState {
     sre: Option<Box<SreState>>,
     aimd: Option<AimdState>,
     adaptive: StreamRng,
+    /// Draws of request costs.
+    cost: StreamRng,
 }
 
 const NO_CELL: u32 = u32::MAX;
@@ -440,6 +442,7 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
                     _ => None,
                 },
                 adaptive: stream(sc.seed, c, Purpose::Adaptive),
+                cost: stream(sc.seed, c, Purpose::Cost),
                 cells: vec![NO_CELL; client.apis.apis().len()],
                 quotas: client.apis.apis().iter().map(|&api| quota_of(client.account, api)).collect(),
             });
@@ -629,7 +632,7 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
                     Some((_, BudgetScope::SubAccount)) if row.caller.is_some() => self.pacer_for(c, sub),
                     _ => self.clients[c].pacer,
                 };
-                self.begin(slot, now, row.api, cell, quota, row.latency);
+                self.begin(slot, now, row.api, cell, quota, row.latency, row.cost);
                 let req = &mut self.requests[slot as usize];
                 (req.budget, req.pacer) = (budget, pacer);
                 self.leave(slot, now);
@@ -744,17 +747,35 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
             state.cells[at] = self.rec.cell(client.sub_account, api, quota) as u32;
         }
         let cell = self.clients[c].cells[at] as usize;
-        self.begin(slot, now, api, cell, quota, None);
+        self.begin(slot, now, api, cell, quota, None, None);
         let req = &mut self.requests[slot as usize];
         (req.budget, req.pacer) = (self.clients[c].budget, self.clients[c].pacer);
         self.leave(slot, now);
     }
 
     #[inline]
-    fn begin(&mut self, slot: u32, now: Nanos, api: usize, cell: usize, quota: usize, latency: Option<Nanos>) {
+    #[allow(clippy::too_many_arguments)]
+    fn begin(
+        &mut self,
+        slot: u32,
+        now: Nanos,
+        api: usize,
+        cell: usize,
+        quota: usize,
+        latency: Option<Nanos>,
+        cost: Option<u64>,
+    ) {
         let sc = self.sc;
         let req = &mut self.requests[slot as usize];
-        let account = sc.clients[req.client as usize].account;
+        let client = &sc.clients[req.client as usize];
+        let account = client.account;
+        let cost = match (cost, &client.cost) {
+            (Some(units), _) => units,
+            (None, Some(Cost::Units(units))) => *units,
+            (None, Some(Cost::Drawn(dist))) => dist.sample(&mut self.clients[req.client as usize].cost),
+            _ => 1,
+        };
+        req.cost = cost;
         req.api = api as u32;
         req.quota = quota as u32;
         req.cell = cell as u32;
@@ -834,9 +855,14 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
     fn send(&mut self, slot: u32, now: Nanos) {
         let mut req = self.requests[slot as usize];
         req.attempts += 1;
-        let decision = self.quotas[req.quota as usize].try_admit(now, req.cost as u64);
+        let decision = self.quotas[req.quota as usize].try_admit(now, req.cost);
         let admitted = decision.is_some();
         self.rec.attempt(req.cell as usize, req.quota as usize, now, admitted);
+        let quota = &self.quotas[req.quota as usize];
+        if quota.has_units() {
+            let by_units = quota.refused_by_units();
+            self.rec.units(req.cell as usize, req.quota as usize, now, req.cost, admitted, by_units);
+        }
         // A package's last call changes the limit at once, even mid-window.
         if admitted && self.plans.bill(req.quota as usize, now) {
             self.refresh_limits(now);
@@ -873,7 +899,7 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
                 let ctx = RetryContext {
                     attempts: req.attempts,
                     previous_wait: req.wait,
-                    retry_after: self.quotas[req.quota as usize].next_admit(now, req.cost as u64) - now,
+                    retry_after: self.quotas[req.quota as usize].next_admit(now, req.cost) - now,
                 };
                 req.wait = policy.wait(ctx, &mut self.clients[req.client as usize].retry);
             } else {

@@ -20,6 +20,8 @@ pub enum Purpose {
     Retry = 5,
     /// Adaptive client throttling's local rejections.
     Adaptive = 6,
+    /// Request costs in units.
+    Cost = 7,
 }
 
 /// SplitMix64's finaliser: a bijective mix, so distinct inputs give distinct, well-spread seeds.

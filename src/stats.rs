@@ -115,6 +115,9 @@ pub struct Cell {
     pub rejected_locally: u64,
     /// Time requests that got through spent queued in a pacer; made at the first paced request.
     pub queued: Option<Box<Latency>>,
+    /// Units of admitted and of throttled attempts, and the throttled attempts the unit limit refused,
+    /// when the quota has a unit limit.
+    pub units: Option<[u64; 3]>,
 }
 
 impl Cell {
@@ -128,6 +131,10 @@ impl Cell {
         self.rejected_locally += other.rejected_locally;
         if let Some(theirs) = &other.queued {
             self.queued.get_or_insert_with(Default::default).add(theirs);
+        }
+        if let Some(theirs) = other.units {
+            let mine = self.units.get_or_insert([0; 3]);
+            mine.iter_mut().zip(theirs).for_each(|(m, t)| *m += t);
         }
         self.latency.add(&other.latency);
     }
@@ -161,6 +168,9 @@ impl Cell {
                 .queued
                 .as_ref()
                 .map_or_else(LatencySummary::default, |q| q.summary_with_zeros(self.latency.count)),
+            units_admitted: self.units.map(|u| u[0]),
+            units_throttled: self.units.map(|u| u[1]),
+            throttled_by_units: self.units.map(|u| u[2]),
         }
     }
 }
@@ -205,6 +215,9 @@ pub struct Recorder {
     pub phases: Vec<Vec<Cell>>,
     /// Per quota, its bins in time order; empty until its first attempt.
     bins: Vec<Vec<Bin>>,
+    /// Per quota with a unit limit, units admitted and throttled and attempts the units refused, per bin;
+    /// empty for the others.
+    unit_bins: Vec<Vec<[u64; 3]>>,
     /// With many cells, latencies of finished requests not yet in their cell's sketch, as
     /// `cell << 16 | slot`: added in batches grouped by cell, so that each sketch is visited once a batch
     /// rather than at random once a request (a cache miss each).
@@ -224,6 +237,7 @@ impl Recorder {
             cell_index: Default::default(),
             phases: vec![Vec::new(); quotas],
             bins: vec![Vec::new(); quotas],
+            unit_bins: vec![Vec::new(); quotas],
             pending: Vec::new(),
             grouped: Vec::new(),
             starts: Vec::new(),
@@ -385,6 +399,29 @@ impl Recorder {
         }
     }
 
+    /// Units of an attempt to a quota with a unit limit (called beside [`Recorder::attempt`]).
+    pub fn units(&mut self, cell: usize, quota: usize, now: Nanos, cost: u64, admitted: bool, by_units: bool) {
+        let i = admitted as usize ^ 1;
+        let bins = &mut self.unit_bins[quota];
+        if bins.is_empty() {
+            bins.resize(self.bins_per_quota, [0; 3]);
+        }
+        let add = |u: &mut [u64; 3]| {
+            u[i] += cost;
+            u[2] += by_units as u64;
+        };
+        add(&mut bins[(now / self.bin) as usize]);
+        add(self.cells[cell].units.get_or_insert([0; 3]));
+        if let Some(p) = self.phases[quota].last_mut() {
+            add(p.units.get_or_insert([0; 3]));
+        }
+    }
+
+    /// Units admitted and throttled per bin of quota `quota`; empty if it has no unit limit or no attempt.
+    pub fn unit_series(&self, quota: usize) -> &[[u64; 3]] {
+        &self.unit_bins[quota]
+    }
+
     /// The bins of quota `quota`, in time order; empty if it never saw an attempt (every bin zero).
     pub fn series(&self, quota: usize) -> &[Bin] {
         &self.bins[quota]
@@ -423,6 +460,15 @@ pub struct Metrics {
     pub latency_s: LatencySummary,
     /// Time spent waiting in a client-side pacer, over the requests that got through (zero without one).
     pub queued_s: LatencySummary,
+    /// Units spent by admitted attempts, and asked for by throttled ones (only where a unit limit is set).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub units_admitted: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub units_throttled: Option<u64>,
+    /// Throttled attempts for which the unit limit had too few units left (the request limit may also
+    /// have been full).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub throttled_by_units: Option<u64>,
 }
 
 impl Metrics {

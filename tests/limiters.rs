@@ -99,3 +99,104 @@ fn an_api_can_override_the_servers_limiter() {
     let default = four_a_second(10, 2, "limiter = \"sliding-log\"", "limiter = \"fixed-window\"");
     assert_eq!(default.summary.totals.admitted, 20);
 }
+
+/// A unit limit beside the request limit: 1,000 units a second, calls of 300 units four times a second
+/// under 10 QPS. Each second admits three (900 units) and refuses the fourth for its units: over 10 s, 30
+/// admitted (9,000 units) and 10 throttled (3,000 units), every one by the unit limit.
+#[test]
+fn a_unit_limit_admits_only_what_fits_its_window() {
+    let text = scenario_text(
+        "10s",
+        10,
+        "{ dist = \"constant\", mean = \"10ms\" }",
+        "10ms",
+        &format!("{}cost = 300\n", open_client("even", "main", 4.0, "constant", NO_RETRY)),
+    )
+    .replace("name = \"Api\"\n", "name = \"Api\"\nunits = { limit = 1000, window = \"1s\" }\n");
+    let (_, r) = run_text(&text);
+    let t = r.summary.totals;
+    assert_eq!((t.admitted, t.throttled), (30, 10));
+    assert_eq!((t.units_admitted, t.units_throttled, t.throttled_by_units), (Some(9_000), Some(3_000), Some(10)));
+    let units = r.series[0].units.as_ref().unwrap();
+    assert!(units.iter().all(|u| *u == [900, 300, 1]), "{units:?}");
+    // Without a unit limit the same run reports no units at all, and admits all 40.
+    let (_, plain) =
+        run_text(&text.replace("units = { limit = 1000, window = \"1s\" }\n", "").replace("cost = 300\n", ""));
+    assert_eq!((plain.summary.totals.admitted, plain.summary.totals.units_admitted), (40, None));
+}
+
+/// The request limit and the unit limit bite at different times: 2 QPS and 500 units a second, calls of
+/// 100 units four a second for 5 s, then of 400 units (a trace's columns, summed). The cheap calls are
+/// held by the request limit (2 a second, 200 units), the dear ones by the units (one of 400 a second,
+/// the second is refused for its units).
+#[test]
+fn trace_columns_give_each_row_its_cost_and_show_which_limit_bites() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rows = String::from("time,prompt,completion\n");
+    for k in 0..40u64 {
+        let (p, c) = if k < 20 { (60, 40) } else { (300, 100) };
+        rows.push_str(&format!("{},{p},{c}\n", k as f64 / 4.0));
+    }
+    std::fs::write(dir.path().join("calls.csv"), rows).unwrap();
+    let client = "[[client]]\nname = \"log\"\naccount = \"acme\"\napi = \"Api\"\nmodel = \"trace\"\ncost = { fields = [\"prompt\", \"completion\"] }\ntrace = { path = \"calls.csv\", time_format = \"unix-s\" }\n";
+    let text = scenario_text("10s", 2, "{ dist = \"constant\", mean = \"10ms\" }", "10ms", client)
+        .replace("name = \"Api\"\n", "name = \"Api\"\nunits = { limit = 500, window = \"1s\" }\n");
+    let path = dir.path().join("s.toml");
+    std::fs::write(&path, &text).unwrap();
+    let sc = quotasim::scenario::Scenario::load(&path).unwrap();
+    let out = quotasim::engine::run(&sc, quotasim::engine::RunOptions::for_scenario(&sc)).unwrap();
+    let r = quotasim::report::Report::new(&sc, &out);
+    let t = r.summary.totals;
+    // First 5 s: 2 admitted a second (100 units each), 2 refused by the request limit. Last 5 s: 1
+    // admitted a second (400), 3 refused, each by the units (400 + 400 > 500).
+    assert_eq!((t.admitted, t.throttled), (15, 25));
+    assert_eq!(t.units_admitted, Some(10 * 100 + 5 * 400));
+    assert_eq!(t.units_throttled, Some(10 * 100 + 15 * 400));
+    assert_eq!(t.throttled_by_units, Some(15));
+}
+
+/// Bad costs: a unit limit no caller pays into, a cost column the file lacks, a row whose cost is not a
+/// number (named by file and line), a cost above the limit, a cost from columns on a client with no trace.
+#[test]
+fn bad_costs_are_named_with_what_is_valid() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("calls.csv"), "time,prompt\n0,5\n1,many\n").unwrap();
+    let units = |text: String| text.replace("name = \"Api\"\n", "name = \"Api\"\nunits = { limit = 500 }\n");
+    let trace = |cost: &str| {
+        format!(
+            "[[client]]\nname = \"log\"\naccount = \"acme\"\napi = \"Api\"\nmodel = \"trace\"\ncost = {cost}\ntrace = {{ path = \"calls.csv\", time_format = \"unix-s\" }}\n"
+        )
+    };
+    let scenario =
+        |client: &str| units(scenario_text("10s", 2, "{ dist = \"constant\", mean = \"10ms\" }", "10ms", client));
+    let load = |text: String| {
+        let path = dir.path().join("s.toml");
+        std::fs::write(&path, text).unwrap();
+        quotasim::scenario::Scenario::load(&path)
+    };
+    let e = load(scenario(&open_client("o", "main", 1.0, "poisson", NO_RETRY))).unwrap_err().to_string();
+    assert!(e.contains("api[0].units") && e.contains("no client calling it gives `cost`"), "{e}");
+    let e = load(scenario(&trace("{ fields = [\"tokens\"] }"))).unwrap_err().to_string();
+    assert!(e.contains("client[0].cost.fields") && e.contains("no column `tokens`"), "{e}");
+    let e = load(scenario(&format!("{}cost = 501\n", open_client("o", "main", 1.0, "poisson", NO_RETRY))))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("api[0].units.limit") && e.contains("would ever be admitted"), "{e}");
+    let e = load(scenario(&format!(
+        "{}cost = {{ fields = [\"x\"] }}\n",
+        open_client("o", "main", 1.0, "poisson", NO_RETRY)
+    )))
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("client[0].cost.fields") && e.contains("only a `trace` client"), "{e}");
+    let e = load(scenario(&format!(
+        "{}cost = {{ dist = \"normal\", mean = 5 }}\n",
+        open_client("o", "main", 1.0, "poisson", NO_RETRY)
+    )))
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("client[0].cost.dist") && e.contains("`lognormal`"), "{e}");
+    let sc = load(scenario(&trace("{ fields = [\"prompt\"] }"))).unwrap();
+    let e = quotasim::engine::run(&sc, quotasim::engine::RunOptions::for_scenario(&sc)).unwrap_err().to_string();
+    assert!(e.contains("calls.csv:3:") && e.contains("cost field `prompt` is `many`"), "{e}");
+}

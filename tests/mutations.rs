@@ -246,6 +246,12 @@ fn spec(format: Format, time_format: TimeFormat, caller: bool, latency: bool) ->
         caller: caller.then(|| if format == Format::AccessLog { "host".into() } else { "c".into() }),
         api: ApiMapping::Constant(0),
         latency: latency.then(|| ("ms".to_string(), 1e6)),
+        // With a latency column, the same column (or an access log's byte count) is a cost too.
+        cost: match (latency, format) {
+            (false, _) => Vec::new(),
+            (true, Format::AccessLog) => vec!["bytes".into()],
+            (true, _) => vec!["ms".into()],
+        },
         shift: true,
         speed: 1.0,
     }

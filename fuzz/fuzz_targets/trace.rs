@@ -21,6 +21,12 @@ fuzz_target!(|data: &[u8]| {
         caller: (pick & 0x10 != 0).then(|| if format == Format::AccessLog { "host".into() } else { "c".into() }),
         api: ApiMapping::Constant(0),
         latency: (pick & 0x20 != 0).then(|| ("ms".to_string(), 1e6)),
+        // With a latency column, the same column (or an access log's byte count) is a cost too.
+        cost: match (pick & 0x20 != 0, format) {
+            (false, _) => Vec::new(),
+            (true, Format::AccessLog) => vec!["bytes".into()],
+            (true, _) => vec!["ms".into()],
+        },
         shift: pick & 0x40 != 0,
         speed: 1.0,
     };

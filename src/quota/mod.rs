@@ -330,6 +330,8 @@ struct Extra {
     more: Vec<(Limiter, LimiterConfig, Option<u64>)>,
     units: Option<UnitWindow>,
     count_rejected: bool,
+    /// Whether the last attempt found no room for its units (whatever the request windows said).
+    refused_by_units: bool,
 }
 
 /// Fixed-window counter. `phase` shifts simulated time onto the wall clock so that clock-aligned windows
@@ -459,7 +461,7 @@ impl Quota {
                 window_end: 0,
                 used: 0,
             });
-            Box::new(Extra { more, units, count_rejected: config.count_rejected() })
+            Box::new(Extra { more, units, count_rejected: config.count_rejected(), refused_by_units: false })
         });
         Quota {
             account,
@@ -478,6 +480,11 @@ impl Quota {
         self.extra.as_ref().is_some_and(|e| e.units.is_some())
     }
 
+    /// Whether the last attempt found too few units left in the unit window.
+    pub fn refused_by_units(&self) -> bool {
+        self.extra.as_ref().is_some_and(|e| e.refused_by_units)
+    }
+
     /// Admits an attempt of `cost` units at `now` (with the wait the server adds before serving it) or
     /// rejects it. The cost matters only when the quota has a unit limit.
     #[inline]
@@ -491,9 +498,11 @@ impl Quota {
     /// Several windows or units: admitted only if every part has room, and then counted in all of them. A
     /// rejected attempt is counted in every window when the rule counts rejections.
     fn try_admit_all(limiter: &mut Limiter, extra: &mut Extra, now: Nanos, cost: u64) -> Option<Nanos> {
-        let room = limiter.next_admit(now) == now
-            && extra.more.iter_mut().all(|(l, ..)| l.next_admit(now) == now)
-            && extra.units.as_mut().is_none_or(|u| u.room(now, cost));
+        let units_room = extra.units.as_mut().is_none_or(|u| u.room(now, cost));
+        extra.refused_by_units = !units_room;
+        let room = units_room
+            && limiter.next_admit(now) == now
+            && extra.more.iter_mut().all(|(l, ..)| l.next_admit(now) == now);
         if room || extra.count_rejected {
             let wait = limiter.try_admit(now);
             extra.more.iter_mut().for_each(|(l, ..)| {

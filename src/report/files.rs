@@ -22,11 +22,23 @@ fn csv_rows(w: Writer<'_>, write: impl FnOnce(&mut csv::Writer<Writer<'_>>) -> c
 pub fn summary_csv(report: &Report, out: Writer<'_>) -> std::io::Result<()> {
     csv_rows(out, |w| {
         let columns = report.summary.totals.flat().map(|(name, _)| name);
-        w.write_record(["account", "sub_account", "api"].into_iter().chain(columns))?;
+        // Unit columns only when a unit limit is in use, so other runs' files keep their shape.
+        let units = report.summary.totals.units_admitted.is_some();
+        let unit_columns =
+            units.then_some(["units_admitted", "units_throttled", "throttled_by_units"]).into_iter().flatten();
+        w.write_record(["account", "sub_account", "api"].into_iter().chain(columns).chain(unit_columns))?;
         for e in &report.summary.by_sub_account {
             let names = [e.account.clone(), e.sub_account.clone(), e.api.clone()];
+            let m = &e.metrics;
+            let unit_values = units
+                .then(|| {
+                    [m.units_admitted, m.units_throttled, m.throttled_by_units]
+                        .map(|u| u.map_or(String::new(), |u| u.to_string()))
+                })
+                .into_iter()
+                .flatten();
             // Counts are whole f64s, which print without a decimal point.
-            w.write_record(names.into_iter().chain(e.metrics.flat().map(|(_, v)| v.to_string())))?;
+            w.write_record(names.into_iter().chain(m.flat().map(|(_, v)| v.to_string())).chain(unit_values))?;
         }
         Ok(())
     })
@@ -35,14 +47,25 @@ pub fn summary_csv(report: &Report, out: Writer<'_>) -> std::io::Result<()> {
 /// One row per time bin and (account, API), time first; `second` is the bin's start.
 pub fn timeseries_csv(report: &Report, out: Writer<'_>) -> std::io::Result<()> {
     csv_rows(out, |w| {
-        w.write_record(["second", "account", "api", "attempts", "admitted", "throttled", "limit_qps", "plan"])?;
+        let header = ["second", "account", "api", "attempts", "admitted", "throttled", "limit_qps", "plan"];
+        let units = report.series.iter().any(|s| s.units.is_some());
+        let unit_columns =
+            units.then_some(["units_admitted", "units_throttled", "throttled_by_units"]).into_iter().flatten();
+        w.write_record(header.into_iter().chain(unit_columns))?;
         let bins = report.series.first().map_or(0, |s| s.bins.len());
         for i in 0..bins {
             let start = i as u64 * report.bin;
             for s in &report.series {
                 let b = s.bins[i];
                 let limit = crate::quota::limit_at(&s.limits, start);
-                w.write_record([
+                let unit_values = units
+                    .then(|| match &s.units {
+                        Some(u) => u[i].map(|n| n.to_string()),
+                        None => [String::new(), String::new(), String::new()],
+                    })
+                    .into_iter()
+                    .flatten();
+                let row = [
                     secs_f64(start).to_string(),
                     s.account.clone(),
                     s.api.clone(),
@@ -51,7 +74,8 @@ pub fn timeseries_csv(report: &Report, out: Writer<'_>) -> std::io::Result<()> {
                     b.throttled.to_string(),
                     limit.limit_qps.to_string(),
                     limit.plan.kind().name().to_string(),
-                ])?;
+                ];
+                w.write_record(row.into_iter().chain(unit_values))?;
             }
         }
         Ok(())

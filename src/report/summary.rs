@@ -93,6 +93,9 @@ pub struct Series {
     pub account: String,
     pub api: String,
     pub bins: Vec<Bin>,
+    /// Units admitted and throttled, and attempts the unit limit refused, per bin, when the quota has a
+    /// unit limit.
+    pub units: Option<Vec<[u64; 3]>>,
     /// Every limit in force during the run, in time order.
     pub limits: Vec<LimitChange>,
 }
@@ -146,7 +149,17 @@ impl Report {
                 [] => vec![Bin::default(); rec.bins_per_quota],
                 bins => bins.to_vec(),
             };
-            series.push(Series { account: acc.name.clone(), api: a.name.clone(), bins, limits: history.to_vec() });
+            let units = out.quotas[q].has_units().then(|| match rec.unit_series(q) {
+                [] => vec![[0; 3]; rec.bins_per_quota],
+                units => units.to_vec(),
+            });
+            series.push(Series {
+                account: acc.name.clone(),
+                api: a.name.clone(),
+                bins,
+                units,
+                limits: history.to_vec(),
+            });
         }
 
         // Every cell that saw a request, and every (sub-account, API) a client calls from its own

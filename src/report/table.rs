@@ -75,6 +75,18 @@ pub fn render(report: &Report) -> String {
     if s.by_api.len() > 1 {
         row(&mut out, "total", "", "", &s.totals);
     }
+    for &i in &shown {
+        let (e, m) = (&s.by_api[i], &s.by_api[i].metrics);
+        if let (Some(admitted), Some(throttled), Some(by_units)) =
+            (m.units_admitted, m.units_throttled, m.throttled_by_units)
+        {
+            let _ = writeln!(
+                out,
+                "units {} / {}: {admitted} admitted, {throttled} in throttled attempts; {by_units} of {} throttles were for want of units",
+                e.account, e.api, m.throttled
+            );
+        }
+    }
     for b in &s.batches {
         let took = b.makespan_s.map_or("did not finish within the run".to_string(), |m| format!("took {m:.1} s"));
         let _ = writeln!(

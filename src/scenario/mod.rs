@@ -13,8 +13,10 @@ mod trace;
 use crate::quota::plans::{Plans, Tiers};
 use crate::quota::{Align, Category, LimiterConfig, LimiterSpec, OnPlanChange, UnitLimit, WindowLimit};
 use crate::time::{NANOS_PER_SEC, Nanos, parse_duration, parse_instant};
+use crate::workload::trace::MAX_UNITS;
 use crate::workload::{
-    Adaptive, ApiChoice, Arrivals, Budget, BudgetScope, Client, ClientModel, Dist, Jitter, Pace, RateShape, RetryPolicy,
+    Adaptive, ApiChoice, Arrivals, Budget, BudgetScope, Client, ClientModel, Cost, Dist, Jitter, Pace, RateShape,
+    RetryPolicy,
 };
 use jiff::Timestamp;
 use jiff::tz::Offset;
@@ -582,6 +584,83 @@ impl Ctx<'_> {
         Ok(UnitLimit { limit: u.limit as u64, window })
     }
 
+    /// A client's `cost`: a whole number of units, a distribution of them, or (trace clients) the sum of
+    /// some columns.
+    pub(super) fn cost(&self, key: &str, value: &toml::Value, trace: bool) -> Result<Cost> {
+        const EXPECTED: &str = "expected a whole number of units (e.g. `cost = 800`), a distribution (`{ dist = \"lognormal\", mean = 800, sigma = 1 }`) or, for a trace, columns to add (`{ fields = [\"ContextTokens\", \"GeneratedTokens\"] }`)";
+        let units = |k: &str, v: &toml::Value| -> Result<u64> {
+            match v {
+                toml::Value::Integer(n) if (0..=MAX_UNITS as i64).contains(n) => Ok(*n as u64),
+                toml::Value::Float(f) if f.is_finite() && (0.0..=MAX_UNITS as f64).contains(f) => Ok(f.round() as u64),
+                other => Err(self.err(k, format!("{other} is not valid; expected units from 0 to {MAX_UNITS}"))),
+            }
+        };
+        let toml::Value::Table(table) = value else {
+            return match value {
+                toml::Value::Integer(_) => Ok(Cost::Units(units(key, value)?)),
+                other => Err(self.err(key, format!("{other} is not valid; {EXPECTED}"))),
+            };
+        };
+        if let Some(fields) = table.get("fields") {
+            if let Some(other) = table.keys().find(|k| *k != "fields") {
+                return Err(self.err(&format!("{key}.{other}"), "a cost from columns takes only `fields`"));
+            }
+            if !trace {
+                return Err(self.err(
+                    &format!("{key}.fields"),
+                    "only a `trace` client reads costs from columns; give a number or a distribution",
+                ));
+            }
+            let names: Option<Vec<String>> = fields
+                .as_array()
+                .and_then(|a| a.iter().map(|v| v.as_str().map(str::to_string)).collect::<Option<Vec<_>>>());
+            return match names {
+                Some(names) if (1..=8).contains(&names.len()) => Ok(Cost::Columns(names)),
+                _ => Err(self.err(
+                    &format!("{key}.fields"),
+                    "expected a list of 1 to 8 column names, e.g. [\"ContextTokens\", \"GeneratedTokens\"]",
+                )),
+            };
+        }
+        let kind = match table.get("dist") {
+            Some(toml::Value::String(d)) => d.as_str(),
+            _ => return Err(self.err(key, format!("needs `dist` or `fields`; {EXPECTED}"))),
+        };
+        let kinds = [("constant", 0), ("exponential", 1), ("lognormal", 2), ("uniform", 3)];
+        let kind_index = self.one_of(&format!("{key}.dist"), kind, &kinds)?;
+        let takes: &[&str] = match kind_index {
+            0 | 1 => &["dist", "mean"],
+            2 => &["dist", "mean", "sigma"],
+            _ => &["dist", "min", "max"],
+        };
+        let present: Vec<(&str, bool)> = table.keys().map(|k| (k.as_str(), true)).collect();
+        self.takes_only(key, &format!("a `{kind}` cost"), &present, takes)?;
+        let need = |field: &str| -> Result<u64> {
+            let v = table.get(field).ok_or_else(|| self.err(key, format!("a `{kind}` cost needs `{field}`")))?;
+            units(&format!("{key}.{field}"), v)
+        };
+        let dist = match kind_index {
+            0 => Dist::Constant(need("mean")?),
+            1 => Dist::Exponential { mean: need("mean")? },
+            2 => {
+                let sigma = match table.get("sigma") {
+                    Some(toml::Value::Float(f)) => *f,
+                    Some(toml::Value::Integer(n)) => *n as f64,
+                    _ => return Err(self.err(key, "a `lognormal` cost needs `sigma` (e.g. 1.0)")),
+                };
+                Dist::lognormal(need("mean")?, sigma).map_err(|m| self.err(&format!("{key}.sigma"), m))?
+            }
+            _ => {
+                let (min, max) = (need("min")?, need("max")?);
+                if min > max {
+                    return Err(self.err(&format!("{key}.max"), "must not be below `min`"));
+                }
+                Dist::Uniform { min, max }
+            }
+        };
+        Ok(Cost::Drawn(dist))
+    }
+
     fn validate(&self, raw: RawScenario) -> Result<Scenario> {
         let base = Path::new(self.file).parent().unwrap_or(Path::new(""));
         check_name(&raw.name).map_err(|m| self.err("name", m))?;
@@ -815,6 +894,11 @@ impl Ctx<'_> {
                     format!("client `{}` shares this pacer's scope with another pace; clients sharing a scope must declare the same pace", other.name),
                 ));
             }
+            let cost = c
+                .cost
+                .as_ref()
+                .map(|v| self.cost(&format!("{key}.cost"), v, matches!(model, ClientModel::Trace(_))))
+                .transpose()?;
             clients.push(Client {
                 name: c.name.clone(),
                 account,
@@ -825,7 +909,25 @@ impl Ctx<'_> {
                 budget,
                 pace,
                 adaptive,
+                cost,
             });
+        }
+
+        for (i, api) in apis.iter().enumerate() {
+            let Some(units) = api.limiter.units else { continue };
+            let callers = || clients.iter().filter(|c| c.apis.apis().contains(&i));
+            if callers().all(|c| c.cost.is_none()) {
+                return Err(self.err(
+                    &format!("api[{i}].units"),
+                    "this API has a unit limit but no client calling it gives `cost`; set `cost` on its clients (a number, a distribution, or trace columns)",
+                ));
+            }
+            if let Some(c) = callers().find(|c| matches!(c.cost, Some(Cost::Units(u)) if u > units.limit)) {
+                return Err(self.err(
+                    &format!("api[{i}].units.limit"),
+                    format!("client `{}` spends more units a call than the limit allows a window: no call would ever be admitted", c.name),
+                ));
+            }
         }
 
         Ok(Scenario {

@@ -213,6 +213,8 @@ pub struct RawClient {
     pub retry: Option<RawRetry>,
     pub pace: Option<RawPace>,
     pub adaptive: Option<RawAdaptive>,
+    /// Units per request: a whole number, `{ dist = …, mean = … }` or `{ fields = ["Column", …] }`.
+    pub cost: Option<toml::Value>,
 }
 
 /// Adaptive client throttling: `kind = "sre"` with `k` and `window`.

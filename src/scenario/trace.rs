@@ -4,6 +4,7 @@
 use super::raw::{RawClient, RawTrace};
 use super::{Ctx, Result};
 use crate::time::NANOS_PER_SEC;
+use crate::workload::Cost;
 use crate::workload::trace::{ACCESS_LOG_FIELDS, ApiMapping, Format, TraceSpec, api_names, header, reading};
 use std::collections::HashMap;
 use std::path::Path;
@@ -80,6 +81,10 @@ impl Ctx<'_> {
             );
         }
         let time = t.time.clone().unwrap_or_else(|| "time".to_string());
+        let cost = match c.cost.as_ref().map(|v| self.cost(&format!("{key}.cost"), v, true)).transpose()? {
+            Some(Cost::Columns(columns)) => columns,
+            _ => Vec::new(),
+        };
         let spec = TraceSpec {
             path,
             format,
@@ -88,6 +93,7 @@ impl Ctx<'_> {
             caller: t.caller.clone(),
             api,
             latency,
+            cost,
             shift: t.shift.unwrap_or(true),
             speed,
         };
@@ -105,12 +111,13 @@ impl Ctx<'_> {
             ApiMapping::Field { field, .. } => Some(field.as_str()),
             ApiMapping::Constant(_) => None,
         };
-        let named = [
-            ("time", t.time.as_deref().or(Some(spec.time.as_str())).filter(|_| spec.format != Format::AccessLog)),
-            ("caller", spec.caller.as_deref()),
-            ("api_field", api_field),
-            ("latency_field", spec.latency.as_ref().map(|l| l.0.as_str())),
+        let mut named = vec![
+            ("trace.time", t.time.as_deref().or(Some(spec.time.as_str())).filter(|_| spec.format != Format::AccessLog)),
+            ("trace.caller", spec.caller.as_deref()),
+            ("trace.api_field", api_field),
+            ("trace.latency_field", spec.latency.as_ref().map(|l| l.0.as_str())),
         ];
+        named.extend(spec.cost.iter().map(|c| ("cost.fields", Some(c.as_str()))));
         match spec.format {
             Format::Delimited(delimiter) => {
                 let columns = header(&spec.path, delimiter)
@@ -118,7 +125,7 @@ impl Ctx<'_> {
                 for (field, name) in named.iter().filter_map(|(f, n)| n.map(|n| (f, n))) {
                     if !columns.iter().any(|c| c == name) {
                         return Err(self.err(
-                            &format!("{key}.trace.{field}"),
+                            &format!("{key}.{field}"),
                             format!("no column `{name}`; the header has {}", columns.join(", ")),
                         ));
                     }
@@ -128,7 +135,7 @@ impl Ctx<'_> {
                 for (field, name) in named.iter().filter_map(|(f, n)| n.map(|n| (f, n))) {
                     if !ACCESS_LOG_FIELDS.contains(&name) {
                         return Err(self.err(
-                            &format!("{key}.trace.{field}"),
+                            &format!("{key}.{field}"),
                             format!("an access log has no field `{name}`; it has {}", ACCESS_LOG_FIELDS.join(", ")),
                         ));
                     }

@@ -522,6 +522,18 @@ pub struct Client {
     pub pace: Option<(Pace, BudgetScope)>,
     /// Adaptive throttling, per client.
     pub adaptive: Option<Adaptive>,
+    /// What each request costs in units, where an API has a unit limit (None: 1).
+    pub cost: Option<Cost>,
+}
+
+/// The units a request spends against a unit (token) limit.
+#[derive(Clone, Debug)]
+pub enum Cost {
+    Units(u64),
+    /// Drawn per request; the distribution's values are units, not nanoseconds.
+    Drawn(Dist),
+    /// The sum of these trace columns (or keys), read per row.
+    Columns(Vec<String>),
 }
 
 impl Client {

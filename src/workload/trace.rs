@@ -241,6 +241,8 @@ pub struct TraceSpec {
     pub api: ApiMapping,
     /// A response-time column and its unit in nanoseconds; rows then keep their own response times.
     pub latency: Option<(String, f64)>,
+    /// Columns (or keys) whose sum is a row's cost in units; empty when rows have none.
+    pub cost: Vec<String>,
     /// Move the first row to the scenario's start (else rows keep their own instants).
     pub shift: bool,
     /// Replay `speed` times faster (0.5: twice as slow).
@@ -255,6 +257,7 @@ pub struct TraceEvent {
     pub caller: Option<usize>,
     pub api: usize,
     pub latency: Option<Nanos>,
+    pub cost: Option<u64>,
 }
 
 /// A trace file that cannot be read, or a bad row: `file:line: message`.
@@ -424,6 +427,7 @@ struct Columns {
     caller: Option<usize>,
     api: Option<usize>,
     latency: Option<usize>,
+    cost: Vec<usize>,
 }
 
 /// The fields of one row, borrowed from the reader's buffers.
@@ -432,6 +436,8 @@ struct Fields<'a> {
     caller: Option<&'a str>,
     api: Option<&'a str>,
     latency: Option<&'a str>,
+    /// The sum of the cost columns, already read.
+    cost: Option<u64>,
 }
 
 /// Reads a trace's rows in file order and maps them to [`TraceEvent`]s.
@@ -524,6 +530,7 @@ impl TraceSource {
                     caller: spec.caller.as_deref().map(find).transpose()?,
                     api,
                     latency: spec.latency.as_ref().map(|(f, _)| find(f)).transpose()?,
+                    cost: spec.cost.iter().map(|f| find(f)).collect::<Result<_, _>>()?,
                 };
                 Some((Splitter::new(delimiter), columns))
             }
@@ -599,11 +606,16 @@ impl TraceSource {
                         .ok_or_else(|| format!("the row has {} fields, too few for the mapping", splitter.len()))?;
                     std::str::from_utf8(bytes).map_err(|_| format!("field {} is not UTF-8 text", i + 1))
                 };
+                let mut cost = None;
+                for (&i, name) in columns.cost.iter().zip(&spec.cost) {
+                    cost = Some(add_units(cost, name, get(i)?)?);
+                }
                 Fields {
                     time: get(columns.time)?,
                     caller: columns.caller.map(get).transpose()?,
                     api: columns.api.map(get).transpose()?,
                     latency: columns.latency.map(get).transpose()?,
+                    cost,
                 }
             }
             None => {
@@ -621,7 +633,7 @@ impl TraceSource {
             _ => None,
         };
         let api = map_api(&spec.api, fields.api)?;
-        self.state.event(time, fields.caller, api, latency)
+        self.state.event(time, fields.caller, api, latency, fields.cost)
     }
 }
 
@@ -644,8 +656,27 @@ fn json_row(spec: &TraceSpec, line: &str, state: &mut RowState) -> Result<Option
     };
     let api = map_api(&spec.api, api_field.as_deref())?;
     let latency = spec.latency.as_ref().map(|(key, unit)| response_time(&text(key)?, *unit)).transpose()?;
-    state.event(time, caller.as_deref(), api, latency)
+    let mut cost = None;
+    for key in &spec.cost {
+        cost = Some(add_units(cost, key, &text(key)?)?);
+    }
+    state.event(time, caller.as_deref(), api, latency, cost)
 }
+
+/// Adds a row's cost field to the sum so far: a whole number of units (an access log's `-` is 0).
+fn add_units(sum: Option<u64>, name: &str, text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let units = match text {
+        "-" => 0,
+        _ => text.parse::<u64>().ok().filter(|&u| u <= MAX_UNITS).ok_or_else(|| {
+            format!("cost field `{name}` is `{text}`, not a whole number of units from 0 to {MAX_UNITS}")
+        })?,
+    };
+    Ok(sum.unwrap_or(0) + units)
+}
+
+/// The most units one row's field may give (so that sums never wrap).
+pub const MAX_UNITS: u64 = 1_000_000_000_000;
 
 impl RowState {
     fn event(
@@ -654,6 +685,7 @@ impl RowState {
         caller: Option<&str>,
         api: usize,
         latency: Option<Nanos>,
+        cost: Option<u64>,
     ) -> Result<Option<Option<TraceEvent>>, String> {
         if time < self.last {
             return Err("rows must be in time order: this one is earlier than the row before".into());
@@ -677,7 +709,7 @@ impl RowState {
                 i
             }
         });
-        Ok(Some(Some(TraceEvent { at, caller, api, latency })))
+        Ok(Some(Some(TraceEvent { at, caller, api, latency, cost })))
     }
 }
 
@@ -734,11 +766,16 @@ fn access_log_fields<'a>(line: &'a str, spec: &TraceSpec) -> Result<Fields<'a>, 
         ApiMapping::Field { field: f, .. } => Some(field(f)?),
         ApiMapping::Constant(_) => None,
     };
+    let mut cost = None;
+    for name in &spec.cost {
+        cost = Some(add_units(cost, name, field(name)?)?);
+    }
     Ok(Fields {
         time,
         caller: spec.caller.as_deref().map(field).transpose()?,
         api,
         latency: spec.latency.as_ref().map(|(f, _)| field(f)).transpose()?,
+        cost,
     })
 }
 
@@ -776,6 +813,7 @@ mod tests {
             caller: Some("host".into()),
             api: ApiMapping::Field { field: "path".into(), rules: vec![], default: None, names: HashMap::default() },
             latency: None,
+            cost: Vec::new(),
             shift: true,
             speed: 1.0,
         };
