@@ -22,6 +22,13 @@ fn scenario() -> Scenario {
 
 /// The same model with the client's `retry` (and any other keys) given as TOML lines.
 fn scenario_with(client_extra: &str) -> Scenario {
+    scenario_server(DEFAULT_SERVER, client_extra)
+}
+
+const DEFAULT_SERVER: &str = "";
+
+/// The same model with `[server]` keys (a limiter) and client keys given as TOML lines.
+fn scenario_server(server_extra: &str, client_extra: &str) -> Scenario {
     let text = format!(
         r#"
 name = "bench"
@@ -30,6 +37,7 @@ start = "2026-11-26T09:00:00+08:00"
 duration = "{HOURS}h"
 [server]
 throttle_latency = "10ms"
+{server_extra}
 [[api]]
 name = "Api"
 latency = {{ dist = "exponential", mean = "500ms" }}
@@ -125,6 +133,28 @@ fn closed_loop(c: &mut Criterion) {
     group.bench_function(BenchmarkId::new("paced-jitter", format!("{HOURS}h")), |b| {
         b.iter(|| engine::run(black_box(&paced), options).expect("runs"))
     });
+    group.finish();
+
+    // Each limiter on the same clients: the admission decision's cost in the whole loop. Limiters admit
+    // different attempts, so compare attempts per second (the throughput), not times.
+    let retry = "retry = { policy = \"fixed\", wait = \"1s\", max_attempts = 10 }";
+    let limiters = [
+        ("fixed-window", ""),
+        ("sliding-log", "limiter = \"sliding-log\""),
+        ("sliding-counter", "limiter = \"sliding-counter\""),
+        ("token-bucket", "limiter = \"token-bucket\""),
+        ("leaky-bucket", "limiter = \"leaky-bucket\"\nburst = 1\nnodelay = true"),
+        ("two-windows", "windows = [{ window = \"1s\" }, { window = \"1m\", limit = 100 }]"),
+    ];
+    let mut group = c.benchmark_group("limiters_4_threads_limit_2");
+    for (name, server) in limiters {
+        let sc = scenario_server(server, retry);
+        let out = engine::run(&sc, options).expect("the bench scenario runs");
+        group.throughput(Throughput::Elements(out.recorder.cells.iter().map(|c| c.admitted + c.throttled).sum()));
+        group.bench_function(BenchmarkId::new(name, format!("{HOURS}h")), |b| {
+            b.iter(|| engine::run(black_box(&sc), options).expect("runs"))
+        });
+    }
     group.finish();
 }
 
