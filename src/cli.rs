@@ -43,6 +43,40 @@ pub enum Command {
     /// M/D/1/b, retry chains, Little's law, the pacer's M/D/1 wait): analytic value, simulated value with
     /// its 95 % interval, PASS or FAIL. Exits 1 if any check fails.
     Validate(ValidateArgs),
+    /// Search for what meets targets: per (account, API) the least QPS, per closed or batch client the most
+    /// threads at today's plans, and, when the scenario lists [[offer]]s, the cheapest purchase. Writes
+    /// advice.json, advice.csv and charts.
+    Advise(AdviseArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct AdviseArgs {
+    pub scenario: PathBuf,
+    /// A target every answer must meet: `[ACCOUNT/API:]METRIC<=VALUE` or `>=`, e.g. `throttle_rate<=1%`,
+    /// `latency_p99<=3s`, `acme/CompareFace:gave_up<=0`; repeat for several (all must hold).
+    #[arg(long = "target", value_name = "TARGET", required = true)]
+    pub targets: Vec<String>,
+    /// Replications per point [default: the scenario's [sweep] reps, else 10].
+    #[arg(long)]
+    pub reps: Option<u32>,
+    /// Threads to run on [default: all cores]. The output does not depend on it.
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// Replace the scenario's seed.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Folder for the outputs [default: output/<scenario name>/].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Do not draw charts.
+    #[arg(long)]
+    pub no_chart: bool,
+    /// Run points even when their work is estimated above 10^9 attempts.
+    #[arg(long)]
+    pub allow_large: bool,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -229,7 +263,77 @@ pub fn execute(args: Args) -> Result<(), Error> {
         Command::Trace(TraceCommand::Stats(stats)) => trace_stats_command(&stats),
         Command::Trace(TraceCommand::Gen(gen_args)) => trace_gen_command(&gen_args),
         Command::Validate(validate) => validate_command(&validate),
+        Command::Advise(advise) => advise_command(&advise),
     }
+}
+
+fn advise_command(args: &AdviseArgs) -> Result<(), Error> {
+    use crate::advise::{Advisor, output};
+    let file = args.scenario.display().to_string();
+    let text = crate::scenario::read_text(&args.scenario)?;
+    let mut scenario = Scenario::parse(&text, &file)?;
+    if let Some(seed) = args.seed {
+        scenario.seed = seed;
+    }
+    let targets = args
+        .targets
+        .iter()
+        .map(|t| crate::advise::parse_target(t).map_err(Error::BadInput))
+        .collect::<Result<Vec<_>, _>>()?;
+    let reps = args.reps.or(scenario.sweep.reps).unwrap_or(10);
+    if reps == 0 {
+        return Err(Error::BadInput("--reps: must be at least 1".into()));
+    }
+    if let Some(n) = args.jobs.filter(|&n| n == 0 || n > MAX_JOBS) {
+        return Err(Error::BadInput(format!("--jobs: {n} is not valid; expected 1 to {MAX_JOBS}")));
+    }
+    let dir = args.out.clone().unwrap_or_else(|| Path::new("output").join(&scenario.name));
+    report::prepare_dir(&dir)?;
+    let advisor = Advisor::new(&scenario, &targets, reps, args.allow_large)?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(args.jobs.unwrap_or(0))
+        .build()
+        .map_err(|e| Error::BadInput(format!("--jobs: {e}")))?;
+    let (least_qps, most_threads, plans) = pool.install(|| -> Result<_, Error> {
+        let least_qps = crate::advise::current_limits(&scenario)?
+            .into_iter()
+            .map(|((account, api), current)| advisor.least_qps(account, api, current))
+            .collect::<Result<Vec<_>, _>>()?;
+        let most_threads = (0..scenario.clients.len())
+            .map(|c| advisor.most_threads(c))
+            .filter_map(Result::transpose)
+            .collect::<Result<Vec<_>, _>>()?;
+        let plans = advisor.cheapest(&text, &file)?;
+        Ok((least_qps, most_threads, plans))
+    })?;
+    let doc = output::AdviceDoc {
+        scenario: scenario.name.clone(),
+        seed: scenario.seed,
+        reps,
+        targets: targets.clone(),
+        rule: output::RULE,
+        least_qps,
+        most_threads,
+        plans,
+        simulations: advisor.simulations.load(std::sync::atomic::Ordering::Relaxed),
+    };
+    let mut set = report::OutputSet::new(&dir, "advise");
+    set.add_bytes("advice.json", &output::json_bytes(&doc))?;
+    set.add_bytes("advice.csv", &output::csv_bytes(&doc))?;
+    if !args.no_chart {
+        for (name, png) in crate::advise::chart::charts(&doc) {
+            let png = png.map_err(|message| Error::Chart { path: dir.join(name).display().to_string(), message })?;
+            set.add_bytes(name, &png)?;
+        }
+    }
+    let removed = std::mem::take(&mut set.removed_leftovers);
+    let written = set.commit()?;
+    note_leftovers(&removed, args.quiet);
+    if !args.quiet {
+        out(&output::render(&doc))?;
+        out(&wrote(&written))?;
+    }
+    Ok(())
 }
 
 fn validate_command(args: &ValidateArgs) -> Result<(), Error> {

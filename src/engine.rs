@@ -401,6 +401,7 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
             .enumerate()
             .map(|(q, key)| {
                 let (limit, plan) = plans.in_force(q, 0);
+                let limit = sc.held_limits.get(&(key.account, key.api)).copied().unwrap_or(limit);
                 Quota::new(key.account, key.api, &sc.apis[key.api].limiter, sc.on_plan_change, start_ns, limit, plan)
             })
             .collect::<Vec<_>>();
@@ -598,7 +599,10 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
     /// Puts in force, on every quota, the limit its plans give at `now`; a change starts a new phase.
     fn refresh_limits(&mut self, now: Nanos) {
         for q in 0..self.quotas.len() {
-            let (limit, plan) = self.plans.in_force(q, now);
+            let (mut limit, plan) = self.plans.in_force(q, now);
+            if !self.sc.held_limits.is_empty() {
+                limit = self.sc.held_limits.get(&self.quota_pairs[q]).copied().unwrap_or(limit);
+            }
             if self.quotas[q].set_limit(now, limit, plan) {
                 self.rec.new_phase(q);
             }

@@ -4,9 +4,11 @@
 //! [`scenario`]; [`workload`] and [`quota`] hold the callers' and the platform's rules; [`engine`] plays them
 //! against each other in simulated integer-nanosecond time; [`stats`] counts what happened; [`report`] turns
 //! the counts into `summary.json`, CSV files, a terminal table and charts; [`sweep`] runs a scenario over a
-//! grid of parameter values in parallel; [`validate`] checks the simulator against closed forms; [`cli`]
-//! ties them together.
+//! grid of parameter values in parallel; [`validate`] checks the simulator against closed forms; [`advise`] searches
+//! for the least QPS, the most threads and the cheapest purchase that meet targets; [`cli`] ties them
+//! together.
 
+pub mod advise;
 pub mod cli;
 pub mod engine;
 mod error;

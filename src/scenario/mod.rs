@@ -6,6 +6,7 @@
 //! needs to check its input again.
 
 mod locate;
+mod offers;
 mod plans;
 pub mod raw;
 mod trace;
@@ -22,6 +23,7 @@ use jiff::Timestamp;
 use jiff::tz::Offset;
 use jiff::tz::TimeZone;
 use locate::Locator;
+pub use offers::{MAX_CHOICES, Offer, OfferKind, PrepaidPrice};
 use raw::{RawDist, RawRetry, RawScenario};
 use std::collections::HashMap;
 use std::path::Path;
@@ -83,6 +85,11 @@ pub struct Scenario {
     /// Pay-as-you-go QPS set by an account's `pay-as-you-go` plan, per (account, API); every other pair has
     /// its API's. Sparse, so a scenario declaring many accounts and APIs costs nothing for the pairs.
     pub payg_overrides: HashMap<(usize, usize), u32>,
+    /// Limits held for the whole run, whatever the plans say, per (account, API): set by `advise` to try
+    /// a QPS; a scenario file never sets them.
+    pub held_limits: HashMap<(usize, usize), u32>,
+    /// What can be bought, for `advise`.
+    pub offers: Vec<Offer>,
     pub sweep: SweepDefaults,
 }
 
@@ -747,6 +754,7 @@ impl Ctx<'_> {
         }
         let accounts = raw.accounts.iter().map(|a| Account { name: a.name.clone() }).collect();
         let (plans, payg_overrides) = self.plans(&raw.accounts, &apis, &api_index)?;
+        let offers = self.offers(&raw.offers, &apis, &api_index, &account_index)?;
         let sweep = match &raw.sweep {
             None => SweepDefaults::default(),
             Some(s) => SweepDefaults {
@@ -945,6 +953,8 @@ impl Ctx<'_> {
             clients,
             plans,
             payg_overrides,
+            held_limits: HashMap::new(),
+            offers,
             sweep,
         })
     }

@@ -22,6 +22,26 @@ pub struct RawScenario {
     pub sweep: Option<RawSweep>,
     #[serde(default, rename = "variant")]
     pub variants: Vec<RawVariant>,
+    #[serde(default, rename = "offer")]
+    pub offers: Vec<RawOffer>,
+}
+
+/// Something `advise` may buy: `type = "prepaid-qps"` or `"resource-package"` with its choices and prices.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOffer {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub name: Option<String>,
+    pub account: Option<String>,
+    pub api: Option<String>,
+    pub category: Option<String>,
+    pub qps: Option<Vec<i64>>,
+    pub hours: Option<Vec<String>>,
+    pub price_per_qps_day: Option<f64>,
+    pub price_per_qps_hour: Option<f64>,
+    pub calls: Option<Vec<i64>>,
+    pub prices: Option<Vec<f64>>,
 }
 
 /// A named set of overrides, keyed by sweep paths: `[[variant]] name = "..." set = { "client.w.retry" = ... }`.

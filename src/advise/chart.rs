@@ -1,0 +1,145 @@
+//! Advice charts: `advice-qps.png`, the first target's metric against the QPS tried for each (account,
+//! API), with the target's bound and the answer marked; `advice-plans.png`, each combination of offers
+//! as its cost against its throttle rate, the cheapest that meets the targets marked.
+
+use super::output::AdviceDoc;
+use crate::report::chart::{
+    ADMITTED, Area, CHANGE, DrawResult, FONT, LIMIT, THROTTLED, WIDTH, legend, render_png, trim_number,
+};
+use plotters::prelude::*;
+use plotters::style::FontStyle;
+
+type Png = Result<Vec<u8>, String>;
+
+const PALETTE: [RGBColor; 6] = [CHANGE, ADMITTED, THROTTLED, RGBColor(148, 103, 189), RGBColor(230, 140, 20), LIMIT];
+
+/// The charts the advice has data for, by file name.
+pub fn charts(doc: &AdviceDoc) -> Vec<(&'static str, Png)> {
+    let mut out = Vec::new();
+    let first = doc.targets.first();
+    if first.is_some() && doc.least_qps.iter().any(|q| q.points.iter().any(|p| !p.checks.is_empty())) {
+        out.push(("advice-qps.png", render_png(WIDTH, 620, |root| qps_chart(doc, root))));
+    }
+    if doc.plans.as_ref().is_some_and(|p| !p.candidates.is_empty()) {
+        out.push(("advice-plans.png", render_png(WIDTH, 620, |root| plans_chart(doc, root))));
+    }
+    out
+}
+
+/// One pair's search: its name, its points as (QPS, mean, lo, hi), and its answer.
+type Line = (String, Vec<(f64, f64, f64, f64)>, Option<u32>);
+
+fn qps_chart(doc: &AdviceDoc, root: Area<'_>) -> DrawResult {
+    let target = &doc.targets[0];
+    // Each pair's points in QPS order: (qps, mean, lo, hi) of the first target's check.
+    let lines: Vec<Line> = doc
+        .least_qps
+        .iter()
+        .map(|q| {
+            let mut pts: Vec<(f64, f64, f64, f64)> = q
+                .points
+                .iter()
+                .filter_map(|p| p.checks.iter().find(|c| c.target == target.text).map(|c| (p.value as f64, c)))
+                .map(|(x, c)| (x, c.estimate.mean, c.estimate.lo, c.estimate.hi))
+                .collect();
+            pts.sort_by(|a, b| a.0.total_cmp(&b.0));
+            (format!("{}/{}", q.account, q.api), pts, q.least_qps)
+        })
+        .collect();
+    let all = lines.iter().flat_map(|l| l.1.iter());
+    let (xmax, ymax) = all.fold((1.0f64, target.bound.abs()), |(x, y), p| (x.max(p.0), y.max(p.3)));
+    // The top third is left free for the legend, so that it never covers a point.
+    let (xs, ys) = (0.0..xmax * 1.08 + 1.0, 0.0..(ymax * 1.5).max(1e-9));
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            format!("{} — least QPS for {} ({} replications, 95% intervals)", doc.scenario, target.text, doc.reps),
+            (FONT, 20, FontStyle::Bold),
+        )
+        .margin(16)
+        .x_label_area_size(50)
+        .y_label_area_size(80)
+        .build_cartesian_2d(xs, ys)?;
+    chart
+        .configure_mesh()
+        .x_desc("QPS held for the whole run")
+        .y_desc(target.metric.as_str())
+        .x_label_formatter(&|x| trim_number(*x))
+        .y_label_formatter(&|y| trim_number(*y))
+        .label_style((FONT, 14))
+        .axis_desc_style((FONT, 15))
+        .draw()?;
+    chart
+        .draw_series(LineSeries::new([(0.0, target.bound), (xmax * 1.08 + 1.0, target.bound)], LIMIT.stroke_width(2)))?
+        .label(format!("target {}", target.text))
+        .legend(|(x, y)| PathElement::new([(x, y), (x + 18, y)], LIMIT.stroke_width(2)));
+    for (i, (name, pts, answer)) in lines.iter().enumerate() {
+        let colour = PALETTE[i % PALETTE.len()];
+        for p in pts {
+            chart.draw_series(std::iter::once(PathElement::new([(p.0, p.2), (p.0, p.3)], colour.stroke_width(1))))?;
+        }
+        chart
+            .draw_series(LineSeries::new(pts.iter().map(|p| (p.0, p.1)), colour.stroke_width(2)).point_size(3))?
+            .label(match answer {
+                Some(a) => format!("{name}: {a} QPS"),
+                None => format!("{name}: not met"),
+            })
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], colour.stroke_width(2)));
+        if let Some(p) = answer.and_then(|a| pts.iter().find(|p| p.0 == a as f64)) {
+            chart.draw_series(std::iter::once(Circle::new((p.0, p.1), 9, colour.stroke_width(3))))?;
+        }
+    }
+    legend(&mut chart, SeriesLabelPosition::UpperRight)?;
+    Ok(())
+}
+
+fn plans_chart(doc: &AdviceDoc, root: Area<'_>) -> DrawResult {
+    let plans = doc.plans.as_ref().expect("drawn only with plans");
+    let xmax = plans.candidates.iter().map(|c| c.throttle_rate * 100.0).fold(1e-9, f64::max) * 1.1;
+    // The top third is left free for the legend, so that it never covers a point.
+    let ymax = plans.candidates.iter().map(|c| c.cost.mean).fold(1e-9, f64::max) * 1.5;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            format!(
+                "{} — cost against throttling, {} combinations of the offers",
+                doc.scenario,
+                plans.candidates.len()
+            ),
+            (FONT, 20, FontStyle::Bold),
+        )
+        .margin(16)
+        .x_label_area_size(50)
+        .y_label_area_size(80)
+        .build_cartesian_2d(0.0..xmax, 0.0..ymax)?;
+    chart
+        .configure_mesh()
+        .x_desc("throttle rate (%)")
+        .y_desc("cost over the run")
+        .x_label_formatter(&|x| trim_number(*x))
+        .y_label_formatter(&|y| trim_number(*y))
+        .label_style((FONT, 14))
+        .axis_desc_style((FONT, 15))
+        .draw()?;
+    let point = |c: &super::purchase::Candidate| (c.throttle_rate * 100.0, c.cost.mean);
+    chart
+        .draw_series(plans.candidates.iter().filter(|c| c.met).map(|c| Circle::new(point(c), 5, ADMITTED.filled())))?
+        .label("meets the targets")
+        .legend(|(x, y)| Circle::new((x + 9, y), 5, ADMITTED.filled()));
+    chart
+        .draw_series(plans.candidates.iter().filter(|c| !c.met).map(|c| Circle::new(point(c), 5, THROTTLED.filled())))?
+        .label("misses them")
+        .legend(|(x, y)| Circle::new((x + 9, y), 5, THROTTLED.filled()));
+    let base = &plans.candidates[plans.baseline];
+    chart
+        .draw_series(std::iter::once(Circle::new(point(base), 10, LIMIT.stroke_width(2))))?
+        .label("today's plans")
+        .legend(|(x, y)| Circle::new((x + 9, y), 6, LIMIT.stroke_width(2)));
+    if let Some(i) = plans.chosen {
+        let c = &plans.candidates[i];
+        chart
+            .draw_series(std::iter::once(Circle::new(point(c), 12, CHANGE.stroke_width(3))))?
+            .label(format!("cheapest meeting them: {}", c.label()))
+            .legend(|(x, y)| Circle::new((x + 9, y), 6, CHANGE.stroke_width(3)));
+    }
+    legend(&mut chart, SeriesLabelPosition::UpperRight)?;
+    Ok(())
+}

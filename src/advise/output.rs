@@ -1,0 +1,179 @@
+//! The advice as files and words: `advice.json` (everything), `advice.csv` (one row per evaluated point)
+//! and the terminal summary.
+
+use super::purchase::PlanAdvice;
+use super::{Outcome, Point, QpsAdvice, Target, ThreadsAdvice};
+use serde::Serialize;
+use std::fmt::Write;
+
+/// `advice.json`, field for field.
+#[derive(Debug, Serialize)]
+pub struct AdviceDoc {
+    pub scenario: String,
+    pub seed: u64,
+    pub reps: u32,
+    pub targets: Vec<Target>,
+    /// How a target is judged: its whole 95 % interval over the replications must be within the bound.
+    pub rule: &'static str,
+    pub least_qps: Vec<QpsAdvice>,
+    pub most_threads: Vec<ThreadsAdvice>,
+    pub plans: Option<PlanAdvice>,
+    pub simulations: u64,
+}
+
+pub const RULE: &str = "a target holds at a point when its whole 95 % interval over the replications is within the bound (conservative); with one replication, its value";
+
+pub fn json_bytes(doc: &AdviceDoc) -> Vec<u8> {
+    let mut bytes = serde_json::to_vec_pretty(doc).expect("the advice serialises");
+    bytes.push(b'\n');
+    bytes
+}
+
+/// One row per evaluated point: the search, its subject, the value tried, whether every target held, and
+/// each target's mean and interval.
+pub fn csv_bytes(doc: &AdviceDoc) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut header = vec!["search".to_string(), "subject".into(), "value".into(), "met".into()];
+    for t in &doc.targets {
+        header.extend([format!("{} mean", t.text), format!("{} lo", t.text), format!("{} hi", t.text)]);
+    }
+    header.extend(["cost".into(), "throttle_rate".into(), "latency_p99_s".into()]);
+    w.write_record(&header).expect("writes to memory");
+    let mut row =
+        |search: &str, subject: &str, value: String, point_met: bool, p: &[super::Check], extra: [String; 3]| {
+            let mut r = vec![search.to_string(), subject.to_string(), value, point_met.to_string()];
+            for t in &doc.targets {
+                match p.iter().find(|c| c.target == t.text) {
+                    Some(c) => r.extend([c.estimate.mean, c.estimate.lo, c.estimate.hi].map(|x| x.to_string())),
+                    None => r.extend([String::new(), String::new(), String::new()]),
+                }
+            }
+            r.extend(extra);
+            w.write_record(&r).expect("writes to memory");
+        };
+    let none = || [String::new(), String::new(), String::new()];
+    for q in &doc.least_qps {
+        for p in &q.points {
+            row("least-qps", &format!("{}/{}", q.account, q.api), p.value.to_string(), p.met, &p.checks, none());
+        }
+    }
+    for t in &doc.most_threads {
+        for p in &t.points {
+            row("most-threads", &t.client, p.value.to_string(), p.met, &p.checks, none());
+        }
+    }
+    if let Some(plans) = &doc.plans {
+        for c in &plans.candidates {
+            let extra = [c.cost.mean.to_string(), c.throttle_rate.to_string(), c.latency_p99_s.to_string()];
+            row("plan", &c.label(), format!("{}", c.purchase_price), c.met, &c.checks, extra);
+        }
+    }
+    w.into_inner().expect("writes to memory")
+}
+
+fn targets_text(doc: &AdviceDoc) -> String {
+    doc.targets.iter().map(|t| t.text.as_str()).collect::<Vec<_>>().join(" and ")
+}
+
+fn tried(points: &[Point]) -> String {
+    points.iter().map(|p| format!("{}{}", p.value, if p.met { "✓" } else { "✗" })).collect::<Vec<_>>().join(" ")
+}
+
+/// The advice in plain words.
+pub fn render(doc: &AdviceDoc) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "advice for {} (seed {}, {} replications a point; targets: {})",
+        doc.scenario,
+        doc.seed,
+        doc.reps,
+        targets_text(doc)
+    );
+    for q in &doc.least_qps {
+        let pair = format!("{}/{}", q.account, q.api);
+        let _ = match (&q.outcome, q.least_qps) {
+            (_, Some(l)) => writeln!(
+                s,
+                "{pair} needs {l} QPS for {} (now {}){}",
+                targets_text(doc),
+                q.current_qps,
+                if q.beyond_purchasable {
+                    format!("; more than the {} QPS that can be bought without contacting sales", q.purchasable_max)
+                } else {
+                    String::new()
+                }
+            ),
+            (Outcome::NotUpTo(n), None) => writeln!(s, "{pair}: no QPS up to {n} meets {}", targets_text(doc)),
+            (Outcome::TooLarge(n), None) => {
+                writeln!(s, "{pair}: stopped at {n} QPS, whose runs pass the work limits (--allow-large lifts them)")
+            }
+            _ => writeln!(s, "{pair}: no QPS meets {}", targets_text(doc)),
+        };
+        let _ = writeln!(s, "    tried (QPS, ✓ met): {}", tried(&q.points));
+    }
+    for t in &doc.most_threads {
+        let _ = match (&t.outcome, t.most_threads) {
+            (Outcome::TooLarge(n), Some(m)) => writeln!(
+                s,
+                "client {}: at least {m} threads meet the targets at today's plans (now {}); the search stopped at {n}, past the work limits",
+                t.client, t.current_threads
+            ),
+            (_, Some(m)) => {
+                writeln!(s, "client {}: at today's plans run at most {m} threads (now {})", t.client, t.current_threads)
+            }
+            (Outcome::NotEvenOne, None) => {
+                writeln!(s, "client {}: even one thread misses the targets at today's plans", t.client)
+            }
+            _ => writeln!(s, "client {}: no thread count could be judged", t.client),
+        };
+        let _ = writeln!(s, "    tried (threads, ✓ met): {}", tried(&t.points));
+    }
+    if let Some(plans) = &doc.plans {
+        let base = &plans.candidates[plans.baseline];
+        let _ = writeln!(
+            s,
+            "today's plans cost {:.2} and throttle {:.2} % (p99 {:.3} s): {}",
+            base.cost.mean,
+            100.0 * base.throttle_rate,
+            base.latency_p99_s,
+            if base.met { "the targets hold" } else { "the targets are missed" }
+        );
+        match plans.chosen {
+            Some(i) => {
+                let c = &plans.candidates[i];
+                let _ = writeln!(
+                    s,
+                    "cheapest meeting the targets: {} — costs {:.2} in all (purchases {:.2}), throttles {:.2} %, p99 {:.3} s",
+                    c.label(),
+                    c.cost.mean,
+                    c.purchase_price,
+                    100.0 * c.throttle_rate,
+                    c.latency_p99_s
+                );
+                // The trade-off: what the cheaper combinations give up, then the next ones that also meet.
+                let cheaper = plans.candidates[..i].iter().rev().take(3);
+                let dearer = plans.candidates.iter().skip(i + 1).filter(|c| c.met).take(2);
+                for (what, c) in cheaper.map(|c| ("cheaper, misses", c)).chain(dearer.map(|c| ("runner-up", c))) {
+                    let _ = writeln!(
+                        s,
+                        "    {what}: {} — {:.2}, throttles {:.2} %, p99 {:.3} s",
+                        c.label(),
+                        c.cost.mean,
+                        100.0 * c.throttle_rate,
+                        c.latency_p99_s
+                    );
+                }
+            }
+            None => {
+                let _ =
+                    writeln!(s, "no combination of the offers meets the targets ({} tried)", plans.candidates.len());
+            }
+        }
+        if !plans.pay_as_you_go_priced {
+            let _ = writeln!(s, "    (no API has pay-as-you-go prices: costs count only what the offers charge)");
+        }
+    }
+    let _ = writeln!(s, "{} simulations", doc.simulations);
+    s
+}

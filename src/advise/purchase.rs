@@ -1,0 +1,279 @@
+//! The cheapest purchase: every combination of the scenario's offers (each bought in one of its sizes, or
+//! not at all) is added to the scenario as plans, simulated, and billed by the existing billing.
+
+use super::{Advisor, Check, Focus};
+use crate::Error;
+use crate::scenario::{OfferKind, PrepaidPrice, Scenario};
+use crate::sweep::estimate::{Estimate, estimate};
+use jiff::tz::TimeZone;
+use rayon::prelude::*;
+use serde::Serialize;
+
+/// The most combinations of offers simulated.
+pub const MAX_CANDIDATES: usize = 512;
+
+/// One offer bought in one of its sizes.
+#[derive(Clone, Debug, Serialize)]
+pub struct Purchase {
+    pub offer: String,
+    pub choice: String,
+    pub price: f64,
+    #[serde(skip)]
+    account: usize,
+    #[serde(skip)]
+    plans: Vec<toml::Table>,
+}
+
+/// A combination of purchases (none: today's plans) and what it achieves.
+#[derive(Clone, Debug, Serialize)]
+pub struct Candidate {
+    pub purchases: Vec<Purchase>,
+    /// What the offers bought cost.
+    pub purchase_price: f64,
+    /// The whole bill over the run (purchases plus priced pay-as-you-go calls), over the replications.
+    pub cost: Estimate,
+    pub throttle_rate: f64,
+    pub latency_p99_s: f64,
+    pub met: bool,
+    pub checks: Vec<Check>,
+}
+
+impl Candidate {
+    pub fn label(&self) -> String {
+        if self.purchases.is_empty() {
+            return "today's plans".into();
+        }
+        self.purchases.iter().map(|p| format!("{}: {}", p.offer, p.choice)).collect::<Vec<_>>().join(" + ")
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct PlanAdvice {
+    /// Every combination, cheapest first (by mean cost).
+    pub candidates: Vec<Candidate>,
+    /// Index into `candidates` of the cheapest that meets the targets.
+    pub chosen: Option<usize>,
+    /// Index of today's plans (no purchase).
+    pub baseline: usize,
+    /// Whether any API has pay-as-you-go prices (if not, costs count only what the offers charge).
+    pub pay_as_you_go_priced: bool,
+}
+
+/// Every instant as RFC 3339 text in UTC.
+fn text(t: jiff::Timestamp) -> String {
+    t.to_string()
+}
+
+/// The ways each offer can be bought (not at all included), in the offers' order.
+fn choices(sc: &Scenario) -> Result<Vec<Vec<Option<Purchase>>>, Error> {
+    let start = sc.start;
+    let end = start
+        .checked_add(jiff::SignedDuration::from_nanos(sc.duration as i64))
+        .map_err(|e| Error::BadInput(format!("the run's end: {e}")))?;
+    let tz = TimeZone::fixed(sc.offset);
+    let first_day = tz.to_datetime(start).date();
+    let last_day = tz
+        .to_datetime(
+            end.checked_sub(jiff::SignedDuration::from_nanos(1))
+                .map_err(|e| Error::BadInput(format!("the run's end: {e}")))?,
+        )
+        .date();
+    let midnight = |d: jiff::civil::Date| -> Result<jiff::Timestamp, Error> {
+        tz.to_timestamp(d.at(0, 0, 0, 0)).map_err(|e| Error::BadInput(format!("{d}: {e}")))
+    };
+    let mut days = vec![first_day];
+    while let Some(&d) = days.last().filter(|&&d| d < last_day) {
+        days.push(d.tomorrow().map_err(|e| Error::BadInput(e.to_string()))?);
+    }
+    let mut all = Vec::with_capacity(sc.offers.len());
+    for offer in &sc.offers {
+        let mut options: Vec<Option<Purchase>> = vec![None];
+        match &offer.kind {
+            OfferKind::PrepaidQps { api, qps, hours, price } => {
+                for &q in qps {
+                    for window in hours {
+                        // The periods bought: the whole run, or the daily window on each day of it.
+                        let mut periods = Vec::new();
+                        match window {
+                            None => periods.push((start, end)),
+                            Some((a, b)) => {
+                                for &d in &days {
+                                    let m = midnight(d)?;
+                                    let from = m + jiff::SignedDuration::from_mins(*a as i64);
+                                    let until = m + jiff::SignedDuration::from_mins(*b as i64);
+                                    let (from, until) = (from.max(start), until.min(end));
+                                    if from < until {
+                                        periods.push((from, until));
+                                    }
+                                }
+                            }
+                        }
+                        let mut plans = Vec::new();
+                        let mut total = 0.0;
+                        for (i, &(from, until)) in periods.iter().enumerate() {
+                            let hours = (until - from).as_secs_f64() / 3600.0;
+                            let cost = match price {
+                                // A day's price for each day the period touches (a daily window: one day).
+                                PrepaidPrice::PerQpsDay(p) => {
+                                    let touched = match window {
+                                        Some(_) => 1.0,
+                                        None => days.len() as f64,
+                                    };
+                                    p * q as f64 * touched
+                                }
+                                PrepaidPrice::PerQpsHour(p) => p * q as f64 * hours,
+                            };
+                            total += cost;
+                            let mut t = toml::Table::new();
+                            t.insert("type".into(), "prepaid-qps".into());
+                            t.insert("name".into(), format!("{}-{q}qps-{}", offer.name, i + 1).into());
+                            t.insert("api".into(), sc.apis[*api].name.clone().into());
+                            t.insert("qps".into(), (q as i64).into());
+                            t.insert("from".into(), text(from).into());
+                            t.insert("until".into(), text(until).into());
+                            t.insert("price".into(), cost.into());
+                            plans.push(t);
+                        }
+                        if plans.is_empty() {
+                            continue;
+                        }
+                        let when = match window {
+                            None => "the whole run".to_string(),
+                            Some((a, b)) => format!("{:02}:{:02}-{:02}:{:02} daily", a / 60, a % 60, b / 60, b % 60),
+                        };
+                        options.push(Some(Purchase {
+                            offer: offer.name.clone(),
+                            choice: format!("{q} QPS, {when}"),
+                            price: total,
+                            account: offer.account,
+                            plans,
+                        }));
+                    }
+                }
+            }
+            OfferKind::Package { api, category, sizes } => {
+                for (i, &(calls, price)) in sizes.iter().enumerate() {
+                    let mut t = toml::Table::new();
+                    t.insert("type".into(), "resource-package".into());
+                    t.insert("name".into(), format!("{}-{}", offer.name, i + 1).into());
+                    match (api, category) {
+                        (Some(api), _) => t.insert("api".into(), sc.apis[*api].name.clone().into()),
+                        (None, Some(c)) => t.insert("category".into(), c.name().into()),
+                        (None, None) => None,
+                    };
+                    t.insert("calls".into(), (calls as i64).into());
+                    // Bought before the run so that it is in force from the start.
+                    let bought = start - jiff::SignedDuration::from_hours(48);
+                    t.insert("bought".into(), text(bought).into());
+                    t.insert("from".into(), text(start).into());
+                    t.insert("price".into(), price.into());
+                    options.push(Some(Purchase {
+                        offer: offer.name.clone(),
+                        choice: format!("{calls} calls"),
+                        price,
+                        account: offer.account,
+                        plans: vec![t],
+                    }));
+                }
+            }
+        }
+        all.push(options);
+    }
+    Ok(all)
+}
+
+/// The scenario text with `purchases` added as plans of their accounts.
+fn with_plans(base: &toml::Table, sc: &Scenario, purchases: &[Purchase]) -> String {
+    let mut table = base.clone();
+    if let Some(toml::Value::Array(accounts)) = table.get_mut("account") {
+        for p in purchases {
+            let name = &sc.accounts[p.account].name;
+            let account = accounts
+                .iter_mut()
+                .filter_map(toml::Value::as_table_mut)
+                .find(|a| a.get("name").and_then(toml::Value::as_str) == Some(name.as_str()));
+            if let Some(account) = account {
+                let plans = account.entry("plan").or_insert_with(|| toml::Value::Array(Vec::new()));
+                if let toml::Value::Array(list) = plans {
+                    list.extend(p.plans.iter().cloned().map(toml::Value::Table));
+                }
+            }
+        }
+    }
+    toml::to_string(&table).expect("a TOML table serialises")
+}
+
+impl Advisor<'_> {
+    /// Simulates every combination of offers (`text` and `file`: the scenario as read, so that the plans
+    /// are validated like written ones) and picks the cheapest that meets the targets.
+    pub fn cheapest(&self, text: &str, file: &str) -> Result<Option<PlanAdvice>, Error> {
+        let sc = self.sc;
+        if sc.offers.is_empty() {
+            return Ok(None);
+        }
+        let options = choices(sc)?;
+        let count = options.iter().map(Vec::len).try_fold(1usize, |n, k| n.checked_mul(k));
+        match count {
+            Some(n) if n <= MAX_CANDIDATES => {}
+            _ => {
+                return Err(Error::BadInput(format!(
+                    "[[offer]]: {} combinations of the offers' choices; at most {MAX_CANDIDATES} are simulated, so list fewer sizes, QPS or hours",
+                    count.map_or("too many".to_string(), |n| n.to_string())
+                )));
+            }
+        }
+        let mut combos: Vec<Vec<Purchase>> = vec![Vec::new()];
+        for opts in &options {
+            combos = combos
+                .into_iter()
+                .flat_map(|c| {
+                    opts.iter().map(move |o| {
+                        let mut c = c.clone();
+                        c.extend(o.clone());
+                        c
+                    })
+                })
+                .collect();
+        }
+        let base: toml::Table =
+            toml::from_str(text).map_err(|e| Error::BadInput(format!("{file}: {}", e.message())))?;
+        let mut candidates: Vec<Candidate> = combos
+            .into_par_iter()
+            .map(|purchases| {
+                let scenario_text = with_plans(&base, sc, &purchases);
+                let mut candidate_sc = Scenario::parse(&scenario_text, file).map_err(|e| {
+                    Error::BadInput(format!(
+                        "[[offer]]: buying {} makes an invalid plan: {}: {}",
+                        label(&purchases),
+                        e.key,
+                        e.message
+                    ))
+                })?;
+                candidate_sc.seed = sc.seed;
+                let samples = self.samples(&candidate_sc)?;
+                let (met, checks) = self.check(&samples, Focus::Whole);
+                let n = samples.len() as f64;
+                let costs: Vec<f64> = samples.iter().map(|s| s.cost).collect();
+                Ok(Candidate {
+                    purchase_price: purchases.iter().map(|p| p.price).sum(),
+                    purchases,
+                    cost: estimate("cost", &costs),
+                    throttle_rate: samples.iter().map(|s| s.totals.throttle_rate).sum::<f64>() / n,
+                    latency_p99_s: samples.iter().map(|s| s.totals.latency_s.p99).sum::<f64>() / n,
+                    met,
+                    checks,
+                })
+            })
+            .collect::<Result<_, Error>>()?;
+        // Cheapest first; among equal costs, the one buying less, then the first enumerated.
+        candidates.sort_by(|a, b| a.cost.mean.total_cmp(&b.cost.mean).then(a.purchases.len().cmp(&b.purchases.len())));
+        let chosen = candidates.iter().position(|c| c.met);
+        let baseline = candidates.iter().position(|c| c.purchases.is_empty()).expect("no purchase is a candidate");
+        let pay_as_you_go_priced = sc.apis.iter().any(|a| a.prices.is_some());
+        Ok(Some(PlanAdvice { candidates, chosen, baseline, pay_as_you_go_priced }))
+    }
+}
+
+fn label(purchases: &[Purchase]) -> String {
+    purchases.iter().map(|p| format!("{} ({})", p.offer, p.choice)).collect::<Vec<_>>().join(" and ")
+}
