@@ -141,6 +141,10 @@ pub struct Point {
     pub value: u64,
     pub met: bool,
     pub checks: Vec<Check>,
+    /// Headline metrics at the point (means over the replications, of the pair searched or the totals).
+    pub throttle_rate: f64,
+    pub admitted_qps: f64,
+    pub latency_p99_s: f64,
 }
 
 /// Runs and checks; counts simulations.
@@ -233,7 +237,22 @@ impl<'a> Advisor<'a> {
     fn point(&self, sc: &Scenario, value: u64, focus: Focus) -> Result<Point, Error> {
         let samples = self.samples(sc)?;
         let (met, checks) = self.check(&samples, focus);
-        Ok(Point { value, met, checks })
+        let metrics: Vec<&Metrics> = samples
+            .iter()
+            .map(|s| match focus {
+                Focus::Whole => &s.totals,
+                Focus::Pair(a, api) => s.by_pair.iter().find(|(q, _)| *q == (a, api)).map_or(&s.totals, |(_, m)| m),
+            })
+            .collect();
+        let mean = |f: fn(&Metrics) -> f64| metrics.iter().map(|m| f(m)).sum::<f64>() / metrics.len() as f64;
+        Ok(Point {
+            value,
+            met,
+            checks,
+            throttle_rate: mean(|m| m.throttle_rate),
+            admitted_qps: mean(|m| m.admitted_qps),
+            latency_p99_s: mean(|m| m.latency_s.p99),
+        })
     }
 }
 
@@ -443,8 +462,12 @@ mod tests {
         assert!(parse_target("gave_up<=lots").unwrap_err().contains("not a number"));
     }
 
+    fn point(value: u64, met: bool) -> Point {
+        Point { value, met, checks: Vec::new(), throttle_rate: 0.0, admitted_qps: 0.0, latency_p99_s: 0.0 }
+    }
+
     fn fake(met_from: u64) -> impl FnMut(u64) -> Result<Point, Error> {
-        move |v| Ok(Point { value: v, met: v >= met_from, checks: Vec::new() })
+        move |v| Ok(point(v, v >= met_from))
     }
 
     #[test]
@@ -464,8 +487,7 @@ mod tests {
                 boundary_search(4, 1000, false, |v| Ok(Point { value: v, met: v <= answer, checks: vec![] })).unwrap();
             assert_eq!(found, Some(answer));
         }
-        let (found, outcome, _) =
-            boundary_search(4, 1000, false, |v| Ok(Point { value: v, met: false, checks: vec![] })).unwrap();
+        let (found, outcome, _) = boundary_search(4, 1000, false, |v| Ok(point(v, false))).unwrap();
         assert_eq!((found, outcome), (None, Outcome::NotEvenOne));
     }
 }

@@ -51,15 +51,15 @@ pub fn csv_bytes(doc: &AdviceDoc) -> Vec<u8> {
             r.extend(extra);
             w.write_record(&r).expect("writes to memory");
         };
-    let none = || [String::new(), String::new(), String::new()];
+    let headline = |p: &Point| [String::new(), p.throttle_rate.to_string(), p.latency_p99_s.to_string()];
     for q in &doc.least_qps {
         for p in &q.points {
-            row("least-qps", &format!("{}/{}", q.account, q.api), p.value.to_string(), p.met, &p.checks, none());
+            row("least-qps", &format!("{}/{}", q.account, q.api), p.value.to_string(), p.met, &p.checks, headline(p));
         }
     }
     for t in &doc.most_threads {
         for p in &t.points {
-            row("most-threads", &t.client, p.value.to_string(), p.met, &p.checks, none());
+            row("most-threads", &t.client, p.value.to_string(), p.met, &p.checks, headline(p));
         }
     }
     if let Some(plans) = &doc.plans {
