@@ -483,8 +483,7 @@ mod tests {
         assert_eq!((found, outcome), (None, Outcome::NotUpTo(100)));
         // Most threads: holds up to `answer`.
         for answer in [1, 2, 6, 33] {
-            let (found, _, _) =
-                boundary_search(4, 1000, false, |v| Ok(Point { value: v, met: v <= answer, checks: vec![] })).unwrap();
+            let (found, _, _) = boundary_search(4, 1000, false, |v| Ok(point(v, v <= answer))).unwrap();
             assert_eq!(found, Some(answer));
         }
         let (found, outcome, _) = boundary_search(4, 1000, false, |v| Ok(point(v, false))).unwrap();
