@@ -71,6 +71,9 @@ pub struct AdviseArgs {
     /// Do not draw charts.
     #[arg(long)]
     pub no_chart: bool,
+    /// Chart files: `png`, `svg` or `png,svg` (the same drawing; PNG rendered from the SVG).
+    #[arg(long, default_value = "png", value_name = "png,svg")]
+    pub format: String,
     /// Run points even when their work is estimated above 10^9 attempts.
     #[arg(long)]
     pub allow_large: bool,
@@ -177,6 +180,9 @@ pub struct SweepArgs {
     /// Do not draw charts.
     #[arg(long)]
     pub no_chart: bool,
+    /// Chart files: `png`, `svg` or `png,svg` (the same drawing; PNG rendered from the SVG).
+    #[arg(long, default_value = "png", value_name = "png,svg")]
+    pub format: String,
     /// Run even when the sweep's work is estimated above 10^9 attempts, or --jobs above 1024.
     #[arg(long)]
     pub allow_large: bool,
@@ -196,6 +202,9 @@ pub struct MergeArgs {
     /// Do not draw charts.
     #[arg(long)]
     pub no_chart: bool,
+    /// Chart files: `png`, `svg` or `png,svg` (the same drawing; PNG rendered from the SVG).
+    #[arg(long, default_value = "png", value_name = "png,svg")]
+    pub format: String,
 }
 
 #[derive(Debug, clap::Args)]
@@ -217,6 +226,9 @@ pub struct RunArgs {
     /// Do not draw timeline.png.
     #[arg(long)]
     pub no_chart: bool,
+    /// Chart files: `png`, `svg` or `png,svg` (the same drawing; PNG rendered from the SVG).
+    #[arg(long, default_value = "png", value_name = "png,svg")]
+    pub format: String,
     /// Count and pass over malformed trace rows (reported in summary.json) instead of stopping at the first.
     #[arg(long)]
     pub skip_bad_rows: bool,
@@ -244,6 +256,12 @@ fn note_leftovers(removed: &[PathBuf], quiet: bool) {
         let _ =
             writeln!(std::io::stderr(), "note: removed temporary files of an interrupted run: {}", names.join(", "));
     }
+}
+
+/// The chart formats asked for, none with `--no-chart`.
+fn chart_formats(no_chart: bool, format: &str) -> Result<Option<report::chart::Formats>, Error> {
+    let formats = report::chart::Formats::parse(format).map_err(Error::BadInput)?;
+    Ok((!no_chart).then_some(formats))
 }
 
 fn wrote(paths: &[PathBuf]) -> String {
@@ -320,10 +338,9 @@ fn advise_command(args: &AdviseArgs) -> Result<(), Error> {
     let mut set = report::OutputSet::new(&dir, "advise");
     set.add_bytes("advice.json", &output::json_bytes(&doc))?;
     set.add_bytes("advice.csv", &output::csv_bytes(&doc))?;
-    if !args.no_chart {
-        for (name, png) in crate::advise::chart::charts(&doc) {
-            let png = png.map_err(|message| Error::Chart { path: dir.join(name).display().to_string(), message })?;
-            set.add_bytes(name, &png)?;
+    if let Some(formats) = chart_formats(args.no_chart, &args.format)? {
+        for (name, svg) in crate::advise::chart::charts(&doc) {
+            report::chart::add_chart(&mut set, &dir, name, svg, formats)?;
         }
     }
     let removed = std::mem::take(&mut set.removed_leftovers);
@@ -378,7 +395,7 @@ fn run_command(args: &RunArgs) -> Result<(), Error> {
 
     let output = run_with_progress(&scenario, options, args.quiet)?;
     let report = Report::new(&scenario, &output);
-    let (written, removed) = report::write_outputs(&report, &dir, !args.no_chart)?;
+    let (written, removed) = report::write_outputs(&report, &dir, chart_formats(args.no_chart, &args.format)?)?;
     note_leftovers(&removed, args.quiet);
     if !args.quiet {
         out(&report::table::render(&report))?;
@@ -555,7 +572,8 @@ fn sweep_command(args: &SweepArgs) -> Result<(), Error> {
             vec![path]
         }
         None => {
-            let (written, removed) = sweep::output::write_whole(&doc, &dir, !args.no_chart)?;
+            let (written, removed) =
+                sweep::output::write_whole(&doc, &dir, chart_formats(args.no_chart, &args.format)?)?;
             note_leftovers(&removed, args.quiet);
             written
         }
@@ -572,7 +590,7 @@ fn merge_command(args: &MergeArgs) -> Result<(), Error> {
     // Never a folder named by the shard files' contents: the first folder given, or --out.
     let dir = args.out.clone().unwrap_or_else(|| args.dirs[0].clone());
     report::prepare_dir(&dir)?;
-    let (written, removed) = sweep::output::write_whole(&doc, &dir, !args.no_chart)?;
+    let (written, removed) = sweep::output::write_whole(&doc, &dir, chart_formats(args.no_chart, &args.format)?)?;
     note_leftovers(&removed, false);
     out(&format!("merged {} points; {}", doc.points.len(), wrote(&written)))
 }

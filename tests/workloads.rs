@@ -133,13 +133,15 @@ fn batch(requests: u64, threads: u32, limit: u32) -> quotasim::report::BatchEntr
 }
 
 /// C > L·R: windows fill, L admissions each; the N-th admission falls in window N/L − 1 and finishes R
-/// later, so the makespan lies in [N/L − 1 + R, N/L + R).
+/// later, so the makespan lies in [N/L − 1 + R, N/L + R). The floor is the earliest of these:
+/// (ceil(N/L) − 1) windows + R = 249.5 s, and the makespan is never below it.
 #[test]
 fn a_batch_over_the_limit_takes_its_floor_to_within_a_window() {
     let b = batch(1_000, 8, 4);
-    assert_eq!((b.floor_s, b.limit_qps), (250.0, 4));
+    assert_eq!((b.floor_s, b.limit_qps), (249.5, 4));
     let m = b.makespan_s.unwrap();
     assert!((249.5..250.5).contains(&m), "makespan {m}");
+    assert!(m >= b.floor_s);
 }
 
 /// C < L·R: one thread works the backlog alone, one request every R: the makespan is N·R, above the floor.
@@ -147,5 +149,5 @@ fn a_batch_over_the_limit_takes_its_floor_to_within_a_window() {
 fn a_batch_under_the_limit_is_bound_by_its_threads() {
     let b = batch(100, 1, 4);
     assert_eq!(b.makespan_s, Some(50.0));
-    assert_eq!(b.floor_s, 25.0);
+    assert_eq!(b.floor_s, 24.5);
 }

@@ -4,24 +4,24 @@
 
 use super::output::AdviceDoc;
 use crate::report::chart::{
-    ADMITTED, Area, CHANGE, DrawResult, FONT, LIMIT, THROTTLED, WIDTH, legend, render_png, trim_number,
+    ADMITTED, Area, CHANGE, DrawResult, FONT, LIMIT, THROTTLED, WIDTH, legend, render, trim_number,
 };
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 
-type Png = Result<Vec<u8>, String>;
+use crate::report::chart::Svg;
 
 const PALETTE: [RGBColor; 6] = [CHANGE, ADMITTED, THROTTLED, RGBColor(148, 103, 189), RGBColor(230, 140, 20), LIMIT];
 
 /// The charts the advice has data for, by file name.
-pub fn charts(doc: &AdviceDoc) -> Vec<(&'static str, Png)> {
+pub fn charts(doc: &AdviceDoc) -> Vec<(&'static str, Svg)> {
     let mut out = Vec::new();
     let first = doc.targets.first();
     if first.is_some() && doc.least_qps.iter().any(|q| q.points.iter().any(|p| !p.checks.is_empty())) {
-        out.push(("advice-qps.png", render_png(WIDTH, 620, |root| qps_chart(doc, root))));
+        out.push(("advice-qps", render(WIDTH, 620, |root| qps_chart(doc, root))));
     }
     if doc.plans.as_ref().is_some_and(|p| !p.candidates.is_empty()) {
-        out.push(("advice-plans.png", render_png(WIDTH, 620, |root| plans_chart(doc, root))));
+        out.push(("advice-plans", render(WIDTH, 620, |root| plans_chart(doc, root))));
     }
     out
 }

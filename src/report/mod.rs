@@ -32,17 +32,18 @@ pub fn prepare_dir(dir: &Path) -> Result<(), Error> {
 
 /// Renders every output of `report` into `dir` as one set (see [`outputs`]). Returns the paths written and
 /// the leftover temporary files removed.
-pub fn write_outputs(report: &Report, dir: &Path, with_chart: bool) -> Result<(Vec<PathBuf>, Vec<PathBuf>), Error> {
+pub fn write_outputs(
+    report: &Report,
+    dir: &Path,
+    charts: Option<chart::Formats>,
+) -> Result<(Vec<PathBuf>, Vec<PathBuf>), Error> {
     let mut set = OutputSet::new(dir, "run");
     set.add("summary.json", |w| files::summary_json(report, w))?;
     set.add("summary.csv", |w| files::summary_csv(report, w))?;
     set.add("timeseries.csv", |w| files::timeseries_csv(report, w))?;
     set.add("billing.csv", |w| files::billing_csv(report, w))?;
-    if with_chart {
-        let path = dir.join("timeline.png");
-        let png = chart::timeline::timeline_png(report)
-            .map_err(|message| Error::Chart { path: path.display().to_string(), message })?;
-        set.add_bytes("timeline.png", &png)?;
+    if let Some(formats) = charts {
+        chart::add_chart(&mut set, dir, "timeline", chart::timeline::timeline(report), formats)?;
     }
     let removed = std::mem::take(&mut set.removed_leftovers);
     Ok((set.commit()?, removed))

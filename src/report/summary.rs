@@ -6,7 +6,7 @@ use crate::engine::RunOutput;
 use crate::quota::LimitChange;
 use crate::scenario::Scenario;
 use crate::stats::{Bin, Cell, Metrics};
-use crate::time::secs_f64;
+use crate::time::{Nanos, secs_f64};
 use crate::workload::ClientModel;
 use serde::Serialize;
 
@@ -54,8 +54,8 @@ pub struct BatchEntry {
     /// When the last request finished (admitted or given up), in seconds since the start; null if the run
     /// ended first.
     pub makespan_s: Option<f64>,
-    /// `requests / limit`: no schedule can be faster. `limit_qps` is the sum of the limits in force at the
-    /// start for the APIs the client calls.
+    /// No schedule can finish sooner (see [`batch_floor`]). `limit_qps` is the sum, over the APIs the
+    /// client calls, of the highest limit each had during the run.
     pub floor_s: f64,
     pub limit_qps: u32,
 }
@@ -221,22 +221,65 @@ impl Report {
 fn batches(sc: &Scenario, out: &RunOutput) -> Vec<BatchEntry> {
     let entries = sc.clients.iter().zip(&out.batch_done).filter_map(|(c, done)| {
         let ClientModel::Batch { threads, requests, .. } = c.model else { return None };
-        let limit_qps: u32 = c
+        // Per API: its limiter and the highest limit it had, so that the floor stays a lower bound even
+        // when a plan raises the limit during the run.
+        let quotas: Vec<(&crate::quota::LimiterSpec, u32, Nanos)> = c
             .apis
             .apis()
             .iter()
-            .filter_map(|&api| out.quota_of(c.account, api))
-            .map(|q| out.quotas[q].history()[0].limit_qps)
-            .sum();
+            .filter_map(|&api| out.quota_of(c.account, api).map(|q| (api, q)))
+            .map(|(api, q)| {
+                let most = out.quotas[q].history().iter().map(|h| h.limit_qps).max().unwrap_or(0);
+                (&sc.apis[api].limiter, most, sc.apis[api].latency.min())
+            })
+            .collect();
+        let limit_qps = quotas.iter().map(|q| q.1).sum();
+        let start_ns = sc.start.as_nanosecond();
         Some(BatchEntry {
             client: c.name.clone(),
             account: sc.accounts[c.account].name.clone(),
             requests,
             threads,
             makespan_s: done.map(secs_f64),
-            floor_s: requests as f64 / limit_qps as f64,
+            floor_s: batch_floor(&quotas, requests, start_ns),
             limit_qps,
         })
     });
     entries.collect()
+}
+
+/// A lower bound on a batch's makespan: the last of `requests` cannot be admitted before the limiters
+/// allow that many, and then takes at least the shortest response. With one windowed limiter of capacity
+/// C per window W, `ceil(N / C)` windows must open: the last at (ceil(N / C) − 1) W, or, for a clock window
+/// that the start falls inside, (ceil(N / C) − 2) W after the first window's end. Otherwise (buckets,
+/// several APIs), a limiter admits at most its capacity at once plus its rate: (N − ΣC)+ / Σ rate.
+pub fn batch_floor(quotas: &[(&crate::quota::LimiterSpec, u32, Nanos)], requests: u64, start_ns: i128) -> f64 {
+    use crate::quota::{Align, LimiterConfig};
+    let shortest = quotas.iter().map(|q| q.2).min().unwrap_or(0);
+    let admit_s = match quotas {
+        [(spec, qps, _)] if spec.rule.is_windowed() => {
+            let window = spec.rule.window();
+            let capacity = spec.limit.unwrap_or_else(|| spec.rule.capacity(*qps)).max(1);
+            let windows = requests.div_ceil(capacity);
+            let first_end = match spec.rule {
+                LimiterConfig::FixedWindow { align: Align::Clock, .. } | LimiterConfig::SlidingCounter { .. } => {
+                    window - start_ns.rem_euclid(window as i128) as Nanos
+                }
+                _ => window,
+            };
+            match windows {
+                0 | 1 => 0.0,
+                n => secs_f64(first_end) + (n - 2) as f64 * secs_f64(window),
+            }
+        }
+        _ => {
+            let burst: f64 = quotas.iter().map(|(spec, qps, _)| spec.rule.capacity(*qps) as f64).sum();
+            let rate: f64 = quotas
+                .iter()
+                .map(|(spec, qps, _)| spec.rule.capacity(*qps) as f64 / secs_f64(spec.rule.window()).max(1e-9))
+                .sum();
+            if rate > 0.0 { (requests as f64 - burst).max(0.0) / rate } else { 0.0 }
+        }
+    };
+    admit_s + secs_f64(shortest)
 }

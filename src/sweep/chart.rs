@@ -7,15 +7,15 @@
 
 use super::output::SweepDoc;
 use crate::report::chart::{
-    ADMITTED, Area, CHANGE, DrawResult, FONT, LIMIT, OFFERED, THROTTLED, WIDTH, legend, render_png, trim_number,
+    ADMITTED, Area, CHANGE, DrawResult, FONT, LIMIT, OFFERED, THROTTLED, WIDTH, legend, render, trim_number,
 };
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 
-type Png = Result<Vec<u8>, String>;
+use crate::report::chart::Svg;
 
 /// The charts that fit the sweep's shape, by file name.
-pub fn charts(doc: &SweepDoc) -> Vec<(&'static str, Png)> {
+pub fn charts(doc: &SweepDoc) -> Vec<(&'static str, Svg)> {
     // Nothing to draw, or an axis no chart can scale to.
     if doc.points.is_empty() || doc.points.iter().any(|p| p.axis.iter().any(|x| !x.is_finite())) {
         return Vec::new();
@@ -24,16 +24,16 @@ pub fn charts(doc: &SweepDoc) -> Vec<(&'static str, Png)> {
     let named = |v: &String| v.parse::<f64>().is_err() && crate::time::parse_duration(v).is_err();
     if doc.points.iter().any(|p| p.values.iter().any(named)) {
         return match doc.params.len() {
-            1 => vec![("sweep-compare.png", render_png(WIDTH, 760, |root| compare_chart(doc, root)))],
+            1 => vec![("sweep-compare", render(WIDTH, 760, |root| compare_chart(doc, root)))],
             _ => Vec::new(),
         };
     }
     match doc.params.len() {
         1 => vec![
-            ("sweep-qps.png", render_png(WIDTH, 620, |root| qps_chart(doc, root))),
-            ("sweep-metrics.png", render_png(WIDTH, 760, |root| metrics_chart(doc, root))),
+            ("sweep-qps", render(WIDTH, 620, |root| qps_chart(doc, root))),
+            ("sweep-metrics", render(WIDTH, 760, |root| metrics_chart(doc, root))),
         ],
-        2 => vec![("sweep-heatmap.png", render_png(WIDTH, 760, |root| heatmap(doc, root)))],
+        2 => vec![("sweep-heatmap", render(WIDTH, 760, |root| heatmap(doc, root)))],
         _ => Vec::new(),
     }
 }

@@ -192,14 +192,17 @@ fn check_shard(doc: &SweepDoc) -> Result<(), (String, String)> {
 
 /// Writes `sweep.json`, `sweep.csv` and the charts of a whole sweep into `dir` as one set with its
 /// manifest. Returns the paths written and the leftover temporary files removed.
-pub fn write_whole(doc: &SweepDoc, dir: &Path, with_charts: bool) -> Result<(Vec<PathBuf>, Vec<PathBuf>), Error> {
+pub fn write_whole(
+    doc: &SweepDoc,
+    dir: &Path,
+    charts: Option<crate::report::chart::Formats>,
+) -> Result<(Vec<PathBuf>, Vec<PathBuf>), Error> {
     let mut set = crate::report::OutputSet::new(dir, "sweep");
     set.add_bytes("sweep.json", &json_bytes(doc))?;
     set.add_bytes("sweep.csv", &csv_bytes(doc))?;
-    if with_charts {
-        for (name, png) in super::chart::charts(doc) {
-            let png = png.map_err(|message| Error::Chart { path: dir.join(name).display().to_string(), message })?;
-            set.add_bytes(name, &png)?;
+    if let Some(formats) = charts {
+        for (name, svg) in super::chart::charts(doc) {
+            crate::report::chart::add_chart(&mut set, dir, name, svg, formats)?;
         }
     }
     let removed = std::mem::take(&mut set.removed_leftovers);

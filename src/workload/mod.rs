@@ -63,6 +63,15 @@ impl Dist {
         }
     }
 
+    /// The least value a draw can take.
+    pub fn min(&self) -> Nanos {
+        match *self {
+            Dist::Constant(v) => v,
+            Dist::Uniform { min, .. } => min,
+            Dist::Exponential { .. } | Dist::LogNormal { .. } => 0,
+        }
+    }
+
     pub fn mean(&self) -> Nanos {
         match *self {
             Dist::Constant(v) => v,

@@ -5,7 +5,6 @@
 
 pub mod timeline;
 
-use image::ImageEncoder;
 use plotters::coord::{CoordTranslate, Shift};
 use plotters::prelude::*;
 use plotters::style::FontStyle;
@@ -20,8 +19,10 @@ pub const LIMIT: RGBColor = RGBColor(20, 20, 20);
 pub const CHANGE: RGBColor = RGBColor(31, 90, 180);
 
 /// The whole picture a chart draws on.
-pub type Area<'a> = DrawingArea<BitMapBackend<'a>, Shift>;
+pub type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
 pub type DrawResult = Result<(), Box<dyn std::error::Error>>;
+/// A chart as SVG text, or why it could not be drawn.
+pub type Svg = Result<String, String>;
 
 fn register_fonts() -> Result<(), String> {
     static DONE: OnceLock<Result<(), String>> = OnceLock::new();
@@ -33,21 +34,102 @@ fn register_fonts() -> Result<(), String> {
     .clone()
 }
 
-/// Draws on a white `width` × `height` canvas and returns it as PNG bytes.
-pub fn render_png(width: u32, height: u32, draw: impl FnOnce(Area<'_>) -> DrawResult) -> Result<Vec<u8>, String> {
+/// Draws on a white `width` × `height` canvas and returns it as SVG. plotters lays the chart out (with
+/// the bundled font's metrics); the text itself is left to whoever renders the SVG, which spaces it
+/// properly (plotters' own rasterizer places glyphs without kerning).
+pub fn render(width: u32, height: u32, draw: impl FnOnce(Area<'_>) -> DrawResult) -> Svg {
     register_fonts()?;
-    let mut rgb = vec![0u8; (width * height * 3) as usize];
+    let mut svg = String::new();
     {
-        let root = BitMapBackend::with_buffer(&mut rgb, (width, height)).into_drawing_area();
+        let root = SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| e.to_string())?;
         draw(root.clone()).map_err(|e| e.to_string())?;
         root.present().map_err(|e| e.to_string())?;
     }
-    let mut png = Vec::new();
-    image::codecs::png::PngEncoder::new(&mut png)
-        .write_image(&rgb, width, height, image::ColorType::Rgb8)
-        .map_err(|e| e.to_string())?;
-    Ok(png)
+    Ok(svg)
+}
+
+/// The fonts an SVG's text is set in: DejaVu Sans, compiled in, standing for every generic family.
+fn font_db() -> std::sync::Arc<resvg::usvg::fontdb::Database> {
+    static DB: OnceLock<std::sync::Arc<resvg::usvg::fontdb::Database>> = OnceLock::new();
+    DB.get_or_init(|| {
+        let mut db = resvg::usvg::fontdb::Database::new();
+        db.load_font_data(dejavu::sans::regular().to_vec());
+        db.load_font_data(dejavu::sans::bold().to_vec());
+        db.set_sans_serif_family("DejaVu Sans");
+        db.set_serif_family("DejaVu Sans");
+        db.set_monospace_family("DejaVu Sans");
+        std::sync::Arc::new(db)
+    })
+    .clone()
+}
+
+/// Rasterizes an SVG to PNG bytes with a real text shaper and the bundled font (no system fonts).
+pub fn rasterize(svg: &str) -> Result<Vec<u8>, String> {
+    let options = resvg::usvg::Options { fontdb: font_db(), ..Default::default() };
+    let tree = resvg::usvg::Tree::from_str(svg, &options).map_err(|e| e.to_string())?;
+    let size = tree.size().to_int_size();
+    let mut pixmap = resvg::tiny_skia::Pixmap::new(size.width(), size.height())
+        .ok_or_else(|| format!("cannot make a {}x{} picture", size.width(), size.height()))?;
+    resvg::render(&tree, resvg::tiny_skia::Transform::default(), &mut pixmap.as_mut());
+    pixmap.encode_png().map_err(|e| e.to_string())
+}
+
+/// Which files each chart is written as (`--format png,svg`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Formats {
+    pub png: bool,
+    pub svg: bool,
+}
+
+impl Default for Formats {
+    fn default() -> Formats {
+        Formats { png: true, svg: false }
+    }
+}
+
+impl Formats {
+    /// `png`, `svg` or both, comma-separated.
+    pub fn parse(text: &str) -> Result<Formats, String> {
+        let mut f = Formats { png: false, svg: false };
+        for part in text.split(',').map(str::trim) {
+            match part {
+                "png" => f.png = true,
+                "svg" => f.svg = true,
+                other => return Err(format!("--format: `{other}` is not valid; expected `png`, `svg` or `png,svg`")),
+            }
+        }
+        Ok(f)
+    }
+
+    /// The files of chart `name` (without extension) in these formats, as (file name, bytes).
+    pub fn files(&self, name: &str, svg: &str) -> Result<Vec<(String, Vec<u8>)>, String> {
+        let mut out = Vec::new();
+        if self.png {
+            out.push((format!("{name}.png"), rasterize(svg)?));
+        }
+        if self.svg {
+            out.push((format!("{name}.svg"), svg.as_bytes().to_vec()));
+        }
+        Ok(out)
+    }
+}
+
+/// Adds chart `name` to an output set in every format asked for; a chart that cannot be drawn fails with
+/// its path.
+pub fn add_chart(
+    set: &mut crate::report::OutputSet,
+    dir: &std::path::Path,
+    name: &str,
+    svg: Svg,
+    formats: Formats,
+) -> Result<(), crate::Error> {
+    let fail = |message| crate::Error::Chart { path: dir.join(format!("{name}.png")).display().to_string(), message };
+    let svg = svg.map_err(fail)?;
+    for (file, bytes) in formats.files(name, &svg).map_err(fail)? {
+        set.add_bytes(&file, &bytes)?;
+    }
+    Ok(())
 }
 
 /// Draws the legend in the house style at `position`.

@@ -1,7 +1,7 @@
 //! `timeline.png`: admitted and throttled attempts per second against the limit in force, one panel per
 //! (account, API), with a labelled line at each plan change.
 
-use super::{ADMITTED, Area, CHANGE, DrawResult, FONT, LIMIT, THROTTLED, WIDTH, legend, render_png, trim_number};
+use super::{ADMITTED, Area, CHANGE, DrawResult, FONT, LIMIT, THROTTLED, WIDTH, legend, render, trim_number};
 use crate::report::summary::{Report, Series};
 use crate::time::secs_f64;
 use plotters::prelude::*;
@@ -23,10 +23,10 @@ fn time_unit(duration_s: f64) -> (f64, &'static str) {
     }
 }
 
-/// Renders the timeline chart as PNG bytes.
-pub fn timeline_png(report: &Report) -> Result<Vec<u8>, String> {
+/// Draws the timeline chart as SVG.
+pub fn timeline(report: &Report) -> super::Svg {
     let panels = report.series.len().clamp(1, MAX_PANELS);
-    render_png(WIDTH, HEADER_HEIGHT + PANEL_HEIGHT * panels as u32, |root| draw(report, root))
+    render(WIDTH, HEADER_HEIGHT + PANEL_HEIGHT * panels as u32, |root| draw(report, root))
 }
 
 fn draw(report: &Report, root: Area<'_>) -> DrawResult {
