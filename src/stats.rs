@@ -215,6 +215,13 @@ pub struct Recorder {
     pub phases: Vec<Vec<Cell>>,
     /// Per quota, its bins in time order; empty until its first attempt.
     bins: Vec<Vec<Bin>>,
+    /// For the first [`SUB_BIN_QUOTAS`] quotas (those the timeline draws), attempts per bin by
+    /// sub-account slot: the first [`SUB_SLOTS`] − 1 sub-accounts to call, then all others together.
+    sub_bins: Vec<Vec<[u32; SUB_SLOTS]>>,
+    /// Per cell, its slot in its quota's `sub_bins`.
+    sub_slot: Vec<u8>,
+    /// Per quota, the sub-accounts given a slot so far.
+    slots_used: Vec<u8>,
     /// Per quota with a unit limit, units admitted and throttled and attempts the units refused, per bin;
     /// empty for the others.
     unit_bins: Vec<Vec<[u64; 3]>>,
@@ -238,6 +245,9 @@ impl Recorder {
             phases: vec![Vec::new(); quotas],
             bins: vec![Vec::new(); quotas],
             unit_bins: vec![Vec::new(); quotas],
+            sub_bins: vec![Vec::new(); quotas.min(SUB_BIN_QUOTAS)],
+            sub_slot: Vec::new(),
+            slots_used: vec![0; quotas.min(SUB_BIN_QUOTAS)],
             pending: Vec::new(),
             grouped: Vec::new(),
             starts: Vec::new(),
@@ -254,6 +264,15 @@ impl Recorder {
         }
         let c = self.cells.len();
         self.cells.push(Cell::default());
+        let slot = match self.slots_used.get_mut(quota) {
+            Some(used) => {
+                let slot = (*used).min(SUB_SLOTS as u8 - 1);
+                *used = used.saturating_add(1);
+                slot
+            }
+            None => 0,
+        };
+        self.sub_slot.push(slot);
         self.cell_keys.push(CellKey { sub_account: key.0, api: key.1, quota: quota as u32 });
         self.cell_index.insert(key, c as u32);
         c
@@ -324,7 +343,14 @@ impl Recorder {
         if bins.is_empty() {
             bins.resize(self.bins_per_quota, Bin::default());
         }
-        let bin = &mut bins[(now / self.bin) as usize];
+        let i = (now / self.bin) as usize;
+        let bin = &mut bins[i];
+        if let Some(sub) = self.sub_bins.get_mut(quota) {
+            if sub.is_empty() {
+                sub.resize(self.bins_per_quota, [0; SUB_SLOTS]);
+            }
+            sub[i][self.sub_slot[cell] as usize] += 1;
+        }
         let cell = &mut self.cells[cell];
         if admitted {
             bin.admitted += 1;
@@ -417,6 +443,21 @@ impl Recorder {
         }
     }
 
+    /// Attempts per bin of quota `quota` by sub-account slot (see [`Recorder::sub_slot_cells`]); empty
+    /// past the first [`SUB_BIN_QUOTAS`] quotas or before the first attempt.
+    pub fn sub_series(&self, quota: usize) -> &[[u32; SUB_SLOTS]] {
+        self.sub_bins.get(quota).map_or(&[], |b| b.as_slice())
+    }
+
+    /// The cells of quota `quota` that have a slot of their own, in slot order.
+    pub fn sub_slot_cells(&self, quota: usize) -> Vec<usize> {
+        let mut cells: Vec<usize> = (0..self.cells.len())
+            .filter(|&c| self.cell_keys[c].quota as usize == quota && (self.sub_slot[c] as usize) < SUB_SLOTS - 1)
+            .collect();
+        cells.sort_by_key(|&c| self.sub_slot[c]);
+        cells
+    }
+
     /// Units admitted and throttled per bin of quota `quota`; empty if it has no unit limit or no attempt.
     pub fn unit_series(&self, quota: usize) -> &[[u64; 3]] {
         &self.unit_bins[quota]
@@ -501,6 +542,11 @@ impl Metrics {
         ]
     }
 }
+
+/// How many quotas keep attempts per sub-account per bin (the timeline draws that many panels).
+pub const SUB_BIN_QUOTAS: usize = 8;
+/// Sub-account slots per quota: the first ones to call, then one for all the others.
+pub const SUB_SLOTS: usize = 6;
 
 /// The largest number of bins the automatic choice allows per quota.
 pub const MAX_AUTO_BINS: u64 = 3_600;

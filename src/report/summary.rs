@@ -5,7 +5,7 @@ use super::billing::{AccountBill, bills, plan_name};
 use crate::engine::RunOutput;
 use crate::quota::LimitChange;
 use crate::scenario::Scenario;
-use crate::stats::{Bin, Cell, Metrics};
+use crate::stats::{Bin, Cell, Metrics, SUB_SLOTS};
 use crate::time::{Nanos, secs_f64};
 use crate::workload::ClientModel;
 use serde::Serialize;
@@ -96,6 +96,9 @@ pub struct Series {
     /// Units admitted and throttled, and attempts the unit limit refused, per bin, when the quota has a
     /// unit limit.
     pub units: Option<Vec<[u64; 3]>>,
+    /// When several sub-accounts call this quota (and it is among the first the timeline draws): each
+    /// one's attempts per bin (the first few by name, the rest together).
+    pub sub_accounts: Vec<(String, Vec<u32>)>,
     /// Every limit in force during the run, in time order.
     pub limits: Vec<LimitChange>,
 }
@@ -153,11 +156,35 @@ impl Report {
                 [] => vec![[0; 3]; rec.bins_per_quota],
                 units => units.to_vec(),
             });
+            // Who sent the attempts, when several sub-accounts share the quota.
+            let slot_cells = rec.sub_slot_cells(q);
+            let by_slot = rec.sub_series(q);
+            let others = by_slot.iter().any(|b| b[SUB_SLOTS - 1] > 0);
+            let sub_accounts = if !by_slot.is_empty() && (slot_cells.len() > 1 || others) {
+                let mut names: Vec<String> = slot_cells
+                    .iter()
+                    .map(|&c| out.sub_accounts[rec.cell_keys[c].sub_account as usize].name.clone())
+                    .collect();
+                if others {
+                    names.push("other sub-accounts".into());
+                }
+                names
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, name)| {
+                        let slot = if i < slot_cells.len() { i } else { SUB_SLOTS - 1 };
+                        (name, by_slot.iter().map(|b| b[slot]).collect())
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
             series.push(Series {
                 account: acc.name.clone(),
                 api: a.name.clone(),
                 bins,
                 units,
+                sub_accounts,
                 limits: history.to_vec(),
             });
         }

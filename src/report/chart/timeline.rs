@@ -1,13 +1,15 @@
 //! `timeline.png`: admitted and throttled attempts per second against the limit in force, one panel per
-//! (account, API), with a labelled line at each plan change.
+//! (account, API), with a labelled line at each plan change, the sub-accounts that share the quota, and a
+//! batch's makespan against its floor. Legends sit in a strip above each panel, never over data.
 
-use super::{ADMITTED, Area, CHANGE, DrawResult, FONT, LIMIT, THROTTLED, WIDTH, legend, render, trim_number};
+use super::{ADMITTED, Area, CHANGE, DrawResult, FONT, LIMIT, THROTTLED, WIDTH, render, trim_number};
 use crate::report::summary::{Report, Series};
 use crate::time::secs_f64;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-const PANEL_HEIGHT: u32 = 320;
+const PANEL_HEIGHT: u32 = 340;
 const HEADER_HEIGHT: u32 = 50;
 /// Panels beyond this many are left out of the chart (the CSV files hold every series).
 pub const MAX_PANELS: usize = 8;
@@ -49,23 +51,65 @@ fn draw(report: &Report, root: Area<'_>) -> DrawResult {
     Ok(())
 }
 
+/// Colours of the sub-accounts' lines, in slot order.
+const SUB_COLOURS: [RGBColor; 6] = [
+    RGBColor(31, 90, 180),
+    RGBColor(148, 103, 189),
+    RGBColor(23, 160, 170),
+    RGBColor(188, 120, 30),
+    RGBColor(120, 120, 120),
+    RGBColor(200, 70, 160),
+];
+
+/// A legend entry drawn in the strip above a panel: a swatch and its words.
+enum Swatch {
+    Fill(RGBAColor),
+    Line(RGBAColor, u32),
+}
+
+/// Draws the entries left to right in `strip`, right-aligned, so that no legend ever covers data.
+fn legend_strip(strip: &Area<'_>, entries: &[(Swatch, String)]) -> DrawResult {
+    let style: TextStyle = (FONT, 13).into();
+    let widths: Vec<i32> = entries
+        .iter()
+        .map(|(_, t)| strip.estimate_text_size(t, &style).map(|(w, _)| w as i32 + 34).unwrap_or(120))
+        .collect();
+    let (w, h) = strip.dim_in_pixel();
+    let mut x = w as i32 - 16 - widths.iter().sum::<i32>();
+    let y = h as i32 / 2;
+    for ((swatch, text), width) in entries.iter().zip(widths) {
+        match swatch {
+            Swatch::Fill(c) => strip.draw(&Rectangle::new([(x, y - 6), (x + 16, y + 6)], c.filled()))?,
+            Swatch::Line(c, stroke) => strip.draw(&PathElement::new([(x, y), (x + 16, y)], c.stroke_width(*stroke)))?,
+        }
+        strip.draw(&Text::new(text.clone(), (x + 22, y - 7), style.clone()))?;
+        x += width;
+    }
+    Ok(())
+}
+
 fn panel(area: &Area<'_>, series: &Series, report: &Report) -> DrawResult {
     let duration_s = report.summary.duration_s;
     let (unit, unit_name) = time_unit(duration_s);
     let bin_s = secs_f64(report.bin);
-    let per_s = |n: u64| n as f64 / bin_s;
+    // Each bin as a rate over its true length: the last may be shorter than the rest.
+    let span = |i: usize| (i as f64 * bin_s, ((i + 1) as f64 * bin_s).min(duration_s));
+    let per_s = |i: usize, n: f64| {
+        let (a, b) = span(i);
+        if b > a { n / (b - a) } else { 0.0 }
+    };
     // Steps: each bin is drawn flat from its start to its end.
     let step = |value: &dyn Fn(usize) -> f64| -> Vec<(f64, f64)> {
         let mut pts = Vec::with_capacity(series.bins.len() * 2);
         for i in 0..series.bins.len() {
-            let (a, b) = (i as f64 * bin_s, ((i + 1) as f64 * bin_s).min(duration_s));
+            let (a, b) = span(i);
             pts.push((a / unit, value(i)));
             pts.push((b / unit, value(i)));
         }
         pts
     };
-    let total = step(&|i| per_s(series.bins[i].admitted + series.bins[i].throttled));
-    let admitted = step(&|i| per_s(series.bins[i].admitted));
+    let total = step(&|i| per_s(i, (series.bins[i].admitted + series.bins[i].throttled) as f64));
+    let admitted = step(&|i| per_s(i, series.bins[i].admitted as f64));
     let mut limit = Vec::new();
     for (i, change) in series.limits.iter().enumerate() {
         let end = series.limits.get(i + 1).map_or(duration_s, |next| secs_f64(next.at));
@@ -73,49 +117,114 @@ fn panel(area: &Area<'_>, series: &Series, report: &Report) -> DrawResult {
         limit.push((from / unit, change.limit_qps as f64));
         limit.push((end / unit, change.limit_qps as f64));
     }
-    let peak = total.iter().chain(&limit).map(|p| p.1).fold(1.0, f64::max);
+    let most_limit = series.limits.iter().map(|l| l.limit_qps as f64).fold(1.0, f64::max);
+    let peak = total.iter().map(|p| p.1).fold(most_limit, f64::max);
+    // Bursts far above the limit would flatten the limit and the admitted area into the axis: the scale
+    // stops at five times the highest limit and the panel says where the peak went.
+    let clipped = peak > 5.0 * most_limit;
+    let shown_peak = if clipped { 5.0 * most_limit } else { peak };
+    // The top fifth is kept for the plan labels.
+    let top = shown_peak * 1.3;
+    let clip = |pts: Vec<(f64, f64)>| -> Vec<(f64, f64)> { pts.into_iter().map(|(x, y)| (x, y.min(top))).collect() };
 
-    let mut chart = ChartBuilder::on(area)
-        .caption(format!("{} / {}", series.account, series.api), (FONT, 18))
+    let (strip, plot) = area.split_vertically(if clipped { 44 } else { 30 });
+    let mut entries = vec![
+        (Swatch::Fill(THROTTLED.mix(0.55)), "throttled".to_string()),
+        (Swatch::Fill(ADMITTED.mix(0.75)), "admitted".to_string()),
+        (Swatch::Line(LIMIT.to_rgba(), 2), "limit (QPS)".to_string()),
+    ];
+    for (i, (name, _)) in series.sub_accounts.iter().enumerate() {
+        let colour = SUB_COLOURS[i % SUB_COLOURS.len()].to_rgba();
+        entries.push((Swatch::Line(colour, 2), format!("{name} attempts")));
+    }
+    let batches: Vec<_> = report.summary.batches.iter().filter(|b| b.account == series.account).collect();
+    if !batches.is_empty() {
+        entries.push((Swatch::Line(CHANGE.to_rgba(), 2), "batch makespan".to_string()));
+        entries.push((Swatch::Line(CHANGE.mix(0.6), 1), "floor".to_string()));
+    }
+    strip.draw(&Text::new(
+        format!("{} / {}", series.account, series.api),
+        (70, 8),
+        (FONT, 16, FontStyle::Bold).into_font(),
+    ))?;
+    if clipped {
+        // Said beside the title, not over the data.
+        strip.draw(&Text::new(
+            format!("scale cut at {} /s (peak {} /s)", trim_number(top), trim_number(peak)),
+            (70, 26),
+            (FONT, 12).into_font().color(&THROTTLED),
+        ))?;
+    }
+    legend_strip(&strip, &entries)?;
+
+    let mut chart = ChartBuilder::on(&plot)
         .margin(12)
+        .margin_top(4)
         .x_label_area_size(40)
         .y_label_area_size(60)
-        .build_cartesian_2d(0.0..duration_s / unit, 0.0..peak * 1.25)?;
+        .build_cartesian_2d(0.0..duration_s / unit, 0.0..top)?;
+    let bins_text = crate::time::format_duration(report.bin.max(1));
     chart
         .configure_mesh()
-        .x_desc(format!("time since start ({unit_name}); bins of {}", crate::time::format_duration(report.bin.max(1))))
-        .y_desc("attempts per second")
+        .x_desc(format!("time since start ({unit_name}); bins of {bins_text}"))
+        .y_desc(if report.bin > crate::time::NANOS_PER_SEC {
+            format!("attempts per second (mean over {bins_text})")
+        } else {
+            "attempts per second".to_string()
+        })
         .x_label_formatter(&|x| trim_number(*x))
         .y_label_formatter(&|y| trim_number(*y))
         .label_style((FONT, 13))
         .axis_desc_style((FONT, 14))
         .light_line_style(WHITE.mix(0.0))
         .draw()?;
-    chart
-        .draw_series(AreaSeries::new(total, 0.0, THROTTLED.mix(0.55)))?
-        .label("throttled")
-        .legend(|(x, y)| Rectangle::new([(x, y - 6), (x + 14, y + 6)], THROTTLED.mix(0.55).filled()));
-    chart
-        .draw_series(AreaSeries::new(admitted, 0.0, ADMITTED.mix(0.75)))?
-        .label("admitted")
-        .legend(|(x, y)| Rectangle::new([(x, y - 6), (x + 14, y + 6)], ADMITTED.mix(0.75).filled()));
-    chart
-        .draw_series(LineSeries::new(limit, LIMIT.stroke_width(2)))?
-        .label("limit (QPS)")
-        .legend(|(x, y)| PathElement::new([(x, y), (x + 14, y)], LIMIT.stroke_width(2)));
-    // A labelled line at every plan change.
-    let top = peak * 1.25;
-    for change in series.limits.iter().skip(1) {
+    chart.draw_series(AreaSeries::new(clip(total), 0.0, THROTTLED.mix(0.55)))?;
+    chart.draw_series(AreaSeries::new(clip(admitted), 0.0, ADMITTED.mix(0.75)))?;
+    chart.draw_series(LineSeries::new(limit, LIMIT.stroke_width(2)))?;
+    // Sub-accounts sharing the quota: each one's own attempts, a line apiece.
+    for (i, (_, counts)) in series.sub_accounts.iter().enumerate() {
+        let line = step(&|j| per_s(j, counts[j] as f64));
+        chart.draw_series(LineSeries::new(clip(line), SUB_COLOURS[i % SUB_COLOURS.len()].stroke_width(1)))?;
+    }
+    for b in &batches {
+        // The floor reads leftwards from its line and the makespan rightwards (leftwards, lower, near the
+        // right edge), so the two never overprint even when they nearly meet.
+        let mut mark = |x_s: f64, colour: RGBAColor, stroke: u32, words: String, leftwards: bool, y: f64| {
+            let x = x_s.min(duration_s) / unit;
+            chart.draw_series(std::iter::once(PathElement::new([(x, 0.0), (x, top)], colour.stroke_width(stroke))))?;
+            let pos = if leftwards { Pos::new(HPos::Right, VPos::Top) } else { Pos::new(HPos::Left, VPos::Top) };
+            let nudge = duration_s / unit * if leftwards { -0.005 } else { 0.005 };
+            chart.draw_series(std::iter::once(Text::new(
+                words,
+                (x + nudge, top * y),
+                (FONT, 12).into_font().color(&colour).pos(pos),
+            )))?;
+            DrawResult::Ok(())
+        };
+        mark(b.floor_s, CHANGE.mix(0.6), 1, format!("{} floor {:.0} s", b.client, b.floor_s), true, 0.62)?;
+        if let Some(m) = b.makespan_s {
+            let near_edge = m / unit > 0.8 * duration_s / unit;
+            let y = if near_edge { 0.52 } else { 0.62 };
+            mark(m, CHANGE.to_rgba(), 2, format!("{} done {:.0} s", b.client, m), near_edge, y)?;
+        }
+    }
+    // A labelled line at every plan change, and the plan in force at the start; labels take turns on three
+    // rows of the top band, and near the right edge they read leftwards, so none is cut off.
+    for (i, change) in series.limits.iter().enumerate() {
         let x = secs_f64(change.at) / unit;
-        chart.draw_series(std::iter::once(PathElement::new([(x, 0.0), (x, top)], CHANGE.stroke_width(1))))?;
+        if i > 0 {
+            chart.draw_series(std::iter::once(PathElement::new([(x, 0.0), (x, top)], CHANGE.stroke_width(1))))?;
+        }
         let label = format!("{} {} QPS", change.plan.kind().name(), change.limit_qps);
-        let nudge = duration_s / unit * 0.004;
+        let right = x > 0.75 * duration_s / unit;
+        let nudge = duration_s / unit * if right { -0.004 } else { 0.004 };
+        let pos = if right { Pos::new(HPos::Right, VPos::Top) } else { Pos::new(HPos::Left, VPos::Top) };
+        let row = (i % 3) as f64;
         chart.draw_series(std::iter::once(Text::new(
             label,
-            (x + nudge, top * 0.97),
-            (FONT, 13).into_font().color(&CHANGE),
+            (x + nudge, top * (0.99 - 0.07 * row)),
+            (FONT, 13).into_font().color(&CHANGE).pos(pos),
         )))?;
     }
-    legend(&mut chart, SeriesLabelPosition::UpperRight)?;
     Ok(())
 }
