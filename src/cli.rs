@@ -581,6 +581,12 @@ fn sweep_command(args: &SweepArgs) -> Result<(), Error> {
     if !args.quiet {
         out(&sweep_table(&doc))?;
         out(&wrote(&written))?;
+        if shard.is_none() && !args.no_chart && doc.params.len() >= 3 {
+            out(&format!(
+                "no chart: a sweep of {} parameters has no picture that reads well (one draws lines, two a heatmap); sweep.csv and sweep.json hold every point\n",
+                doc.params.len()
+            ))?;
+        }
     }
     Ok(())
 }

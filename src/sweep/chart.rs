@@ -7,7 +7,8 @@
 
 use super::output::SweepDoc;
 use crate::report::chart::{
-    ADMITTED, Area, CHANGE, DrawResult, FONT, LIMIT, OFFERED, THROTTLED, WIDTH, legend, render, trim_number,
+    ADMITTED, Area, CHANGE, DrawResult, FONT, LIMIT, OFFERED, Swatch, THROTTLED, WIDTH, legend, legend_strip, render,
+    trim_number,
 };
 use plotters::prelude::*;
 use plotters::style::FontStyle;
@@ -55,13 +56,41 @@ fn x_range(doc: &SweepDoc) -> std::ops::Range<f64> {
     if hi > lo { lo..hi } else { lo - 0.5..hi + 0.5 }
 }
 
-/// A parameter's axis title: its key, with the unit when its values are durations (drawn in seconds).
+/// What a swept key means, in words: `client.workers.threads` is "threads (client workers)".
+pub fn human_key(key: &str) -> String {
+    let parts: Vec<&str> = key.split('.').collect();
+    match parts.as_slice() {
+        ["client", name, "threads"] => format!("threads (client {name})"),
+        ["client", name, "rate"] => format!("requests per second (client {name})"),
+        ["client", name, "requests"] => format!("backlog (client {name})"),
+        ["client", name, "retry", "wait"] => format!("retry wait (client {name})"),
+        ["client", name, "retry", "max_attempts"] => format!("attempts at most (client {name})"),
+        ["client", name, "retry", "base"] => format!("backoff base (client {name})"),
+        ["client", name, "retry"] => format!("retry policy (client {name})"),
+        ["client", name, "pace", "rate"] => format!("pacing rate (client {name})"),
+        ["api", name, "latency", "mean"] => format!("mean response time ({name})"),
+        ["api", name, "qps"] => format!("pay-as-you-go QPS ({name})"),
+        ["server", "throttle_latency"] => "throttle reply time".into(),
+        ["server", "window"] => "limiter window".into(),
+        _ => key.to_string(),
+    }
+}
+
+/// A parameter's axis title: what it means, with the unit when its values are durations (drawn in
+/// seconds).
 fn axis_label(doc: &SweepDoc, i: usize) -> String {
     let durations = doc.points.first().is_some_and(|p| {
         let v = &p.values[i];
         v.parse::<f64>().is_err() && crate::time::parse_duration(v).is_ok()
     });
-    if durations { format!("{} (s)", doc.params[i]) } else { doc.params[i].clone() }
+    let words = human_key(&doc.params[i]);
+    if durations { format!("{words} (s)") } else { words }
+}
+
+/// Whether the swept key moves demand against the limit (threads, arrival rate, response time), which is
+/// what "where concurrency outruns QPS" is about.
+fn sweeps_demand(key: &str) -> bool {
+    key.ends_with(".threads") || key.ends_with(".rate") || key.ends_with(".latency.mean")
 }
 
 /// The part of a polyline below `top`, ending at the point where it first crosses it.
@@ -99,22 +128,37 @@ fn qps_chart(doc: &SweepDoc, root: Area<'_>) -> DrawResult {
         .chain(limit.iter().map(|p| p.1))
         .chain(admitted.iter().map(|p| p.3))
         .fold(1.0, f64::max);
-    // The demand line may soar far above the rest: it ends where it leaves the chart.
-    let top = peak * 1.2;
-    let demand = clip_below(&demand, top);
+    // The demand line may soar far above the rest: it ends where it leaves the data's height. The band
+    // above that is the legend's, so the legend never covers a line.
+    let data_top = peak * 1.05;
+    let top = peak * 1.45;
+    let demand = clip_below(&demand, data_top);
     let xs = x_range(doc);
 
-    let mut chart = ChartBuilder::on(&root)
-        .caption(
-            format!("{} — where concurrency outruns QPS ({} replications per point)", doc.scenario, doc.reps),
-            (FONT, 22, FontStyle::Bold),
+    let title = if sweeps_demand(&doc.params[0]) {
+        format!("{} — where concurrency outruns QPS ({} replications per point)", doc.scenario, doc.reps)
+    } else {
+        format!(
+            "{} — attempts against {} ({} replications per point)",
+            doc.scenario,
+            human_key(&doc.params[0]),
+            doc.reps
         )
+    };
+    // The knee: where the demand line crosses the limit (C = L·R for threads against response time).
+    let knee = demand.windows(2).find_map(|w| {
+        let at = |x: f64| limit.iter().min_by(|a, b| (a.0 - x).abs().total_cmp(&(b.0 - x).abs())).map_or(0.0, |p| p.1);
+        let (d0, d1) = (w[0].1 - at(w[0].0), w[1].1 - at(w[1].0));
+        (d0 < 0.0 && d1 >= 0.0 || d0 > 0.0 && d1 <= 0.0).then(|| w[0].0 + (w[1].0 - w[0].0) * d0 / (d0 - d1))
+    });
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, (FONT, 22, FontStyle::Bold))
         .margin(16)
         .x_label_area_size(50)
         .y_label_area_size(70)
         .right_y_label_area_size(70)
         .build_cartesian_2d(xs.clone(), 0.0..top)?
-        .set_secondary_coord(xs, 0.0..1.05);
+        .set_secondary_coord(xs, 0.0..1.45);
     chart
         .configure_mesh()
         .x_desc(axis_label(doc, 0))
@@ -127,7 +171,7 @@ fn qps_chart(doc: &SweepDoc, root: Area<'_>) -> DrawResult {
     chart
         .configure_secondary_axes()
         .y_desc("throttle rate")
-        .y_label_formatter(&|y| format!("{:.0}%", y * 100.0))
+        .y_label_formatter(&|y| if *y <= 1.0 + 1e-9 { format!("{:.0}%", y * 100.0) } else { String::new() })
         .label_style((FONT, 14))
         .axis_desc_style((FONT, 15))
         .draw()?;
@@ -146,6 +190,12 @@ fn qps_chart(doc: &SweepDoc, root: Area<'_>) -> DrawResult {
         .draw_series(LineSeries::new(limit.iter().map(|p| (p.0, p.1)), LIMIT.stroke_width(2)))?
         .label("limit L (QPS)")
         .legend(|(x, y)| PathElement::new([(x, y), (x + 18, y)], LIMIT.stroke_width(2)));
+    if let Some(x) = knee {
+        chart
+            .draw_series(DashedLineSeries::new([(x, 0.0), (x, data_top)], 4, 4, LIMIT.mix(0.6).stroke_width(1)))?
+            .label(format!("knee: demand = limit at {}", trim_number(x)))
+            .legend(|(x, y)| PathElement::new([(x, y), (x + 18, y)], LIMIT.mix(0.6).stroke_width(1)));
+    }
     if !demand.is_empty() {
         chart
             .draw_series(DashedLineSeries::new(demand, 8, 6, CHANGE.stroke_width(2)))?
@@ -181,7 +231,12 @@ fn compare_chart(doc: &SweepDoc, root: Area<'_>) -> DrawResult {
     ];
     let (header, body) = root.split_vertically(44);
     header.titled(
-        &format!("{} — {} compared ({} replications, 95% intervals)", doc.scenario, doc.params[0], doc.reps),
+        &format!(
+            "{} — {} compared ({} replications, 95% intervals)",
+            doc.scenario,
+            human_key(&doc.params[0]),
+            doc.reps
+        ),
         (FONT, 20, FontStyle::Bold),
     )?;
     let n = doc.points.len();
@@ -245,7 +300,7 @@ fn compare_chart(doc: &SweepDoc, root: Area<'_>) -> DrawResult {
 }
 
 const HEADLINE: [(&str, &str); 6] = [
-    ("throttle_rate", "throttle rate"),
+    ("throttle_rate", "throttle rate (%)"),
     ("admitted_qps", "admitted per second"),
     ("offered_qps", "offered attempts per second"),
     ("attempts_per_request", "attempts per request"),
@@ -256,11 +311,13 @@ const HEADLINE: [(&str, &str); 6] = [
 fn metrics_chart(doc: &SweepDoc, root: Area<'_>) -> DrawResult {
     let (header, body) = root.split_vertically(44);
     header.titled(
-        &format!("{} — metrics against {} (mean, 95% interval)", doc.scenario, doc.params[0]),
+        &format!("{} — metrics against {} (mean, 95% interval)", doc.scenario, human_key(&doc.params[0])),
         (FONT, 20, FontStyle::Bold),
     )?;
     for (area, (metric, title)) in body.split_evenly((2, 3)).iter().zip(HEADLINE) {
-        let points = series(doc, metric);
+        let scale = if metric == "throttle_rate" { 100.0 } else { 1.0 };
+        let points: Vec<(f64, f64, f64, f64)> =
+            series(doc, metric).into_iter().map(|p| (p.0, p.1 * scale, p.2 * scale, p.3 * scale)).collect();
         let top = points.iter().map(|p| p.3).fold(f64::MIN_POSITIVE, f64::max) * 1.1;
         let mut chart = ChartBuilder::on(area)
             .caption(title, (FONT, 15))
@@ -309,13 +366,49 @@ fn heat_colour(rate: f64) -> RGBColor {
     RGBColor(mix(240, 160), mix(248, 20), mix(240, 30))
 }
 
+/// The throttle rate at which the heatmap draws its contour.
+const CONTOUR: f64 = 0.01;
+
+/// A vertical colour bar from 0 % (bottom) to 100 % (top), with ticks.
+fn colour_bar(area: &Area<'_>) -> DrawResult {
+    let mut bar = ChartBuilder::on(area)
+        .margin(16)
+        .margin_top(20)
+        .margin_bottom(66)
+        .y_label_area_size(50)
+        .caption("throttled", (FONT, 14))
+        .build_cartesian_2d(0.0..1.0, 0.0..100.0)?;
+    bar.configure_mesh()
+        .disable_mesh()
+        .disable_x_axis()
+        .y_labels(6)
+        .y_label_formatter(&|y| format!("{y:.0}%"))
+        .label_style((FONT, 13))
+        .draw()?;
+    bar.draw_series((0..100).map(|k| {
+        let k = k as f64;
+        Rectangle::new([(0.0, k), (1.0, k + 1.0)], heat_colour(k / 100.0).filled())
+    }))?;
+    Ok(())
+}
+
 fn heatmap(doc: &SweepDoc, root: Area<'_>) -> DrawResult {
     let (xs, ys) = (distinct(doc, 0), distinct(doc, 1));
     let (ex, ey) = (edges(&xs), edges(&ys));
     let metric =
         |p: &super::PointResult, name: &str| p.metrics.iter().find(|m| m.metric == name).map_or(0.0, |m| m.mean);
+    let (header, root) = root.split_vertically(64);
+    let key = header.titled(&format!("{} — throttle rate over the grid", doc.scenario), (FONT, 22, FontStyle::Bold))?;
+    legend_strip(
+        &key,
+        &[
+            (Swatch::Line(LIMIT.to_rgba(), 3), "demand = limit (C = L·R)".to_string()),
+            (Swatch::Dashed(CHANGE.to_rgba(), 3), "1% throttled".to_string()),
+        ],
+    )?;
+    let (root, bar_area) = root.split_horizontally(WIDTH - 120);
+    colour_bar(&bar_area)?;
     let mut chart = ChartBuilder::on(&root)
-        .caption(format!("{} — throttle rate (white 0% → red 100%)", doc.scenario), (FONT, 22, FontStyle::Bold))
         .margin(16)
         .x_label_area_size(50)
         .y_label_area_size(80)
@@ -365,12 +458,23 @@ fn heatmap(doc: &SweepDoc, root: Area<'_>) -> DrawResult {
             boundary.push((x, w[0].0 + f * (w[1].0 - w[0].0)));
         }
     }
+    // Where the throttle rate crosses 1 %: along each column, interpolated between neighbouring cells.
+    let mut contour = Vec::new();
+    for &x in &xs {
+        let mut column: Vec<(f64, f64)> =
+            doc.points.iter().filter(|p| p.axis[0] == x).map(|p| (p.axis[1], metric(p, "throttle_rate"))).collect();
+        column.sort_by(|a, b| a.0.total_cmp(&b.0));
+        if let Some(w) = column.windows(2).find(|w| (w[0].1 - CONTOUR) * (w[1].1 - CONTOUR) <= 0.0 && w[0].1 != w[1].1)
+        {
+            let f = (CONTOUR - w[0].1) / (w[1].1 - w[0].1);
+            contour.push((x, w[0].0 + f * (w[1].0 - w[0].0)));
+        }
+    }
     if boundary.len() >= 2 {
-        chart
-            .draw_series(LineSeries::new(boundary, LIMIT.stroke_width(3)))?
-            .label("demand = limit (C = L·R)")
-            .legend(|(x, y)| PathElement::new([(x, y), (x + 18, y)], LIMIT.stroke_width(3)));
-        legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
+        chart.draw_series(LineSeries::new(boundary, LIMIT.stroke_width(3)))?;
+    }
+    if contour.len() >= 2 {
+        chart.draw_series(DashedLineSeries::new(contour, 10, 6, CHANGE.stroke_width(3)))?;
     }
     Ok(())
 }

@@ -132,6 +132,73 @@ pub fn add_chart(
     Ok(())
 }
 
+/// A legend entry: a swatch and its words.
+pub enum Swatch {
+    Fill(RGBAColor),
+    Line(RGBAColor, u32),
+    Dashed(RGBAColor, u32),
+}
+
+const LEGEND_ROW: i32 = 20;
+
+fn legend_widths(area: &Area<'_>, entries: &[(Swatch, String)]) -> Vec<i32> {
+    let style: TextStyle = (FONT, 13).into();
+    entries.iter().map(|(_, t)| area.estimate_text_size(t, &style).map(|(w, _)| w as i32 + 34).unwrap_or(120)).collect()
+}
+
+/// Entries per row when laid out right-aligned in `width` pixels.
+fn legend_layout(widths: &[i32], width: i32) -> Vec<std::ops::Range<usize>> {
+    let mut rows = Vec::new();
+    let (mut start, mut used) = (0, 0);
+    for (i, w) in widths.iter().enumerate() {
+        if used + w > width - 32 && i > start {
+            rows.push(start..i);
+            (start, used) = (i, 0);
+        }
+        used += w;
+    }
+    rows.push(start..widths.len());
+    rows
+}
+
+/// The height a legend strip needs in `area` for these entries (one row, or more when they do not fit).
+pub fn legend_height(area: &Area<'_>, entries: &[(Swatch, String)]) -> u32 {
+    let rows = legend_layout(&legend_widths(area, entries), area.dim_in_pixel().0 as i32).len();
+    (rows as i32 * LEGEND_ROW + 10) as u32
+}
+
+/// Draws the entries in `strip`, right-aligned, in as many rows as they need: a legend kept out of the
+/// plotting area, so it never covers data.
+pub fn legend_strip(strip: &Area<'_>, entries: &[(Swatch, String)]) -> DrawResult {
+    let style: TextStyle = (FONT, 13).into();
+    let widths = legend_widths(strip, entries);
+    let (w, h) = strip.dim_in_pixel();
+    let rows = legend_layout(&widths, w as i32);
+    let first_y = h as i32 - rows.len() as i32 * LEGEND_ROW + LEGEND_ROW / 2 - 4;
+    for (r, range) in rows.into_iter().enumerate() {
+        let mut x = w as i32 - 16 - widths[range.clone()].iter().sum::<i32>();
+        let y = first_y + r as i32 * LEGEND_ROW;
+        for i in range {
+            let (swatch, text) = &entries[i];
+            match swatch {
+                Swatch::Fill(c) => strip.draw(&Rectangle::new([(x, y - 6), (x + 16, y + 6)], c.filled()))?,
+                Swatch::Line(c, stroke) => {
+                    strip.draw(&PathElement::new([(x, y), (x + 16, y)], c.stroke_width(*stroke)))?
+                }
+                Swatch::Dashed(c, stroke) => {
+                    for k in 0..3 {
+                        let a = x + k * 6;
+                        strip.draw(&PathElement::new([(a, y), (a + 3, y)], c.stroke_width(*stroke)))?;
+                    }
+                }
+            }
+            strip.draw(&Text::new(text.clone(), (x + 22, y - 7), style.clone()))?;
+            x += widths[i];
+        }
+    }
+    Ok(())
+}
+
 /// Draws the legend in the house style at `position`.
 pub fn legend<'a, DB, CT>(chart: &mut ChartContext<'a, DB, CT>, position: SeriesLabelPosition) -> DrawResult
 where

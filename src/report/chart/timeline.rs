@@ -2,7 +2,9 @@
 //! (account, API), with a labelled line at each plan change, the sub-accounts that share the quota, and a
 //! batch's makespan against its floor. Legends sit in a strip above each panel, never over data.
 
-use super::{ADMITTED, Area, CHANGE, DrawResult, FONT, LIMIT, THROTTLED, WIDTH, render, trim_number};
+use super::{
+    ADMITTED, Area, CHANGE, DrawResult, FONT, LIMIT, Swatch, THROTTLED, WIDTH, legend_strip, render, trim_number,
+};
 use crate::report::summary::{Report, Series};
 use crate::time::secs_f64;
 use plotters::prelude::*;
@@ -61,33 +63,6 @@ const SUB_COLOURS: [RGBColor; 6] = [
     RGBColor(200, 70, 160),
 ];
 
-/// A legend entry drawn in the strip above a panel: a swatch and its words.
-enum Swatch {
-    Fill(RGBAColor),
-    Line(RGBAColor, u32),
-}
-
-/// Draws the entries left to right in `strip`, right-aligned, so that no legend ever covers data.
-fn legend_strip(strip: &Area<'_>, entries: &[(Swatch, String)]) -> DrawResult {
-    let style: TextStyle = (FONT, 13).into();
-    let widths: Vec<i32> = entries
-        .iter()
-        .map(|(_, t)| strip.estimate_text_size(t, &style).map(|(w, _)| w as i32 + 34).unwrap_or(120))
-        .collect();
-    let (w, h) = strip.dim_in_pixel();
-    let mut x = w as i32 - 16 - widths.iter().sum::<i32>();
-    let y = h as i32 / 2;
-    for ((swatch, text), width) in entries.iter().zip(widths) {
-        match swatch {
-            Swatch::Fill(c) => strip.draw(&Rectangle::new([(x, y - 6), (x + 16, y + 6)], c.filled()))?,
-            Swatch::Line(c, stroke) => strip.draw(&PathElement::new([(x, y), (x + 16, y)], c.stroke_width(*stroke)))?,
-        }
-        strip.draw(&Text::new(text.clone(), (x + 22, y - 7), style.clone()))?;
-        x += width;
-    }
-    Ok(())
-}
-
 fn panel(area: &Area<'_>, series: &Series, report: &Report) -> DrawResult {
     let duration_s = report.summary.duration_s;
     let (unit, unit_name) = time_unit(duration_s);
@@ -127,7 +102,6 @@ fn panel(area: &Area<'_>, series: &Series, report: &Report) -> DrawResult {
     let top = shown_peak * 1.3;
     let clip = |pts: Vec<(f64, f64)>| -> Vec<(f64, f64)> { pts.into_iter().map(|(x, y)| (x, y.min(top))).collect() };
 
-    let (strip, plot) = area.split_vertically(if clipped { 44 } else { 30 });
     let mut entries = vec![
         (Swatch::Fill(THROTTLED.mix(0.55)), "throttled".to_string()),
         (Swatch::Fill(ADMITTED.mix(0.75)), "admitted".to_string()),
@@ -142,6 +116,10 @@ fn panel(area: &Area<'_>, series: &Series, report: &Report) -> DrawResult {
         entries.push((Swatch::Line(CHANGE.to_rgba(), 2), "batch makespan".to_string()));
         entries.push((Swatch::Line(CHANGE.mix(0.6), 1), "floor".to_string()));
     }
+    let legend_h = super::legend_height(area, &entries);
+    // One legend row sits beside the title; more go under it.
+    let strip_h = if legend_h > 30 { 24 + legend_h } else { 30 } + if clipped { 14 } else { 0 };
+    let (strip, plot) = area.split_vertically(strip_h);
     strip.draw(&Text::new(
         format!("{} / {}", series.account, series.api),
         (70, 8),
