@@ -338,11 +338,20 @@ fn advise_command(args: &AdviseArgs) -> Result<(), Error> {
     let mut set = report::OutputSet::new(&dir, "advise");
     set.add_bytes("advice.json", &output::json_bytes(&doc))?;
     set.add_bytes("advice.csv", &output::csv_bytes(&doc))?;
+    let mut svgs = Vec::new();
     if let Some(formats) = chart_formats(args.no_chart, &args.format)? {
         for (name, svg) in crate::advise::chart::charts(&doc) {
-            report::chart::add_chart(&mut set, &dir, name, svg, formats)?;
+            svgs.push(report::chart::add_chart(&mut set, &dir, name, svg, formats)?);
         }
     }
+    let page = report::html::text_page(
+        &format!("quotasim advice — {}", doc.scenario),
+        &format!("targets: {} ({})", args.targets.join(", "), output::RULE),
+        &output::render(&doc),
+        &svgs,
+        &text,
+    );
+    set.add_bytes("report.html", page.as_bytes())?;
     let removed = std::mem::take(&mut set.removed_leftovers);
     let written = set.commit()?;
     note_leftovers(&removed, args.quiet);
@@ -369,21 +378,23 @@ fn validate_command(args: &ValidateArgs) -> Result<(), Error> {
     }
 }
 
-/// The scenario file, with variant `variant` applied when one is named.
-fn load_variant(path: &Path, variant: Option<&str>) -> Result<Scenario, Error> {
-    let Some(name) = variant else { return Scenario::load(path) };
+/// The scenario file, with variant `variant` applied when one is named, and the text it was read from.
+fn load_variant(path: &Path, variant: Option<&str>) -> Result<(Scenario, String), Error> {
     let file = path.display().to_string();
     let text = crate::scenario::read_text(path)?;
-    Scenario::parse(&text, &file)?;
+    let scenario = Scenario::parse(&text, &file)?;
+    let Some(name) = variant else { return Ok((scenario, text)) };
     let mut table: toml::Table =
         toml::from_str(&text).map_err(|e| Error::BadInput(format!("{file}: {}", e.message())))?;
     sweep::params::apply_variant(&mut table, name).map_err(|m| Error::BadInput(format!("--variant: {m}")))?;
     let text = toml::to_string(&table).expect("a TOML table serialises");
-    Scenario::parse(&text, &file).map_err(|e| Error::BadInput(format!("--variant {name}: {}: {}", e.key, e.message)))
+    let scenario = Scenario::parse(&text, &file)
+        .map_err(|e| Error::BadInput(format!("--variant {name}: {}: {}", e.key, e.message)))?;
+    Ok((scenario, text))
 }
 
 fn run_command(args: &RunArgs) -> Result<(), Error> {
-    let mut scenario = load_variant(&args.scenario, args.variant.as_deref())?;
+    let (mut scenario, text) = load_variant(&args.scenario, args.variant.as_deref())?;
     if let Some(seed) = args.seed {
         scenario.seed = seed;
     }
@@ -395,7 +406,7 @@ fn run_command(args: &RunArgs) -> Result<(), Error> {
 
     let output = run_with_progress(&scenario, options, args.quiet)?;
     let report = Report::new(&scenario, &output);
-    let (written, removed) = report::write_outputs(&report, &dir, chart_formats(args.no_chart, &args.format)?)?;
+    let (written, removed) = report::write_outputs(&report, &dir, chart_formats(args.no_chart, &args.format)?, &text)?;
     note_leftovers(&removed, args.quiet);
     if !args.quiet {
         out(&report::table::render(&report))?;
@@ -572,8 +583,13 @@ fn sweep_command(args: &SweepArgs) -> Result<(), Error> {
             vec![path]
         }
         None => {
-            let (written, removed) =
-                sweep::output::write_whole(&doc, &dir, chart_formats(args.no_chart, &args.format)?)?;
+            let (written, removed) = sweep::output::write_whole(
+                &doc,
+                &dir,
+                chart_formats(args.no_chart, &args.format)?,
+                &sweep_table(&doc),
+                Some(&text),
+            )?;
             note_leftovers(&removed, args.quiet);
             written
         }
@@ -596,7 +612,8 @@ fn merge_command(args: &MergeArgs) -> Result<(), Error> {
     // Never a folder named by the shard files' contents: the first folder given, or --out.
     let dir = args.out.clone().unwrap_or_else(|| args.dirs[0].clone());
     report::prepare_dir(&dir)?;
-    let (written, removed) = sweep::output::write_whole(&doc, &dir, chart_formats(args.no_chart, &args.format)?)?;
+    let (written, removed) =
+        sweep::output::write_whole(&doc, &dir, chart_formats(args.no_chart, &args.format)?, &sweep_table(&doc), None)?;
     note_leftovers(&removed, false);
     out(&format!("merged {} points; {}", doc.points.len(), wrote(&written)))
 }

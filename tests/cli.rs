@@ -23,7 +23,8 @@ fn read_json(path: PathBuf) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
 }
 
-const OUTPUTS: [&str; 5] = ["summary.json", "summary.csv", "timeseries.csv", "billing.csv", "timeline.png"];
+const OUTPUTS: [&str; 6] =
+    ["summary.json", "summary.csv", "timeseries.csv", "billing.csv", "timeline.png", "report.html"];
 
 #[test]
 fn every_bundled_scenario_runs_and_writes_every_output() {

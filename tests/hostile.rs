@@ -359,7 +359,7 @@ fn outputs_of_one_run_are_listed_in_a_manifest_and_stale_ones_removed() {
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.join("run-manifest.json")).unwrap()).unwrap();
     let names: Vec<&str> = manifest["files"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["summary.json", "summary.csv", "timeseries.csv", "billing.csv"]);
+    assert_eq!(names, ["summary.json", "summary.csv", "timeseries.csv", "billing.csv", "report.html"]);
     for f in manifest["files"].as_array().unwrap() {
         let bytes = std::fs::read(dir.join(f["name"].as_str().unwrap())).unwrap();
         assert_eq!(f["bytes"].as_u64().unwrap(), bytes.len() as u64);

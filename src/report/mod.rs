@@ -1,13 +1,15 @@
 //! Report: turns a run's counts into what users read, without knowing how the run was made.
 //!
 //! [`Report::new`] builds the summary and time series once; the writers turn it into bytes
-//! (`summary.json`, `summary.csv`, `timeseries.csv`, `billing.csv`, `timeline.png`, the terminal table), and
+//! (`summary.json`, `summary.csv`, `timeseries.csv`, `billing.csv`, `timeline.png`, `report.html`, the
+//! terminal table), and
 //! [`write_outputs`] puts them in place as one set with a manifest written last (see [`outputs`]), so a
 //! reader never sees half a file nor mistakes an interrupted run's files for a whole one.
 
 pub mod billing;
 pub mod chart;
 pub mod files;
+pub mod html;
 pub mod outputs;
 mod summary;
 pub mod table;
@@ -36,15 +38,18 @@ pub fn write_outputs(
     report: &Report,
     dir: &Path,
     charts: Option<chart::Formats>,
+    scenario_text: &str,
 ) -> Result<(Vec<PathBuf>, Vec<PathBuf>), Error> {
     let mut set = OutputSet::new(dir, "run");
     set.add("summary.json", |w| files::summary_json(report, w))?;
     set.add("summary.csv", |w| files::summary_csv(report, w))?;
     set.add("timeseries.csv", |w| files::timeseries_csv(report, w))?;
     set.add("billing.csv", |w| files::billing_csv(report, w))?;
+    let mut svgs = Vec::new();
     if let Some(formats) = charts {
-        chart::add_chart(&mut set, dir, "timeline", chart::timeline::timeline(report), formats)?;
+        svgs.push(chart::add_chart(&mut set, dir, "timeline", chart::timeline::timeline(report), formats)?);
     }
+    set.add_bytes("report.html", html::run_page(report, &svgs, scenario_text).as_bytes())?;
     let removed = std::mem::take(&mut set.removed_leftovers);
     Ok((set.commit()?, removed))
 }

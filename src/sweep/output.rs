@@ -192,19 +192,37 @@ fn check_shard(doc: &SweepDoc) -> Result<(), (String, String)> {
 
 /// Writes `sweep.json`, `sweep.csv` and the charts of a whole sweep into `dir` as one set with its
 /// manifest. Returns the paths written and the leftover temporary files removed.
+/// `findings` (the terminal's table) and the scenario text go into `report.html`.
 pub fn write_whole(
     doc: &SweepDoc,
     dir: &Path,
     charts: Option<crate::report::chart::Formats>,
+    findings: &str,
+    scenario_text: Option<&str>,
 ) -> Result<(Vec<PathBuf>, Vec<PathBuf>), Error> {
     let mut set = crate::report::OutputSet::new(dir, "sweep");
     set.add_bytes("sweep.json", &json_bytes(doc))?;
     set.add_bytes("sweep.csv", &csv_bytes(doc))?;
+    let mut svgs = Vec::new();
     if let Some(formats) = charts {
         for (name, svg) in super::chart::charts(doc) {
-            crate::report::chart::add_chart(&mut set, dir, name, svg, formats)?;
+            svgs.push(crate::report::chart::add_chart(&mut set, dir, name, svg, formats)?);
         }
     }
+    let page = crate::report::html::text_page(
+        &format!("quotasim sweep — {}", doc.scenario),
+        &format!(
+            "{} over {}, {} replications per point ({} points)",
+            doc.scenario,
+            doc.params.join(" × "),
+            doc.reps,
+            doc.points.len()
+        ),
+        findings,
+        &svgs,
+        scenario_text.unwrap_or("(merged from shard files, which do not keep the scenario text)"),
+    );
+    set.add_bytes("report.html", page.as_bytes())?;
     let removed = std::mem::take(&mut set.removed_leftovers);
     Ok((set.commit()?, removed))
 }

@@ -115,21 +115,21 @@ impl Formats {
     }
 }
 
-/// Adds chart `name` to an output set in every format asked for; a chart that cannot be drawn fails with
-/// its path.
+/// Adds chart `name` to an output set in every format asked for, and returns its SVG (for the HTML
+/// report); a chart that cannot be drawn fails with its path.
 pub fn add_chart(
     set: &mut crate::report::OutputSet,
     dir: &std::path::Path,
     name: &str,
     svg: Svg,
     formats: Formats,
-) -> Result<(), crate::Error> {
+) -> Result<String, crate::Error> {
     let fail = |message| crate::Error::Chart { path: dir.join(format!("{name}.png")).display().to_string(), message };
     let svg = svg.map_err(fail)?;
     for (file, bytes) in formats.files(name, &svg).map_err(fail)? {
         set.add_bytes(&file, &bytes)?;
     }
-    Ok(())
+    Ok(svg)
 }
 
 /// A legend entry: a swatch and its words.

@@ -1,0 +1,281 @@
+//! `report.html`: one self-contained page per run, sweep or advice (tables, the charts inline as SVG, the
+//! scenario text), readable offline and without scripts.
+
+use super::summary::Report;
+use crate::stats::Metrics;
+use std::fmt::Write;
+
+/// Text made safe for HTML.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+const STYLE: &str = "body{font-family:'DejaVu Sans',Verdana,sans-serif;margin:2em auto;max-width:1240px;color:#222;padding:0 1em}\
+h1{font-size:1.6em}h2{font-size:1.2em;margin-top:2em;border-bottom:1px solid #ccc}\
+table{border-collapse:collapse;margin:.5em 0;font-size:.9em}th,td{padding:.25em .6em;border-bottom:1px solid #e4e4e4}\
+th{text-align:left;background:#f4f4f4}td.n{text-align:right;font-variant-numeric:tabular-nums}\
+td.bad{color:#b71c1c;font-weight:bold}pre{background:#f8f8f8;padding:1em;overflow:auto;font-size:.85em}\
+figure{margin:1em 0}svg{max-width:100%;height:auto}p.note{color:#555}div.wide{overflow-x:auto}";
+
+/// A page being built: sections of headings, tables, figures and text.
+pub struct Page {
+    body: String,
+    title: String,
+}
+
+/// A table cell: text, or a number (right-aligned), marked when it is bad news.
+pub enum Cell {
+    Text(String),
+    Num(String),
+    Bad(String),
+}
+
+impl Page {
+    pub fn new(title: &str) -> Page {
+        let mut body = String::new();
+        let _ = writeln!(body, "<h1>{}</h1>", escape(title));
+        Page { body, title: title.to_string() }
+    }
+
+    pub fn heading(&mut self, text: &str) {
+        let _ = writeln!(self.body, "<h2>{}</h2>", escape(text));
+    }
+
+    pub fn paragraph(&mut self, text: &str) {
+        let _ = writeln!(self.body, "<p>{}</p>", escape(text));
+    }
+
+    pub fn note(&mut self, text: &str) {
+        let _ = writeln!(self.body, "<p class=\"note\">{}</p>", escape(text));
+    }
+
+    pub fn table(&mut self, headers: &[&str], rows: &[Vec<Cell>]) {
+        let _ = write!(self.body, "<div class=\"wide\"><table><thead><tr>");
+        for h in headers {
+            let _ = write!(self.body, "<th>{}</th>", escape(h));
+        }
+        let _ = writeln!(self.body, "</tr></thead><tbody>");
+        for row in rows {
+            let _ = write!(self.body, "<tr>");
+            for c in row {
+                let _ = match c {
+                    Cell::Text(t) => write!(self.body, "<td>{}</td>", escape(t)),
+                    Cell::Num(t) => write!(self.body, "<td class=\"n\">{}</td>", escape(t)),
+                    Cell::Bad(t) => write!(self.body, "<td class=\"n bad\">{}</td>", escape(t)),
+                };
+            }
+            let _ = writeln!(self.body, "</tr>");
+        }
+        let _ = writeln!(self.body, "</tbody></table></div>");
+    }
+
+    /// A chart, inline. The SVG comes from our own renderer; its XML declaration is dropped.
+    pub fn figure(&mut self, svg: &str) {
+        let svg = match svg.find("<svg") {
+            Some(i) => &svg[i..],
+            None => svg,
+        };
+        let _ = writeln!(self.body, "<figure>{svg}</figure>");
+    }
+
+    pub fn preformatted(&mut self, text: &str) {
+        let _ = writeln!(self.body, "<pre>{}</pre>", escape(text));
+    }
+
+    pub fn finish(self) -> String {
+        format!(
+            "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n{}</body>\n</html>\n",
+            escape(&self.title),
+            self.body
+        )
+    }
+}
+
+/// Counts as whole numbers, rates as percentages, times with three decimals: as the terminal shows them.
+pub fn metric_cells(m: &Metrics) -> Vec<Cell> {
+    let rate = format!("{:.1}%", 100.0 * m.throttle_rate);
+    vec![
+        Cell::Num(m.requests.to_string()),
+        Cell::Num(m.attempts.to_string()),
+        Cell::Num(m.admitted.to_string()),
+        Cell::Num(m.throttled.to_string()),
+        if m.throttle_rate > 0.01 { Cell::Bad(rate) } else { Cell::Num(rate) },
+        Cell::Num(m.gave_up.to_string()),
+        Cell::Num(m.unfinished.to_string()),
+        Cell::Num(format!("{:.2}", m.offered_qps)),
+        Cell::Num(format!("{:.2}", m.admitted_qps)),
+        Cell::Num(format!("{:.3}", m.latency_s.p50)),
+        Cell::Num(format!("{:.3}", m.latency_s.p99)),
+    ]
+}
+
+pub const METRIC_HEADERS: [&str; 11] = [
+    "requests",
+    "attempts",
+    "admitted",
+    "throttled",
+    "throttle rate",
+    "gave up",
+    "unfinished",
+    "offered/s",
+    "admitted/s",
+    "p50 s",
+    "p99 s",
+];
+
+fn with_metrics(names: &[&str]) -> Vec<String> {
+    names.iter().chain(METRIC_HEADERS.iter()).map(|s| s.to_string()).collect()
+}
+
+fn headers(names: &[String]) -> Vec<&str> {
+    names.iter().map(String::as_str).collect()
+}
+
+/// The page of one run: summary, per sub-account, phases, the bill, batches, the charts, the scenario.
+pub fn run_page(report: &Report, charts: &[String], scenario_text: &str) -> String {
+    let s = &report.summary;
+    let mut page = Page::new(&format!("quotasim — {}", s.scenario));
+    page.paragraph(&format!("seed {}, {} s from {}; time-series bins of {} s", s.seed, s.duration_s, s.start, s.bin_s));
+    page.heading("Summary");
+    let names = with_metrics(&["account", "API", "limit (QPS)"]);
+    let mut rows: Vec<Vec<Cell>> = s
+        .by_api
+        .iter()
+        .zip(&report.series)
+        .map(|(e, series)| {
+            let mut limits: Vec<u32> = series.limits.iter().map(|l| l.limit_qps).collect();
+            limits.dedup();
+            let limits = limits.iter().map(u32::to_string).collect::<Vec<_>>().join("→");
+            let mut row = vec![Cell::Text(e.account.clone()), Cell::Text(e.api.clone()), Cell::Num(limits)];
+            row.extend(metric_cells(&e.metrics));
+            row
+        })
+        .collect();
+    let mut total = vec![Cell::Text("total".into()), Cell::Text(String::new()), Cell::Text(String::new())];
+    total.extend(metric_cells(&s.totals));
+    rows.push(total);
+    page.table(&headers(&names), &rows);
+
+    if s.by_sub_account.len() > 1 {
+        page.heading("By sub-account");
+        let names = with_metrics(&["account", "sub-account", "API"]);
+        let rows: Vec<Vec<Cell>> = s
+            .by_sub_account
+            .iter()
+            .map(|e| {
+                let mut row =
+                    vec![Cell::Text(e.account.clone()), Cell::Text(e.sub_account.clone()), Cell::Text(e.api.clone())];
+                row.extend(metric_cells(&e.metrics));
+                row
+            })
+            .collect();
+        page.table(&headers(&names), &rows);
+    }
+
+    if s.phases.len() > s.by_api.len() {
+        page.heading("Plan phases");
+        let names = with_metrics(&["account", "API", "plan", "name", "from", "until", "limit (QPS)"]);
+        let rows: Vec<Vec<Cell>> = s
+            .phases
+            .iter()
+            .map(|p| {
+                let mut row = vec![
+                    Cell::Text(p.account.clone()),
+                    Cell::Text(p.api.clone()),
+                    Cell::Text(p.plan.to_string()),
+                    Cell::Text(p.plan_name.clone()),
+                    Cell::Text(p.from.clone()),
+                    Cell::Text(p.until.clone()),
+                    Cell::Num(p.limit_qps.to_string()),
+                ];
+                row.extend(metric_cells(&p.metrics));
+                row
+            })
+            .collect();
+        page.table(&headers(&names), &rows);
+    }
+
+    page.heading("Bill");
+    let rows: Vec<Vec<Cell>> = s
+        .billing
+        .iter()
+        .map(|b| {
+            vec![
+                Cell::Text(b.account.clone()),
+                Cell::Num(b.admitted.to_string()),
+                Cell::Num(b.under_prepaid_qps.to_string()),
+                Cell::Num(b.from_packages.to_string()),
+                Cell::Num(b.pay_as_you_go.to_string()),
+                Cell::Num(b.cost.map_or("not priced".into(), |c| format!("{c:.2}"))),
+            ]
+        })
+        .collect();
+    page.table(&["account", "admitted", "under prepaid QPS", "from packages", "pay-as-you-go", "cost"], &rows);
+
+    if !s.batches.is_empty() {
+        page.heading("Batches");
+        let rows: Vec<Vec<Cell>> = s
+            .batches
+            .iter()
+            .map(|b| {
+                vec![
+                    Cell::Text(b.client.clone()),
+                    Cell::Num(b.requests.to_string()),
+                    Cell::Num(b.threads.to_string()),
+                    Cell::Num(b.makespan_s.map_or("unfinished".into(), |m| format!("{m:.1}"))),
+                    Cell::Num(format!("{:.1}", b.floor_s)),
+                    Cell::Num(b.limit_qps.to_string()),
+                ]
+            })
+            .collect();
+        page.table(&["client", "requests", "threads", "makespan s", "floor s", "limit (QPS)"], &rows);
+    }
+
+    if !charts.is_empty() {
+        page.heading("Charts");
+        for svg in charts {
+            page.figure(svg);
+        }
+    }
+    page.heading("Scenario");
+    page.preformatted(scenario_text);
+    page.finish()
+}
+
+/// A page of preformatted findings (a sweep's or advice's table), charts and the scenario.
+pub fn text_page(title: &str, intro: &str, findings: &str, charts: &[String], scenario_text: &str) -> String {
+    let mut page = Page::new(title);
+    page.paragraph(intro);
+    page.heading("Results");
+    page.preformatted(findings);
+    if !charts.is_empty() {
+        page.heading("Charts");
+        for svg in charts {
+            page.figure(svg);
+        }
+    }
+    page.heading("Scenario");
+    page.preformatted(scenario_text);
+    page.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_is_escaped() {
+        assert_eq!(escape("<a href=\"x\">&'"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
+    }
+}

@@ -1,0 +1,94 @@
+//! `report.html` rendered in a real browser (headless Chromium): the page loads without errors and the
+//! summary's numbers are in the rendered document. CI installs Chromium (`.ci/run`); elsewhere, without
+//! one, the test says so and passes only when not under CI.
+
+use std::path::Path;
+use std::process::Command;
+
+fn chromium() -> Option<&'static str> {
+    ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|b| Command::new(b).arg("--version").output().is_ok_and(|o| o.status.success()))
+}
+
+fn run(scenario: &str, out: &Path, extra: &[&str]) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(scenario);
+    let mut args = vec!["run", path.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"];
+    args.extend_from_slice(extra);
+    let o = Command::new(env!("CARGO_BIN_EXE_quotasim")).args(&args).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+#[test]
+fn the_html_report_is_self_contained_and_holds_the_summary() {
+    let tmp = tempfile::tempdir().unwrap();
+    run("faq-sub-accounts.toml", tmp.path(), &[]);
+    let html = std::fs::read_to_string(tmp.path().join("report.html")).unwrap();
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(tmp.path().join("summary.json")).unwrap()).unwrap();
+    let t = &summary["totals"];
+    for needle in [
+        format!(">{}<", t["requests"]),
+        format!(">{}<", t["throttled"]),
+        format!(">{:.1}%<", 100.0 * t["throttle_rate"].as_f64().unwrap()),
+    ] {
+        assert!(html.contains(&needle), "{needle} not in report.html");
+    }
+    // One file: the chart inline, nothing fetched, no scripts needed.
+    assert!(html.contains("<svg") && !html.contains("<script") && !html.contains("src=\"http"));
+    assert!(html.contains("By sub-account") && html.contains("[[client]]"), "sub-accounts and the scenario text");
+    // Without charts the page still says everything else.
+    let plain = tempfile::tempdir().unwrap();
+    run("quickstart.toml", plain.path(), &["--no-chart"]);
+    let html = std::fs::read_to_string(plain.path().join("report.html")).unwrap();
+    assert!(!html.contains("<svg") && html.contains("<h2>Summary</h2>"));
+}
+
+#[test]
+fn the_html_report_renders_in_headless_chromium() {
+    let Some(browser) = chromium() else {
+        assert!(std::env::var_os("CI").is_none(), "CI must have Chromium (.ci/run installs it)");
+        eprintln!("no Chromium on this machine: the browser check is left to CI");
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    run("plan-stacking.toml", tmp.path(), &[]);
+    let page = tmp.path().join("report.html");
+    let url = format!("file://{}", page.display());
+    let profile = tmp.path().join("profile");
+    let shot = tmp.path().join("shot.png");
+    let base = ["--headless", "--disable-gpu", "--no-sandbox", "--no-first-run", "--enable-logging=stderr", "--v=0"];
+    let dump = Command::new(browser)
+        .args(base)
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg("--dump-dom")
+        .arg(&url)
+        .output()
+        .unwrap();
+    assert!(dump.status.success(), "{}", String::from_utf8_lossy(&dump.stderr));
+    let dom = String::from_utf8_lossy(&dump.stdout);
+    let log = String::from_utf8_lossy(&dump.stderr);
+    // No console errors, no resource that failed to load.
+    for bad in ["Uncaught", "net::ERR_", "Failed to load resource"] {
+        assert!(!log.contains(bad), "{bad} in the browser's log:\n{log}");
+    }
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(tmp.path().join("summary.json")).unwrap()).unwrap();
+    let t = &summary["totals"];
+    assert!(dom.contains("<title>quotasim — plan-stacking</title>"));
+    for needle in [t["admitted"].to_string(), t["throttled"].to_string(), "resource-package".into()] {
+        assert!(dom.contains(&needle), "{needle} not in the rendered page");
+    }
+    assert!(dom.contains("<svg"), "the chart is in the page");
+    // A screenshot renders (kept in the temporary folder, out of the repository).
+    let shot_run = Command::new(browser)
+        .args(base)
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg("--window-size=1280,2400")
+        .arg(&url)
+        .output()
+        .unwrap();
+    assert!(shot_run.status.success(), "{}", String::from_utf8_lossy(&shot_run.stderr));
+    assert!(std::fs::metadata(&shot).unwrap().len() > 10_000, "a blank screenshot");
+}
