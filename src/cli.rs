@@ -28,13 +28,22 @@ pub struct Args {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run one scenario: print a summary and write summary.json, summary.csv, timeseries.csv, billing.csv
-    /// and timeline.png.
+    /// Run one scenario: print a summary and write summary.json, summary.csv, timeseries.csv, billing.csv,
+    /// timeline.png and report.html.
+    #[command(
+        after_help = "Examples:\n  quotasim run scenarios/quickstart.toml\n  quotasim run scenarios/plan-stacking.toml --out plans/ --format png,svg --open\n  quotasim run scenarios/retry-strategies.toml --variant full-jitter --seed 3"
+    )]
     Run(RunArgs),
-    /// Run a scenario over a grid of parameter values, replicated, on all cores: sweep.csv, sweep.json and
-    /// charts.
+    /// Run a scenario over a grid of parameter values, replicated, on all cores: sweep.csv, sweep.json,
+    /// charts and report.html.
+    #[command(
+        after_help = "Examples:\n  quotasim sweep scenarios/sweep-threads.toml\n  quotasim sweep scenarios/quickstart.toml --param client.workers.threads=1..=16 --reps 20\n  quotasim sweep scenarios/quickstart.toml --param client.workers.threads=1,2,4,8 --param api.CompareFace.latency.mean=100ms,500ms"
+    )]
     Sweep(SweepArgs),
     /// Combine the shard files of a sharded sweep into the files one machine would have written.
+    #[command(
+        after_help = "Examples:\n  quotasim sweep scenarios/sweep-threads.toml --shard 1/4 --out results/\n  quotasim merge results/ --out merged/"
+    )]
     Merge(MergeArgs),
     /// Look at a recorded request log, or write a scenario's requests as one.
     #[command(subcommand)]
@@ -42,11 +51,23 @@ pub enum Command {
     /// Check the simulator against results known in closed form (Poisson against each limiter, Erlang B,
     /// M/D/1/b, retry chains, Little's law, the pacer's M/D/1 wait): analytic value, simulated value with
     /// its 95 % interval, PASS or FAIL. Exits 1 if any check fails.
+    #[command(after_help = "Examples:\n  quotasim validate --quick\n  quotasim validate --json > checks.json")]
     Validate(ValidateArgs),
     /// Search for what meets targets: per (account, API) the least QPS, per closed or batch client the most
     /// threads at today's plans, and, when the scenario lists [[offer]]s, the cheapest purchase. Writes
-    /// advice.json, advice.csv and charts.
+    /// advice.json, advice.csv, charts and report.html.
+    #[command(
+        after_help = "Examples:\n  quotasim advise scenarios/quickstart.toml --target 'throttle_rate<=1%'\n  quotasim advise scenarios/plan-shopping.toml --target 'throttle_rate<=1%' --target 'latency_p99<=3s' --reps 20\n  quotasim advise scenarios/quickstart.toml --target 'acme/CompareFace:gave_up<=0'"
+    )]
     Advise(AdviseArgs),
+    /// Print a shell completion script: `quotasim completions bash > /etc/bash_completion.d/quotasim`.
+    #[command(
+        after_help = "Examples:\n  quotasim completions bash > ~/.local/share/bash-completion/completions/quotasim\n  quotasim completions zsh > ~/.zfunc/_quotasim\n  quotasim completions fish > ~/.config/fish/completions/quotasim.fish"
+    )]
+    Completions {
+        /// `bash`, `zsh`, `fish`, `powershell` or `elvish`.
+        shell: clap_complete::Shell,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -74,6 +95,10 @@ pub struct AdviseArgs {
     /// Chart files: `png`, `svg` or `png,svg` (the same drawing; PNG rendered from the SVG).
     #[arg(long, default_value = "png", value_name = "png,svg")]
     pub format: String,
+    /// Open report.html (or, with `--open chart`, the first chart) in the system's viewer when there is
+    /// one; otherwise print its path.
+    #[arg(long, num_args = 0..=1, default_missing_value = "report", value_name = "report|chart", value_parser = ["report", "chart"])]
+    pub open: Option<String>,
     /// Run points even when their work is estimated above 10^9 attempts.
     #[arg(long)]
     pub allow_large: bool,
@@ -183,6 +208,10 @@ pub struct SweepArgs {
     /// Chart files: `png`, `svg` or `png,svg` (the same drawing; PNG rendered from the SVG).
     #[arg(long, default_value = "png", value_name = "png,svg")]
     pub format: String,
+    /// Open report.html (or, with `--open chart`, the first chart) in the system's viewer when there is
+    /// one; otherwise print its path.
+    #[arg(long, num_args = 0..=1, default_missing_value = "report", value_name = "report|chart", value_parser = ["report", "chart"])]
+    pub open: Option<String>,
     /// Run even when the sweep's work is estimated above 10^9 attempts, or --jobs above 1024.
     #[arg(long)]
     pub allow_large: bool,
@@ -229,6 +258,10 @@ pub struct RunArgs {
     /// Chart files: `png`, `svg` or `png,svg` (the same drawing; PNG rendered from the SVG).
     #[arg(long, default_value = "png", value_name = "png,svg")]
     pub format: String,
+    /// Open report.html (or, with `--open chart`, the first chart) in the system's viewer when there is
+    /// one; otherwise print its path.
+    #[arg(long, num_args = 0..=1, default_missing_value = "report", value_name = "report|chart", value_parser = ["report", "chart"])]
+    pub open: Option<String>,
     /// Count and pass over malformed trace rows (reported in summary.json) instead of stopping at the first.
     #[arg(long)]
     pub skip_bad_rows: bool,
@@ -282,7 +315,51 @@ pub fn execute(args: Args) -> Result<(), Error> {
         Command::Trace(TraceCommand::Gen(gen_args)) => trace_gen_command(&gen_args),
         Command::Validate(validate) => validate_command(&validate),
         Command::Advise(advise) => advise_command(&advise),
+        Command::Completions { shell } => {
+            let mut buffer = Vec::new();
+            clap_complete::generate(shell, &mut <Args as clap::CommandFactory>::command(), "quotasim", &mut buffer);
+            out(&String::from_utf8_lossy(&buffer))
+        }
     }
+}
+
+/// `--open`: shows report.html or the first chart among `written` in the system's viewer, detached; when
+/// none can be started, prints the path. Never fails the command.
+fn open_output(what: Option<&str>, written: &[PathBuf], quiet: bool) -> Result<(), Error> {
+    let Some(what) = what else { return Ok(()) };
+    let wanted = |p: &&PathBuf| {
+        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        match what {
+            "chart" => name.ends_with(".png") || name.ends_with(".svg"),
+            _ => name == "report.html",
+        }
+    };
+    let Some(path) = written.iter().find(wanted) else {
+        return out(&format!("--open {what}: nothing of that kind was written\n"));
+    };
+    let viewers: &[(&str, &[&str])] = if cfg!(target_os = "macos") {
+        &[("open", &[])]
+    } else if cfg!(windows) {
+        &[("cmd", &["/C", "start", ""])]
+    } else {
+        &[("xdg-open", &[]), ("gio", &["open"]), ("sensible-browser", &[])]
+    };
+    for (program, args) in viewers {
+        let started = std::process::Command::new(program)
+            .args(*args)
+            .arg(path)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn();
+        if started.is_ok() {
+            return Ok(());
+        }
+    }
+    if quiet {
+        return Ok(());
+    }
+    out(&format!("no viewer to open it with; it is at {}\n", path.display()))
 }
 
 fn advise_command(args: &AdviseArgs) -> Result<(), Error> {
@@ -359,7 +436,7 @@ fn advise_command(args: &AdviseArgs) -> Result<(), Error> {
         out(&output::render(&doc))?;
         out(&wrote(&written))?;
     }
-    Ok(())
+    open_output(args.open.as_deref(), &written, args.quiet)
 }
 
 fn validate_command(args: &ValidateArgs) -> Result<(), Error> {
@@ -409,7 +486,7 @@ fn run_command(args: &RunArgs) -> Result<(), Error> {
     let (written, removed) = report::write_outputs(&report, &dir, chart_formats(args.no_chart, &args.format)?, &text)?;
     note_leftovers(&removed, args.quiet);
     if !args.quiet {
-        out(&report::table::render(&report))?;
+        out(&report::table::render(&report, report::table::colour_wanted()))?;
         if args.bin.is_none() && options.bin > stats::auto_bin(scenario.duration, 1) {
             out(&format!(
                 "timeseries.csv: {} bins, widened to stay under {MAX_SERIES_ROWS} rows for {} (account, API) series\n",
@@ -419,7 +496,7 @@ fn run_command(args: &RunArgs) -> Result<(), Error> {
         }
         out(&wrote(&written))?;
     }
-    Ok(())
+    open_output(args.open.as_deref(), &written, args.quiet)
 }
 
 /// Runs `scenario`, with a progress bar on standard error once the run has taken a second (when that is
@@ -604,7 +681,7 @@ fn sweep_command(args: &SweepArgs) -> Result<(), Error> {
             ))?;
         }
     }
-    Ok(())
+    open_output(args.open.as_deref(), &written, args.quiet)
 }
 
 fn merge_command(args: &MergeArgs) -> Result<(), Error> {

@@ -407,3 +407,52 @@ fn a_month_long_run_writes_a_small_time_series() {
     let summary = read_json(tmp.path().join("out/summary.json"));
     assert_eq!(summary["bin_s"], 900.0);
 }
+
+/// Completions for every shell clap knows, examples at the end of each command's help, `--open` that
+/// prints the path when no viewer exists (and never fails the run), and no colour codes when piped.
+#[test]
+fn completions_help_examples_open_and_colour() {
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        let out = quotasim(&["completions", shell]);
+        assert!(out.status.success() && out.stdout.len() > 500, "{shell}");
+        assert!(String::from_utf8_lossy(&out.stdout).contains("advise"), "{shell} completes the commands");
+    }
+    for command in ["run", "sweep", "merge", "advise", "validate"] {
+        let out = quotasim(&[command, "--help"]);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("Examples:\n  quotasim "), "{command} --help: {text}");
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_quotasim"))
+        .args(["run", &scenario_path("faq-sub-accounts.toml"), "--out", tmp.path().to_str().unwrap(), "--open"])
+        .env("PATH", tmp.path().join("no-viewer-here"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains(&format!("it is at {}", tmp.path().join("report.html").display())), "{text}");
+    // Piped: no escape codes, even where the throttle rate is above 1 %; the sub-accounts sharing the
+    // quota are listed beneath it.
+    assert!(!text.contains('\x1b'), "{text}");
+    assert!(text.contains("└ ram-web") && text.contains("└ ram-mobile"), "{text}");
+    let out = quotasim(&["run", &scenario_path("quickstart.toml"), "--open", "nothing"]);
+    assert_eq!(out.status.code(), Some(2), "only `report` or `chart` can be opened");
+    let out = quotasim(&["run", &scenario_path("quickstart.toml"), "--format", "gif"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("`png`, `svg` or `png,svg`"));
+}
+
+/// `--format png,svg` writes each chart twice, the SVG holding the same text the PNG was drawn from.
+#[test]
+fn charts_come_as_png_and_svg() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = run_into(&scenario_path("plan-stacking.toml"), tmp.path(), &["--format", "png,svg"]);
+    assert!(out.status.success());
+    let svg = std::fs::read_to_string(tmp.path().join("timeline.svg")).unwrap();
+    assert!(svg.contains("<svg") && svg.contains("resource-package 5 QPS") && svg.contains("prepaid-qps 10 QPS"));
+    let png = std::fs::read(tmp.path().join("timeline.png")).unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    let out = run_into(&scenario_path("plan-stacking.toml"), tmp.path(), &["--format", "svg"]);
+    assert!(out.status.success());
+    assert!(!tmp.path().join("timeline.png").exists(), "a PNG from the previous run is not left behind");
+}

@@ -1,5 +1,6 @@
-//! The terminal summary: one line per (account, API), then the totals. Past a screenful of rows, the ones
-//! with the most throttled attempts, and how many more there are.
+//! The terminal summary: one line per (account, API) (with its sub-accounts beneath when several share
+//! it), then the totals, units, costs and batches. Past a screenful of rows, the ones with the most
+//! throttled attempts, and how many more there are.
 
 use super::summary::{Report, Series};
 use crate::stats::Metrics;
@@ -14,15 +15,20 @@ fn limits_text(series: &Series) -> String {
     seen.iter().map(u32::to_string).collect::<Vec<_>>().join("→")
 }
 
-fn row(out: &mut String, account: &str, api: &str, limit: &str, m: &Metrics) {
+/// ANSI red, for throttle rates above 1 % when colour is on.
+const RED: &str = "\x1b[31m";
+const RESET: &str = "\x1b[0m";
+
+fn row(out: &mut String, account: &str, api: &str, limit: &str, m: &Metrics, colour: bool) {
+    let rate = format!("{:>7.1}%", 100.0 * m.throttle_rate);
+    let rate = if colour && m.throttle_rate > 0.01 { format!("{RED}{rate}{RESET}") } else { rate };
     let _ = writeln!(
         out,
-        "{account:<12} {api:<20} {limit:>6} {:>9} {:>9} {:>9} {:>9} {:>7.1}% {:>8} {:>10} {:>9.2} {:>9.2} {:>8.3} {:>8.3}",
+        "{account:<12} {api:<20} {limit:>6} {:>9} {:>9} {:>9} {:>9} {rate} {:>8} {:>10} {:>9.2} {:>9.2} {:>8.3} {:>8.3}",
         m.requests,
         m.attempts,
         m.admitted,
         m.throttled,
-        100.0 * m.throttle_rate,
         m.gave_up,
         m.unfinished,
         m.offered_qps,
@@ -32,7 +38,14 @@ fn row(out: &mut String, account: &str, api: &str, limit: &str, m: &Metrics) {
     );
 }
 
-pub fn render(report: &Report) -> String {
+/// Whether standard output should be coloured: a terminal, and no `NO_COLOR` (see no-color.org).
+pub fn colour_wanted() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// The table; `colour` marks throttle rates above 1 % in red.
+pub fn render(report: &Report, colour: bool) -> String {
     let s = &report.summary;
     let mut out = String::new();
     let _ = writeln!(out, "{} — seed {}, {} s from {}", s.scenario, s.seed, s.duration_s, s.start);
@@ -60,9 +73,23 @@ pub fn render(report: &Report) -> String {
         shown.sort_by_key(|&i| std::cmp::Reverse(s.by_api[i].metrics.throttled));
         shown.truncate(MAX_ROWS);
     }
+    let mut sub_rows = 0;
     for &i in &shown {
         let e = &s.by_api[i];
-        row(&mut out, &e.account, &e.api, &limits_text(&report.series[i]), &e.metrics);
+        row(&mut out, &e.account, &e.api, &limits_text(&report.series[i]), &e.metrics, colour);
+        // Several sub-accounts sharing this quota: each one's share, beneath it.
+        let subs: Vec<_> = s
+            .by_sub_account
+            .iter()
+            .filter(|x| x.account == e.account && x.api == e.api && x.metrics.requests > 0)
+            .collect();
+        if subs.len() > 1 {
+            for x in subs.iter().take(MAX_ROWS.saturating_sub(sub_rows)) {
+                let name: String = format!("  └ {}", x.sub_account).chars().take(20).collect();
+                row(&mut out, "", &name, "", &x.metrics, colour);
+                sub_rows += 1;
+            }
+        }
     }
     if s.by_api.len() > shown.len() {
         let _ = writeln!(
@@ -73,7 +100,7 @@ pub fn render(report: &Report) -> String {
         );
     }
     if s.by_api.len() > 1 {
-        row(&mut out, "total", "", "", &s.totals);
+        row(&mut out, "total", "", "", &s.totals, colour);
     }
     for &i in &shown {
         let (e, m) = (&s.by_api[i], &s.by_api[i].metrics);
@@ -86,6 +113,18 @@ pub fn render(report: &Report) -> String {
                 e.account, e.api, m.throttled
             );
         }
+    }
+    for bill in s.billing.iter().filter(|b| b.cost.is_some()) {
+        let _ = writeln!(
+            out,
+            "cost {}: {:.2} ({} calls admitted: {} under prepaid QPS, {} from packages, {} pay-as-you-go)",
+            bill.account,
+            bill.cost.unwrap_or(0.0),
+            bill.admitted,
+            bill.under_prepaid_qps,
+            bill.from_packages,
+            bill.pay_as_you_go
+        );
     }
     for b in &s.batches {
         let took = b.makespan_s.map_or("did not finish within the run".to_string(), |m| format!("took {m:.1} s"));
