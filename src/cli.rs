@@ -754,6 +754,9 @@ fn sweep_table(doc: &SweepDoc) -> String {
     }
     let mut out = String::new();
     let _ = writeln!(out, "{} — {} points × {} replications", doc.scenario, doc.points.len(), doc.reps);
+    if doc.reps == 1 {
+        let _ = writeln!(out, "one replication per point: no intervals (give --reps 2 or more for them)");
+    }
     let names = doc.params.iter().map(|p| format!("{:>14}", p.rsplit('.').next().unwrap_or(p))).collect::<String>();
     let _ = writeln!(
         out,
@@ -769,11 +772,11 @@ fn sweep_table(doc: &SweepDoc) -> String {
             out,
             "{values} {demand:>10} {:>8.2} [{:>5.2},{:>5.2}] {:>7.1}% [{:>5.1},{:>5.1}] {:>10.3}",
             adm.mean,
-            adm.lo,
-            adm.hi,
+            adm.low(),
+            adm.high(),
             100.0 * thr.mean,
-            100.0 * thr.lo,
-            100.0 * thr.hi,
+            100.0 * thr.low(),
+            100.0 * thr.high(),
             p99.mean
         );
     }

@@ -57,7 +57,7 @@ fn admitted_rate_follows_min_of_demand_and_limit() {
             assert!(admitted.mean <= limit && admitted.mean >= 0.99 * limit, "C={threads}: {}", admitted.mean);
         }
         let limit_qps = p.metrics.iter().find(|m| m.metric == "limit_qps").unwrap();
-        assert_eq!((limit_qps.lo, limit_qps.mean, limit_qps.hi), (limit, limit, limit));
+        assert_eq!((limit_qps.low(), limit_qps.mean, limit_qps.high()), (limit, limit, limit));
     }
 }
 
@@ -199,4 +199,31 @@ fn a_key_given_twice_is_refused_and_the_seed_can_be_replaced() {
     let (a, b, c) = (with(&[], "a"), with(&["--seed", "99"], "b"), with(&["--seed", "99"], "c"));
     assert_ne!(a, b, "another seed, other replications");
     assert_eq!(b, c, "the same seed, the same bytes");
+}
+
+/// A sweep reports each (account, API) beside the totals, and the bill when anything is priced; with one
+/// replication its intervals are null and the terminal says why.
+#[test]
+fn sweeps_report_pairs_and_cost_and_no_interval_from_one_replication() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/plan-stacking.toml");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_quotasim"))
+        .args(["sweep", scenario.to_str().unwrap(), "--param", "client.steady.rate=4,12", "--reps", "1"])
+        .args(["--out", tmp.path().to_str().unwrap(), "--no-chart"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("no intervals"));
+    let doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(tmp.path().join("sweep.json")).unwrap()).unwrap();
+    for p in doc["points"].as_array().unwrap() {
+        assert!(p["metrics"][0]["lo"].is_null() && p["metrics"][0]["hi"].is_null());
+        assert_eq!(p["by_pair"][0]["pair"], "acme/CompareFace");
+        // One pair: its metrics are the totals.
+        assert_eq!(p["by_pair"][0]["metrics"], p["metrics"]);
+        assert!(p["cost"]["mean"].as_f64().unwrap() > 0.0);
+    }
+    let csv = std::fs::read_to_string(tmp.path().join("sweep.csv")).unwrap();
+    let header = csv.lines().next().unwrap();
+    assert!(header.contains(",cost_mean,") && header.contains("acme/CompareFace:throttle_rate_mean"), "{header}");
 }

@@ -40,7 +40,7 @@ fn qps_chart(doc: &AdviceDoc, root: Area<'_>) -> DrawResult {
                 .points
                 .iter()
                 .filter_map(|p| p.checks.iter().find(|c| c.target == target.text).map(|c| (p.value as f64, c)))
-                .map(|(x, c)| (x, c.estimate.mean, c.estimate.lo, c.estimate.hi))
+                .map(|(x, c)| (x, c.estimate.mean, c.estimate.low(), c.estimate.high()))
                 .collect();
             pts.sort_by(|a, b| a.0.total_cmp(&b.0));
             (format!("{}/{}", q.account, q.api), pts, q.least_qps)

@@ -224,7 +224,7 @@ impl<'a> Advisor<'a> {
                 .collect();
             let e = estimate(&t.metric, &values);
             // The interval's low end is clipped at 0 for display; the check uses the unclipped one.
-            let half = e.hi - e.mean;
+            let half = e.high() - e.mean;
             let met = match t.cmp {
                 Cmp::AtMost => e.mean + half <= t.bound,
                 Cmp::AtLeast => e.mean - half >= t.bound,

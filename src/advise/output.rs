@@ -44,7 +44,10 @@ pub fn csv_bytes(doc: &AdviceDoc) -> Vec<u8> {
             let mut r = vec![search.to_string(), subject.to_string(), value, point_met.to_string()];
             for t in &doc.targets {
                 match p.iter().find(|c| c.target == t.text) {
-                    Some(c) => r.extend([c.estimate.mean, c.estimate.lo, c.estimate.hi].map(|x| x.to_string())),
+                    Some(c) => r.extend(
+                        [Some(c.estimate.mean), c.estimate.lo, c.estimate.hi]
+                            .map(|x| x.map_or(String::new(), |x| x.to_string())),
+                    ),
                     None => r.extend([String::new(), String::new(), String::new()]),
                 }
             }

@@ -44,7 +44,7 @@ fn series(doc: &SweepDoc, metric: &str) -> Vec<(f64, f64, f64, f64)> {
     let mut out: Vec<(f64, f64, f64, f64)> = doc
         .points
         .iter()
-        .filter_map(|p| p.metrics.iter().find(|m| m.metric == metric).map(|m| (p.axis[0], m.mean, m.lo, m.hi)))
+        .filter_map(|p| p.metrics.iter().find(|m| m.metric == metric).map(|m| (p.axis[0], m.mean, m.low(), m.high())))
         .collect();
     out.sort_by(|a, b| a.0.total_cmp(&b.0));
     out
@@ -245,7 +245,7 @@ fn compare_chart(doc: &SweepDoc, root: Area<'_>) -> DrawResult {
             .points
             .iter()
             .map(|p| match p.metrics.iter().find(|m| m.metric == metric) {
-                Some(m) => (m.mean * scale, m.lo * scale, m.hi * scale),
+                Some(m) => (m.mean * scale, m.low() * scale, m.high() * scale),
                 None => {
                     let v = not_served(p) * scale;
                     (v, v, v)

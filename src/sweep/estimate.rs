@@ -2,13 +2,26 @@
 
 use serde::{Deserialize, Serialize};
 
-/// A metric over a point's replications: the mean and a 95 % interval for it.
+/// A metric over a point's replications: the mean and a 95 % interval for it (none from one replication:
+/// one value says nothing of the spread).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Estimate {
     pub metric: String,
     pub mean: f64,
-    pub lo: f64,
-    pub hi: f64,
+    pub lo: Option<f64>,
+    pub hi: Option<f64>,
+}
+
+impl Estimate {
+    /// The interval's low end, or the mean when there is no interval.
+    pub fn low(&self) -> f64 {
+        self.lo.unwrap_or(self.mean)
+    }
+
+    /// The interval's high end, or the mean when there is no interval.
+    pub fn high(&self) -> f64 {
+        self.hi.unwrap_or(self.mean)
+    }
 }
 
 /// The 0.975 quantile of Student's t with `df` degrees of freedom: exact to three decimals from a table up
@@ -25,18 +38,17 @@ pub fn t975(df: usize) -> f64 {
     z + (z.powi(3) + z) / (4.0 * n) + (5.0 * z.powi(5) + 16.0 * z.powi(3) + 3.0 * z) / (96.0 * n * n)
 }
 
-/// Mean and 95 % interval of `samples`; with one sample the interval is the value itself. Every metric
-/// is non-negative, so the interval's low end is clipped at 0.
+/// Mean and 95 % interval of `samples`; with one sample, no interval. Every metric is non-negative, so
+/// the interval's low end is clipped at 0.
 pub fn estimate(metric: &str, samples: &[f64]) -> Estimate {
     let n = samples.len();
     let mean = samples.iter().sum::<f64>() / n as f64;
-    let half = if n < 2 {
-        0.0
-    } else {
-        let var = samples.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
-        t975(n - 1) * (var / n as f64).sqrt()
-    };
-    Estimate { metric: metric.to_string(), mean, lo: (mean - half).max(0.0), hi: mean + half }
+    if n < 2 {
+        return Estimate { metric: metric.to_string(), mean, lo: None, hi: None };
+    }
+    let var = samples.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+    let half = t975(n - 1) * (var / n as f64).sqrt();
+    Estimate { metric: metric.to_string(), mean, lo: Some((mean - half).max(0.0)), hi: Some(mean + half) }
 }
 
 #[cfg(test)]
@@ -57,7 +69,7 @@ mod tests {
         let e = estimate("x", &[1.0, 2.0, 3.0, 4.0]);
         assert_eq!(e.mean, 2.5);
         // sd = 1.291; se = 0.6455; t(3) = 3.182.
-        assert!((e.hi - e.mean - 3.182 * 1.2909944 / 2.0).abs() < 1e-6);
-        assert_eq!(estimate("x", &[7.0]).lo, 7.0);
+        assert!((e.high() - e.mean - 3.182 * 1.2909944 / 2.0).abs() < 1e-6);
+        assert_eq!((estimate("x", &[7.0]).lo, estimate("x", &[7.0]).high()), (None, 7.0));
     }
 }

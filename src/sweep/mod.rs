@@ -56,6 +56,27 @@ pub struct PointResult {
     /// mean think) plus open rates (the Little's-law demand C/R); none when a cycle takes no time.
     pub demand_qps: Option<f64>,
     pub metrics: Vec<Estimate>,
+    /// The same metrics per (account, API) in use, in the order of the scenario's quota pairs.
+    #[serde(default)]
+    pub by_pair: Vec<PairResult>,
+    /// The bill over the run, summed over accounts, when anything is priced.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<Estimate>,
+}
+
+/// One (account, API)'s metrics at a point.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PairResult {
+    /// `account/API`.
+    pub pair: String,
+    pub metrics: Vec<Estimate>,
+}
+
+/// What one replication measured: the totals, each pair's, and the bill (None when nothing is priced).
+struct RunValues {
+    totals: Vec<f64>,
+    by_pair: Vec<(String, Vec<f64>)>,
+    cost: Option<f64>,
 }
 
 /// Values of one run: every metric of [`Metrics::flat`], then the time-averaged limit.
@@ -181,31 +202,38 @@ fn demand_qps(sc: &Scenario) -> Option<f64> {
         .sum()
 }
 
-/// The time-weighted mean limit, summed over the (account, API) pairs the clients use.
-fn mean_limit(report: &Report, duration: u64) -> f64 {
-    report
-        .series
+/// The time-weighted mean limit of one (account, API).
+fn series_mean_limit(s: &crate::report::Series, duration: u64) -> f64 {
+    s.limits
         .iter()
-        .map(|s| {
-            s.limits
-                .iter()
-                .enumerate()
-                .map(|(i, l)| {
-                    let end = s.limits.get(i + 1).map_or(duration, |n| n.at);
-                    l.limit_qps as f64 * (end - l.at) as f64
-                })
-                .sum::<f64>()
-                / duration as f64
+        .enumerate()
+        .map(|(i, l)| {
+            let end = s.limits.get(i + 1).map_or(duration, |n| n.at);
+            l.limit_qps as f64 * (end - l.at) as f64
         })
-        .sum()
+        .sum::<f64>()
+        / duration as f64
 }
 
-fn run_once(point: &Point, rep: u32) -> Result<Vec<f64>, Error> {
+fn run_once(point: &Point, rep: u32) -> Result<RunValues, Error> {
     let mut sc = point.scenario.clone();
     sc.seed = seed_for(point.scenario.seed, point.index, rep);
     let out = engine::run(&sc, RunOptions::for_scenario(&sc))?;
     let report = Report::new(&sc, &out);
-    Ok(metric_values(&report.summary.totals, mean_limit(&report, sc.duration)))
+    let limits: Vec<f64> = report.series.iter().map(|s| series_mean_limit(s, sc.duration)).collect();
+    let by_pair = report
+        .summary
+        .by_api
+        .iter()
+        .zip(&limits)
+        .map(|(e, limit)| (format!("{}/{}", e.account, e.api), metric_values(&e.metrics, *limit)))
+        .collect();
+    let priced = report.summary.billing.iter().any(|b| b.cost.is_some());
+    Ok(RunValues {
+        totals: metric_values(&report.summary.totals, limits.iter().sum()),
+        by_pair,
+        cost: priced.then(|| report.summary.billing.iter().filter_map(|b| b.cost).sum()),
+    })
 }
 
 /// Axis values of a point: numbers as they are, durations in seconds, other text by its position among
@@ -239,7 +267,7 @@ pub fn run(
         .num_threads(jobs.unwrap_or(0))
         .build()
         .map_err(|e| Error::BadInput(format!("--jobs: {e}")))?;
-    let samples: Vec<Vec<f64>> = pool.install(|| {
+    let samples: Vec<RunValues> = pool.install(|| {
         tasks
             .par_iter()
             .map(|&(p, r)| {
@@ -254,17 +282,31 @@ pub fn run(
         .enumerate()
         .map(|(p, point)| {
             let runs = &samples[p * reps as usize..(p + 1) * reps as usize];
-            let metrics = metric_names()
+            let estimates = |values: &dyn Fn(&RunValues) -> &[f64]| -> Vec<Estimate> {
+                metric_names()
+                    .iter()
+                    .enumerate()
+                    .map(|(m, name)| estimate(name, &runs.iter().map(|r| values(r)[m]).collect::<Vec<_>>()))
+                    .collect()
+            };
+            let by_pair = runs[0]
+                .by_pair
                 .iter()
                 .enumerate()
-                .map(|(m, name)| estimate(name, &runs.iter().map(|r| r[m]).collect::<Vec<_>>()))
+                .map(|(i, (pair, _))| PairResult {
+                    pair: pair.clone(),
+                    metrics: estimates(&|r: &RunValues| r.by_pair[i].1.as_slice()),
+                })
                 .collect();
+            let costs: Option<Vec<f64>> = runs.iter().map(|r| r.cost).collect();
             PointResult {
                 point: point.index,
                 values: point.values.iter().map(params::display).collect(),
                 axis: axis(spec, &point.values),
                 demand_qps: demand_qps(&point.scenario),
-                metrics,
+                metrics: estimates(&|r: &RunValues| r.totals.as_slice()),
+                by_pair,
+                cost: costs.map(|c| estimate("cost", &c)),
             }
         })
         .collect())

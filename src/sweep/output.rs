@@ -6,6 +6,7 @@
 //! unsharded sweep writes, byte for byte (floats round-trip exactly through JSON).
 
 use super::PointResult;
+use super::estimate::Estimate;
 use crate::Error;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -37,17 +38,50 @@ pub fn csv_bytes(doc: &SweepDoc) -> Vec<u8> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let metrics: Vec<&str> =
         doc.points.first().map_or(Vec::new(), |p| p.metrics.iter().map(|m| m.metric.as_str()).collect());
+    // Every (account, API) any point reports, in order of first appearance; and the cost, if priced.
+    let mut pairs: Vec<&str> = Vec::new();
+    for p in &doc.points {
+        for r in &p.by_pair {
+            if !pairs.contains(&r.pair.as_str()) {
+                pairs.push(&r.pair);
+            }
+        }
+    }
+    let priced = doc.points.iter().any(|p| p.cost.is_some());
     let mut header: Vec<String> = doc.params.clone();
     header.push("demand_qps".into());
-    for m in &metrics {
-        header.extend([format!("{m}_mean"), format!("{m}_lo"), format!("{m}_hi")]);
+    let columns = |prefix: &str, header: &mut Vec<String>| {
+        for m in &metrics {
+            header.extend([format!("{prefix}{m}_mean"), format!("{prefix}{m}_lo"), format!("{prefix}{m}_hi")]);
+        }
+    };
+    columns("", &mut header);
+    if priced {
+        header.extend(["cost_mean".into(), "cost_lo".into(), "cost_hi".into()]);
+    }
+    for pair in &pairs {
+        columns(&format!("{pair}:"), &mut header);
     }
     w.write_record(&header).expect("CSV to memory");
+    let end = |x: Option<f64>| x.map_or(String::new(), |x| x.to_string());
+    let cells = |e: &Estimate| [e.mean.to_string(), end(e.lo), end(e.hi)];
     for p in &doc.points {
         let mut row = p.values.clone();
         row.push(p.demand_qps.map_or(String::new(), |d| d.to_string()));
         for e in &p.metrics {
-            row.extend([e.mean.to_string(), e.lo.to_string(), e.hi.to_string()]);
+            row.extend(cells(e));
+        }
+        if priced {
+            match &p.cost {
+                Some(c) => row.extend(cells(c)),
+                None => row.extend([String::new(), String::new(), String::new()]),
+            }
+        }
+        for pair in &pairs {
+            match p.by_pair.iter().find(|r| r.pair == *pair) {
+                Some(r) => r.metrics.iter().for_each(|e| row.extend(cells(e))),
+                None => row.extend(std::iter::repeat_n(String::new(), 3 * metrics.len())),
+            }
         }
         w.write_record(&row).expect("CSV to memory");
     }
@@ -185,6 +219,14 @@ fn check_shard(doc: &SweepDoc) -> Result<(), (String, String)> {
         }
         if p.metrics.len() != names.len() || p.metrics.iter().zip(&names).any(|(m, name)| m.metric != *name) {
             return field(&at("metrics"), format!("must list the metrics {}", names.join(", ")));
+        }
+        for (j, r) in p.by_pair.iter().enumerate() {
+            if r.metrics.len() != names.len() || r.metrics.iter().zip(&names).any(|(m, name)| m.metric != *name) {
+                return field(
+                    &at(&format!("by_pair[{j}].metrics")),
+                    format!("must list the metrics {}", names.join(", ")),
+                );
+            }
         }
     }
     Ok(())
