@@ -94,10 +94,10 @@ fn panel(area: &Area<'_>, series: &Series, report: &Report) -> DrawResult {
     }
     let most_limit = series.limits.iter().map(|l| l.limit_qps as f64).fold(1.0, f64::max);
     let peak = total.iter().map(|p| p.1).fold(most_limit, f64::max);
-    // Bursts far above the limit would flatten the limit and the admitted area into the axis: the scale
-    // stops at five times the highest limit and the panel says where the peak went.
-    let clipped = peak > 5.0 * most_limit;
-    let shown_peak = if clipped { 5.0 * most_limit } else { peak };
+    // Bursts far above the limit (past twenty times) would flatten the limit and the admitted area into
+    // the axis: the scale then stops at ten times the highest limit and the panel says where the peak went.
+    let clipped = peak > 20.0 * most_limit;
+    let shown_peak = if clipped { 10.0 * most_limit } else { peak };
     // The top fifth is kept for the plan labels.
     let top = shown_peak * 1.3;
     let clip = |pts: Vec<(f64, f64)>| -> Vec<(f64, f64)> { pts.into_iter().map(|(x, y)| (x, y.min(top))).collect() };
