@@ -89,7 +89,20 @@ pub struct AdviseArgs {
     /// Folder for the outputs [default: output/<scenario name>/].
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Do not draw charts.
+    #[command(flatten)]
+    pub charts: ChartArgs,
+    /// Run points even when their work is estimated above 10^9 attempts.
+    #[arg(long)]
+    pub allow_large: bool,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// How charts and the report are written, and whether to open them.
+#[derive(Debug, clap::Args)]
+pub struct ChartArgs {
+    /// Do not draw charts (report.html is still written, without them).
     #[arg(long)]
     pub no_chart: bool,
     /// Chart files: `png`, `svg` or `png,svg` (the same drawing; PNG rendered from the SVG).
@@ -99,12 +112,14 @@ pub struct AdviseArgs {
     /// one; otherwise print its path.
     #[arg(long, num_args = 0..=1, default_missing_value = "report", value_name = "report|chart", value_parser = ["report", "chart"])]
     pub open: Option<String>,
-    /// Run points even when their work is estimated above 10^9 attempts.
-    #[arg(long)]
-    pub allow_large: bool,
-    /// Print nothing but errors.
-    #[arg(long, short)]
-    pub quiet: bool,
+}
+
+impl ChartArgs {
+    /// The chart formats asked for, none with `--no-chart`.
+    fn formats(&self) -> Result<Option<report::chart::Formats>, Error> {
+        let formats = report::chart::Formats::parse(&self.format).map_err(Error::BadInput)?;
+        Ok((!self.no_chart).then_some(formats))
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -202,16 +217,8 @@ pub struct SweepArgs {
     /// How many shards, when the shard index comes from JOB_COMPLETION_INDEX (Kubernetes Indexed Job).
     #[arg(long, value_name = "N")]
     pub shards: Option<usize>,
-    /// Do not draw charts.
-    #[arg(long)]
-    pub no_chart: bool,
-    /// Chart files: `png`, `svg` or `png,svg` (the same drawing; PNG rendered from the SVG).
-    #[arg(long, default_value = "png", value_name = "png,svg")]
-    pub format: String,
-    /// Open report.html (or, with `--open chart`, the first chart) in the system's viewer when there is
-    /// one; otherwise print its path.
-    #[arg(long, num_args = 0..=1, default_missing_value = "report", value_name = "report|chart", value_parser = ["report", "chart"])]
-    pub open: Option<String>,
+    #[command(flatten)]
+    pub charts: ChartArgs,
     /// Run even when the sweep's work is estimated above 10^9 attempts, or --jobs above 1024.
     #[arg(long)]
     pub allow_large: bool,
@@ -228,12 +235,8 @@ pub struct MergeArgs {
     /// Folder for the merged outputs [default: the first folder given].
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Do not draw charts.
-    #[arg(long)]
-    pub no_chart: bool,
-    /// Chart files: `png`, `svg` or `png,svg` (the same drawing; PNG rendered from the SVG).
-    #[arg(long, default_value = "png", value_name = "png,svg")]
-    pub format: String,
+    #[command(flatten)]
+    pub charts: ChartArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -252,16 +255,8 @@ pub struct RunArgs {
     /// Run one of the scenario's named variants (`[[variant]]`) instead of the scenario as written.
     #[arg(long, value_name = "NAME")]
     pub variant: Option<String>,
-    /// Do not draw timeline.png.
-    #[arg(long)]
-    pub no_chart: bool,
-    /// Chart files: `png`, `svg` or `png,svg` (the same drawing; PNG rendered from the SVG).
-    #[arg(long, default_value = "png", value_name = "png,svg")]
-    pub format: String,
-    /// Open report.html (or, with `--open chart`, the first chart) in the system's viewer when there is
-    /// one; otherwise print its path.
-    #[arg(long, num_args = 0..=1, default_missing_value = "report", value_name = "report|chart", value_parser = ["report", "chart"])]
-    pub open: Option<String>,
+    #[command(flatten)]
+    pub charts: ChartArgs,
     /// Count and pass over malformed trace rows (reported in summary.json) instead of stopping at the first.
     #[arg(long)]
     pub skip_bad_rows: bool,
@@ -289,12 +284,6 @@ fn note_leftovers(removed: &[PathBuf], quiet: bool) {
         let _ =
             writeln!(std::io::stderr(), "note: removed temporary files of an interrupted run: {}", names.join(", "));
     }
-}
-
-/// The chart formats asked for, none with `--no-chart`.
-fn chart_formats(no_chart: bool, format: &str) -> Result<Option<report::chart::Formats>, Error> {
-    let formats = report::chart::Formats::parse(format).map_err(Error::BadInput)?;
-    Ok((!no_chart).then_some(formats))
 }
 
 fn wrote(paths: &[PathBuf]) -> String {
@@ -416,7 +405,7 @@ fn advise_command(args: &AdviseArgs) -> Result<(), Error> {
     set.add_bytes("advice.json", &output::json_bytes(&doc))?;
     set.add_bytes("advice.csv", &output::csv_bytes(&doc))?;
     let mut svgs = Vec::new();
-    if let Some(formats) = chart_formats(args.no_chart, &args.format)? {
+    if let Some(formats) = args.charts.formats()? {
         for (name, svg) in crate::advise::chart::charts(&doc) {
             svgs.push(report::chart::add_chart(&mut set, &dir, name, svg, formats)?);
         }
@@ -436,7 +425,7 @@ fn advise_command(args: &AdviseArgs) -> Result<(), Error> {
         out(&output::render(&doc))?;
         out(&wrote(&written))?;
     }
-    open_output(args.open.as_deref(), &written, args.quiet)
+    open_output(args.charts.open.as_deref(), &written, args.quiet)
 }
 
 fn validate_command(args: &ValidateArgs) -> Result<(), Error> {
@@ -483,7 +472,7 @@ fn run_command(args: &RunArgs) -> Result<(), Error> {
 
     let output = run_with_progress(&scenario, options, args.quiet)?;
     let report = Report::new(&scenario, &output);
-    let (written, removed) = report::write_outputs(&report, &dir, chart_formats(args.no_chart, &args.format)?, &text)?;
+    let (written, removed) = report::write_outputs(&report, &dir, args.charts.formats()?, &text)?;
     note_leftovers(&removed, args.quiet);
     if !args.quiet {
         out(&report::table::render(&report, report::table::colour_wanted()))?;
@@ -496,7 +485,7 @@ fn run_command(args: &RunArgs) -> Result<(), Error> {
         }
         out(&wrote(&written))?;
     }
-    open_output(args.open.as_deref(), &written, args.quiet)
+    open_output(args.charts.open.as_deref(), &written, args.quiet)
 }
 
 /// Runs `scenario`, with a progress bar on standard error once the run has taken a second (when that is
@@ -660,13 +649,8 @@ fn sweep_command(args: &SweepArgs) -> Result<(), Error> {
             vec![path]
         }
         None => {
-            let (written, removed) = sweep::output::write_whole(
-                &doc,
-                &dir,
-                chart_formats(args.no_chart, &args.format)?,
-                &sweep_table(&doc),
-                Some(&text),
-            )?;
+            let (written, removed) =
+                sweep::output::write_whole(&doc, &dir, args.charts.formats()?, &sweep_table(&doc), Some(&text))?;
             note_leftovers(&removed, args.quiet);
             written
         }
@@ -674,14 +658,14 @@ fn sweep_command(args: &SweepArgs) -> Result<(), Error> {
     if !args.quiet {
         out(&sweep_table(&doc))?;
         out(&wrote(&written))?;
-        if shard.is_none() && !args.no_chart && doc.params.len() >= 3 {
+        if shard.is_none() && !args.charts.no_chart && doc.params.len() >= 3 {
             out(&format!(
                 "no chart: a sweep of {} parameters has no picture that reads well (one draws lines, two a heatmap); sweep.csv and sweep.json hold every point\n",
                 doc.params.len()
             ))?;
         }
     }
-    open_output(args.open.as_deref(), &written, args.quiet)
+    open_output(args.charts.open.as_deref(), &written, args.quiet)
 }
 
 fn merge_command(args: &MergeArgs) -> Result<(), Error> {
@@ -689,10 +673,10 @@ fn merge_command(args: &MergeArgs) -> Result<(), Error> {
     // Never a folder named by the shard files' contents: the first folder given, or --out.
     let dir = args.out.clone().unwrap_or_else(|| args.dirs[0].clone());
     report::prepare_dir(&dir)?;
-    let (written, removed) =
-        sweep::output::write_whole(&doc, &dir, chart_formats(args.no_chart, &args.format)?, &sweep_table(&doc), None)?;
+    let (written, removed) = sweep::output::write_whole(&doc, &dir, args.charts.formats()?, &sweep_table(&doc), None)?;
     note_leftovers(&removed, false);
-    out(&format!("merged {} points; {}", doc.points.len(), wrote(&written)))
+    out(&format!("merged {} points; {}", doc.points.len(), wrote(&written)))?;
+    open_output(args.charts.open.as_deref(), &written, false)
 }
 
 /// One line per point: the parameter values and the headline metrics with their intervals.
