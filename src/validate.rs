@@ -219,106 +219,64 @@ pub fn md1_wait(lambda: f64, d: f64) -> f64 {
     lambda * d * d / (2.0 * (1.0 - lambda * d))
 }
 
+/// A case whose one check is the throttled share of Poisson arrivals at λ against `server`'s limiter at
+/// `limit` QPS: `run` is (limit, λ, the retry policy, seconds).
+fn share_case(name: String, server: &str, run: (u32, f64, &str, u64), analytic: f64) -> Case {
+    let (limit, lambda, retry, seconds) = run;
+    Case {
+        name,
+        text: scenario(seconds, server, limit, SHORT, &poisson_client(lambda, retry)),
+        duration_s: seconds,
+        checks: vec![CheckSpec { metric: "throttled share", analytic, measure: throttled_share, edge_bound: 0.0 }],
+    }
+}
+
 fn cases(quick: bool) -> Vec<Case> {
     let long = |quick_s: u64, full_s: u64| if quick { quick_s } else { full_s };
     let mut cases = Vec::new();
 
-    let mut fixed = |lambda: f64, limit: u32, window_s: u64, seconds: u64| {
-        let c = limit as u64 * window_s;
-        cases.push(Case {
-            name: format!("fixed window {window_s} s, Poisson λ={lambda}/s, L={limit}, no retry"),
-            text: scenario(
-                seconds,
-                &format!("window = \"{window_s}s\""),
-                limit,
-                SHORT,
-                &poisson_client(lambda, NO_RETRY),
-            ),
-            duration_s: seconds,
-            checks: vec![CheckSpec {
-                metric: "throttled share",
-                analytic: fixed_window_share(lambda * window_s as f64, c),
-                measure: throttled_share,
-                edge_bound: 0.0,
-            }],
-        });
-    };
-    fixed(3.0, 2, 1, long(2_000, 10_000));
-    if !quick {
-        fixed(8.0, 5, 1, 10_000);
-        fixed(1.5, 2, 60, 60_000);
+    for (lambda, limit, window_s) in
+        if quick { vec![(3.0, 2, 1)] } else { vec![(3.0, 2, 1), (8.0, 5, 1), (1.5, 2, 60)] }
+    {
+        let seconds = long(2_000, 10_000) * window_s;
+        cases.push(share_case(
+            format!("fixed window {window_s} s, Poisson λ={lambda}/s, L={limit}, no retry"),
+            &format!("window = \"{window_s}s\""),
+            (limit, lambda, NO_RETRY, seconds),
+            fixed_window_share(lambda * window_s as f64, limit as u64 * window_s),
+        ));
     }
-
     let (lambda, limit) = (3.0, 2);
-    let seconds = long(2_000, 10_000);
-    cases.push(Case {
-        name: format!("first-call window 1 s, Poisson λ={lambda}/s, L={limit}, no retry"),
-        text: scenario(seconds, "align = \"first-call\"", limit, SHORT, &poisson_client(lambda, NO_RETRY)),
-        duration_s: seconds,
-        checks: vec![CheckSpec {
-            metric: "throttled share",
-            analytic: first_call_window_share(lambda, limit as u64),
-            measure: throttled_share,
-            edge_bound: 0.0,
-        }],
-    });
-
+    cases.push(share_case(
+        format!("first-call window 1 s, Poisson λ={lambda}/s, L={limit}, no retry"),
+        "align = \"first-call\"",
+        (limit, lambda, NO_RETRY, long(2_000, 10_000)),
+        first_call_window_share(lambda, limit as u64),
+    ));
     for (lambda, limit) in if quick { vec![(3.0, 2)] } else { vec![(3.0, 2), (4.0, 5)] } {
-        let seconds = long(2_000, 10_000);
-        cases.push(Case {
-            name: format!("sliding log 1 s, Poisson λ={lambda}/s, L={limit}: Erlang B"),
-            text: scenario(seconds, "limiter = \"sliding-log\"", limit, SHORT, &poisson_client(lambda, NO_RETRY)),
-            duration_s: seconds,
-            checks: vec![CheckSpec {
-                metric: "throttled share",
-                analytic: erlang_b(limit as u64, lambda),
-                measure: throttled_share,
-                edge_bound: 0.0,
-            }],
-        });
+        cases.push(share_case(
+            format!("sliding log 1 s, Poisson λ={lambda}/s, L={limit}: Erlang B"),
+            "limiter = \"sliding-log\"",
+            (limit, lambda, NO_RETRY, long(2_000, 10_000)),
+            erlang_b(limit as u64, lambda),
+        ));
     }
-
     for (lambda, rate, burst) in if quick { vec![(2.5, 2, 3)] } else { vec![(2.5, 2, 3), (1.5, 2, 1), (9.0, 10, 5)] } {
-        let seconds = long(2_000, 10_000);
-        cases.push(Case {
-            name: format!("token bucket r={rate}/s b={burst}, Poisson λ={lambda}/s: M/D/1/b"),
-            text: scenario(
-                seconds,
-                &format!("limiter = \"token-bucket\"\nburst = {burst}"),
-                rate,
-                SHORT,
-                &poisson_client(lambda, NO_RETRY),
-            ),
-            duration_s: seconds,
-            checks: vec![CheckSpec {
-                metric: "throttled share",
-                analytic: md1b_blocking(lambda / rate as f64, burst),
-                measure: throttled_share,
-                edge_bound: 0.0,
-            }],
-        });
+        cases.push(share_case(
+            format!("token bucket r={rate}/s b={burst}, Poisson λ={lambda}/s: M/D/1/b"),
+            &format!("limiter = \"token-bucket\"\nburst = {burst}"),
+            (rate, lambda, NO_RETRY, long(2_000, 10_000)),
+            md1b_blocking(lambda / rate as f64, burst),
+        ));
     }
-
     // The reply takes 1 ms and the caller waits 999 ms more: every retry lands exactly one window later.
     let (lambda, limit) = (1.6, 2);
-    let seconds = long(2_000, 10_000);
-    cases.push(Case {
-        name: format!("fixed window 1 s, Poisson λ={lambda}/s, L={limit}, retry in the next window"),
-        text: scenario(
-            seconds,
-            "throttle_latency = \"1ms\"",
-            limit,
-            SHORT,
-            &poisson_client(lambda, "{ policy = \"fixed\", wait = \"999ms\", max_attempts = 1000000 }"),
-        ),
-        duration_s: seconds,
-        checks: vec![CheckSpec {
-            metric: "throttled share",
-            analytic: retry_next_window_share(lambda, limit as u64),
-            measure: throttled_share,
-            edge_bound: 0.0,
-        }],
-    });
+    cases.push(share_case(
+        format!("fixed window 1 s, Poisson λ={lambda}/s, L={limit}, retry in the next window"),
+        "throttle_latency = \"1ms\"",
+        (limit, lambda, "{ policy = \"fixed\", wait = \"999ms\", max_attempts = 1000000 }", long(2_000, 10_000)),
+        retry_next_window_share(lambda, limit as u64),
+    ));
 
     // C threads with exponential responses of mean R, throttle replies after t and a retry wait w, C > L R:
     // every window admits L, so the admitted rate is L; by Little's law over the threads, C = L R + θ (t + w).

@@ -93,6 +93,18 @@ impl Page {
         let _ = writeln!(self.body, "<pre>{}</pre>", escape(text));
     }
 
+    /// The closing sections every page has: its charts (if any), then the scenario it came from.
+    pub fn charts_and_scenario(&mut self, charts: &[String], scenario_text: &str) {
+        if !charts.is_empty() {
+            self.heading("Charts");
+            for svg in charts {
+                self.figure(svg);
+            }
+        }
+        self.heading("Scenario");
+        self.preformatted(scenario_text);
+    }
+
     pub fn finish(self) -> String {
         format!(
             "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n{}</body>\n</html>\n",
@@ -242,14 +254,7 @@ pub fn run_page(report: &Report, charts: &[String], scenario_text: &str) -> Stri
         page.table(&["client", "requests", "threads", "makespan s", "floor s", "limit (QPS)"], &rows);
     }
 
-    if !charts.is_empty() {
-        page.heading("Charts");
-        for svg in charts {
-            page.figure(svg);
-        }
-    }
-    page.heading("Scenario");
-    page.preformatted(scenario_text);
+    page.charts_and_scenario(charts, scenario_text);
     page.finish()
 }
 
@@ -259,14 +264,7 @@ pub fn text_page(title: &str, intro: &str, findings: &str, charts: &[String], sc
     page.paragraph(intro);
     page.heading("Results");
     page.preformatted(findings);
-    if !charts.is_empty() {
-        page.heading("Charts");
-        for svg in charts {
-            page.figure(svg);
-        }
-    }
-    page.heading("Scenario");
-    page.preformatted(scenario_text);
+    page.charts_and_scenario(charts, scenario_text);
     page.finish()
 }
 
