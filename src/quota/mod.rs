@@ -642,6 +642,66 @@ mod tests {
     }
 
     proptest! {
+        // Several clock windows at once: no window of either length ever admits more than its limit, and
+        // an attempt is refused only when one of them is full (nothing is refused for no reason).
+        #[test]
+        fn several_windows_respect_every_limit_and_refuse_only_when_one_is_full(
+            short in 1u64..4,
+            long in 2u64..12,
+            long_s in 2u64..6,
+            mut times in proptest::collection::vec(0u64..20 * S, 1..300),
+        ) {
+            times.sort_unstable();
+            let spec = LimiterSpec {
+                rule: LimiterConfig::PLATFORM,
+                limit: Some(short),
+                more: vec![WindowLimit { window: long_s * S, limit: Some(long) }],
+                units: None,
+            };
+            let mut q = Quota::new(0, 0, &spec, OnPlanChange::CarryOver, 0, 1, PlanRef::PayAsYouGo);
+            let mut admitted: Vec<Nanos> = Vec::new();
+            for &t in &times {
+                let in_window = |w: Nanos| admitted.iter().filter(|&&a| a / w == t / w).count() as u64;
+                let full = in_window(S) >= short || in_window(long_s * S) >= long;
+                let ok = q.try_admit(t, 1).is_some();
+                prop_assert_eq!(ok, !full, "at {}", t);
+                if ok {
+                    admitted.push(t);
+                }
+            }
+        }
+
+        // A unit limit beside the request limit: each clock window's admitted units stay within the limit,
+        // and an attempt is refused only when its units or the request window have no room.
+        #[test]
+        fn units_stay_within_their_window_and_refuse_only_without_room(
+            per_second in 1u64..6,
+            unit_limit in 1u64..50,
+            calls in proptest::collection::vec((0u64..10 * S, 0u64..20), 1..200),
+        ) {
+            let mut calls = calls;
+            calls.sort_unstable();
+            let spec = LimiterSpec {
+                rule: LimiterConfig::PLATFORM,
+                limit: Some(per_second),
+                more: Vec::new(),
+                units: Some(UnitLimit { limit: unit_limit, window: 2 * S }),
+            };
+            let mut q = Quota::new(0, 0, &spec, OnPlanChange::CarryOver, 0, 1, PlanRef::PayAsYouGo);
+            let mut admitted: Vec<(Nanos, u64)> = Vec::new();
+            for &(t, cost) in &calls {
+                let requests = admitted.iter().filter(|(a, _)| a / S == t / S).count() as u64;
+                let units: u64 = admitted.iter().filter(|(a, _)| a / (2 * S) == t / (2 * S)).map(|(_, c)| c).sum();
+                let room = requests < per_second && units + cost <= unit_limit;
+                let ok = q.try_admit(t, cost).is_some();
+                prop_assert_eq!(ok, room, "at {} costing {}", t, cost);
+                prop_assert_eq!(q.refused_by_units(), units + cost > unit_limit);
+                if ok {
+                    admitted.push((t, cost));
+                }
+            }
+        }
+
         // The bound the platform promises: no window ever admits more than its capacity.
         #[test]
         fn a_fixed_window_never_admits_more_than_its_capacity(
