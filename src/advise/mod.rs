@@ -289,6 +289,9 @@ pub struct QpsAdvice {
     /// The most prepaid QPS the API's category can buy without contacting sales.
     pub purchasable_max: u32,
     pub beyond_purchasable: bool,
+    /// When no QPS meets the targets and the API has a unit limit: the units bind whatever the QPS.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
     pub points: Vec<Point>,
 }
 
@@ -395,6 +398,14 @@ impl Advisor<'_> {
         })?;
         let purchasable_max = self.sc.apis[api].category.prepaid_max_qps();
         let least_qps = found.map(|q| q as u32);
+        let note = match (&outcome, self.sc.apis[api].limiter.units) {
+            (Outcome::NotUpTo(_), Some(u)) => Some(format!(
+                "its unit limit ({} units per {}) binds whatever the QPS: raise that instead",
+                u.limit,
+                crate::time::format_duration(u.window)
+            )),
+            _ => None,
+        };
         Ok(QpsAdvice {
             account: self.sc.accounts[account].name.clone(),
             api: self.sc.apis[api].name.clone(),
@@ -403,6 +414,7 @@ impl Advisor<'_> {
             outcome,
             purchasable_max,
             beyond_purchasable: least_qps.is_some_and(|q| q > purchasable_max),
+            note,
             points,
         })
     }

@@ -113,6 +113,9 @@ pub fn render(doc: &AdviceDoc) -> String {
             }
             _ => writeln!(s, "{pair}: no QPS meets {}", targets_text(doc)),
         };
+        if let Some(note) = &q.note {
+            let _ = writeln!(s, "    {note}");
+        }
         let _ = writeln!(s, "    tried (QPS, ✓ met): {}", tried(&q.points));
     }
     for t in &doc.most_threads {
