@@ -752,15 +752,18 @@ fn sweep_table(doc: &SweepDoc) -> String {
         let (adm, thr, p99) = (m("admitted_qps"), m("throttle_rate"), m("latency_p99_s"));
         let values = p.values.iter().map(|v| format!("{v:>14}")).collect::<String>();
         let demand = p.demand_qps.map_or("-".to_string(), |d| format!("{d:.2}"));
+        // No interval from one replication: dashes, not a zero-width bracket.
+        let interval = |e: &sweep::estimate::Estimate, scale: f64, digits: usize| match (e.lo, e.hi) {
+            (Some(lo), Some(hi)) => format!("[{:>5.*},{:>5.*}]", digits, lo * scale, digits, hi * scale),
+            _ => format!("[{:>5},{:>5}]", "-", "-"),
+        };
         let _ = writeln!(
             out,
-            "{values} {demand:>10} {:>8.2} [{:>5.2},{:>5.2}] {:>7.1}% [{:>5.1},{:>5.1}] {:>10.3}",
+            "{values} {demand:>10} {:>8.2} {} {:>7.1}% {} {:>10.3}",
             adm.mean,
-            adm.low(),
-            adm.high(),
+            interval(adm, 1.0, 2),
             100.0 * thr.mean,
-            100.0 * thr.low(),
-            100.0 * thr.high(),
+            interval(thr, 100.0, 1),
             p99.mean
         );
     }
