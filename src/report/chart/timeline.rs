@@ -53,6 +53,17 @@ fn draw(report: &Report, root: Area<'_>) -> DrawResult {
     Ok(())
 }
 
+/// Bin `i`'s start and end in seconds: the last bin ends with the run, so it may be shorter.
+fn bin_span(i: usize, bin_s: f64, duration_s: f64) -> (f64, f64) {
+    (i as f64 * bin_s, ((i + 1) as f64 * bin_s).min(duration_s))
+}
+
+/// `count` events in bin `i` as a rate per second over the bin's true length.
+pub fn bin_rate(i: usize, count: f64, bin_s: f64, duration_s: f64) -> f64 {
+    let (a, b) = bin_span(i, bin_s, duration_s);
+    if b > a { count / (b - a) } else { 0.0 }
+}
+
 /// Colours of the sub-accounts' lines, in slot order.
 const SUB_COLOURS: [RGBColor; 6] = [
     RGBColor(31, 90, 180),
@@ -67,12 +78,8 @@ fn panel(area: &Area<'_>, series: &Series, report: &Report) -> DrawResult {
     let duration_s = report.summary.duration_s;
     let (unit, unit_name) = time_unit(duration_s);
     let bin_s = secs_f64(report.bin);
-    // Each bin as a rate over its true length: the last may be shorter than the rest.
-    let span = |i: usize| (i as f64 * bin_s, ((i + 1) as f64 * bin_s).min(duration_s));
-    let per_s = |i: usize, n: f64| {
-        let (a, b) = span(i);
-        if b > a { n / (b - a) } else { 0.0 }
-    };
+    let span = |i: usize| bin_span(i, bin_s, duration_s);
+    let per_s = |i: usize, n: f64| bin_rate(i, n, bin_s, duration_s);
     // Steps: each bin is drawn flat from its start to its end.
     let step = |value: &dyn Fn(usize) -> f64| -> Vec<(f64, f64)> {
         let mut pts = Vec::with_capacity(series.bins.len() * 2);
@@ -205,4 +212,18 @@ fn panel(area: &Area<'_>, series: &Series, report: &Report) -> DrawResult {
         )))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bin_rate;
+
+    #[test]
+    fn the_last_bin_is_a_rate_over_its_true_length() {
+        // 600 s in 7 s bins: the last (595 to 600 s) holds 5 s; 10 calls there are 2 a second, not 1.43.
+        assert_eq!(bin_rate(85, 10.0, 7.0, 600.0), 2.0);
+        assert_eq!(bin_rate(84, 14.0, 7.0, 600.0), 2.0);
+        // One 2 h bin over a 600 s run: 1,200 calls are 2 a second, not 0.17.
+        assert_eq!(bin_rate(0, 1_200.0, 7_200.0, 600.0), 2.0);
+    }
 }
