@@ -16,6 +16,10 @@ pub enum Error {
     Write { path: String, source: std::io::Error },
     #[error("cannot draw {path}: {message}")]
     Chart { path: String, message: String },
+    /// Work estimated past the limits `--allow-large` lifts (a bad input: the flag or a smaller load fixes
+    /// it); the message names the estimate.
+    #[error("{0}")]
+    TooLarge(String),
     /// The command ran but what it checks does not hold (e.g. a validation case failed).
     #[error("{0}")]
     Failed(String),
@@ -28,7 +32,7 @@ impl Error {
     /// 2 for bad input (scenario, flags), 1 for anything else.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Scenario(_) | Error::Read { .. } | Error::BadInput(_) => 2,
+            Error::Scenario(_) | Error::Read { .. } | Error::BadInput(_) | Error::TooLarge(_) => 2,
             Error::Write { .. } | Error::Chart { .. } | Error::Failed(_) => 1,
             Error::OutputClosed => 0,
         }

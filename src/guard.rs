@@ -123,7 +123,7 @@ pub fn check(work: &Work, runs: f64, allow_large: bool, what: &str) -> Result<()
         _ => String::new(),
     };
     if attempts.is_nan() || attempts > limit {
-        return Err(Error::BadInput(format!(
+        return Err(Error::TooLarge(format!(
             "{what} would make about {} attempts{culprit}, more than the {} allowed without --allow-large; \
              shorten the duration, lower the load, or pass --allow-large",
             human(attempts),
@@ -131,7 +131,7 @@ pub fn check(work: &Work, runs: f64, allow_large: bool, what: &str) -> Result<()
         )));
     }
     if work.memory.is_nan() || work.memory > MAX_MEMORY {
-        return Err(Error::BadInput(format!(
+        return Err(Error::TooLarge(format!(
             "{what} would hold about {:.1} GiB of requests in flight, more than the {:.0} GiB allowed without \
              --allow-large; lower the load or pass --allow-large",
             work.memory / (1u64 << 30) as f64,

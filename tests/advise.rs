@@ -217,3 +217,34 @@ fn advice_does_not_depend_on_the_thread_count() {
     }
     assert_eq!(files[0], files[1]);
 }
+
+/// A search whose next point would pass the work limit stops there and says so, keeping what it found as
+/// a lower bound (here: 1,000 QPS and 0.5 s responses take 500 threads; points past 100,000 estimated
+/// attempts are not run).
+#[test]
+fn a_search_stops_at_the_work_limit_and_says_so() {
+    let text = scenario_text(
+        "60s",
+        1000,
+        "{ dist = \"constant\", mean = \"500ms\" }",
+        "10ms",
+        &closed_client("workers", 1, "{ policy = \"none\" }"),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.toml");
+    std::fs::write(&path, text).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_quotasim"))
+        .args(["advise", path.to_str().unwrap(), "--target", "throttled<=0", "--reps", "2"])
+        .args(["--out", dir.path().join("out").to_str().unwrap(), "--no-chart"])
+        .env("QUOTASIM_MAX_ATTEMPTS", "100000")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("out/advice.json")).unwrap()).unwrap();
+    let threads = &doc["most_threads"][0];
+    let found = threads["most_threads"].as_u64().unwrap();
+    let stopped = threads["outcome"]["too-large"].as_u64().unwrap();
+    assert!(found < stopped && found >= 256, "{threads}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("past the work limits"));
+}

@@ -323,7 +323,7 @@ fn boundary_search(
                 points.push(p);
                 Ok(Some(met))
             }
-            Err(Error::BadInput(m)) if m.contains("--allow-large") => Ok(None),
+            Err(Error::TooLarge(_)) => Ok(None),
             Err(e) => Err(e),
         }
     };
