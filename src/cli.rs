@@ -99,6 +99,18 @@ pub struct AdviseArgs {
     pub quiet: bool,
 }
 
+/// `--contour` as a share: `5%` or `0.05`, from 0 to 1.
+fn contour_share(text: &str) -> Result<f64, Error> {
+    let text = text.trim();
+    let share = match text.strip_suffix('%') {
+        Some(p) => p.trim().parse::<f64>().map(|p| p / 100.0),
+        None => text.parse::<f64>(),
+    };
+    share.ok().filter(|x| (0.0..=1.0).contains(x)).ok_or_else(|| {
+        Error::BadInput(format!("--contour: `{text}` is not valid; expected a throttle rate such as 5% or 0.05"))
+    })
+}
+
 /// How charts and the report are written, and whether to open them.
 #[derive(Debug, clap::Args)]
 pub struct ChartArgs {
@@ -217,6 +229,9 @@ pub struct SweepArgs {
     /// How many shards, when the shard index comes from JOB_COMPLETION_INDEX (Kubernetes Indexed Job).
     #[arg(long, value_name = "N")]
     pub shards: Option<usize>,
+    /// The throttle rate the heatmap draws its contour at, e.g. `5%`.
+    #[arg(long, value_name = "PERCENT", default_value = "1%")]
+    pub contour: String,
     #[command(flatten)]
     pub charts: ChartArgs,
     /// Run even when the sweep's work is estimated above 10^9 attempts, or --jobs above 1024.
@@ -235,6 +250,9 @@ pub struct MergeArgs {
     /// Folder for the merged outputs [default: the first folder given].
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// The throttle rate the heatmap draws its contour at, e.g. `5%`.
+    #[arg(long, value_name = "PERCENT", default_value = "1%")]
+    pub contour: String,
     #[command(flatten)]
     pub charts: ChartArgs,
 }
@@ -353,6 +371,7 @@ fn open_output(what: Option<&str>, written: &[PathBuf], quiet: bool) -> Result<(
 
 fn advise_command(args: &AdviseArgs) -> Result<(), Error> {
     use crate::advise::{Advisor, output};
+    let formats = args.charts.formats()?;
     let file = args.scenario.display().to_string();
     let text = crate::scenario::read_text(&args.scenario)?;
     let mut scenario = Scenario::parse(&text, &file)?;
@@ -405,7 +424,7 @@ fn advise_command(args: &AdviseArgs) -> Result<(), Error> {
     set.add_bytes("advice.json", &output::json_bytes(&doc))?;
     set.add_bytes("advice.csv", &output::csv_bytes(&doc))?;
     let mut svgs = Vec::new();
-    if let Some(formats) = args.charts.formats()? {
+    if let Some(formats) = formats {
         for (name, svg) in crate::advise::chart::charts(&doc) {
             svgs.push(report::chart::add_chart(&mut set, &dir, name, svg, formats)?);
         }
@@ -460,6 +479,7 @@ fn load_variant(path: &Path, variant: Option<&str>) -> Result<(Scenario, String)
 }
 
 fn run_command(args: &RunArgs) -> Result<(), Error> {
+    let formats = args.charts.formats()?;
     let (mut scenario, text) = load_variant(&args.scenario, args.variant.as_deref())?;
     if let Some(seed) = args.seed {
         scenario.seed = seed;
@@ -472,7 +492,7 @@ fn run_command(args: &RunArgs) -> Result<(), Error> {
 
     let output = run_with_progress(&scenario, options, args.quiet)?;
     let report = Report::new(&scenario, &output);
-    let (written, removed) = report::write_outputs(&report, &dir, args.charts.formats()?, &text)?;
+    let (written, removed) = report::write_outputs(&report, &dir, formats, &text)?;
     note_leftovers(&removed, args.quiet);
     if !args.quiet {
         out(&report::table::render(&report, report::table::colour_wanted()))?;
@@ -567,6 +587,9 @@ fn shard_of(args: &SweepArgs) -> Result<Option<(usize, usize)>, Error> {
 }
 
 fn sweep_command(args: &SweepArgs) -> Result<(), Error> {
+    // Flags are checked before the work, not after it.
+    let contour = contour_share(&args.contour)?;
+    let formats = args.charts.formats()?;
     let file = args.scenario.display().to_string();
     let text = crate::scenario::read_text(&args.scenario)?;
     let mut scenario = Scenario::parse(&text, &file)?;
@@ -650,7 +673,7 @@ fn sweep_command(args: &SweepArgs) -> Result<(), Error> {
         }
         None => {
             let (written, removed) =
-                sweep::output::write_whole(&doc, &dir, args.charts.formats()?, &sweep_table(&doc), Some(&text))?;
+                sweep::output::write_whole(&doc, &dir, formats, &sweep_table(&doc), Some(&text), contour)?;
             note_leftovers(&removed, args.quiet);
             written
         }
@@ -669,11 +692,12 @@ fn sweep_command(args: &SweepArgs) -> Result<(), Error> {
 }
 
 fn merge_command(args: &MergeArgs) -> Result<(), Error> {
+    let (contour, formats) = (contour_share(&args.contour)?, args.charts.formats()?);
     let doc = sweep::output::merge(&args.dirs)?;
     // Never a folder named by the shard files' contents: the first folder given, or --out.
     let dir = args.out.clone().unwrap_or_else(|| args.dirs[0].clone());
     report::prepare_dir(&dir)?;
-    let (written, removed) = sweep::output::write_whole(&doc, &dir, args.charts.formats()?, &sweep_table(&doc), None)?;
+    let (written, removed) = sweep::output::write_whole(&doc, &dir, formats, &sweep_table(&doc), None, contour)?;
     note_leftovers(&removed, false);
     out(&format!("merged {} points; {}", doc.points.len(), wrote(&written)))?;
     open_output(args.charts.open.as_deref(), &written, false)

@@ -16,7 +16,8 @@ use plotters::style::FontStyle;
 use crate::report::chart::Svg;
 
 /// The charts that fit the sweep's shape, by file name.
-pub fn charts(doc: &SweepDoc) -> Vec<(&'static str, Svg)> {
+/// `contour`: the throttle rate the heatmap draws its contour at (0.01 for 1 %).
+pub fn charts(doc: &SweepDoc, contour: f64) -> Vec<(&'static str, Svg)> {
     // Nothing to draw, or an axis no chart can scale to.
     if doc.points.is_empty() || doc.points.iter().any(|p| p.axis.iter().any(|x| !x.is_finite())) {
         return Vec::new();
@@ -34,7 +35,7 @@ pub fn charts(doc: &SweepDoc) -> Vec<(&'static str, Svg)> {
             ("sweep-qps", render(WIDTH, 620, |root| qps_chart(doc, root))),
             ("sweep-metrics", render(WIDTH, 760, |root| metrics_chart(doc, root))),
         ],
-        2 => vec![("sweep-heatmap", render(WIDTH, 760, |root| heatmap(doc, root)))],
+        2 => vec![("sweep-heatmap", render(WIDTH, 760, |root| heatmap(doc, root, contour)))],
         _ => Vec::new(),
     }
 }
@@ -366,8 +367,8 @@ fn heat_colour(rate: f64) -> RGBColor {
     RGBColor(mix(240, 160), mix(248, 20), mix(240, 30))
 }
 
-/// The throttle rate at which the heatmap draws its contour.
-const CONTOUR: f64 = 0.01;
+/// The throttle rate at which the heatmap draws its contour unless told otherwise.
+pub const CONTOUR: f64 = 0.01;
 
 /// A vertical colour bar from 0 % (bottom) to 100 % (top), with ticks.
 fn colour_bar(area: &Area<'_>) -> DrawResult {
@@ -392,7 +393,7 @@ fn colour_bar(area: &Area<'_>) -> DrawResult {
     Ok(())
 }
 
-fn heatmap(doc: &SweepDoc, root: Area<'_>) -> DrawResult {
+fn heatmap(doc: &SweepDoc, root: Area<'_>, contour_at: f64) -> DrawResult {
     let (xs, ys) = (distinct(doc, 0), distinct(doc, 1));
     let (ex, ey) = (edges(&xs), edges(&ys));
     let metric =
@@ -403,7 +404,7 @@ fn heatmap(doc: &SweepDoc, root: Area<'_>) -> DrawResult {
         &key,
         &[
             (Swatch::Line(LIMIT.to_rgba(), 3), "demand = limit (C = L·R)".to_string()),
-            (Swatch::Dashed(CHANGE.to_rgba(), 3), "1% throttled".to_string()),
+            (Swatch::Dashed(CHANGE.to_rgba(), 3), format!("{}% throttled", trim_number(contour_at * 100.0))),
         ],
     )?;
     let (root, bar_area) = root.split_horizontally(WIDTH - 120);
@@ -458,15 +459,17 @@ fn heatmap(doc: &SweepDoc, root: Area<'_>) -> DrawResult {
             boundary.push((x, w[0].0 + f * (w[1].0 - w[0].0)));
         }
     }
-    // Where the throttle rate crosses 1 %: along each column, interpolated between neighbouring cells.
+    // Where the throttle rate crosses the contour: along each column, interpolated between neighbouring
+    // cells.
     let mut contour = Vec::new();
     for &x in &xs {
         let mut column: Vec<(f64, f64)> =
             doc.points.iter().filter(|p| p.axis[0] == x).map(|p| (p.axis[1], metric(p, "throttle_rate"))).collect();
         column.sort_by(|a, b| a.0.total_cmp(&b.0));
-        if let Some(w) = column.windows(2).find(|w| (w[0].1 - CONTOUR) * (w[1].1 - CONTOUR) <= 0.0 && w[0].1 != w[1].1)
+        if let Some(w) =
+            column.windows(2).find(|w| (w[0].1 - contour_at) * (w[1].1 - contour_at) <= 0.0 && w[0].1 != w[1].1)
         {
-            let f = (CONTOUR - w[0].1) / (w[1].1 - w[0].1);
+            let f = (contour_at - w[0].1) / (w[1].1 - w[0].1);
             contour.push((x, w[0].0 + f * (w[1].0 - w[0].0)));
         }
     }

@@ -241,13 +241,14 @@ pub fn write_whole(
     charts: Option<crate::report::chart::Formats>,
     findings: &str,
     scenario_text: Option<&str>,
+    contour: f64,
 ) -> Result<(Vec<PathBuf>, Vec<PathBuf>), Error> {
     let mut set = crate::report::OutputSet::new(dir, "sweep");
     set.add_bytes("sweep.json", &json_bytes(doc))?;
     set.add_bytes("sweep.csv", &csv_bytes(doc))?;
     let mut svgs = Vec::new();
     if let Some(formats) = charts {
-        for (name, svg) in super::chart::charts(doc) {
+        for (name, svg) in super::chart::charts(doc, contour) {
             svgs.push(crate::report::chart::add_chart(&mut set, dir, name, svg, formats)?);
         }
     }
