@@ -227,3 +227,25 @@ fn sweeps_report_pairs_and_cost_and_no_interval_from_one_replication() {
     let header = csv.lines().next().unwrap();
     assert!(header.contains(",cost_mean,") && header.contains("acme/CompareFace:throttle_rate_mean"), "{header}");
 }
+
+/// The heatmap's contour follows `--contour`, and a contour that is not a rate is refused before any run.
+#[test]
+fn the_heatmap_contour_follows_the_flag() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/sweep-threads.toml");
+    let run = |extra: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_quotasim"))
+            .args(["sweep", scenario.to_str().unwrap(), "--param", "client.workers.threads=1..=8"])
+            .args(["--param", "api.Classify.latency.mean=100ms..=1s:300ms", "--reps", "2", "--format", "svg"])
+            .args(["--out", tmp.path().to_str().unwrap(), "--quiet"])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    assert!(run(&["--contour", "10%"]).status.success());
+    let svg = std::fs::read_to_string(tmp.path().join("sweep-heatmap.svg")).unwrap();
+    assert!(svg.contains("10% throttled") && svg.contains("throttled"), "the key names the contour");
+    let bad = run(&["--contour", "150%"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--contour"));
+}
