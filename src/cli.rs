@@ -398,7 +398,7 @@ fn advise_command(args: &AdviseArgs) -> Result<(), Error> {
         .build()
         .map_err(|e| Error::BadInput(format!("--jobs: {e}")))?;
     let (least_qps, most_threads, plans) = pool.install(|| -> Result<_, Error> {
-        let least_qps = crate::advise::current_limits(&scenario)?
+        let least_qps = engine::limits_at_start(&scenario)
             .into_iter()
             .map(|((account, api), current)| advisor.least_qps(account, api, current))
             .collect::<Result<Vec<_>, _>>()?;

@@ -325,6 +325,29 @@ struct Engine<'s, 'o, O: Observer, Q: EventQueue<Event>> {
     observer: &'o mut O,
 }
 
+/// The plans of each quota of `pairs`, and the keys they were built for.
+fn plan_book(sc: &Scenario, pairs: &[(usize, usize)]) -> (Vec<QuotaKey>, PlanBook) {
+    let keys: Vec<QuotaKey> = pairs
+        .iter()
+        .map(|&(account, api)| QuotaKey {
+            account,
+            api,
+            category: sc.apis[api].category,
+            payg_qps: sc.payg_qps(account, api),
+        })
+        .collect();
+    let plans = PlanBook::new(&sc.plans, &keys, sc.start, sc.duration);
+    (keys, plans)
+}
+
+/// The limit in force at the start for each (account, API) some client calls, in
+/// [`Scenario::quota_pairs`] order, without running anything.
+pub fn limits_at_start(sc: &Scenario) -> Vec<((usize, usize), u32)> {
+    let pairs = sc.quota_pairs();
+    let (_, plans) = plan_book(sc, &pairs);
+    pairs.iter().enumerate().map(|(q, &pair)| (pair, plans.in_force(q, 0).0)).collect()
+}
+
 /// Runs `scenario` to its end. Fails only on a trace that cannot be read or has a malformed row.
 pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunOutput, Error> {
     run_observed(scenario, options, &mut ())
@@ -385,16 +408,7 @@ impl RunOutput {
 impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
     fn new(sc: &'s Scenario, options: RunOptions, observer: &'o mut O) -> Result<Engine<'s, 'o, O, Q>, Error> {
         let quota_pairs = sc.quota_pairs();
-        let keys: Vec<QuotaKey> = quota_pairs
-            .iter()
-            .map(|&(account, api)| QuotaKey {
-                account,
-                api,
-                category: sc.apis[api].category,
-                payg_qps: sc.payg_qps(account, api),
-            })
-            .collect();
-        let plans = PlanBook::new(&sc.plans, &keys, sc.start, sc.duration);
+        let (keys, plans) = plan_book(sc, &quota_pairs);
         let start_ns = sc.start.as_nanosecond();
         let quotas = keys
             .iter()

@@ -449,13 +449,20 @@ impl Recorder {
         self.sub_bins.get(quota).map_or(&[], |b| b.as_slice())
     }
 
-    /// The cells of quota `quota` that have a slot of their own, in slot order.
-    pub fn sub_slot_cells(&self, quota: usize) -> Vec<usize> {
-        let mut cells: Vec<usize> = (0..self.cells.len())
-            .filter(|&c| self.cell_keys[c].quota as usize == quota && (self.sub_slot[c] as usize) < SUB_SLOTS - 1)
-            .collect();
-        cells.sort_by_key(|&c| self.sub_slot[c]);
-        cells
+    /// Per quota that keeps sub-account bins, its cells that have a slot of their own, in slot order (one
+    /// pass over the cells for all of them).
+    pub fn sub_slot_cells(&self) -> Vec<Vec<usize>> {
+        let mut out = vec![Vec::new(); self.sub_bins.len()];
+        for (c, key) in self.cell_keys.iter().enumerate() {
+            if let Some(cells) = out.get_mut(key.quota as usize).filter(|_| (self.sub_slot[c] as usize) < SUB_SLOTS - 1)
+            {
+                cells.push(c);
+            }
+        }
+        for cells in &mut out {
+            cells.sort_by_key(|&c| self.sub_slot[c]);
+        }
+        out
     }
 
     /// Units admitted and throttled per bin of quota `quota`; empty if it has no unit limit or no attempt.

@@ -444,18 +444,6 @@ impl Advisor<'_> {
     }
 }
 
-/// An (account, API) and a limit.
-pub type PairLimit = ((usize, usize), u32);
-
-/// The limit in force at the start for each (account, API) in use, in [`Scenario::quota_pairs`] order.
-pub fn current_limits(sc: &Scenario) -> Result<Vec<PairLimit>, Error> {
-    let mut short = sc.clone();
-    // One instant is enough to know the limits in force at the start.
-    short.duration = 1;
-    let out = engine::run(&short, RunOptions { bin: 1, skip_bad_rows: true })?;
-    Ok(out.quota_pairs.iter().copied().zip(out.quotas.iter().map(|q| q.history()[0].limit_qps)).collect())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -123,6 +123,7 @@ impl Report {
         let mut by_api = Vec::with_capacity(out.quota_pairs.len());
         let mut phases = Vec::new();
         let mut series = Vec::with_capacity(out.quota_pairs.len());
+        let sub_cells = rec.sub_slot_cells();
         for (q, &(account, api)) in out.quota_pairs.iter().enumerate() {
             let (acc, a) = (&sc.accounts[account], &sc.apis[api]);
             let cell = &per_quota[q];
@@ -157,7 +158,7 @@ impl Report {
                 units => units.to_vec(),
             });
             // Who sent the attempts, when several sub-accounts share the quota.
-            let slot_cells = rec.sub_slot_cells(q);
+            let slot_cells = sub_cells.get(q).map_or(&[][..], Vec::as_slice);
             let by_slot = rec.sub_series(q);
             let others = by_slot.iter().any(|b| b[SUB_SLOTS - 1] > 0);
             let sub_accounts = if !by_slot.is_empty() && (slot_cells.len() > 1 || others) {

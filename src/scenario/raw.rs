@@ -76,19 +76,27 @@ pub struct RawServer {
     pub windows: Option<Vec<RawWindow>>,
 }
 
-impl RawServer {
-    pub fn limiter_keys(&self) -> LimiterKeys<'_> {
-        LimiterKeys {
-            limiter: self.limiter.as_deref(),
-            window: self.window.as_deref(),
-            align: self.align.as_deref(),
-            burst: self.burst,
-            nodelay: self.nodelay,
-            count_rejected: self.count_rejected,
-            windows: self.windows.as_deref(),
+/// `limiter_keys()` for the tables that write a limiter's keys (serde's `flatten` cannot be used with
+/// `deny_unknown_fields`, so the fields are repeated and gathered here).
+macro_rules! limiter_keys {
+    ($($table:ty),*) => {$(
+        impl $table {
+            pub fn limiter_keys(&self) -> LimiterKeys<'_> {
+                LimiterKeys {
+                    limiter: self.limiter.as_deref(),
+                    window: self.window.as_deref(),
+                    align: self.align.as_deref(),
+                    burst: self.burst,
+                    nodelay: self.nodelay,
+                    count_rejected: self.count_rejected,
+                    windows: self.windows.as_deref(),
+                }
+            }
         }
-    }
+    )*};
 }
+
+limiter_keys!(RawServer, RawApi);
 
 /// The keys that choose a limiter, as `[server]` and `[[api]]` both write them.
 #[derive(Clone, Copy, Debug)]
@@ -150,20 +158,6 @@ pub struct RawApi {
     pub windows: Option<Vec<RawWindow>>,
     /// A unit (token) limit beside the request limit.
     pub units: Option<RawUnits>,
-}
-
-impl RawApi {
-    pub fn limiter_keys(&self) -> LimiterKeys<'_> {
-        LimiterKeys {
-            limiter: self.limiter.as_deref(),
-            window: self.window.as_deref(),
-            align: self.align.as_deref(),
-            burst: self.burst,
-            nodelay: self.nodelay,
-            count_rejected: self.count_rejected,
-            windows: self.windows.as_deref(),
-        }
-    }
 }
 
 #[derive(Debug, Deserialize)]
