@@ -31,6 +31,13 @@ type Line = (String, Vec<(f64, f64, f64, f64)>, Option<u32>);
 
 fn qps_chart(doc: &AdviceDoc, root: Area<'_>) -> DrawResult {
     let target = &doc.targets[0];
+    // Rates read in percent, as everywhere else in the charts.
+    let (scale, y_words) = if target.metric == "throttle_rate" {
+        (100.0, "throttle rate (%)".to_string())
+    } else {
+        (1.0, target.metric.clone())
+    };
+    let bound = target.bound * scale;
     // Each pair's points in QPS order: (qps, mean, lo, hi) of the first target's check.
     let lines: Vec<Line> = doc
         .least_qps
@@ -40,14 +47,14 @@ fn qps_chart(doc: &AdviceDoc, root: Area<'_>) -> DrawResult {
                 .points
                 .iter()
                 .filter_map(|p| p.checks.iter().find(|c| c.target == target.text).map(|c| (p.value as f64, c)))
-                .map(|(x, c)| (x, c.estimate.mean, c.estimate.low(), c.estimate.high()))
+                .map(|(x, c)| (x, c.estimate.mean * scale, c.estimate.low() * scale, c.estimate.high() * scale))
                 .collect();
             pts.sort_by(|a, b| a.0.total_cmp(&b.0));
             (format!("{}/{}", q.account, q.api), pts, q.least_qps)
         })
         .collect();
     let all = lines.iter().flat_map(|l| l.1.iter());
-    let (xmax, ymax) = all.fold((1.0f64, target.bound.abs()), |(x, y), p| (x.max(p.0), y.max(p.3)));
+    let (xmax, ymax) = all.fold((1.0f64, bound.abs()), |(x, y), p| (x.max(p.0), y.max(p.3)));
     // The top third is left free for the legend, so that it never covers a point.
     let (xs, ys) = (0.0..xmax * 1.08 + 1.0, 0.0..(ymax * 1.5).max(1e-9));
     let mut chart = ChartBuilder::on(&root)
@@ -62,14 +69,14 @@ fn qps_chart(doc: &AdviceDoc, root: Area<'_>) -> DrawResult {
     chart
         .configure_mesh()
         .x_desc("QPS held for the whole run")
-        .y_desc(target.metric.as_str())
+        .y_desc(y_words)
         .x_label_formatter(&|x| trim_number(*x))
         .y_label_formatter(&|y| trim_number(*y))
         .label_style((FONT, 14))
         .axis_desc_style((FONT, 15))
         .draw()?;
     chart
-        .draw_series(LineSeries::new([(0.0, target.bound), (xmax * 1.08 + 1.0, target.bound)], LIMIT.stroke_width(2)))?
+        .draw_series(LineSeries::new([(0.0, bound), (xmax * 1.08 + 1.0, bound)], LIMIT.stroke_width(2)))?
         .label(format!("target {}", target.text))
         .legend(|(x, y)| PathElement::new([(x, y), (x + 18, y)], LIMIT.stroke_width(2)));
     for (i, (name, pts, answer)) in lines.iter().enumerate() {
