@@ -288,17 +288,26 @@ pub struct RunArgs {
 
 /// Writes `text` to standard output: a reader that closed the pipe ends the command quietly; any other
 /// failure (a full disk) is an error.
+/// Prints `text`, with any control character that came from input escaped (see [`crate::text`]).
 fn out(text: &str) -> Result<(), Error> {
+    out_raw(&crate::text::terminal_lines(text))
+}
+
+/// Prints `text` as it is: for text whose input strings were escaped where it was made, and which holds
+/// escapes of its own (the run table's colour).
+fn out_raw(text: &str) -> Result<(), Error> {
     use std::io::Write;
     let mut stdout = std::io::stdout().lock();
     stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()).map_err(Error::stdout)
 }
 
 /// Tells, on standard error, which temporary files of an interrupted run were removed.
-fn note_leftovers(removed: &[PathBuf], quiet: bool) {
-    if !removed.is_empty() && !quiet {
+/// Said even under `--quiet`: a user should always learn that files in their folder were removed.
+fn note_leftovers(removed: &[PathBuf], _quiet: bool) {
+    if !removed.is_empty() {
         use std::io::Write;
-        let names: Vec<String> = removed.iter().map(|p| p.display().to_string()).collect();
+        let names: Vec<String> =
+            removed.iter().map(|p| crate::text::terminal(&p.display().to_string()).into_owned()).collect();
         let _ =
             writeln!(std::io::stderr(), "note: removed temporary files of an interrupted run: {}", names.join(", "));
     }
@@ -314,6 +323,17 @@ pub const MAX_JOBS: usize = 1024;
 use crate::stats::MAX_SERIES_ROWS;
 
 pub fn execute(args: Args) -> Result<(), Error> {
+    // --allow-large lifts the guard's limits for every run the command makes, estimated or running.
+    let allow_large = match &args.command {
+        Command::Run(a) => a.allow_large,
+        Command::Sweep(a) => a.allow_large,
+        Command::Advise(a) => a.allow_large,
+        Command::Trace(TraceCommand::Gen(a)) => a.allow_large,
+        _ => false,
+    };
+    if allow_large {
+        guard::allow_large();
+    }
     match args.command {
         Command::Run(run) => run_command(&run),
         Command::Sweep(sweep) => sweep_command(&sweep),
@@ -420,7 +440,7 @@ fn advise_command(args: &AdviseArgs) -> Result<(), Error> {
         plans,
         simulations: advisor.simulations.load(std::sync::atomic::Ordering::Relaxed),
     };
-    let mut set = report::OutputSet::new(&dir, "advise");
+    let mut set = report::OutputSet::new(&dir, "advise")?;
     set.add_bytes("advice.json", &output::json_bytes(&doc))?;
     set.add_bytes("advice.csv", &output::csv_bytes(&doc))?;
     let mut svgs = Vec::new();
@@ -495,7 +515,7 @@ fn run_command(args: &RunArgs) -> Result<(), Error> {
     let (written, removed) = report::write_outputs(&report, &dir, formats, &text)?;
     note_leftovers(&removed, args.quiet);
     if !args.quiet {
-        out(&report::table::render(&report, report::table::colour_wanted()))?;
+        out_raw(&report::table::render(&report, report::table::colour_wanted()))?;
         if args.bin.is_none() && options.bin > stats::auto_bin(scenario.duration, 1) {
             out(&format!(
                 "timeseries.csv: {} bins, widened to stay under {MAX_SERIES_ROWS} rows for {} (account, API) series\n",
@@ -546,7 +566,7 @@ fn run_options(scenario: &Scenario, bin: Option<&str>) -> Result<RunOptions, Err
             auto / NANOS_PER_SEC
         )));
     }
-    Ok(RunOptions { bin, skip_bad_rows: false })
+    Ok(RunOptions { bin, skip_bad_rows: false, budget: engine::Budget::default() })
 }
 
 /// Which shard (0-based) of how many this process runs: the flags, else the batch system's environment.
@@ -668,6 +688,7 @@ fn sweep_command(args: &SweepArgs) -> Result<(), Error> {
     let written = match shard {
         Some((k, n)) => {
             let path = dir.join(sweep::output::shard_file_name(k, n));
+            let _lock = report::outputs::FolderLock::take(&dir)?;
             report::write_atomic(&path, &sweep::output::json_bytes(&doc))?;
             vec![path]
         }
@@ -839,13 +860,13 @@ fn trace_stats_command(args: &TraceStatsArgs) -> Result<(), Error> {
 }
 
 /// Writes each request's start as a CSV row; keeps the first write error for after the run.
-struct TraceWriter {
-    csv: csv::Writer<std::io::BufWriter<std::fs::File>>,
+struct TraceWriter<W: std::io::Write> {
+    csv: csv::Writer<W>,
     start: i128,
     error: Option<csv::Error>,
 }
 
-impl engine::Observer for TraceWriter {
+impl<W: std::io::Write> engine::Observer for TraceWriter<W> {
     fn request_started(&mut self, at: time::Nanos, account: &str, sub_account: &str, api: &str) {
         if self.error.is_none() {
             let unix_ns = (self.start + at as i128).to_string();
@@ -863,35 +884,28 @@ fn trace_gen_command(args: &TraceGenArgs) -> Result<(), Error> {
     }
     guard::check(&guard::estimate(&scenario), 1.0, args.allow_large, "the run")?;
     let path = &args.output;
+    if path.file_name().is_none() || std::fs::metadata(path).is_ok_and(|m| m.is_dir()) {
+        return Err(Error::BadInput(format!("-o: {} is a folder; give the path of a file to write", path.display())));
+    }
     let fail = |e: std::io::Error| Error::Write { path: path.display().to_string(), source: e };
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(fail)?;
-        note_leftovers(&report::outputs::remove_leftovers(parent), false);
     }
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
-    let file = std::fs::File::create(&tmp).map_err(fail)?;
-    let mut writer = TraceWriter {
-        csv: csv::Writer::from_writer(std::io::BufWriter::new(file)),
-        start: scenario.start.as_nanosecond(),
-        error: None,
-    };
-    let written = writer
-        .csv
-        .write_record(["unix_ns", "account", "sub_account", "api"])
-        .map_err(|e| std::io::Error::other(e.to_string()));
-    let result = written.map_err(fail).and_then(|()| {
+    // Written to a temporary file created new beside the target and renamed into place: an interrupted
+    // or failed run leaves the target as it was.
+    let output = report::outputs::write_streamed(path, |w| {
+        let mut writer =
+            TraceWriter { csv: csv::Writer::from_writer(w), start: scenario.start.as_nanosecond(), error: None };
+        writer
+            .csv
+            .write_record(["unix_ns", "account", "sub_account", "api"])
+            .map_err(|e| fail(std::io::Error::other(e.to_string())))?;
         let out = engine::run_observed(&scenario, RunOptions::for_scenario(&scenario), &mut writer)?;
         if let Some(e) = writer.error.take() {
             return Err(fail(std::io::Error::other(e.to_string())));
         }
         writer.csv.flush().map_err(fail)?;
-        writer.csv.get_ref().get_ref().sync_all().map_err(fail)?;
-        std::fs::rename(&tmp, path).map_err(fail)?;
         Ok(out)
-    });
-    let output = result.inspect_err(|_| {
-        let _ = std::fs::remove_file(&tmp);
     })?;
     let requests: u64 = output.recorder.cells.iter().map(|c| c.requests).sum();
     out(&format!("wrote {requests} requests to {}\n", path.display()))

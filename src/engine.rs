@@ -40,6 +40,8 @@ enum Kind {
     Retry(u32),
     /// An attempt's outcome reaches its caller.
     Return(u32),
+    /// An attempt a limiter made wait at the server (a leaky bucket without `nodelay`) is served.
+    Served(u32),
     /// A plan starts or ends by the clock.
     PlanChange,
     /// A pacer lets its first waiting attempt go.
@@ -262,6 +264,8 @@ pub struct RunOptions {
     pub bin: Nanos,
     /// Count and pass over malformed trace rows instead of stopping at the first.
     pub skip_bad_rows: bool,
+    /// The most work the run may do before it stops with [`Error::TooLarge`].
+    pub budget: Budget,
 }
 
 impl RunOptions {
@@ -269,7 +273,25 @@ impl RunOptions {
         RunOptions {
             bin: crate::stats::auto_bin(scenario.duration, scenario.quota_pairs().len()),
             skip_bad_rows: false,
+            budget: Budget::default(),
         }
+    }
+}
+
+/// The attempts and memory a run may use, checked while it goes (every [`PROGRESS_EVERY`] events), so
+/// that work no estimate foresaw (a retry storm, a log that only grows) stops instead of hanging or
+/// exhausting memory. [`crate::guard`] says what the limits are and what the message advises.
+#[derive(Clone, Copy, Debug)]
+pub struct Budget {
+    pub attempts: u64,
+    /// Bytes of requests, pending events and limiter logs held; a run stops when its next doubling would
+    /// pass this, since growth comes in doublings.
+    pub memory: u64,
+}
+
+impl Default for Budget {
+    fn default() -> Budget {
+        crate::guard::budget()
     }
 }
 
@@ -305,6 +327,9 @@ impl<F: FnMut(Nanos)> Observer for Progress<F> {
 
 struct Engine<'s, 'o, O: Observer, Q: EventQueue<Event>> {
     sc: &'s Scenario,
+    /// Attempts sent so far, against `budget`.
+    attempts: u64,
+    budget: Budget,
     queue: Q,
     seq: u64,
     requests: Vec<Request>,
@@ -482,6 +507,8 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
             pacers: Vec::new(),
             pacer_of: HashMap::new(),
             observer,
+            attempts: 0,
+            budget: options.budget,
         }
         .with_budgets())
     }
@@ -597,6 +624,7 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
             events += 1;
             if events.is_multiple_of(PROGRESS_EVERY) {
                 self.observer.progress(time);
+                self.check_budget(time)?;
             }
             match kind {
                 Kind::Arrival(c) => self.arrival(c as usize, time)?,
@@ -604,8 +632,30 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
                 Kind::Retry(slot) => self.leave(slot, time),
                 Kind::Release(p) => self.release(p as usize, time),
                 Kind::Return(slot) => self.on_return(slot, time),
+                Kind::Served(slot) => self.served(slot, time),
                 Kind::PlanChange => self.refresh_limits(time),
             }
+        }
+        Ok(())
+    }
+
+    /// Bytes the run holds that grow with its load: request slots, pending events, pacer queues, logs.
+    fn held_bytes(&self) -> u64 {
+        let requests = self.requests.capacity() * std::mem::size_of::<Request>();
+        let events = self.queue.pending() * std::mem::size_of::<Event>();
+        let paced: usize = self.pacers.iter().map(|p| p.waiting.capacity() * 4).sum();
+        let logs: usize = self.quotas.iter().map(Quota::held_bytes).sum();
+        (requests + events + paced + logs) as u64
+    }
+
+    /// Stops the run once it has done more work than its budget allows.
+    fn check_budget(&self, now: Nanos) -> Result<(), Error> {
+        if self.attempts > self.budget.attempts {
+            return Err(crate::guard::over_budget_attempts(self.attempts, self.budget.attempts, now));
+        }
+        let held = self.held_bytes();
+        if held.saturating_mul(2) > self.budget.memory {
+            return Err(crate::guard::over_budget_memory(held, self.budget.memory, now));
         }
         Ok(())
     }
@@ -873,7 +923,15 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
     fn send(&mut self, slot: u32, now: Nanos) {
         let mut req = self.requests[slot as usize];
         req.attempts += 1;
+        self.attempts += 1;
         let decision = self.quotas[req.quota as usize].try_admit(now, req.cost);
+        // An attempt made to wait at the server is counted when it is served (see `served`): one still
+        // waiting when the run ends is unfinished, neither admitted nor billed.
+        if let Some(server_wait) = decision.filter(|&w| w > 0) {
+            req.outcome = Outcome::Admitted;
+            self.requests[slot as usize] = req;
+            return self.schedule(now.saturating_add(server_wait), Kind::Served(slot));
+        }
         let admitted = decision.is_some();
         self.rec.attempt(req.cell as usize, req.quota as usize, now, admitted);
         let quota = &self.quotas[req.quota as usize];
@@ -931,6 +989,24 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
     }
 
     #[inline]
+    /// An attempt that waited at the server is served now: counted, billed, and sent to the service.
+    fn served(&mut self, slot: u32, now: Nanos) {
+        let req = self.requests[slot as usize];
+        let (cell, quota) = (req.cell as usize, req.quota as usize);
+        self.rec.attempt(cell, quota, now, true);
+        if self.quotas[quota].has_units() {
+            self.rec.units(cell, quota, now, req.cost, true, false);
+        }
+        if self.plans.bill(quota, now) {
+            self.refresh_limits(now);
+        }
+        let service = match req.given_latency {
+            true => req.latency,
+            false => self.sc.apis[req.api as usize].latency.sample(&mut self.clients[req.client as usize].latency),
+        };
+        self.schedule(now.saturating_add(service), Kind::Return(slot));
+    }
+
     fn on_return(&mut self, slot: u32, now: Nanos) {
         let req = self.requests[slot as usize];
         let client = &self.sc.clients[req.client as usize];

@@ -4,16 +4,20 @@
 //! work is far more often a typo (`rate = 1e9`, a million threads for a day, a zero wait with a nanosecond
 //! throttle reply) than a wish.
 //!
-//! The estimate is an upper bound in spirit, not a prediction: closed threads are counted at the rate
-//! their cycle allows, capped by what the limits admit plus what throttled callers can resend; open
-//! clients by their expected arrivals times the attempts each may make, or, for a rate that varies, by the
-//! candidates thinning draws at the peak rate if those are more. Trace replays are bounded by their file
-//! and are not counted.
+//! The estimate up front counts what is known before the run: closed threads at the rate their cycle
+//! allows, capped by what the limits admit plus what throttled callers can resend; open clients by their
+//! expected arrivals (each at least one attempt), or, for a rate that varies, by the candidates thinning
+//! draws at the peak rate if those are more. Trace replays are bounded by their file and are not counted.
+//! What cannot be known before (retries, a limiter log that only grows, a pacer's queue) is counted while
+//! the run goes: the engine holds each run to a [`Budget`] and stops it with the same advice the moment
+//! it passes, before any output is written.
 
 use crate::Error;
+use crate::engine::Budget;
 use crate::scenario::Scenario;
 use crate::time::secs_f64;
 use crate::workload::{ClientModel, RateShape};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// The most attempts a run (or all of a sweep's runs) may be estimated to make without `--allow-large`.
 pub const MAX_ATTEMPTS: f64 = 1e9;
@@ -21,6 +25,8 @@ pub const MAX_ATTEMPTS: f64 = 1e9;
 pub const MAX_MEMORY: f64 = 4.0 * (1u64 << 30) as f64;
 /// Replaces [`MAX_ATTEMPTS`] when set (a number), e.g. to keep test runs short.
 pub const ATTEMPTS_VAR: &str = "QUOTASIM_MAX_ATTEMPTS";
+/// Replaces [`MAX_MEMORY`] (bytes) when set.
+pub const MEMORY_VAR: &str = "QUOTASIM_MAX_MEMORY";
 
 /// Memory a request in flight takes: its slot and its queued event, with room for the queue's growth.
 const BYTES_PER_REQUEST: f64 = 96.0;
@@ -86,7 +92,9 @@ pub fn estimate(sc: &Scenario) -> Work {
                     RateShape::Flat(_) => 0.0,
                     _ => shape.max_rate() * duration,
                 };
-                ((arrivals * max_attempts).max(draws), shape.max_rate() * stay)
+                // Each arrival is at least one attempt; how many retries it makes is not known before
+                // the run, which counts them as it goes (see `Budget`).
+                (arrivals.max(draws), shape.max_rate() * stay)
             }
             ClientModel::Trace(_) => (0.0, 0.0),
         };
@@ -100,8 +108,79 @@ pub fn estimate(sc: &Scenario) -> Work {
     work
 }
 
-fn limit_attempts() -> f64 {
-    std::env::var(ATTEMPTS_VAR).ok().and_then(|v| v.trim().parse::<f64>().ok()).unwrap_or(MAX_ATTEMPTS)
+/// `--allow-large` for the whole process: lifts the limits of the estimate and of the run alike.
+static ALLOW_LARGE: AtomicBool = AtomicBool::new(false);
+
+/// Lifts every limit of this module for the rest of the process (`--allow-large`).
+pub fn allow_large() {
+    ALLOW_LARGE.store(true, Ordering::Relaxed);
+}
+
+/// The attempt limit: [`ATTEMPTS_VAR`] when set, else [`MAX_ATTEMPTS`]. A value that is not a positive
+/// number is refused (it must never switch the guard off).
+pub fn limit_attempts() -> Result<f64, Error> {
+    limit_from(ATTEMPTS_VAR, MAX_ATTEMPTS, "a number of attempts")
+}
+
+/// The memory limit in bytes: [`MEMORY_VAR`] when set, else [`MAX_MEMORY`]; refused like the attempts'.
+pub fn limit_memory() -> Result<f64, Error> {
+    limit_from(MEMORY_VAR, MAX_MEMORY, "a number of bytes")
+}
+
+fn limit_from(var: &str, default: f64, what: &str) -> Result<f64, Error> {
+    match std::env::var(var) {
+        Err(_) => Ok(default),
+        Ok(v) => match v.trim().parse::<f64>() {
+            Ok(n) if n.is_finite() && n >= 1.0 => Ok(n),
+            _ => Err(Error::BadInput(format!(
+                "{var}: `{}` is not valid; expected {what} of at least 1 (e.g. 1e6), or unset it for the default {}",
+                v.escape_debug(),
+                human(default)
+            ))),
+        },
+    }
+}
+
+/// The budget a run is held to while it goes: unlimited under `--allow-large`.
+pub fn budget() -> Budget {
+    if ALLOW_LARGE.load(Ordering::Relaxed) {
+        return Budget { attempts: u64::MAX, memory: u64::MAX };
+    }
+    // A bad variable was refused before any run (see `check`); here it falls back to the default.
+    let attempts = limit_attempts().unwrap_or(MAX_ATTEMPTS);
+    let memory = limit_memory().unwrap_or(MAX_MEMORY);
+    Budget { attempts: attempts as u64, memory: memory as u64 }
+}
+
+fn at(now: crate::time::Nanos) -> String {
+    format!("{:.1} s into the run", secs_f64(now))
+}
+
+/// The error a run that passed its attempt budget stops with.
+pub fn over_budget_attempts(made: u64, limit: u64, now: crate::time::Nanos) -> Error {
+    Error::TooLarge(format!(
+        "the run stopped {}: it had made {} attempts, more than the {} allowed without --allow-large; \
+         shorten the duration, lower the load or the retries, or pass --allow-large",
+        at(now),
+        human(made as f64),
+        human(limit as f64)
+    ))
+}
+
+/// The error a run that would pass its memory budget stops with.
+pub fn over_budget_memory(held: u64, limit: u64, now: crate::time::Nanos) -> Error {
+    Error::TooLarge(format!(
+        "the run stopped {}: it held {} of memory (requests, events, limiter logs) and was about to grow past \
+         the {} allowed without --allow-large; lower the load, shorten long windows, or pass --allow-large",
+        at(now),
+        bytes(held as f64),
+        bytes(limit as f64)
+    ))
+}
+
+/// Bytes in words: `64 MB`, `4.0 GiB`.
+fn bytes(n: f64) -> String {
+    if n >= (1u64 << 30) as f64 { format!("{:.1} GiB", n / (1u64 << 30) as f64) } else { format!("{:.0} MB", n / 1e6) }
 }
 
 fn human(n: f64) -> String {
@@ -111,11 +190,12 @@ fn human(n: f64) -> String {
 /// Refuses `runs` runs of work `work` past the limits, unless `allow_large`. `what` names the run in the
 /// message (`the run`, `the sweep`).
 pub fn check(work: &Work, runs: f64, allow_large: bool, what: &str) -> Result<(), Error> {
-    if allow_large {
+    let limit = limit_attempts()?;
+    let max_memory = limit_memory()?;
+    if allow_large || ALLOW_LARGE.load(Ordering::Relaxed) {
         return Ok(());
     }
     let attempts = work.attempts * runs;
-    let limit = limit_attempts();
     let culprit = match &work.heaviest {
         Some((name, a)) if work.attempts > 0.0 => {
             format!(" (client `{name}` makes {:.0} % of them)", 100.0 * a / work.attempts)
@@ -130,12 +210,12 @@ pub fn check(work: &Work, runs: f64, allow_large: bool, what: &str) -> Result<()
             human(limit)
         )));
     }
-    if work.memory.is_nan() || work.memory > MAX_MEMORY {
+    if work.memory.is_nan() || work.memory > max_memory {
         return Err(Error::TooLarge(format!(
-            "{what} would hold about {:.1} GiB of requests in flight, more than the {:.0} GiB allowed without \
+            "{what} would hold about {} of requests in flight, more than the {} allowed without \
              --allow-large; lower the load or pass --allow-large",
-            work.memory / (1u64 << 30) as f64,
-            MAX_MEMORY / (1u64 << 30) as f64
+            bytes(work.memory),
+            bytes(max_memory)
         )));
     }
     Ok(())

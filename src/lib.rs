@@ -21,6 +21,7 @@ pub mod scenario;
 pub mod sketch;
 pub mod stats;
 pub mod sweep;
+pub mod text;
 pub mod time;
 pub mod validate;
 pub mod workload;

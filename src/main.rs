@@ -4,12 +4,20 @@ use clap::Parser;
 use std::io::Write;
 
 fn main() {
+    // Ctrl-C ends the process without leaving the run's temporary files behind (130, as a shell reports
+    // an interrupt).
+    let _ = ctrlc::set_handler(|| {
+        quotasim::report::outputs::remove_own_temporaries();
+        std::process::exit(130);
+    });
     let args = quotasim::cli::Args::parse();
     match quotasim::cli::execute(args) {
         Ok(()) | Err(quotasim::Error::OutputClosed) => {}
         Err(e) => {
-            // Even a closed standard error must not turn a clean failure into a panic.
-            let _ = writeln!(std::io::stderr(), "error: {e}");
+            // Errors echo input (a cell, a name): its control characters are escaped before a terminal
+            // sees them. Even a closed standard error must not turn a clean failure into a panic.
+            let message = e.to_string();
+            let _ = writeln!(std::io::stderr(), "error: {}", quotasim::text::terminal_lines(&message));
             std::process::exit(e.exit_code());
         }
     }

@@ -122,6 +122,8 @@ impl<T: Keyed> RadixQueue<T> {
 pub trait EventQueue<T>: Default {
     fn push(&mut self, item: T);
     fn pop(&mut self) -> Option<T>;
+    /// Items pending (for the run's memory guard).
+    fn pending(&self) -> usize;
 }
 
 impl<T: Ord> EventQueue<T> for std::collections::BinaryHeap<T> {
@@ -134,6 +136,10 @@ impl<T: Ord> EventQueue<T> for std::collections::BinaryHeap<T> {
     fn pop(&mut self) -> Option<T> {
         std::collections::BinaryHeap::pop(self)
     }
+
+    fn pending(&self) -> usize {
+        std::collections::BinaryHeap::len(self)
+    }
 }
 
 impl<T: Keyed> EventQueue<T> for RadixQueue<T> {
@@ -145,6 +151,10 @@ impl<T: Keyed> EventQueue<T> for RadixQueue<T> {
     #[inline]
     fn pop(&mut self) -> Option<T> {
         RadixQueue::pop(self)
+    }
+
+    fn pending(&self) -> usize {
+        RadixQueue::len(self)
     }
 }
 

@@ -44,8 +44,10 @@ fn every_bundled_scenario_runs_and_writes_every_output() {
         }
         let png = std::fs::read(tmp.path().join("timeline.png")).unwrap();
         assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
-        // Nothing but the outputs and their manifest is left behind (no temporary files).
-        assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), OUTPUTS.len() + 1);
+        // Nothing but the outputs, their manifest and the folder's lock file is left behind (no temporary
+        // files).
+        assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), OUTPUTS.len() + 2);
+        assert!(tmp.path().join(".quotasim.lock").is_file());
         assert!(tmp.path().join("run-manifest.json").exists());
     }
 }

@@ -349,7 +349,7 @@ fn outputs_of_one_run_are_listed_in_a_manifest_and_stale_ones_removed() {
     assert!(quotasim(&["run", &sc, "--out", dir.to_str().unwrap(), "--quiet"]).status.success());
     assert!(dir.join("timeline.png").exists());
     // A temporary file an interrupted run of a process that no longer exists left behind.
-    let leftover = dir.join(".summary.json.4000000000.tmp");
+    let leftover = dir.join(".quotasim-4000000000-0123456789abcdef.tmp");
     std::fs::write(&leftover, b"half").unwrap();
     let out = quotasim(&["run", &sc, "--out", dir.to_str().unwrap(), "--no-chart"]);
     assert!(out.status.success());
@@ -365,4 +365,148 @@ fn outputs_of_one_run_are_listed_in_a_manifest_and_stale_ones_removed() {
         assert_eq!(f["bytes"].as_u64().unwrap(), bytes.len() as u64);
     }
     assert_eq!(manifest["run_id"].as_str().unwrap().len(), 16);
+}
+
+/// `BASE` with its client replaced by `client`, `[server]` keys added and the duration set.
+fn guarded(dir: &Path, duration: &str, server: &str, client: &str) -> PathBuf {
+    let text = BASE
+        .replace("duration = \"1m\"", &format!("duration = \"{duration}\"\n[server]\n{server}"))
+        .replace("model = \"closed\"\nthreads = 2\n", client);
+    let path = dir.join("s.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn run_with_env(path: &Path, out: &Path, env: &[(&str, &str)]) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_quotasim"));
+    c.args(["run", path.to_str().unwrap(), "--out", out.to_str().unwrap(), "--no-chart", "--quiet"]);
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output().unwrap()
+}
+
+/// The estimate up front counts only what is certain: a long run with a huge retry allowance that it
+/// never uses is not refused (it makes about 2.5e6 attempts, not the 1.5e12 the allowance could).
+#[test]
+fn a_legitimate_long_run_is_not_refused_for_retries_it_never_makes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sc = guarded(
+        tmp.path(),
+        "1000000s",
+        "",
+        "model = \"open\"\nrate = 1.5\nretry = { policy = \"fixed\", wait = \"1s\", max_attempts = 1000000 }\n",
+    );
+    let out = run_with_env(&sc, &tmp.path().join("out"), &[]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// Work no estimate foresees stops while the run goes, exit 2 with the advice, and no output is kept.
+#[test]
+fn runs_that_pass_their_budget_stop_with_advice_and_no_outputs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cases = [
+        // A retry storm the estimate puts at about 120 attempts.
+        (
+            "1h",
+            "throttle_latency = \"1ns\"",
+            "model = \"closed\"\nthreads = 1\nretry = { policy = \"exponential\", base = \"1ns\", cap = \"1ns\", multiplier = 1, max_attempts = 4294967295 }\n",
+            ("QUOTASIM_MAX_ATTEMPTS", "2e6"),
+            "attempts",
+        ),
+        // A day-long sliding log that counts rejected attempts only grows.
+        (
+            "30m",
+            "limiter = \"sliding-log\"\nwindow = \"1d\"\ncount_rejected = true",
+            "model = \"open\"\nrate = 300000\n",
+            ("QUOTASIM_MAX_MEMORY", "600000000"),
+            "memory",
+        ),
+        // A pacer that lets one attempt go every ~30 years, with room for a billion waiting.
+        (
+            "30m",
+            "",
+            "model = \"open\"\nrate = 200000\npace = { rate = 1e-9, queue_limit = 1000000000 }\n",
+            ("QUOTASIM_MAX_MEMORY", "1000000000"),
+            "memory",
+        ),
+    ];
+    for (duration, server, client, env, word) in cases {
+        let sc = guarded(tmp.path(), duration, server, client);
+        let out_dir = tmp.path().join("out");
+        let start = std::time::Instant::now();
+        let out = run_with_env(&sc, &out_dir, &[env]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{client}: {err}");
+        assert!(err.contains("the run stopped") && err.contains(word) && err.contains("--allow-large"), "{err}");
+        assert!(!out_dir.join("summary.json").exists(), "no partial outputs");
+        // Stopped at the limit, not run to the end (each would take minutes or exhaust memory).
+        assert!(start.elapsed() < std::time::Duration::from_secs(60), "{client}");
+    }
+}
+
+#[test]
+fn a_limit_variable_that_is_not_a_number_is_refused_not_ignored() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sc = guarded(tmp.path(), "1m", "", "model = \"closed\"\nthreads = 2\n");
+    for (var, value) in
+        [("QUOTASIM_MAX_ATTEMPTS", "NaN"), ("QUOTASIM_MAX_ATTEMPTS", "-1"), ("QUOTASIM_MAX_MEMORY", "inf")]
+    {
+        let out = run_with_env(&sc, &tmp.path().join("out"), &[(var, value)]);
+        assert_eq!(out.status.code(), Some(2), "{var}={value}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains(var));
+    }
+}
+
+/// Input that was accepted and then ignored, or refused with a muddled message, is named at its key with
+/// what would be valid.
+#[test]
+fn mistakes_are_named_at_their_key_before_any_work() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let offer = "[[offer]]\ntype = \"prepaid-qps\"\nname = \"o\"\naccount = \"acme\"\napi = \"A\"\nqps = [4]\nhours = [\"all\"]\nprice_per_qps_day = 1.7e308\n";
+    refused(d, "price.toml", &format!("{BASE}{offer}"), &[], &["offer[0].price_per_qps_day", "from 0 to"]);
+    refused(d, "long.toml", &BASE.replace("\"1m\"", "\"107000d\""), &[], &["duration", "292 years"]);
+    let variant = "[[variant]]\nname = \"v\"\nset = { \"\" = 2 }\n";
+    refused(d, "variant.toml", &format!("{BASE}{variant}"), &[], &["variant[0].set", "empty field name"]);
+    let variant = "[[variant]]\nname = \"v\"\nset = { \"client.workers.model\" = \"trace\" }\n";
+    refused(d, "to-trace.toml", &format!("{BASE}{variant}"), &["--variant", "v"], &["takes only a `trace` table"]);
+    refused(
+        d,
+        "cost.toml",
+        &BASE.replace("threads = 2\n", "threads = 2\ncost = 5\n"),
+        &[],
+        &["client[0].cost", "unit limit"],
+    );
+    // A `-` in a CSV cost column is not a number (only an access log writes `-` for nothing).
+    std::fs::write(d.join("calls.csv"), "t,c\n0,5\n1,-\n").unwrap();
+    let trace = BASE
+        .replace("latency = {", "units = { limit = 100, window = \"1m\" }\nlatency = {")
+        .replace(
+            "model = \"closed\"\nthreads = 2\n",
+            "model = \"trace\"\ncost = { fields = [\"c\"] }\ntrace = { path = \"calls.csv\", time = \"t\", time_format = \"unix-s\" }\n",
+        );
+    // Found as the rows are read, during the run: exit 2 and no output file.
+    std::fs::write(d.join("dash.toml"), &trace).unwrap();
+    let out_dir = d.join("out-dash");
+    let out = quotasim(&["run", d.join("dash.toml").to_str().unwrap(), "--out", out_dir.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("calls.csv:3") && err.contains("`-`"), "{err}");
+    assert!(!out_dir.join("summary.json").exists());
+    // An access log's time is its [date] field: a `time` key would be ignored.
+    std::fs::write(d.join("a.log"), "1.2.3.4 - - [26/Nov/2026:09:00:00 +0800] \"GET /x HTTP/1.1\" 200 5\n").unwrap();
+    let clf = BASE.replace(
+        "model = \"closed\"\nthreads = 2\n",
+        "model = \"trace\"\ntrace = { path = \"a.log\", format = \"clf\", time = \"when\" }\n",
+    );
+    refused(d, "clf.toml", &clf, &[], &["client[0].trace.time", "[date]"]);
+    // A sweep value given twice would run twice as two points of one name.
+    let path = d.join("twice.toml");
+    std::fs::write(&path, format!("{BASE}[[variant]]\nname = \"a\"\nset = {{ \"client.workers.threads\" = 4 }}\n"))
+        .unwrap();
+    let out =
+        quotasim(&["sweep", path.to_str().unwrap(), "--param", "variant=a,a", "--out", d.join("o").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("`a` is given twice"));
 }

@@ -22,7 +22,8 @@ fn admitted(server: &str) -> (u64, f64) {
 /// 1.0 (the call at 0 has left (0, 1]) and 1.2: 4. A token bucket of 2 at 2 a second: 0, 0.2 (1.4 tokens),
 /// 0.6 (1.2), 1.0 (1.0), 1.6 (1.2): 5; nginx with burst 1 and nodelay is the same bucket. Without nodelay
 /// it admits the same five, each waiting its excess over 2 a second at the server: the excesses are 0,
-/// 0.6, 0.8, 1.0 and 0.8, so the longest wait is 0.5 s (at 1.0 s), on top of the 10 ms response.
+/// 0.6, 0.8, 1.0 and 0.8, so the longest wait is 0.5 s (at 1.0 s), on top of the 10 ms response. The one
+/// at 1.6 s waits 0.4 s, until 2.0 s, the run's end: it is still waiting then, so unfinished, not admitted.
 #[test]
 fn ten_calls_against_each_limiter_by_hand() {
     assert_eq!(admitted("limiter = \"fixed-window\"").0, 4);
@@ -34,8 +35,30 @@ fn ten_calls_against_each_limiter_by_hand() {
     assert_eq!(admitted("limiter = \"token-bucket\"").0, 5);
     assert_eq!(admitted("limiter = \"leaky-bucket\"\nburst = 1\nnodelay = true").0, 5);
     let (n, max) = admitted("limiter = \"leaky-bucket\"\nburst = 1");
-    assert_eq!(n, 5);
+    assert_eq!(n, 4);
     assert!((max - 0.51).abs() < 1e-9, "{max}");
+}
+
+/// Waits at the server that outlast the run: nginx's bucket at 1 a second with burst 100, ten calls a
+/// second (0, 0.1, …, 19.9 s) and a 10 ms response. Call k (while none is refused) finds an excess of
+/// 0.9 k and waits that long, so it is served at 0.1 k + 0.9 k = k seconds: calls 0 to 19 are served within
+/// the 20 s, and the last of them answers at 19 + 0.01 s after waiting 17.1 s. The excess stays at most
+/// 100 for calls 0 to 111; after that, a call is admitted only once a second has drained (calls 120,
+/// 130, …, 190: 8 more), and every other call is refused: 200 − 120 = 80 throttled. The 100 admitted
+/// calls still waiting at the end are unfinished.
+#[test]
+fn server_waits_that_outlast_the_run_leave_requests_unfinished() {
+    let text = scenario_text(
+        "20s",
+        1,
+        "{ dist = \"constant\", mean = \"10ms\" }",
+        "10ms",
+        &open_client("even", "main", 10.0, "constant", NO_RETRY),
+    )
+    .replace("[server]\n", "[server]\nlimiter = \"leaky-bucket\"\nburst = 100\n");
+    let t = run_text(&text).1.summary.totals;
+    assert_eq!((t.requests, t.admitted, t.throttled, t.unfinished), (200, 20, 80, 100));
+    assert!((t.latency_s.max - 17.11).abs() < 1e-9, "{}", t.latency_s.max);
 }
 
 /// Four calls a second (0, 0.25, …) for `seconds`, no retries, with `server` keys and `api` keys added.

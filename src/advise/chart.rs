@@ -50,7 +50,7 @@ fn qps_chart(doc: &AdviceDoc, root: Area<'_>) -> DrawResult {
                 .map(|(x, c)| (x, c.estimate.mean * scale, c.estimate.low() * scale, c.estimate.high() * scale))
                 .collect();
             pts.sort_by(|a, b| a.0.total_cmp(&b.0));
-            (format!("{}/{}", q.account, q.api), pts, q.least_qps)
+            (format!("{}/{}", crate::text::label(&q.account), crate::text::label(&q.api)), pts, q.least_qps)
         })
         .collect();
     let all = lines.iter().flat_map(|l| l.1.iter());

@@ -41,7 +41,8 @@ pub fn csv_bytes(doc: &AdviceDoc) -> Vec<u8> {
     w.write_record(&header).expect("writes to memory");
     let mut row =
         |search: &str, subject: &str, value: String, point_met: bool, p: &[super::Check], extra: [String; 3]| {
-            let mut r = vec![search.to_string(), subject.to_string(), value, point_met.to_string()];
+            let subject = crate::text::csv_cell(subject).into_owned();
+            let mut r = vec![search.to_string(), subject, value, point_met.to_string()];
             for t in &doc.targets {
                 match p.iter().find(|c| c.target == t.text) {
                     Some(c) => r.extend(

@@ -19,6 +19,11 @@ pub struct SlidingLog {
 }
 
 impl SlidingLog {
+    /// Bytes the log's entries take.
+    pub fn held_bytes(&self) -> usize {
+        self.log.capacity() * std::mem::size_of::<Nanos>()
+    }
+
     pub fn new(window: Nanos, capacity: u64) -> SlidingLog {
         SlidingLog { window, capacity, log: VecDeque::new() }
     }

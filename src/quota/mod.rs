@@ -237,6 +237,14 @@ enum Limiter {
 }
 
 impl Limiter {
+    /// Bytes this limiter holds beyond its fixed size (a sliding log's entries), for the run's memory guard.
+    fn held_bytes(&self) -> usize {
+        match self {
+            Limiter::Log(log, _) => log.held_bytes(),
+            _ => 0,
+        }
+    }
+
     /// `start_ns`: the scenario start in Unix nanoseconds, so that clock windows follow the wall clock.
     fn new(config: LimiterConfig, start_ns: i128, limit_qps: u32, capacity: u64) -> Limiter {
         let phase = start_ns.rem_euclid(config.window().max(1) as i128) as Nanos;
@@ -431,6 +439,12 @@ pub struct Quota {
 }
 
 impl Quota {
+    /// Bytes held beyond the quota's fixed size (sliding logs' entries, extra windows), for the memory guard.
+    pub fn held_bytes(&self) -> usize {
+        let more = self.extra.as_ref().map_or(0, |e| e.more.iter().map(|(l, _, _)| l.held_bytes()).sum::<usize>());
+        self.limiter.held_bytes() + more
+    }
+
     /// `start_ns` is the scenario start in Unix nanoseconds: clock windows start on its multiples.
     pub fn new(
         account: usize,

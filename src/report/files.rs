@@ -1,7 +1,9 @@
 //! Each output file, streamed to a writer row by row: `summary.json`, `summary.csv`, `timeseries.csv`,
-//! `billing.csv`.
+//! `billing.csv`. Cells holding names from input are neutralised against spreadsheet formulas
+//! ([`csv_cell`]).
 
 use super::summary::Report;
+use crate::text::csv_cell;
 use crate::time::secs_f64;
 use std::io::Write;
 
@@ -28,7 +30,7 @@ pub fn summary_csv(report: &Report, out: Writer<'_>) -> std::io::Result<()> {
             units.then_some(["units_admitted", "units_throttled", "throttled_by_units"]).into_iter().flatten();
         w.write_record(["account", "sub_account", "api"].into_iter().chain(columns).chain(unit_columns))?;
         for e in &report.summary.by_sub_account {
-            let names = [e.account.clone(), e.sub_account.clone(), e.api.clone()];
+            let names = [&e.account, &e.sub_account, &e.api].map(|n| csv_cell(n).into_owned());
             let m = &e.metrics;
             let unit_values = units
                 .then(|| {
@@ -67,8 +69,8 @@ pub fn timeseries_csv(report: &Report, out: Writer<'_>) -> std::io::Result<()> {
                     .flatten();
                 let row = [
                     secs_f64(start).to_string(),
-                    s.account.clone(),
-                    s.api.clone(),
+                    csv_cell(&s.account).into_owned(),
+                    csv_cell(&s.api).into_owned(),
                     (b.admitted + b.throttled).to_string(),
                     b.admitted.to_string(),
                     b.throttled.to_string(),
@@ -88,10 +90,10 @@ pub fn billing_csv(report: &Report, out: Writer<'_>) -> std::io::Result<()> {
     csv_rows(out, |w| {
         w.write_record(["account", "item", "name", "api", "period", "calls", "left", "cost"])?;
         for bill in &report.summary.billing {
-            let account = bill.account.as_str();
+            let account = &*csv_cell(&bill.account);
             for l in &bill.pay_as_you_go_by_month {
                 let calls = l.calls.to_string();
-                w.write_record([account, "pay-as-you-go", "", &l.api, &l.month, &calls, "", &text(l.cost)])?;
+                w.write_record([account, "pay-as-you-go", "", &csv_cell(&l.api), &l.month, &calls, "", &text(l.cost)])?;
             }
             for p in &bill.packages {
                 let period = format!("{}/{}", p.active_from, p.until.as_deref().unwrap_or(""));
@@ -99,8 +101,8 @@ pub fn billing_csv(report: &Report, out: Writer<'_>) -> std::io::Result<()> {
                 w.write_record([
                     account,
                     "resource-package",
-                    &p.name,
-                    &p.covers,
+                    &csv_cell(&p.name),
+                    &csv_cell(&p.covers),
                     &period,
                     &used,
                     &left,
@@ -110,7 +112,16 @@ pub fn billing_csv(report: &Report, out: Writer<'_>) -> std::io::Result<()> {
             for p in &bill.prepaid_qps {
                 let period = format!("{}/{}", p.from, p.until);
                 let calls = p.calls.to_string();
-                w.write_record([account, "prepaid-qps", &p.name, &p.api, &period, &calls, "", &text(p.price)])?;
+                w.write_record([
+                    account,
+                    "prepaid-qps",
+                    &csv_cell(&p.name),
+                    &csv_cell(&p.api),
+                    &period,
+                    &calls,
+                    "",
+                    &text(p.price),
+                ])?;
             }
         }
         Ok(())

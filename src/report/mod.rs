@@ -26,10 +26,12 @@ pub fn prepare_dir(dir: &Path) -> Result<(), Error> {
     let fail = |source: std::io::Error| {
         Error::BadInput(format!("--out: cannot write {}: {source}; give a folder that can be written", dir.display()))
     };
+    if std::fs::metadata(dir).is_ok_and(|m| !m.is_dir()) {
+        return Err(Error::BadInput(format!("--out: {} exists and is not a folder; give a folder", dir.display())));
+    }
     std::fs::create_dir_all(dir).map_err(fail)?;
-    let probe = dir.join(".quotasim-write-check");
-    std::fs::write(&probe, b"").map_err(fail)?;
-    std::fs::remove_file(&probe).map_err(fail)
+    // A probe of quotasim's own naming, created new (never through a planted link) and removed.
+    outputs::probe_dir(dir).map_err(fail)
 }
 
 /// Renders every output of `report` into `dir` as one set (see [`outputs`]). Returns the paths written and
@@ -40,7 +42,7 @@ pub fn write_outputs(
     charts: Option<chart::Formats>,
     scenario_text: &str,
 ) -> Result<(Vec<PathBuf>, Vec<PathBuf>), Error> {
-    let mut set = OutputSet::new(dir, "run");
+    let mut set = OutputSet::new(dir, "run")?;
     set.add("summary.json", |w| files::summary_json(report, w))?;
     set.add("summary.csv", |w| files::summary_csv(report, w))?;
     set.add("timeseries.csv", |w| files::timeseries_csv(report, w))?;

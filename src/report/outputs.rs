@@ -1,19 +1,34 @@
-//! Putting a command's output files in place so that a reader can trust them, even after a crash.
+//! Putting a command's output files in place so that a reader can trust them, even after a crash, and so
+//! that the output folder cannot be turned against whoever runs quotasim.
 //!
-//! Each file is written to a temporary name beside its final one (`.NAME.PID.tmp`) and synced to disk;
-//! then the previous manifest is removed, every file is renamed into place, files the previous run of the
-//! same command wrote but this one does not (a `timeline.png` after `--no-chart`) are removed, the folder is
-//! synced, and last a new manifest (`run-manifest.json`, `sweep-manifest.json`) lists every file with its
-//! size and SHA-256. A folder whose manifest is missing, or whose files do not match it, holds an
+//! The folder's guarantees:
+//! - **Created new, never through a link.** Every temporary file and write probe is created exclusively
+//!   (`O_CREAT | O_EXCL`, which refuses an existing name and a symlink alike) under a random name
+//!   `.quotasim-PID-RANDOM.tmp`; a file is put in place by a rename, which replaces a name and never writes
+//!   through it. A final name that exists as anything but a regular file (a symlink, a folder, a device)
+//!   is refused before anything is written.
+//! - **One writer at a time.** The whole write holds an exclusive lock on `.quotasim.lock` in the folder
+//!   (opened without following links); a second quotasim waits for it, saying which process holds it.
+//! - **Removes only what it can prove it wrote**: its own temporary files (its naming, regular files,
+//!   their process gone, found while holding the lock), and files a previous run's manifest listed that this
+//!   run does not write, only when the name is one quotasim writes, the entry is a regular file and its
+//!   bytes still hash to what the manifest says. Nothing else, whatever a manifest lists.
+//! - **Ctrl-C** removes the run's own temporary files before the process ends.
+//!
+//! Each file is written to its temporary name and synced; then the previous manifest is removed, every file
+//! is renamed into place, stale files of the same command are removed as above, the folder is synced, and
+//! last a new manifest (`run-manifest.json`, `sweep-manifest.json`, `advise-manifest.json`) lists every file
+//! with its size and SHA-256. A folder whose manifest is missing, or whose files do not match it, holds an
 //! interrupted run. The run id in the manifest is a digest of the files, so identical runs have identical
-//! manifests. Temporary files that an interrupted quotasim left behind are removed at the next write.
+//! manifests.
 
 use crate::Error;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::fs::{File, OpenOptions};
+use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct ManifestFile {
@@ -35,13 +50,311 @@ pub fn manifest_name(command: &str) -> String {
     format!("{command}-manifest.json")
 }
 
+/// The lock file every writer of a folder holds for the whole write.
+pub const LOCK_NAME: &str = ".quotasim.lock";
+
+/// The names quotasim writes into an output folder, besides its charts: the only names it ever removes.
+const OWN_FILES: &[&str] = &[
+    "summary.json",
+    "summary.csv",
+    "timeseries.csv",
+    "billing.csv",
+    "report.html",
+    "sweep.json",
+    "sweep.csv",
+    "advice.json",
+    "advice.csv",
+    "run-manifest.json",
+    "sweep-manifest.json",
+    "advise-manifest.json",
+];
+
+/// Chart names, each written as `.png` and/or `.svg`.
+const OWN_CHARTS: &[&str] =
+    &["timeline", "sweep-compare", "sweep-qps", "sweep-metrics", "sweep-heatmap", "advice-qps", "advice-plans"];
+
+/// Whether `name` is one that quotasim writes into an output folder (and so may remove when stale).
+pub fn is_own_name(name: &str) -> bool {
+    OWN_FILES.contains(&name)
+        || name
+            .strip_suffix(".png")
+            .or_else(|| name.strip_suffix(".svg"))
+            .is_some_and(|stem| OWN_CHARTS.contains(&stem))
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn temp_path(path: &Path) -> PathBuf {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    path.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
+/// 64 random bits from the process's randomly keyed hasher (seeded from the system's randomness).
+fn random_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+    h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos()));
+    h.finish()
+}
+
+/// The temporary files this process has created and not yet renamed or removed: what Ctrl-C removes.
+static TEMPORARIES: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+fn track(path: &Path) {
+    if let Ok(mut t) = TEMPORARIES.lock() {
+        t.push(path.to_path_buf());
+    }
+}
+
+fn untrack(path: &Path) {
+    if let Ok(mut t) = TEMPORARIES.lock() {
+        t.retain(|p| p != path);
+    }
+}
+
+/// Removes every temporary file this process still has open; for an interrupt handler.
+pub fn remove_own_temporaries() {
+    // A handler must not wait on a lock a panicking thread poisoned: take what is there either way.
+    let paths = match TEMPORARIES.lock() {
+        Ok(mut t) => std::mem::take(&mut *t),
+        Err(poisoned) => std::mem::take(&mut *poisoned.into_inner()),
+    };
+    for p in paths {
+        let _ = std::fs::remove_file(p);
+    }
+}
+
+/// A file created new under a random name beside `dir`'s entries; removed on drop unless kept.
+struct Temporary {
+    path: PathBuf,
+    file: File,
+}
+
+impl Temporary {
+    fn create(dir: &Path, suffix: &str) -> std::io::Result<Temporary> {
+        let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
+        // A clash with a planted or leftover name is refused by O_EXCL; a fresh random name is tried.
+        let mut last = None;
+        for _ in 0..16 {
+            let path = dir.join(format!(".quotasim-{}-{:016x}.{suffix}", std::process::id(), random_u64()));
+            match OpenOptions::new().write(true).create_new(true).open(&path) {
+                Ok(file) => {
+                    track(&path);
+                    return Ok(Temporary { path, file });
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last = Some(e),
+                Err(e) => return Err(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| std::io::Error::other("no free temporary name")))
+    }
+
+    /// Renames the file to `to` (replacing the name, never writing through it).
+    fn persist(self, to: &Path) -> std::io::Result<()> {
+        let result = std::fs::rename(&self.path, to);
+        if result.is_ok() {
+            untrack(&self.path);
+            std::mem::forget(self);
+        }
+        result
+    }
+}
+
+impl Drop for Temporary {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+        untrack(&self.path);
+    }
+}
+
+/// Parses quotasim's temporary names, `.quotasim-PID-HEX16.tmp` or `.probe`, into the PID.
+fn temporary_pid(name: &str) -> Option<u32> {
+    let rest = name.strip_prefix(".quotasim-")?;
+    let rest = rest.strip_suffix(".tmp").or_else(|| rest.strip_suffix(".probe"))?;
+    let (pid, random) = rest.split_once('-')?;
+    let hex = random.len() == 16 && random.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase());
+    let digits = !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit());
+    if hex && digits { pid.parse().ok() } else { None }
+}
+
+/// What stands at `path` if it exists and is not a regular file (never following a link).
+fn not_regular(path: &Path) -> Option<&'static str> {
+    let meta = std::fs::symlink_metadata(path).ok()?;
+    let kind = meta.file_type();
+    if kind.is_file() {
+        None
+    } else if kind.is_symlink() {
+        Some("a symbolic link")
+    } else if kind.is_dir() {
+        Some("a folder")
+    } else {
+        Some("not a regular file")
+    }
+}
+
+/// Refuses a final name that exists as something quotasim will not replace.
+pub fn check_destination(path: &Path) -> Result<(), Error> {
+    match not_regular(path) {
+        None => Ok(()),
+        Some(what) => Err(Error::BadInput(format!(
+            "{} exists and is {what}; quotasim replaces only regular files: remove it or choose another output",
+            path.display()
+        ))),
+    }
+}
+
+/// Syncs a folder's entries (the renames into it) to disk, where the system allows opening a folder.
+fn sync_dir(dir: &Path) {
+    if let Ok(d) = File::open(if dir.as_os_str().is_empty() { Path::new(".") } else { dir }) {
+        let _ = d.sync_all();
+    }
+}
+
+fn parent_of(path: &Path) -> &Path {
+    path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."))
+}
+
+/// Checks that `dir` can be written, by creating and removing a probe of quotasim's own naming.
+pub fn probe_dir(dir: &Path) -> std::io::Result<()> {
+    let probe = Temporary::create(dir, "probe")?;
+    drop(probe);
+    Ok(())
+}
+
+/// Writes `bytes` to `path` through a synced temporary file created new in the same folder, and a rename.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    check_destination(path)?;
+    let fail = |source| Error::Write { path: path.display().to_string(), source };
+    let dir = parent_of(path);
+    let mut tmp = Temporary::create(dir, "tmp").map_err(fail)?;
+    tmp.file.write_all(bytes).and_then(|()| tmp.file.sync_all()).map_err(fail)?;
+    tmp.persist(path).map_err(fail)?;
+    sync_dir(dir);
+    Ok(())
+}
+
+/// Writes `path` by streaming into a temporary file created new beside it, then renaming it into place;
+/// on an error (or a drop) the temporary file is removed and `path` is untouched.
+pub fn write_streamed<T>(
+    path: &Path,
+    write: impl FnOnce(&mut BufWriter<&File>) -> Result<T, Error>,
+) -> Result<T, Error> {
+    check_destination(path)?;
+    let fail = |source| Error::Write { path: path.display().to_string(), source };
+    let dir = parent_of(path);
+    let tmp = Temporary::create(dir, "tmp").map_err(fail)?;
+    let mut w = BufWriter::with_capacity(1 << 16, &tmp.file);
+    let value = write(&mut w)?;
+    w.flush().map_err(fail)?;
+    drop(w);
+    tmp.file.sync_all().map_err(fail)?;
+    tmp.persist(path).map_err(fail)?;
+    sync_dir(dir);
+    Ok(value)
+}
+
+/// Whether process `pid` may still be running (then its temporary files are left alone).
+fn may_be_running(pid: u32) -> bool {
+    if pid == std::process::id() {
+        return true;
+    }
+    if cfg!(target_os = "linux") { Path::new("/proc").join(pid.to_string()).exists() } else { true }
+}
+
+/// Removes quotasim's own temporary files in `dir` left by a process that is no longer running: only
+/// regular files named as quotasim names them. Call it holding the folder's lock. Returns them.
+fn remove_leftovers(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    let mut removed = Vec::new();
+    for entry in entries.flatten() {
+        let Some(pid) = entry.file_name().to_str().and_then(temporary_pid) else { continue };
+        let regular = entry.file_type().is_ok_and(|t| t.is_file());
+        if regular && !may_be_running(pid) && std::fs::remove_file(entry.path()).is_ok() {
+            removed.push(entry.path());
+        }
+    }
+    removed.sort();
+    removed
+}
+
+/// An exclusive lock on an output folder, held until dropped.
+pub struct FolderLock {
+    _file: File,
+}
+
+impl FolderLock {
+    /// Takes the lock on `dir`, waiting (and saying so on standard error) while another process holds it.
+    pub fn take(dir: &Path) -> Result<FolderLock, Error> {
+        let path = dir.join(LOCK_NAME);
+        let fail = |source| Error::Write { path: path.display().to_string(), source };
+        let mut options = OpenOptions::new();
+        options.read(true).write(true).create(true).truncate(false);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+        }
+        let mut file = options.open(&path).map_err(|e| match not_regular(&path) {
+            Some(what) => Error::BadInput(format!(
+                "{} is {what}; quotasim locks its output folder with a regular file of that name: remove it",
+                path.display()
+            )),
+            None => fail(e),
+        })?;
+        if !file.metadata().map_err(fail)?.is_file() {
+            return Err(Error::BadInput(format!(
+                "{} is not a regular file; quotasim locks its output folder with a regular file of that name: remove it",
+                path.display()
+            )));
+        }
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                let mut holder = String::new();
+                let _ = (&file).take(32).read_to_string(&mut holder);
+                let holder = holder.trim();
+                let who =
+                    if holder.is_empty() { "another quotasim".to_string() } else { format!("quotasim (pid {holder})") };
+                let _ = writeln!(std::io::stderr(), "waiting for {who}, which is writing to {}", dir.display());
+                file.lock().map_err(fail)?;
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(fail(e)),
+        }
+        // Who holds it, for a second writer's message; the lock is what counts, not these bytes.
+        let _ = file.set_len(0).and_then(|()| writeln!(file, "{}", std::process::id()));
+        Ok(FolderLock { _file: file })
+    }
+}
+
+/// Reads a previous manifest: a regular file of at most 16 MiB, never through a link.
+fn read_manifest(path: &Path) -> Option<Manifest> {
+    if not_regular(path).is_some() {
+        return None;
+    }
+    let mut bytes = Vec::new();
+    File::open(path).ok()?.take(16 << 20).read_to_end(&mut bytes).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// Whether the regular file at `path` still holds exactly the bytes `entry` describes.
+fn unchanged(path: &Path, entry: &ManifestFile) -> bool {
+    if not_regular(path).is_some() {
+        return false;
+    }
+    let Ok(mut file) = File::open(path) else { return false };
+    let mut hash = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    let mut bytes = 0u64;
+    loop {
+        match file.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                hash.update(&buf[..n]);
+                bytes += n as u64;
+            }
+            Err(_) => return false,
+        }
+    }
+    bytes == entry.bytes && hex(&hash.finalize()) == entry.sha256
 }
 
 /// A file being written: its bytes go to the file and the digest at once.
@@ -64,91 +377,43 @@ impl<W: Write> Write for Hashing<W> {
     }
 }
 
-/// Syncs a folder's entries (the renames into it) to disk, where the system allows opening a folder.
-fn sync_dir(dir: &Path) {
-    if let Ok(d) = File::open(if dir.as_os_str().is_empty() { Path::new(".") } else { dir }) {
-        let _ = d.sync_all();
-    }
-}
-
-/// Writes `bytes` to `path` through a synced temporary file in the same folder and a rename.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let fail = |source| Error::Write { path: path.display().to_string(), source };
-    let tmp = temp_path(path);
-    let result = File::create(&tmp)
-        .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()))
-        .and_then(|()| std::fs::rename(&tmp, path));
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.map_err(fail)?;
-    sync_dir(path.parent().unwrap_or(Path::new(".")));
-    Ok(())
-}
-
-/// Whether process `pid` may still be running (then its temporary files are left alone).
-fn may_be_running(pid: u32) -> bool {
-    if pid == std::process::id() {
-        return true;
-    }
-    if cfg!(target_os = "linux") { Path::new("/proc").join(pid.to_string()).exists() } else { true }
-}
-
-/// Removes `.NAME.PID.tmp` files in `dir` left by a quotasim that is no longer running; returns them.
-pub fn remove_leftovers(dir: &Path) -> Vec<PathBuf> {
-    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
-    let mut removed = Vec::new();
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let Some(pid) = name
-            .strip_prefix('.')
-            .and_then(|n| n.strip_suffix(".tmp"))
-            .and_then(|n| n.rsplit_once('.'))
-            .and_then(|(_, pid)| pid.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        if !may_be_running(pid) && std::fs::remove_file(entry.path()).is_ok() {
-            removed.push(entry.path());
-        }
-    }
-    removed.sort();
-    removed
-}
-
 /// The files of one command's run, written to temporary names until [`OutputSet::commit`] puts them in
-/// place. Dropped without committing, it removes what it wrote.
+/// place, all under the folder's lock. Dropped without committing, it removes what it wrote.
 pub struct OutputSet {
     dir: PathBuf,
     command: String,
-    files: Vec<(String, PathBuf, ManifestFile)>,
+    files: Vec<(String, Temporary, ManifestFile)>,
     /// Leftover temporary files removed when the set was made.
     pub removed_leftovers: Vec<PathBuf>,
+    _lock: FolderLock,
 }
 
 impl OutputSet {
-    pub fn new(dir: &Path, command: &str) -> OutputSet {
-        OutputSet {
+    /// Takes the folder's lock (waiting for another writer) and removes leftovers of dead runs.
+    pub fn new(dir: &Path, command: &str) -> Result<OutputSet, Error> {
+        let lock = FolderLock::take(dir)?;
+        Ok(OutputSet {
             dir: dir.to_path_buf(),
             command: command.to_string(),
             files: Vec::new(),
             removed_leftovers: remove_leftovers(dir),
-        }
+            _lock: lock,
+        })
     }
 
-    /// Writes file `name` with `write`, streaming, to its temporary name, and syncs it.
+    /// Writes file `name` with `write`, streaming, to a new temporary file, and syncs it.
     pub fn add(&mut self, name: &str, write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<(), Error> {
+        debug_assert!(is_own_name(name), "{name} is not in the list of names quotasim writes");
         let path = self.dir.join(name);
-        let tmp = temp_path(&path);
+        check_destination(&path)?;
         let fail = |source| Error::Write { path: path.display().to_string(), source };
-        let file = File::create(&tmp).map_err(fail)?;
-        let mut w = Hashing { inner: BufWriter::with_capacity(1 << 16, file), hash: Sha256::new(), bytes: 0 };
-        let result = write(&mut w).and_then(|()| w.flush()).and_then(|()| w.inner.get_ref().sync_all());
-        if let Err(e) = result {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(fail(e));
-        }
-        let entry = ManifestFile { name: name.to_string(), bytes: w.bytes, sha256: hex(&w.hash.finalize()) };
+        let tmp = Temporary::create(&self.dir, "tmp").map_err(fail)?;
+        let entry = {
+            let mut w = Hashing { inner: BufWriter::with_capacity(1 << 16, &tmp.file), hash: Sha256::new(), bytes: 0 };
+            write(&mut w).and_then(|()| w.flush()).map_err(fail)?;
+            ManifestFile { name: name.to_string(), bytes: w.bytes, sha256: hex(&w.hash.finalize()) }
+        };
+        tmp.file.sync_all().map_err(fail)?;
         self.files.push((name.to_string(), tmp, entry));
         Ok(())
     }
@@ -157,12 +422,13 @@ impl OutputSet {
         self.add(name, |w| w.write_all(bytes))
     }
 
-    /// Puts every file in place, removes the previous run's files that this one did not write, and writes
-    /// the manifest last. Returns the paths written.
+    /// Puts every file in place, removes the previous run's files that this one did not write (only
+    /// quotasim's own names whose bytes still match the manifest), and writes the manifest last. Returns
+    /// the paths written.
     pub fn commit(mut self) -> Result<Vec<PathBuf>, Error> {
         let manifest_path = self.dir.join(manifest_name(&self.command));
-        let previous: Option<Manifest> =
-            std::fs::read(&manifest_path).ok().and_then(|b| serde_json::from_slice(&b).ok());
+        check_destination(&manifest_path)?;
+        let previous = read_manifest(&manifest_path);
         let fail = |path: &Path, source| Error::Write { path: path.display().to_string(), source };
         match std::fs::remove_file(&manifest_path) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(fail(&manifest_path, e)),
@@ -174,18 +440,15 @@ impl OutputSet {
         let mut entries = Vec::with_capacity(files.len());
         for (name, tmp, entry) in files {
             let path = self.dir.join(&name);
-            if let Err(e) = std::fs::rename(&tmp, &path) {
-                let _ = std::fs::remove_file(&tmp);
-                return Err(fail(&path, e));
-            }
+            tmp.persist(&path).map_err(|e| fail(&path, e))?;
             written.push(path);
             entries.push(entry);
         }
-        // Only names a manifest of ours listed, and only plain names: never a path from a file's contents.
         for old in previous.iter().flat_map(|m| &m.files) {
-            let plain = !old.name.contains(['/', '\\']) && old.name != ".." && old.name != ".";
-            if plain && !entries.iter().any(|e| e.name == old.name) {
-                let _ = std::fs::remove_file(self.dir.join(&old.name));
+            let stale = is_own_name(&old.name) && !entries.iter().any(|e| e.name == old.name);
+            let path = self.dir.join(&old.name);
+            if stale && unchanged(&path, old) {
+                let _ = std::fs::remove_file(path);
             }
         }
         sync_dir(&self.dir);
@@ -203,10 +466,33 @@ impl OutputSet {
     }
 }
 
-impl Drop for OutputSet {
-    fn drop(&mut self) {
-        for (_, tmp, _) in &self.files {
-            let _ = std::fs::remove_file(tmp);
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn temporary_names_parse_only_in_quotasim_form() {
+        assert_eq!(temporary_pid(".quotasim-123-0123456789abcdef.tmp"), Some(123));
+        assert_eq!(temporary_pid(".quotasim-9-0123456789abcdef.probe"), Some(9));
+        for other in [
+            ".summary.json.777777.tmp",
+            ".quotasim-123-0123456789ABCDEF.tmp",
+            ".quotasim-123-0123.tmp",
+            ".quotasim--0123456789abcdef.tmp",
+            ".quotasim-12a-0123456789abcdef.tmp",
+            "quotasim-123-0123456789abcdef.tmp",
+        ] {
+            assert_eq!(temporary_pid(other), None, "{other}");
+        }
+    }
+
+    #[test]
+    fn own_names_are_a_fixed_set() {
+        for name in ["summary.json", "timeline.png", "sweep-heatmap.svg", "advise-manifest.json"] {
+            assert!(is_own_name(name), "{name}");
+        }
+        for name in ["thesis.docx", ".hidden", "../summary.json", "timeline.pdf", "x/summary.json", ""] {
+            assert!(!is_own_name(name), "{name}");
         }
     }
 }

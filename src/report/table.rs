@@ -4,6 +4,7 @@
 
 use super::summary::{Report, Series};
 use crate::stats::Metrics;
+use crate::text::terminal;
 use std::fmt::Write;
 
 /// Rows shown before the rest are counted instead.
@@ -20,6 +21,8 @@ const RED: &str = "\x1b[31m";
 const RESET: &str = "\x1b[0m";
 
 fn row(out: &mut String, account: &str, api: &str, limit: &str, m: &Metrics, colour: bool) {
+    // Names come from input (a trace's callers): escaped so that a terminal shows them, never obeys them.
+    let (account, api) = (terminal(account), terminal(api));
     let rate = format!("{:>7.1}%", 100.0 * m.throttle_rate);
     let rate = if colour && m.throttle_rate > 0.01 { format!("{RED}{rate}{RESET}") } else { rate };
     let _ = writeln!(
@@ -85,7 +88,7 @@ pub fn render(report: &Report, colour: bool) -> String {
             .collect();
         if subs.len() > 1 {
             for x in subs.iter().take(MAX_ROWS.saturating_sub(sub_rows)) {
-                let name: String = format!("  └ {}", x.sub_account).chars().take(20).collect();
+                let name: String = format!("  └ {}", terminal(&x.sub_account)).chars().take(20).collect();
                 row(&mut out, "", &name, "", &x.metrics, colour);
                 sub_rows += 1;
             }
@@ -110,7 +113,9 @@ pub fn render(report: &Report, colour: bool) -> String {
             let _ = writeln!(
                 out,
                 "units {} / {}: {admitted} admitted, {throttled} in throttled attempts; {by_units} of {} throttles were for want of units",
-                e.account, e.api, m.throttled
+                terminal(&e.account),
+                terminal(&e.api),
+                m.throttled
             );
         }
     }
@@ -118,7 +123,7 @@ pub fn render(report: &Report, colour: bool) -> String {
         let _ = writeln!(
             out,
             "cost {}: {:.2} ({} calls admitted: {} under prepaid QPS, {} from packages, {} pay-as-you-go)",
-            bill.account,
+            terminal(&bill.account),
             bill.cost.unwrap_or(0.0),
             bill.admitted,
             bill.under_prepaid_qps,
@@ -131,7 +136,11 @@ pub fn render(report: &Report, colour: bool) -> String {
         let _ = writeln!(
             out,
             "batch {}: {} requests on {} threads {took}; the floor at {} QPS is {:.1} s",
-            b.client, b.requests, b.threads, b.limit_qps, b.floor_s
+            terminal(&b.client),
+            b.requests,
+            b.threads,
+            b.limit_qps,
+            b.floor_s
         );
     }
     out

@@ -678,7 +678,12 @@ impl Ctx<'_> {
             .and_then(|d| start.checked_add(jiff::SignedDuration::from_nanos(d)).ok())
             .is_none()
         {
-            return Err(self.err("duration", "the run would end past the last instant the calendar holds (9999-12-31)"));
+            let why = if i64::try_from(duration).is_err() {
+                "is longer than a run can be: at most about 292 years (2^63 ns)"
+            } else {
+                "the run would end past the last instant the calendar holds (9999-12-31)"
+            };
+            return Err(self.err("duration", why));
         }
 
         let s = &raw.server;
@@ -704,6 +709,15 @@ impl Ctx<'_> {
             }
             if v.set.is_empty() {
                 return Err(self.err(&format!("variant[{i}].set"), "sets nothing; give it at least one key"));
+            }
+            if let Some(empty) = v.set.keys().find(|k| k.split('.').any(|part| part.trim().is_empty())) {
+                return Err(self.err(
+                    &format!("variant[{i}].set"),
+                    format!(
+                        "`{}` has an empty field name; give a path of fields such as `client.workers.threads`",
+                        empty.escape_debug()
+                    ),
+                ));
             }
         }
         let api_index = self.unique("api", raw.apis.iter().map(|a| a.name.as_str()))?;
@@ -907,6 +921,13 @@ impl Ctx<'_> {
                 .as_ref()
                 .map(|v| self.cost(&format!("{key}.cost"), v, matches!(model, ClientModel::Trace(_))))
                 .transpose()?;
+            // A cost is spent only against a unit limit: without one it would be ignored.
+            if cost.is_some() && choice.apis().iter().all(|&a| apis[a].limiter.units.is_none()) {
+                return Err(self.err(
+                    &format!("{key}.cost"),
+                    "none of this client's APIs has a unit limit, so its cost would count against nothing; add `units = { limit = ..., window = ... }` to the [[api]] or remove `cost`",
+                ));
+            }
             clients.push(Client {
                 name: c.name.clone(),
                 account,
@@ -988,9 +1009,11 @@ impl Ctx<'_> {
             self.one_of(&format!("{key}.model"), &c.model, &[("closed", 0), ("open", 1), ("batch", 2), ("trace", 3)])?;
         let allowed = [CLOSED, OPEN, BATCH, &[]][model];
         if let Some((field, _)) = present.iter().find(|(f, on)| *on && !allowed.contains(f)) {
+            // A trace client's timing comes from its file: its only model key is the `trace` table.
+            let takes = if allowed.is_empty() { "only a `trace` table".to_string() } else { allowed.join(", ") };
             return Err(self.err(
                 &format!("{key}.{field}"),
-                format!("a `{}` client takes no `{field}`; it takes {}", c.model, allowed.join(", ")),
+                format!("a `{}` client takes no `{field}`; it takes {takes}", c.model),
             ));
         }
         if c.trace.is_some() && model != 3 {

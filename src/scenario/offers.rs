@@ -34,6 +34,10 @@ pub enum PrepaidPrice {
 /// The most choices one offer may list.
 pub const MAX_CHOICES: usize = 64;
 
+/// The largest price an offer may name: far past any budget, and small enough that a bill of any
+/// combination stays finite.
+const MAX_PRICE: f64 = 1e15;
+
 const PREPAID_KEYS: [&str; 7] = ["type", "name", "account", "api", "qps", "hours", "price_per_qps_day"];
 const PACKAGE_KEYS: [&str; 7] = ["type", "name", "account", "api", "category", "calls", "prices"];
 
@@ -106,11 +110,12 @@ impl Ctx<'_> {
                     _ => Ok(()),
                 }
             };
+            // Bounded so that every bill the search makes of it (price × QPS × days) stays a finite number.
             let price_ok = |field: &str, p: f64| -> Result<f64> {
-                if p.is_finite() && p >= 0.0 {
+                if p.is_finite() && (0.0..=MAX_PRICE).contains(&p) {
                     Ok(p)
                 } else {
-                    Err(self.err(&k(field), format!("{p} is not valid; expected a price >= 0")))
+                    Err(self.err(&k(field), format!("{p} is not valid; expected a price from 0 to {MAX_PRICE:e}")))
                 }
             };
             let kind = if kind == 0 {

@@ -1,7 +1,25 @@
 //! The scenario file as written: serde structs that mirror the TOML, unknown keys rejected. Numbers that
 //! must be positive are read as signed so validation, not serde, can say what would be valid.
 
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
+
+/// A name that is shown on terminals, in CSV cells and in charts: refused, at its key, when it holds a
+/// control character (an escape sequence, a newline), which no name needs.
+fn name<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let text = String::deserialize(d)?;
+    match text.chars().find(|c| c.is_control()) {
+        Some(c) => Err(serde::de::Error::custom(format!(
+            "`{}` holds the control character U+{:04X}; a name may hold any printable text but no control characters",
+            text.escape_debug(),
+            c as u32
+        ))),
+        None => Ok(text),
+    }
+}
+
+fn opt_name<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    name(d).map(Some)
+}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -32,8 +50,11 @@ pub struct RawScenario {
 pub struct RawOffer {
     #[serde(rename = "type")]
     pub kind: String,
+    #[serde(default, deserialize_with = "opt_name")]
     pub name: Option<String>,
+    #[serde(default, deserialize_with = "opt_name")]
     pub account: Option<String>,
+    #[serde(default, deserialize_with = "opt_name")]
     pub api: Option<String>,
     pub category: Option<String>,
     pub qps: Option<Vec<i64>>,
@@ -48,6 +69,7 @@ pub struct RawOffer {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawVariant {
+    #[serde(deserialize_with = "name")]
     pub name: String,
     pub set: toml::Table,
 }
@@ -141,6 +163,7 @@ pub struct RawUnits {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawApi {
+    #[serde(deserialize_with = "name")]
     pub name: String,
     pub category: Option<String>,
     pub latency: RawDist,
@@ -180,6 +203,7 @@ pub struct RawDist {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawAccount {
+    #[serde(deserialize_with = "name")]
     pub name: String,
     #[serde(default, rename = "plan")]
     pub plans: Vec<RawPlan>,
@@ -191,7 +215,9 @@ pub struct RawAccount {
 pub struct RawPlan {
     #[serde(rename = "type")]
     pub kind: String,
+    #[serde(default, deserialize_with = "opt_name")]
     pub name: Option<String>,
+    #[serde(default, deserialize_with = "opt_name")]
     pub api: Option<String>,
     pub category: Option<String>,
     pub qps: Option<i64>,
@@ -205,9 +231,13 @@ pub struct RawPlan {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawClient {
+    #[serde(deserialize_with = "name")]
     pub name: String,
+    #[serde(deserialize_with = "name")]
     pub account: String,
+    #[serde(default, deserialize_with = "opt_name")]
     pub sub_account: Option<String>,
+    #[serde(default, deserialize_with = "opt_name")]
     pub api: Option<String>,
     pub mix: Option<Vec<RawMix>>,
     pub model: String,
@@ -293,6 +323,7 @@ pub struct RawStage {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawMix {
+    #[serde(deserialize_with = "name")]
     pub api: String,
     pub weight: f64,
 }

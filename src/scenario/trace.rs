@@ -132,6 +132,16 @@ impl Ctx<'_> {
                 }
             }
             Format::AccessLog => {
+                // An access log's time is its `[date]` field, in its own zone: a column or format for it would
+                // be ignored, so it is refused.
+                for (field, given) in [("time", t.time.is_some()), ("time_format", t.time_format.is_some())] {
+                    if given {
+                        return Err(self.err(
+                            &format!("{key}.trace.{field}"),
+                            "an access log's time is its `[date]` field; remove this key",
+                        ));
+                    }
+                }
                 for (field, name) in named.iter().filter_map(|(f, n)| n.map(|n| (f, n))) {
                     if !ACCESS_LOG_FIELDS.contains(&name) {
                         return Err(self.err(

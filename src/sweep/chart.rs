@@ -261,7 +261,8 @@ fn compare_chart(doc: &SweepDoc, root: Area<'_>) -> DrawResult {
             .x_label_area_size(30)
             .y_label_area_size(110)
             .build_cartesian_2d(0.0..top, -0.5..n as f64 - 0.5)?;
-        let labels: Vec<String> = doc.points.iter().map(|p| p.values[0].chars().take(16).collect()).collect();
+        let labels: Vec<String> =
+            doc.points.iter().map(|p| crate::text::label(&p.values[0]).chars().take(16).collect()).collect();
         let name_at = |y: &f64| {
             let y = *y;
             let i = y.round();

@@ -66,7 +66,10 @@ pub fn csv_bytes(doc: &SweepDoc) -> Vec<u8> {
     let end = |x: Option<f64>| x.map_or(String::new(), |x| x.to_string());
     let cells = |e: &Estimate| [e.mean.to_string(), end(e.lo), end(e.hi)];
     for p in &doc.points {
-        let mut row = p.values.clone();
+        // A value that is not a number (a variant's name) is text a spreadsheet must not run.
+        let text =
+            |v: &String| if v.parse::<f64>().is_ok() { v.clone() } else { crate::text::csv_cell(v).into_owned() };
+        let mut row: Vec<String> = p.values.iter().map(text).collect();
         row.push(p.demand_qps.map_or(String::new(), |d| d.to_string()));
         for e in &p.metrics {
             row.extend(cells(e));
@@ -243,7 +246,7 @@ pub fn write_whole(
     scenario_text: Option<&str>,
     contour: f64,
 ) -> Result<(Vec<PathBuf>, Vec<PathBuf>), Error> {
-    let mut set = crate::report::OutputSet::new(dir, "sweep");
+    let mut set = crate::report::OutputSet::new(dir, "sweep")?;
     set.add_bytes("sweep.json", &json_bytes(doc))?;
     set.add_bytes("sweep.csv", &csv_bytes(doc))?;
     let mut svgs = Vec::new();

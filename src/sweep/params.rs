@@ -29,6 +29,10 @@ pub fn parse_param(text: &str) -> Result<Param, String> {
         return Err(format!("`{key}` is not a key path, e.g. `client.workers.threads`"));
     }
     let values = parse_values(values.trim()).map_err(|m| format!("{key}: {m}"))?;
+    // A value given twice would run twice as two points of the same name.
+    if let Some((_, v)) = values.iter().enumerate().find(|(i, v)| values[..*i].contains(v)) {
+        return Err(format!("{key}: `{}` is given twice; give each value once", display(v)));
+    }
     Ok(Param { key: key.to_string(), values })
 }
 

@@ -608,7 +608,7 @@ impl TraceSource {
                 };
                 let mut cost = None;
                 for (&i, name) in columns.cost.iter().zip(&spec.cost) {
-                    cost = Some(add_units(cost, name, get(i)?)?);
+                    cost = Some(add_units(cost, name, get(i)?, false)?);
                 }
                 Fields {
                     time: get(columns.time)?,
@@ -658,16 +658,17 @@ fn json_row(spec: &TraceSpec, line: &str, state: &mut RowState) -> Result<Option
     let latency = spec.latency.as_ref().map(|(key, unit)| response_time(&text(key)?, *unit)).transpose()?;
     let mut cost = None;
     for key in &spec.cost {
-        cost = Some(add_units(cost, key, &text(key)?)?);
+        cost = Some(add_units(cost, key, &text(key)?, false)?);
     }
     state.event(time, caller.as_deref(), api, latency, cost)
 }
 
-/// Adds a row's cost field to the sum so far: a whole number of units (an access log's `-` is 0).
-fn add_units(sum: Option<u64>, name: &str, text: &str) -> Result<u64, String> {
+/// Adds a row's cost field to the sum so far: a whole number of units. An access log writes `-` for
+/// "no bytes", read as 0 (`access_log`); in other files `-` is not a number and is refused.
+fn add_units(sum: Option<u64>, name: &str, text: &str, access_log: bool) -> Result<u64, String> {
     let text = text.trim();
     let units = match text {
-        "-" => 0,
+        "-" if access_log => 0,
         _ => text.parse::<u64>().ok().filter(|&u| u <= MAX_UNITS).ok_or_else(|| {
             format!("cost field `{name}` is `{text}`, not a whole number of units from 0 to {MAX_UNITS}")
         })?,
@@ -768,7 +769,7 @@ fn access_log_fields<'a>(line: &'a str, spec: &TraceSpec) -> Result<Fields<'a>, 
     };
     let mut cost = None;
     for name in &spec.cost {
-        cost = Some(add_units(cost, name, field(name)?)?);
+        cost = Some(add_units(cost, name, field(name)?, true)?);
     }
     Ok(Fields {
         time,

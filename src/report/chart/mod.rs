@@ -46,6 +46,14 @@ pub fn render(width: u32, height: u32, draw: impl FnOnce(Area<'_>) -> DrawResult
         draw(root.clone()).map_err(|e| e.to_string())?;
         root.present().map_err(|e| e.to_string())?;
     }
+    // Labels are escaped where they are made; this keeps the SVG well-formed whatever slipped through
+    // (XML 1.0 allows no control characters but tab and newline).
+    if svg.chars().any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r') {
+        svg = svg
+            .chars()
+            .map(|c| if c.is_control() && c != '\n' && c != '\t' && c != '\r' { '\u{fffd}' } else { c })
+            .collect();
+    }
     Ok(svg)
 }
 

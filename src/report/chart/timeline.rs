@@ -6,6 +6,7 @@ use super::{
     ADMITTED, Area, CHANGE, DrawResult, FONT, LIMIT, Swatch, THROTTLED, WIDTH, legend_strip, render, trim_number,
 };
 use crate::report::summary::{Report, Series};
+use crate::text::label;
 use crate::time::secs_f64;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
@@ -116,7 +117,7 @@ fn panel(area: &Area<'_>, series: &Series, report: &Report) -> DrawResult {
     ];
     for (i, (name, _)) in series.sub_accounts.iter().enumerate() {
         let colour = SUB_COLOURS[i % SUB_COLOURS.len()].to_rgba();
-        entries.push((Swatch::Line(colour, 2), format!("{name} attempts")));
+        entries.push((Swatch::Line(colour, 2), format!("{} attempts", label(name))));
     }
     let batches: Vec<_> = report.summary.batches.iter().filter(|b| b.account == series.account).collect();
     if !batches.is_empty() {
@@ -128,7 +129,7 @@ fn panel(area: &Area<'_>, series: &Series, report: &Report) -> DrawResult {
     let strip_h = if legend_h > 30 { 24 + legend_h } else { 30 } + if clipped { 14 } else { 0 };
     let (strip, plot) = area.split_vertically(strip_h);
     strip.draw(&Text::new(
-        format!("{} / {}", series.account, series.api),
+        format!("{} / {}", label(&series.account), label(&series.api)),
         (70, 8),
         (FONT, 16, FontStyle::Bold).into_font(),
     ))?;

@@ -1,0 +1,105 @@
+//! Text that came from input (trace callers, names, cells) made safe where it is shown: on a terminal,
+//! in a CSV cell a spreadsheet may open, and in a chart label.
+
+use std::borrow::Cow;
+use std::fmt::Write;
+
+/// Whether `c` is a control character: C0 (but the caller decides on tab and newline), DEL, or C1.
+fn is_control(c: char) -> bool {
+    c.is_control()
+}
+
+/// `s` with every control character written as an escape (`\u{1b}`), so that a terminal shows it as text
+/// instead of obeying it (a title change, a screen clear, a colour). Newlines are escaped too: a name is
+/// one line.
+pub fn terminal(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(is_control) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if is_control(c) {
+            let _ = write!(out, "\\u{{{:x}}}", c as u32);
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// A message of several lines (an error) for a terminal: control characters escaped but newlines and
+/// tabs kept.
+pub fn terminal_lines(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(|c| is_control(c) && c != '\n' && c != '\t') {
+        return Cow::Borrowed(s);
+    }
+    Cow::Owned(
+        s.split('\n')
+            .map(|line| line.split('\t').map(terminal).collect::<Vec<_>>().join("\t"))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    )
+}
+
+/// A text cell for a CSV file that a spreadsheet may open, neutralised as OWASP recommends against CSV
+/// injection: a cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'`,
+/// so a spreadsheet shows it as text instead of running it as a formula. Only for cells that hold names:
+/// numbers are written as numbers.
+pub fn csv_cell(s: &str) -> Cow<'_, str> {
+    match s.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => Cow::Owned(format!("'{s}")),
+        _ => Cow::Borrowed(s),
+    }
+}
+
+/// The longest label a chart draws, in characters; longer ones are cut with an ellipsis (layout time
+/// grows with a label's length, and a label longer than the canvas says nothing more).
+pub const LABEL_CHARS: usize = 60;
+
+/// A label for a chart: control characters (not allowed in SVG text) escaped, and cut to
+/// [`LABEL_CHARS`] with an ellipsis.
+pub fn label(s: &str) -> Cow<'_, str> {
+    let escaped = terminal(s);
+    if escaped.chars().nth(LABEL_CHARS).is_none() {
+        return escaped;
+    }
+    let mut out: String = escaped.chars().take(LABEL_CHARS - 1).collect();
+    out.push('…');
+    Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn terminal_escapes_every_control_character() {
+        assert_eq!(terminal("\u{1b}]0;PWNED\u{7}\u{1b}[2Jred"), "\\u{1b}]0;PWNED\\u{7}\\u{1b}[2Jred");
+        assert_eq!(terminal("a\u{9b}b\u{7f}"), "a\\u{9b}b\\u{7f}");
+        assert_eq!(terminal("10.0.1.12"), "10.0.1.12");
+        assert_eq!(terminal_lines("one\n\ttwo\u{1b}"), "one\n\ttwo\\u{1b}");
+    }
+
+    #[test]
+    fn csv_cells_that_a_spreadsheet_would_run_are_neutralised() {
+        assert_eq!(csv_cell("=HYPERLINK(\"http://evil.example\",\"x\")"), "'=HYPERLINK(\"http://evil.example\",\"x\")");
+        assert_eq!(csv_cell("+cmd|' /C calc'!A0"), "'+cmd|' /C calc'!A0");
+        assert_eq!(csv_cell("-2+3"), "'-2+3");
+        assert_eq!(csv_cell("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(csv_cell("\tx"), "'\tx");
+        assert_eq!(csv_cell("acme"), "acme");
+        assert_eq!(csv_cell(""), "");
+    }
+
+    #[test]
+    fn labels_are_cut_and_escaped() {
+        let long = "x".repeat(1 << 17);
+        let l = label(&long);
+        assert_eq!(l.chars().count(), LABEL_CHARS);
+        assert!(l.ends_with('…'));
+        assert_eq!(label("A\u{1b}[2J"), "A\\u{1b}[2J");
+        assert_eq!(label("CompareFace"), "CompareFace");
+        let exact = "y".repeat(LABEL_CHARS);
+        assert_eq!(label(&exact), exact);
+    }
+}
