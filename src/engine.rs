@@ -434,14 +434,25 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
     fn new(sc: &'s Scenario, options: RunOptions, observer: &'o mut O) -> Result<Engine<'s, 'o, O, Q>, Error> {
         let quota_pairs = sc.quota_pairs();
         let (keys, plans) = plan_book(sc, &quota_pairs);
-        let start_ns = sc.start.as_nanosecond();
+        // Clock windows turn over on the scenario's clock: a day window at local midnight in the zone of
+        // `start` (UTC+8 on the modelled platform), not at UTC's. The offset is whole minutes, so windows of
+        // a minute or less fall where they did on UTC.
+        let local_start_ns = sc.start.as_nanosecond() + i128::from(sc.offset.seconds()) * 1_000_000_000;
         let quotas = keys
             .iter()
             .enumerate()
             .map(|(q, key)| {
                 let (limit, plan) = plans.in_force(q, 0);
                 let limit = sc.held_limits.get(&(key.account, key.api)).copied().unwrap_or(limit);
-                Quota::new(key.account, key.api, &sc.apis[key.api].limiter, sc.on_plan_change, start_ns, limit, plan)
+                Quota::new(
+                    key.account,
+                    key.api,
+                    &sc.apis[key.api].limiter,
+                    sc.on_plan_change,
+                    local_start_ns,
+                    limit,
+                    plan,
+                )
             })
             .collect::<Vec<_>>();
         let quota_of = |account: usize, api: usize| {

@@ -245,7 +245,8 @@ impl Limiter {
         }
     }
 
-    /// `start_ns`: the scenario start in Unix nanoseconds, so that clock windows follow the wall clock.
+    /// `start_ns`: the scenario start as a count of nanoseconds on the scenario's clock (Unix time plus its
+    /// offset), so that clock windows follow the local wall clock.
     fn new(config: LimiterConfig, start_ns: i128, limit_qps: u32, capacity: u64) -> Limiter {
         let phase = start_ns.rem_euclid(config.window().max(1) as i128) as Nanos;
         match config {
@@ -338,7 +339,7 @@ struct Extra {
     more: Vec<(Limiter, LimiterConfig, Option<u64>)>,
     units: Option<UnitWindow>,
     count_rejected: bool,
-    /// Whether the last attempt found no room for its units (whatever the request windows said).
+    /// Whether the last attempt was refused for want of units alone (the request windows had room).
     refused_by_units: bool,
 }
 
@@ -445,7 +446,8 @@ impl Quota {
         self.limiter.held_bytes() + more
     }
 
-    /// `start_ns` is the scenario start in Unix nanoseconds: clock windows start on its multiples.
+    /// `start_ns` is the scenario start in nanoseconds on the scenario's clock (Unix time plus the offset
+    /// of `start`): clock windows start on multiples of their length on that clock.
     pub fn new(
         account: usize,
         api: usize,
@@ -494,7 +496,8 @@ impl Quota {
         self.extra.as_ref().is_some_and(|e| e.units.is_some())
     }
 
-    /// Whether the last attempt found too few units left in the unit window.
+    /// Whether the last attempt was refused for want of units alone: the request limits had room but
+    /// too few units were left in the unit window.
     pub fn refused_by_units(&self) -> bool {
         self.extra.as_ref().is_some_and(|e| e.refused_by_units)
     }
@@ -513,10 +516,16 @@ impl Quota {
     /// rejected attempt is counted in every window when the rule counts rejections.
     fn try_admit_all(limiter: &mut Limiter, extra: &mut Extra, now: Nanos, cost: u64) -> Option<Nanos> {
         let units_room = extra.units.as_mut().is_none_or(|u| u.room(now, cost));
-        extra.refused_by_units = !units_room;
-        let room = units_room
-            && limiter.next_admit(now) == now
-            && extra.more.iter_mut().all(|(l, ..)| l.next_admit(now) == now);
+        // Every window is asked, with no short cut: asking opens a window whose time is up (a first-call
+        // window opens at the first attempt after the last one closed, whatever the other windows say),
+        // so the answer cannot depend on the order the windows are listed in.
+        let mut requests_room = limiter.next_admit(now) == now;
+        for (l, ..) in extra.more.iter_mut() {
+            requests_room &= l.next_admit(now) == now;
+        }
+        // Throttled for want of units only when the request limits had room: units were the reason.
+        extra.refused_by_units = !units_room && requests_room;
+        let room = units_room && requests_room;
         if room || extra.count_rejected {
             let wait = limiter.try_admit(now);
             extra.more.iter_mut().for_each(|(l, ..)| {
