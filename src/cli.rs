@@ -275,6 +275,10 @@ pub struct RunArgs {
     pub variant: Option<String>,
     #[command(flatten)]
     pub charts: ChartArgs,
+    /// Also write one CSV row per attempt to this file (time, request, account, sub-account, API, attempt
+    /// number, outcome, trace row), streamed as the run goes.
+    #[arg(long, value_name = "FILE.csv")]
+    pub requests: Option<PathBuf>,
     /// Count and pass over malformed trace rows (reported in summary.json) instead of stopping at the first.
     #[arg(long)]
     pub skip_bad_rows: bool,
@@ -286,9 +290,9 @@ pub struct RunArgs {
     pub quiet: bool,
 }
 
-/// Writes `text` to standard output: a reader that closed the pipe ends the command quietly; any other
-/// failure (a full disk) is an error.
-/// Prints `text`, with any control character that came from input escaped (see [`crate::text`]).
+/// Prints `text` to standard output, with any control character that came from input escaped (see
+/// [`crate::text`]): a reader that closed the pipe ends the command quietly; any other failure (a full
+/// disk) is an error.
 fn out(text: &str) -> Result<(), Error> {
     out_raw(&crate::text::terminal_lines(text))
 }
@@ -510,7 +514,7 @@ fn run_command(args: &RunArgs) -> Result<(), Error> {
     let dir = args.out.clone().unwrap_or_else(|| Path::new("output").join(&scenario.name));
     report::prepare_dir(&dir)?;
 
-    let output = run_with_progress(&scenario, options, args.quiet)?;
+    let output = run_with_progress(&scenario, options, args.quiet, args.requests.as_deref())?;
     let report = Report::new(&scenario, &output);
     let (written, removed) = report::write_outputs(&report, &dir, formats, &text)?;
     note_leftovers(&removed, args.quiet);
@@ -529,8 +533,13 @@ fn run_command(args: &RunArgs) -> Result<(), Error> {
 }
 
 /// Runs `scenario`, with a progress bar on standard error once the run has taken a second (when that is
-/// a terminal and not `quiet`).
-fn run_with_progress(scenario: &Scenario, options: RunOptions, quiet: bool) -> Result<engine::RunOutput, Error> {
+/// a terminal and not `quiet`), and, with `requests`, a row per attempt written to that file.
+fn run_with_progress(
+    scenario: &Scenario,
+    options: RunOptions,
+    quiet: bool,
+    requests: Option<&Path>,
+) -> Result<engine::RunOutput, Error> {
     let started = std::time::Instant::now();
     let bar = ProgressBar::hidden();
     bar.set_length(scenario.duration.max(1));
@@ -539,16 +548,78 @@ fn run_with_progress(scenario: &Scenario, options: RunOptions, quiet: bool) -> R
             .expect("the progress template is valid"),
     );
     let mut shown = false;
-    let mut progress = engine::Progress(|now| {
+    let progress = |now| {
         if !shown && !quiet && started.elapsed().as_secs_f64() >= 1.0 {
             bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
             shown = true;
         }
         bar.set_position(now);
-    });
-    let output = engine::run_observed(scenario, options, &mut progress);
+    };
+    let output = match requests {
+        None => engine::run_observed(scenario, options, &mut engine::Progress(progress)),
+        Some(path) => {
+            if std::fs::metadata(path).is_ok_and(|m| m.is_dir()) {
+                return Err(Error::BadInput(format!("--requests: {} is a folder; give a file", path.display())));
+            }
+            let fail =
+                |e: csv::Error| Error::Write { path: path.display().to_string(), source: std::io::Error::other(e) };
+            report::outputs::write_streamed(path, |w| {
+                let mut writer = RequestsWriter { csv: csv::Writer::from_writer(w), error: None, progress };
+                writer.csv.write_record(REQUEST_COLUMNS).map_err(fail)?;
+                let out = engine::run_observed(scenario, options, &mut writer)?;
+                if let Some(e) = writer.error.take() {
+                    return Err(fail(e));
+                }
+                writer.csv.flush().map_err(|e| fail(e.into()))?;
+                Ok(out)
+            })
+        }
+    };
     bar.finish_and_clear();
     output
+}
+
+const REQUEST_COLUMNS: [&str; 8] = ["time_s", "request", "account", "sub_account", "api", "attempt", "outcome", "row"];
+
+/// `run --requests`: one CSV row per attempt, streamed; keeps the first write error for after the run.
+struct RequestsWriter<W: std::io::Write, F: FnMut(time::Nanos)> {
+    csv: csv::Writer<W>,
+    error: Option<csv::Error>,
+    progress: F,
+}
+
+impl<W: std::io::Write, F: FnMut(time::Nanos)> engine::Observer for RequestsWriter<W, F> {
+    const ACTIVE: bool = false;
+    const ATTEMPTS: bool = true;
+
+    fn request_started(&mut self, _: time::Nanos, _: &str, _: &str, _: &str) {}
+
+    fn attempt(&mut self, a: &engine::AttemptSeen<'_>) {
+        if self.error.is_some() {
+            return;
+        }
+        let time_s = format!("{}.{:09}", a.at / time::NANOS_PER_SEC, a.at % time::NANOS_PER_SEC);
+        let (request, attempt) = (a.request.to_string(), a.attempt.to_string());
+        let row = a.row.map_or(String::new(), |r| r.to_string());
+        let cell = crate::text::csv_cell;
+        let record = [
+            time_s.as_str(),
+            &request,
+            &cell(a.account),
+            &cell(a.sub_account),
+            &cell(a.api),
+            &attempt,
+            a.outcome.name(),
+            &row,
+        ];
+        if let Err(e) = self.csv.write_record(record) {
+            self.error = Some(e);
+        }
+    }
+
+    fn progress(&mut self, now: time::Nanos) {
+        (self.progress)(now)
+    }
 }
 
 fn run_options(scenario: &Scenario, bin: Option<&str>) -> Result<RunOptions, Error> {

@@ -295,12 +295,56 @@ impl Default for Budget {
     }
 }
 
-/// Sees every request as it starts (for writing a run's arrivals as a trace). The unit type sees nothing
-/// and costs nothing.
+/// One attempt as the platform (or the client, for one that never left) decided it, for a per-attempt
+/// listing (`run --requests`).
+#[derive(Clone, Copy, Debug)]
+pub struct AttemptSeen<'a> {
+    /// When it was decided: sent, refused by the client, or (for one a leaky bucket made wait) served.
+    pub at: Nanos,
+    /// The request's number in the order requests started, from 1.
+    pub request: u64,
+    pub account: &'a str,
+    pub sub_account: &'a str,
+    pub api: &'a str,
+    /// 1 for the request's first attempt.
+    pub attempt: u32,
+    pub outcome: AttemptOutcome,
+    /// For a trace replay, the row's line in its file.
+    pub row: Option<u64>,
+}
+
+/// What became of one attempt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AttemptOutcome {
+    Admitted,
+    Throttled,
+    /// An adaptive client refused it before it left (`rejected_locally`).
+    RejectedLocally,
+    /// A full pacing queue dropped it (`dropped`).
+    Dropped,
+}
+
+impl AttemptOutcome {
+    pub fn name(self) -> &'static str {
+        match self {
+            AttemptOutcome::Admitted => "admitted",
+            AttemptOutcome::Throttled => "throttled",
+            AttemptOutcome::RejectedLocally => "rejected_locally",
+            AttemptOutcome::Dropped => "dropped",
+        }
+    }
+}
+
+/// Sees every request as it starts (for writing a run's arrivals as a trace), and, if it asks, every
+/// attempt. The unit type sees nothing and costs nothing.
 pub trait Observer {
     /// False for an observer that ignores requests, so the engine skips even looking up names.
     const ACTIVE: bool = true;
+    /// True for an observer of attempts: only then does the engine keep each request's number and row.
+    const ATTEMPTS: bool = false;
     fn request_started(&mut self, at: Nanos, account: &str, sub_account: &str, api: &str);
+    /// Each attempt's outcome, in the order decided (only when [`Observer::ATTEMPTS`]).
+    fn attempt(&mut self, _seen: &AttemptSeen<'_>) {}
     /// Called now and then (every [`PROGRESS_EVERY`] events) with the simulated time reached.
     fn progress(&mut self, _now: Nanos) {}
 }
@@ -327,6 +371,10 @@ impl<F: FnMut(Nanos)> Observer for Progress<F> {
 
 struct Engine<'s, 'o, O: Observer, Q: EventQueue<Event>> {
     sc: &'s Scenario,
+    /// Per request slot, for an observer of attempts: the request's number and its trace row (0: none).
+    seen_request: Vec<u64>,
+    seen_row: Vec<u64>,
+    requests_started: u64,
     /// Attempts sent so far, against `budget`.
     attempts: u64,
     budget: Budget,
@@ -520,6 +568,9 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
             observer,
             attempts: 0,
             budget: options.budget,
+            seen_request: Vec::new(),
+            seen_row: Vec::new(),
+            requests_started: 0,
         }
         .with_budgets())
     }
@@ -659,6 +710,25 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
         (requests + events + paced + logs) as u64
     }
 
+    /// Shows an attempt of the request in `slot` to an observer of attempts.
+    #[cold]
+    fn see(&mut self, slot: u32, now: Nanos, attempt: u32, outcome: AttemptOutcome) {
+        let sc = self.sc;
+        let req = &self.requests[slot as usize];
+        let sub_account = self.rec.cell_keys[req.cell as usize].sub_account as usize;
+        let row = self.seen_row[slot as usize];
+        self.observer.attempt(&AttemptSeen {
+            at: now,
+            request: self.seen_request[slot as usize],
+            account: &sc.accounts[sc.clients[req.client as usize].account].name,
+            sub_account: &self.sub_accounts[sub_account].name,
+            api: &sc.apis[req.api as usize].name,
+            attempt,
+            outcome,
+            row: (row > 0).then_some(row),
+        });
+    }
+
     /// Stops the run once it has done more work than its budget allows.
     fn check_budget(&self, now: Nanos) -> Result<(), Error> {
         if self.attempts > self.budget.attempts {
@@ -712,6 +782,9 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
                     _ => self.clients[c].pacer,
                 };
                 self.begin(slot, now, row.api, cell, quota, row.latency, row.cost);
+                if O::ATTEMPTS {
+                    self.seen_row[slot as usize] = row.line;
+                }
                 let req = &mut self.requests[slot as usize];
                 (req.budget, req.pacer) = (budget, pacer);
                 self.leave(slot, now);
@@ -864,6 +937,15 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
         req.attempts = 0;
         req.queued = 0;
         self.rec.request(req.cell as usize, req.quota as usize);
+        if O::ATTEMPTS {
+            self.requests_started += 1;
+            let i = slot as usize;
+            if self.seen_request.len() <= i {
+                self.seen_request.resize(i + 1, 0);
+                self.seen_row.resize(i + 1, 0);
+            }
+            (self.seen_request[i], self.seen_row[i]) = (self.requests_started, 0);
+        }
         if O::ACTIVE {
             let sub_account = self.rec.cell_keys[cell].sub_account as usize;
             self.observer.request_started(
@@ -887,6 +969,10 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
                 let req = &mut self.requests[slot as usize];
                 req.outcome = Outcome::RejectedLocally;
                 self.rec.rejected_locally(req.cell as usize, req.quota as usize);
+                if O::ATTEMPTS {
+                    let attempt = req.attempts + 1;
+                    self.see(slot, now, attempt, AttemptOutcome::RejectedLocally);
+                }
                 let back = now.saturating_add(self.sc.throttle_latency);
                 return self.schedule(back, Kind::Return(slot));
             }
@@ -904,6 +990,10 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
             let req = &mut self.requests[slot as usize];
             req.outcome = Outcome::Dropped;
             self.rec.dropped(req.cell as usize, req.quota as usize);
+            if O::ATTEMPTS {
+                let attempt = req.attempts + 1;
+                self.see(slot, now, attempt, AttemptOutcome::Dropped);
+            }
             let back = now.saturating_add(self.sc.throttle_latency);
             return self.schedule(back, Kind::Return(slot));
         }
@@ -945,6 +1035,10 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
         }
         let admitted = decision.is_some();
         self.rec.attempt(req.cell as usize, req.quota as usize, now, admitted);
+        if O::ATTEMPTS {
+            let outcome = if admitted { AttemptOutcome::Admitted } else { AttemptOutcome::Throttled };
+            self.see(slot, now, req.attempts, outcome);
+        }
         let quota = &self.quotas[req.quota as usize];
         if quota.has_units() {
             let by_units = quota.refused_by_units();
@@ -1005,6 +1099,9 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
         let req = self.requests[slot as usize];
         let (cell, quota) = (req.cell as usize, req.quota as usize);
         self.rec.attempt(cell, quota, now, true);
+        if O::ATTEMPTS {
+            self.see(slot, now, req.attempts, AttemptOutcome::Admitted);
+        }
         if self.quotas[quota].has_units() {
             self.rec.units(cell, quota, now, req.cost, true, false);
         }

@@ -102,3 +102,68 @@ fn a_throttle_is_for_want_of_units_only_when_the_request_limit_had_room() {
     let t = run_text(&text).1.summary.totals;
     assert_eq!((t.admitted, t.throttled, t.throttled_by_units), (1, 2, Some(1)));
 }
+
+/// `run --requests` lists every attempt: recounted per (sub-account, API), it gives summary.csv's
+/// requests, attempts, admitted and throttled, for a replayed log (each request its own row of the file)
+/// and for retrying closed-loop threads.
+#[test]
+fn the_per_attempt_listing_recounts_the_summary() {
+    use std::collections::BTreeMap;
+    for (scenario, trace) in [("replay-access-log.toml", true), ("quickstart.toml", false)] {
+        let tmp = tempfile::tempdir().unwrap();
+        let listing = tmp.path().join("requests.csv");
+        let sc = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(scenario);
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_quotasim"))
+            .args(["run", sc.to_str().unwrap(), "--out", tmp.path().join("out").to_str().unwrap(), "--no-chart"])
+            .args(["--quiet", "--requests", listing.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        // (sub-account, API) -> (requests, attempts, admitted, throttled); and every request's trace rows.
+        let mut counted: BTreeMap<(String, String), (u64, u64, u64, u64)> = BTreeMap::new();
+        let mut rows: BTreeMap<u64, String> = BTreeMap::new();
+        let mut last_time = 0.0;
+        for r in csv::Reader::from_path(&listing).unwrap().records() {
+            let r = r.unwrap();
+            let time: f64 = r[0].parse().unwrap();
+            assert!(time >= last_time, "rows are in time order");
+            last_time = time;
+            let e = counted.entry((r[3].to_string(), r[4].to_string())).or_default();
+            let attempt: u32 = r[5].parse().unwrap();
+            if attempt == 1 {
+                e.0 += 1;
+            }
+            match &r[6] {
+                "admitted" => (e.1, e.2) = (e.1 + 1, e.2 + 1),
+                "throttled" => (e.1, e.3) = (e.1 + 1, e.3 + 1),
+                other => panic!("{other}: no pacer or adaptive client in {scenario}"),
+            }
+            let request: u64 = r[1].parse().unwrap();
+            if trace {
+                let previous = rows.insert(request, r[7].to_string());
+                assert!(previous.is_none_or(|p| p == r[7]), "one request, one row");
+            } else {
+                assert!(r[7].is_empty());
+            }
+        }
+        let mut summary = csv::Reader::from_path(tmp.path().join("out/summary.csv")).unwrap();
+        let header = summary.headers().unwrap().clone();
+        let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+        let mut expected = BTreeMap::new();
+        for r in summary.records() {
+            let r = r.unwrap();
+            let n = |name: &str| r[col(name)].parse::<u64>().unwrap();
+            expected.insert(
+                (r[col("sub_account")].to_string(), r[col("api")].to_string()),
+                (n("requests"), n("attempts"), n("admitted"), n("throttled")),
+            );
+        }
+        expected.retain(|_, v| v.0 > 0);
+        assert_eq!(counted, expected, "{scenario}");
+        if trace {
+            // Every row of the log is one request: as many distinct line numbers as requests.
+            let distinct: std::collections::BTreeSet<&String> = rows.values().collect();
+            assert_eq!(distinct.len(), rows.len());
+        }
+    }
+}

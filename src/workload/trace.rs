@@ -258,6 +258,8 @@ pub struct TraceEvent {
     pub api: usize,
     pub latency: Option<Nanos>,
     pub cost: Option<u64>,
+    /// The row's line in its file (1-based), for a per-request listing.
+    pub line: u64,
 }
 
 /// A trace file that cannot be read, or a bad row: `file:line: message`.
@@ -579,7 +581,7 @@ impl TraceSource {
         loop {
             match self.next_row() {
                 Ok(None) => return Ok(None),
-                Ok(Some(Some(event))) => return Ok(Some(event)),
+                Ok(Some(Some(event))) => return Ok(Some(TraceEvent { line: self.lines.line, ..event })),
                 Ok(Some(None)) => continue,
                 // A file that cannot be read (or is not a trace) stays an error: skipping would only meet
                 // it again.
@@ -710,7 +712,7 @@ impl RowState {
                 i
             }
         });
-        Ok(Some(Some(TraceEvent { at, caller, api, latency, cost })))
+        Ok(Some(Some(TraceEvent { at, caller, api, latency, cost, line: 0 })))
     }
 }
 
