@@ -167,3 +167,115 @@ fn the_per_attempt_listing_recounts_the_summary() {
         }
     }
 }
+
+/// Every attempt's time, per request, from a run of `text`.
+fn attempt_times(text: &str) -> Vec<Vec<f64>> {
+    use quotasim::engine::{self, AttemptSeen, Observer, RunOptions};
+    struct Times(Vec<Vec<f64>>);
+    impl Observer for Times {
+        const ACTIVE: bool = false;
+        const ATTEMPTS: bool = true;
+        fn request_started(&mut self, _: u64, _: &str, _: &str, _: &str) {}
+        fn attempt(&mut self, a: &AttemptSeen<'_>) {
+            let r = a.request as usize - 1;
+            if self.0.len() <= r {
+                self.0.resize(r + 1, Vec::new());
+            }
+            self.0[r].push(a.at as f64 / 1e9);
+        }
+    }
+    let sc = quotasim::scenario::Scenario::parse(text, "test.toml").unwrap_or_else(|e| panic!("{e}"));
+    let mut times = Times(Vec::new());
+    engine::run_observed(&sc, RunOptions::for_scenario(&sc), &mut times).unwrap();
+    times.0
+}
+
+/// One thread, 100 ms responses, 10 ms throttle replies, and a quota of one call a day: the first request
+/// is admitted and every later attempt throttled, so the retry schedule shows bare.
+fn always_throttled(duration: &str, retry: &str) -> String {
+    scenario_text(duration, 2, "{ dist = \"constant\", mean = \"100ms\" }", "10ms", &closed_client("w", 1, retry))
+        .replace("[server]\n", "[server]\nwindows = [{ window = \"1s\" }, { window = \"1d\", limit = 1 }]\n")
+}
+
+/// Exponential backoff, base 1 s, doubling, capped at 3 s, 6 attempts: request 2 starts at 0.1 s; each
+/// reply comes 10 ms after its attempt and the waits are 1, 2, 3 (not 4: the cap), 3 and 3 s, so its
+/// attempts fall at 0.1, 1.11, 3.12, 6.13, 9.14 and 12.15 s.
+#[test]
+fn exponential_backoff_stops_growing_at_its_cap() {
+    let text = always_throttled(
+        "20s",
+        "{ policy = \"exponential\", base = \"1s\", multiplier = 2, cap = \"3s\", max_attempts = 6 }",
+    );
+    let times = attempt_times(&text);
+    assert_eq!(times[0], [0.0]);
+    let want = [0.1, 1.11, 3.12, 6.13, 9.14, 12.15];
+    assert_eq!(times[1].len(), want.len());
+    for (got, want) in times[1].iter().zip(want) {
+        assert!((got - want).abs() < 1e-9, "{:?}", times[1]);
+    }
+}
+
+/// Decorrelated jitter, base 1 s, cap 2 s: every wait is min(2, U(1, 3 × previous)), so it lies in
+/// [1, 2] s; half the draws from U(1, 3) pass 2 and are cut to exactly 2 s.
+#[test]
+fn decorrelated_jitter_never_waits_past_its_cap() {
+    let text = always_throttled(
+        "300s",
+        "{ policy = \"exponential\", base = \"1s\", cap = \"2s\", jitter = \"decorrelated\", max_attempts = 6 }",
+    );
+    let waits: Vec<f64> =
+        attempt_times(&text)[1..].iter().flat_map(|a| a.windows(2).map(|w| w[1] - w[0] - 0.01)).collect();
+    assert!(waits.len() > 100, "{}", waits.len());
+    assert!(waits.iter().all(|&w| (1.0 - 1e-9..=2.0 + 1e-9).contains(&w)), "{waits:?}");
+    let at_cap = waits.iter().filter(|&&w| (w - 2.0).abs() < 1e-9).count();
+    // Each wait is cut with probability 1/2 at least (the first draw is from U(1, 3)): well over a quarter.
+    assert!(at_cap * 4 > waits.len(), "{at_cap} of {}", waits.len());
+}
+
+/// Ten calls 0.2 s apart against 2 QPS with `count_rejected`: a sliding log counts the rejected calls
+/// too, so after 0 and 0.2 its window never empties (4 calls in every (t − 1, t]): 2 admitted (4 without).
+/// The sliding counter: the first second counts 5 (2 admitted, 3 rejected), so in the next every estimate
+/// is 5 × (1 − e) + the calls since, which stays 5: 2 admitted (4 without).
+#[test]
+fn counting_rejected_attempts_locks_a_persistent_caller_out() {
+    for (limiter, without, with) in [("sliding-log", 4, 2), ("sliding-counter", 4, 2)] {
+        let admitted = |count_rejected: bool| {
+            let text = scenario_text(
+                "2s",
+                2,
+                "{ dist = \"constant\", mean = \"10ms\" }",
+                "10ms",
+                &open_client("even", "main", 5.0, "constant", NO_RETRY),
+            )
+            .replace("[server]\n", &format!("[server]\nlimiter = \"{limiter}\"\ncount_rejected = {count_rejected}\n"));
+            run_text(&text).1.summary.totals.admitted
+        };
+        assert_eq!((admitted(false), admitted(true)), (without, with), "{limiter}");
+    }
+}
+
+/// When a retry budget moves: a retry's cost is taken at the instant the platform rejects the attempt
+/// (when the retry is decided, as the give-up is), a refund when an admitted attempt's reply reaches the
+/// caller. Rows at 0, 0, 0 and 0.095 s against 2 QPS, 100 ms responses, 10 ms throttle replies, a budget of
+/// 5 tokens, 5 a retry, 5 back a success: the third row is rejected at 0 and its retry takes the 5 tokens;
+/// the fourth is rejected at 0.095, before the first replies return the tokens at 0.1, so its retry is
+/// refused. (Were the cost taken when the reply reached the caller, at 0.105, the retry would be allowed.)
+#[test]
+fn a_retry_budget_is_debited_at_the_rejection_and_refunded_at_the_reply() {
+    let tmp = tempfile::tempdir().unwrap();
+    let rows = [1_795_654_800.0, 1_795_654_800.0, 1_795_654_800.0, 1_795_654_800.095];
+    let text = replay(
+        tmp.path(),
+        "2026-11-26T09:00:00+08:00",
+        "10s",
+        &rows,
+        "",
+        "",
+        "retry = { policy = \"fixed\", wait = \"1s\", max_attempts = 3, budget = { kind = \"token-bucket\", capacity = 5, retry_cost = 5, success_refund = 5 } }",
+    )
+    .replace("qps = 1\n", "qps = 2\n")
+    .replace("mean = \"10ms\"", "mean = \"100ms\"")
+    .replace("shift = false }", "shift = false, on_throttle = \"retry\" }");
+    let t = run_text(&text).1.summary.totals;
+    assert_eq!((t.requests, t.admitted, t.gave_up, t.budget_refused), (4, 3, 1, 1));
+}
