@@ -8,9 +8,8 @@
 
 use crate::Error;
 use crate::engine::{self, RunOptions};
-use crate::report::Report;
+use crate::report::{Report, Summary};
 use crate::scenario::Scenario;
-use crate::stats::Metrics;
 use crate::sweep::seed_for;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -35,8 +34,9 @@ pub struct Check {
     pub pass: bool,
 }
 
-/// A ratio Σx / Σn measured per replication (counts over attempts, waits over requests, events over time).
-type Measure = fn(&Metrics, f64) -> (f64, f64);
+/// A ratio Σx / Σn measured per replication (counts over attempts, waits over requests, events over time,
+/// a bill over runs) from the run's summary and its length in seconds.
+type Measure = fn(&Summary, f64) -> (f64, f64);
 
 struct CheckSpec {
     metric: &'static str,
@@ -53,20 +53,35 @@ struct Case {
     checks: Vec<CheckSpec>,
 }
 
-fn throttled_share(m: &Metrics, _: f64) -> (f64, f64) {
-    (m.throttled as f64, m.attempts as f64)
+fn throttled_share(s: &Summary, _: f64) -> (f64, f64) {
+    (s.totals.throttled as f64, s.totals.attempts as f64)
 }
 
-fn throttled_per_second(m: &Metrics, seconds: f64) -> (f64, f64) {
-    (m.throttled as f64, seconds)
+fn throttled_per_second(s: &Summary, seconds: f64) -> (f64, f64) {
+    (s.totals.throttled as f64, seconds)
 }
 
-fn admitted_per_second(m: &Metrics, seconds: f64) -> (f64, f64) {
-    (m.admitted as f64, seconds)
+fn admitted_per_second(s: &Summary, seconds: f64) -> (f64, f64) {
+    (s.totals.admitted as f64, seconds)
 }
 
-fn mean_queue_wait(m: &Metrics, _: f64) -> (f64, f64) {
-    (m.queued_s.mean * m.admitted as f64, m.admitted as f64)
+fn attempts_per_second(s: &Summary, seconds: f64) -> (f64, f64) {
+    (s.totals.attempts as f64, seconds)
+}
+
+fn mean_queue_wait(s: &Summary, _: f64) -> (f64, f64) {
+    (s.totals.queued_s.mean * s.totals.admitted as f64, s.totals.admitted as f64)
+}
+
+/// The mean wait at the server: end-to-end latency less the constant service time [`SHORT`].
+fn mean_server_wait(s: &Summary, _: f64) -> (f64, f64) {
+    let m = &s.totals;
+    ((m.latency_s.mean - SHORT_S) * m.admitted as f64, m.admitted as f64)
+}
+
+/// The run's bill, over all accounts.
+fn bill(s: &Summary, _: f64) -> (f64, f64) {
+    (s.billing.iter().filter_map(|b| b.cost).sum(), 1.0)
 }
 
 fn scenario(duration_s: u64, server: &str, qps: u32, latency: &str, client: &str) -> String {
@@ -102,6 +117,7 @@ fn poisson_client(rate: f64, retry: &str) -> String {
 
 const NO_RETRY: &str = "{ policy = \"none\" }";
 const SHORT: &str = "{ dist = \"constant\", mean = \"100ms\" }";
+const SHORT_S: f64 = 0.1;
 
 /// P(N = k), k = 0..=max, for N ~ Poisson(mean), by the recurrence (no factorials to overflow).
 pub fn poisson_pmf(mean: f64, max: usize) -> Vec<f64> {
@@ -219,6 +235,89 @@ pub fn md1_wait(lambda: f64, d: f64) -> f64 {
     lambda * d * d / (2.0 * (1.0 - lambda * d))
 }
 
+/// The sum of the mean waits before retries 1..=`retries` of an exponential backoff with `base`,
+/// `multiplier` and `cap` (seconds): d_k = min(cap, base · multiplier^(k−1)), and a wait is d_k (`none`),
+/// U(0, d_k) (`full`: d_k / 2), d_k / 2 + U(0, d_k / 2) (`equal`: 3 d_k / 4), or, for `decorrelated` with
+/// the cap at the base, min(cap, U(base, 3 × previous)) = base (every draw is at least the base).
+pub fn backoff_mean_waits(base: f64, multiplier: f64, cap: f64, retries: u32, jitter: &str) -> f64 {
+    (1..=retries)
+        .map(|k| {
+            let d = (base * multiplier.powi(k as i32 - 1)).min(cap);
+            match jitter {
+                "none" => d,
+                "full" => d / 2.0,
+                "equal" => 0.75 * d,
+                "decorrelated" if cap == base => base,
+                other => panic!("no closed form here for jitter `{other}` with cap {cap} and base {base}"),
+            }
+        })
+        .sum()
+}
+
+/// A sliding log that counts rejected attempts too, under Poisson arrivals of mean m per window: the
+/// window then holds every arrival, so (by PASTA) an attempt is throttled iff N ≥ L, N ~ Poisson(m).
+pub fn sliding_log_counting_rejected_share(m: f64, l: u64) -> f64 {
+    1.0 - poisson_pmf(m, l as usize).iter().take(l as usize).sum::<f64>()
+}
+
+/// The sliding counter counting every attempt, under Poisson arrivals of mean m per window: an attempt
+/// a share x into its clock window sees prev ~ Poisson(m) and cur ~ Poisson(m x), independent, and is
+/// admitted iff prev (1 − x) + cur < L. The throttled share is 1 − ∫₀¹ P(admit | x) dx (midpoint rule
+/// on 4,000 steps; the integrand is a step function of x with at most a few hundred steps).
+pub fn sliding_counter_counting_rejected_share(m: f64, l: u64) -> f64 {
+    let terms = poisson_terms(m);
+    let prev = poisson_pmf(m, terms);
+    let steps = 4_000;
+    let admitted: f64 = (0..steps)
+        .map(|i| {
+            let x = (i as f64 + 0.5) / steps as f64;
+            let cur = poisson_pmf(m * x, terms);
+            let mut cdf = Vec::with_capacity(cur.len());
+            let mut acc = 0.0;
+            for p in &cur {
+                acc += p;
+                cdf.push(acc);
+            }
+            prev.iter()
+                .enumerate()
+                .map(|(k, pk)| {
+                    // cur < L − k (1 − x): cur ≤ ceil(L − k (1 − x)) − 1.
+                    let bound = (l as f64 - k as f64 * (1.0 - x)).ceil() - 1.0;
+                    if bound < 0.0 { 0.0 } else { pk * cdf[(bound as usize).min(terms)] }
+                })
+                .sum::<f64>()
+        })
+        .sum::<f64>()
+        / steps as f64;
+    1.0 - admitted
+}
+
+/// Clock windows of 1 s (limit l1) and 2 s (limit l2) at once, Poisson arrivals at λ, no retries: in each
+/// 2 s window the first second admits a1 = min(N1, l1, l2) and the second a2 = min(N2, l1, l2 − a1), N1
+/// and N2 ~ Poisson(λ) independent; the throttled share is E[N1 + N2 − a1 − a2] / 2λ.
+pub fn two_window_share(lambda: f64, l1: u64, l2: u64) -> f64 {
+    let pmf = poisson_pmf(lambda, poisson_terms(lambda));
+    let mut throttled = 0.0;
+    for (n1, p1) in pmf.iter().enumerate() {
+        for (n2, p2) in pmf.iter().enumerate() {
+            let a1 = (n1 as u64).min(l1).min(l2);
+            let a2 = (n2 as u64).min(l1).min(l2 - a1);
+            throttled += p1 * p2 * (n1 as u64 + n2 as u64 - a1 - a2) as f64;
+        }
+    }
+    throttled / (2.0 * lambda)
+}
+
+/// The mean pay-as-you-go bill of N ~ Poisson(mean) calls in one month at two tiers: the first `up_to`
+/// calls at `p1`, the rest at `p2`: p1 E[min(N, up_to)] + p2 E[(N − up_to)+].
+pub fn tiered_bill_mean(mean: f64, up_to: u64, p1: f64, p2: f64) -> f64 {
+    let pmf = poisson_pmf(mean, poisson_terms(mean));
+    pmf.iter()
+        .enumerate()
+        .map(|(n, p)| p * (p1 * (n as u64).min(up_to) as f64 + p2 * (n as u64).saturating_sub(up_to) as f64))
+        .sum()
+}
+
 /// A case whose one check is the throttled share of Poisson arrivals at λ against `server`'s limiter at
 /// `limit` QPS: `run` is (limit, λ, the retry policy, seconds).
 fn share_case(name: String, server: &str, run: (u32, f64, &str, u64), analytic: f64) -> Case {
@@ -274,7 +373,7 @@ fn cases(quick: bool) -> Vec<Case> {
     cases.push(share_case(
         format!("fixed window 1 s, Poisson λ={lambda}/s, L={limit}, retry in the next window"),
         "throttle_latency = \"1ms\"",
-        (limit, lambda, "{ policy = \"fixed\", wait = \"999ms\", max_attempts = 1000000 }", long(2_000, 10_000)),
+        (limit, lambda, "{ policy = \"fixed\", wait = \"999ms\", max_attempts = 1000000 }", long(20_000, 50_000)),
         retry_next_window_share(lambda, limit as u64),
     ));
 
@@ -310,7 +409,7 @@ fn cases(quick: bool) -> Vec<Case> {
 
     // A pacer of rate r (burst 1) fed Poisson arrivals at λ: an M/D/1 queue with service 1 / r.
     for (lambda, rate) in if quick { vec![(1.5, 2)] } else { vec![(1.5, 2), (4.0, 5)] } {
-        let seconds = long(3_600, 20_000);
+        let seconds = long(36_000, 100_000);
         cases.push(Case {
             name: format!("pacer r={rate}/s, Poisson λ={lambda}/s: M/D/1 wait"),
             text: scenario(
@@ -329,6 +428,142 @@ fn cases(quick: bool) -> Vec<Case> {
             }],
         });
     }
+    cases.extend(strategy_cases(quick));
+    cases
+}
+
+/// The cases of the strategies and rules the queueing laws above do not reach: a backoff whose cap binds
+/// (every jitter kind), rejected attempts that count, the sliding counter, the leaky bucket's delay,
+/// several windows at once, a unit quota, and a bill of known mean.
+fn strategy_cases(quick: bool) -> Vec<Case> {
+    let long = |quick_s: u64, full_s: u64| if quick { quick_s } else { full_s };
+    let mut cases = Vec::new();
+
+    // One thread whose every attempt after the first request is throttled (a quota of one call in 30 days):
+    // each request makes n attempts, one throttle reply t apart plus the waits, so attempts come at
+    // n / (n t + Σ E[w_k]) a second. A finite run is off by at most the first request and one unfinished
+    // cycle: 2 n attempts.
+    let (base, multiplier, cap, n, t) = (0.1, 2.0, 0.4, 6u32, 0.01);
+    for jitter in ["none", "full", "equal", "decorrelated"] {
+        let cap = if jitter == "decorrelated" { base } else { cap };
+        let seconds = long(2_000, 10_000);
+        let waits = backoff_mean_waits(base, multiplier, cap, n - 1, jitter);
+        cases.push(Case {
+            name: format!(
+                "backoff base {base} s ×{multiplier} cap {cap} s, jitter {jitter}, {n} attempts, always throttled"
+            ),
+            text: scenario(
+                seconds,
+                "throttle_latency = \"10ms\"\nwindows = [{ window = \"1s\" }, { window = \"30d\", limit = 1 }]",
+                2,
+                SHORT,
+                &format!(
+                    "model = \"closed\"\nthreads = 1\nretry = {{ policy = \"exponential\", base = \"{}ms\", multiplier = {multiplier}, cap = \"{}ms\", jitter = \"{jitter}\", max_attempts = {n} }}\n",
+                    (base * 1000.0) as u64,
+                    (cap * 1000.0) as u64
+                ),
+            ),
+            duration_s: seconds,
+            checks: vec![CheckSpec {
+                metric: "attempts per second",
+                analytic: n as f64 / (n as f64 * t + waits),
+                measure: attempts_per_second,
+                edge_bound: 2.0 * n as f64 / seconds as f64,
+            }],
+        });
+    }
+
+    let (lambda, limit) = (3.0, 4);
+    cases.push(share_case(
+        format!("sliding log 1 s counting rejections, Poisson λ={lambda}/s, L={limit}: P(N ≥ L)"),
+        "limiter = \"sliding-log\"\ncount_rejected = true",
+        (limit, lambda, NO_RETRY, long(2_000, 10_000)),
+        sliding_log_counting_rejected_share(lambda, limit as u64),
+    ));
+    cases.push(share_case(
+        format!("sliding counter 1 s counting rejections, Poisson λ={lambda}/s, L={limit}"),
+        "limiter = \"sliding-counter\"\ncount_rejected = true",
+        (limit, lambda, NO_RETRY, long(10_000, 50_000)),
+        sliding_counter_counting_rejected_share(lambda, limit as u64),
+    ));
+    let (l1, l2) = (2, 3);
+    cases.push(share_case(
+        format!("windows 1 s (L={l1}) and 2 s (L={l2}) at once, Poisson λ={lambda}/s"),
+        &format!("windows = [{{ window = \"1s\", limit = {l1} }}, {{ window = \"2s\", limit = {l2} }}]"),
+        (l1 as u32, lambda, NO_RETRY, long(2_000, 10_000)),
+        two_window_share(lambda, l1, l2),
+    ));
+
+    // nginx's bucket without nodelay and a burst never reached: the wait at the server is the virtual
+    // waiting time of an M/D/1 queue with service 1 / r.
+    let (lambda, rate) = (1.5, 2);
+    let seconds = long(50_000, 200_000);
+    cases.push(Case {
+        name: format!("leaky bucket r={rate}/s, no nodelay, Poisson λ={lambda}/s: M/D/1 wait"),
+        text: scenario(
+            seconds,
+            "limiter = \"leaky-bucket\"\nburst = 100000",
+            rate,
+            SHORT,
+            &poisson_client(lambda, NO_RETRY),
+        ),
+        duration_s: seconds,
+        checks: vec![CheckSpec {
+            metric: "mean server wait (s)",
+            analytic: md1_wait(lambda, 1.0 / rate as f64),
+            measure: mean_server_wait,
+            edge_bound: 0.0,
+        }],
+    });
+
+    // A unit quota of U a minute, every call costing u, the request limit never reached: a clock window
+    // of capacity floor(U / u).
+    let (lambda, units, cost) = (1.0, 50u64, 1u64);
+    let seconds = long(20_000, 100_000);
+    cases.push(Case {
+        name: format!("unit quota {units} a minute, cost {cost}, Poisson λ={lambda}/s"),
+        text: scenario(
+            seconds,
+            "",
+            1000,
+            &format!("{SHORT}\nunits = {{ limit = {units}, window = \"1m\" }}"),
+            &format!("{}cost = {cost}\n", poisson_client(lambda, NO_RETRY)),
+        ),
+        duration_s: seconds,
+        checks: vec![CheckSpec {
+            metric: "throttled share",
+            analytic: fixed_window_share(lambda * 60.0, units / cost),
+            measure: throttled_share,
+            edge_bound: 0.0,
+        }],
+    });
+
+    // A priced plan stack whose bill is known: an hour of Poisson calls at λ, no throttling, a prepaid QPS
+    // plan (price P) over its middle half hour, tiered pay-as-you-go outside it (the first 100 calls of the
+    // month at 1.0, the rest at 0.5). Calls under the prepaid plan cost nothing more, so the mean bill is
+    // P + E[tiers of N], N ~ Poisson(λ · 1800 s).
+    let (lambda, price, up_to, p1, p2) = (0.1, 50.0, 100u64, 1.0, 0.5);
+    cases.push(Case {
+        name: format!("bill: prepaid QPS {price} for half an hour, tiers {p1} then {p2} past {up_to} calls, Poisson λ={lambda}/s"),
+        text: scenario(
+            3_600,
+            "",
+            10,
+            &format!("{SHORT}\nprices = [{{ up_to = {up_to}, price = {p1} }}, {{ price = {p2} }}]"),
+            &poisson_client(lambda, NO_RETRY),
+        )
+        .replace(
+            "[[account]]\nname = \"acme\"\n",
+            &format!("[[account]]\nname = \"acme\"\n[[account.plan]]\ntype = \"prepaid-qps\"\napi = \"Api\"\nqps = 10\nfrom = \"2026-01-01T00:15:00Z\"\nuntil = \"2026-01-01T00:45:00Z\"\nprice = {price}\n"),
+        ),
+        duration_s: 3_600,
+        checks: vec![CheckSpec {
+            metric: "mean bill",
+            analytic: price + tiered_bill_mean(lambda * 1_800.0, up_to, p1, p2),
+            measure: bill,
+            edge_bound: 0.0,
+        }],
+    });
     cases
 }
 
@@ -349,8 +584,8 @@ pub fn run(quick: bool, jobs: Option<usize>) -> Result<Vec<Check>, Error> {
                 let text = case.text.replace("{seed}", &seed_for(20_261_127, c, rep).to_string());
                 let sc = Scenario::parse(&text, "validate")?;
                 let out = engine::run(&sc, RunOptions::for_scenario(&sc))?;
-                let totals = Report::new(&sc, &out).summary.totals;
-                Ok(case.checks.iter().map(|k| (k.measure)(&totals, case.duration_s as f64)).collect())
+                let summary = Report::new(&sc, &out).summary;
+                Ok(case.checks.iter().map(|k| (k.measure)(&summary, case.duration_s as f64)).collect())
             })
             .collect::<Result<_, Error>>()
     })?;
@@ -449,6 +684,46 @@ mod tests {
         assert!((fixed_window_share(1.0, 1) - (-1.0f64).exp()).abs() < 1e-12);
         // First-call: E[(1 + N − 1)+] / (1 + m) = m / (1 + m).
         assert!((first_call_window_share(3.0, 1) - 0.75).abs() < 1e-12);
+    }
+
+    #[test]
+    fn strategy_closed_forms_by_hand() {
+        // d = 0.1, 0.2, 0.4, then the cap 0.4, 0.4: 1.5 s of waits; full jitter halves them, equal takes 3/4.
+        assert!((backoff_mean_waits(0.1, 2.0, 0.4, 5, "none") - 1.5).abs() < 1e-12);
+        assert!((backoff_mean_waits(0.1, 2.0, 0.4, 5, "full") - 0.75).abs() < 1e-12);
+        assert!((backoff_mean_waits(0.1, 2.0, 0.4, 5, "equal") - 1.125).abs() < 1e-12);
+        assert!((backoff_mean_waits(0.1, 2.0, 0.1, 5, "decorrelated") - 0.5).abs() < 1e-12);
+        // P(N ≥ 4) for N ~ Poisson(3) = 1 − e⁻³ (1 + 3 + 9/2 + 27/6) = 1 − 13 e⁻³.
+        assert!((sliding_log_counting_rejected_share(3.0, 4) - (1.0 - 13.0 * (-3.0f64).exp())).abs() < 1e-12);
+        // A 2 s window that can hold both seconds' fill changes nothing: the 1 s window's share.
+        assert!((two_window_share(3.0, 2, 4) - fixed_window_share(3.0, 2)).abs() < 1e-12);
+        // All calls in the second tier: p2 times the mean; all in the first: p1 times the mean, nearly.
+        assert!((tiered_bill_mean(20.0, 0, 1.0, 0.5) - 10.0).abs() < 1e-9);
+        assert!((tiered_bill_mean(20.0, 10_000, 1.0, 0.5) - 20.0).abs() < 1e-9);
+    }
+
+    /// The sliding counter's integral against a Monte Carlo of its own definition: 200,000 draws of
+    /// (x, prev, cur), so the estimate's standard error is at most 0.5 / √200000 ≈ 0.0011; it must agree
+    /// within four.
+    #[test]
+    fn the_sliding_counter_integral_agrees_with_sampling_its_definition() {
+        use rand::{RngExt, SeedableRng};
+        use rand_distr::{Distribution, Poisson};
+        let (m, l) = (3.0, 4u64);
+        let mut rng = rand::rngs::Xoshiro256PlusPlus::seed_from_u64(7);
+        let n = 200_000;
+        let prev = Poisson::new(m).unwrap();
+        let throttled = (0..n)
+            .filter(|_| {
+                let x: f64 = rng.random();
+                let p: f64 = prev.sample(&mut rng);
+                let c: f64 = if x > 0.0 { Poisson::new(m * x).unwrap().sample(&mut rng) } else { 0.0 };
+                p * (1.0 - x) + c >= l as f64
+            })
+            .count();
+        let sampled = throttled as f64 / n as f64;
+        let exact = sliding_counter_counting_rejected_share(m, l);
+        assert!((sampled - exact).abs() < 4.0 * 0.5 / (n as f64).sqrt(), "{sampled} vs {exact}");
     }
 
     #[test]
