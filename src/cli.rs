@@ -275,6 +275,10 @@ pub struct RunArgs {
     pub variant: Option<String>,
     #[command(flatten)]
     pub charts: ChartArgs,
+    /// Exit 1 (after writing the outputs) when a threshold is crossed: `[ACCOUNT/API:]METRIC>VALUE` (or >=,
+    /// <, <=), e.g. `throttle_rate>1%`, `acme/CompareFace:latency_p99>3s`; repeatable.
+    #[arg(long = "fail-if", value_name = "EXPR")]
+    pub fail_if: Vec<String>,
     /// Also write one CSV row per attempt to this file (time, request, account, sub-account, API, attempt
     /// number, outcome, trace row), streamed as the run goes.
     #[arg(long, value_name = "FILE.csv")]
@@ -504,6 +508,12 @@ fn load_variant(path: &Path, variant: Option<&str>) -> Result<(Scenario, String)
 
 fn run_command(args: &RunArgs) -> Result<(), Error> {
     let formats = args.charts.formats()?;
+    let thresholds = args
+        .fail_if
+        .iter()
+        .map(|t| crate::threshold::parse(t))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(Error::BadInput)?;
     let (mut scenario, text) = load_variant(&args.scenario, args.variant.as_deref())?;
     if let Some(seed) = args.seed {
         scenario.seed = seed;
@@ -515,10 +525,16 @@ fn run_command(args: &RunArgs) -> Result<(), Error> {
     report::prepare_dir(&dir)?;
 
     let output = run_with_progress(&scenario, options, args.quiet, args.requests.as_deref())?;
-    let report = Report::new(&scenario, &output);
-    let (written, removed) = report::write_outputs(&report, &dir, formats, &text)?;
+    let mut report = Report::new(&scenario, &output);
+    let verdict = report::verdict::Verdict::new(&scenario, &report);
+    let scenario_path = args.scenario.display().to_string();
+    let verdict_lines = verdict.lines(Some(&scenario_path));
+    report.summary.verdict = Some(verdict);
+    let crossed = crate::threshold::crossed(&thresholds, &report.summary).map_err(Error::BadInput)?;
+    let (written, removed) = report::write_outputs(&report, &dir, formats, &text, Some(&scenario_path))?;
     note_leftovers(&removed, args.quiet);
     if !args.quiet {
+        out(&format!("{}\n\n", verdict_lines.join("\n")))?;
         out_raw(&report::table::render(&report, report::table::colour_wanted()))?;
         if args.bin.is_none() && options.bin > stats::auto_bin(scenario.duration, 1) {
             out(&format!(
@@ -529,7 +545,22 @@ fn run_command(args: &RunArgs) -> Result<(), Error> {
         }
         out(&wrote(&written))?;
     }
-    open_output(args.charts.open.as_deref(), &written, args.quiet)
+    open_output(args.charts.open.as_deref(), &written, args.quiet)?;
+    if !crossed.is_empty() {
+        let what: Vec<String> = crossed.iter().map(|(t, v)| format!("`{t}` (it is {})", trim_value(*v))).collect();
+        let headline = report.summary.verdict.as_ref().map_or(String::new(), |v| format!("\n{}", v.headline));
+        return Err(Error::Failed(format!("--fail-if crossed: {}{headline}", what.join(", "))));
+    }
+    Ok(())
+}
+
+/// A metric's value for a message: at most six significant digits.
+fn trim_value(v: f64) -> String {
+    if v == v.trunc() && v.abs() < 1e15 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.6}").trim_end_matches('0').to_string()
+    }
 }
 
 /// Runs `scenario`, with a progress bar on standard error once the run has taken a second (when that is

@@ -8,6 +8,7 @@
 
 use crate::Error;
 use crate::engine::{self, RunOptions};
+pub use crate::queueing::{expected_excess, fixed_window_share, poisson_pmf, poisson_terms};
 use crate::report::{Report, Summary};
 use crate::scenario::Scenario;
 use crate::sweep::seed_for;
@@ -118,33 +119,6 @@ fn poisson_client(rate: f64, retry: &str) -> String {
 const NO_RETRY: &str = "{ policy = \"none\" }";
 const SHORT: &str = "{ dist = \"constant\", mean = \"100ms\" }";
 const SHORT_S: f64 = 0.1;
-
-/// P(N = k), k = 0..=max, for N ~ Poisson(mean), by the recurrence (no factorials to overflow).
-pub fn poisson_pmf(mean: f64, max: usize) -> Vec<f64> {
-    let mut p = Vec::with_capacity(max + 1);
-    p.push((-mean).exp());
-    for k in 1..=max {
-        p.push(p[k - 1] * mean / k as f64);
-    }
-    p
-}
-
-/// Enough terms of a Poisson(mean) pmf that the tail left out is negligible.
-fn poisson_terms(mean: f64) -> usize {
-    (mean + 12.0 * mean.sqrt() + 30.0).ceil() as usize
-}
-
-/// E[(shift + N − c)+] for N ~ Poisson(mean).
-fn expected_excess(mean: f64, shift: u64, c: u64) -> f64 {
-    let pmf = poisson_pmf(mean, poisson_terms(mean));
-    pmf.iter().enumerate().map(|(k, p)| p * (shift as f64 + k as f64 - c as f64).max(0.0)).sum()
-}
-
-/// Clock-aligned fixed window of capacity c, Poisson arrivals of mean m per window, no retries: the share
-/// throttled is E[(N − c)+] / m.
-pub fn fixed_window_share(m: f64, c: u64) -> f64 {
-    expected_excess(m, 0, c) / m
-}
 
 /// A window opened by the first attempt after the last one closed: each cycle holds that attempt and
 /// N ~ Poisson(m) more, so the share is E[(1 + N − c)+] / (1 + m).

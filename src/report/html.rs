@@ -26,7 +26,10 @@ h1{font-size:1.6em}h2{font-size:1.2em;margin-top:2em;border-bottom:1px solid #cc
 table{border-collapse:collapse;margin:.5em 0;font-size:.9em}th,td{padding:.25em .6em;border-bottom:1px solid #e4e4e4}\
 th{text-align:left;background:#f4f4f4}td.n{text-align:right;font-variant-numeric:tabular-nums}\
 td.bad{color:#b71c1c;font-weight:bold}pre{background:#f8f8f8;padding:1em;overflow:auto;font-size:.85em}\
-figure{margin:1em 0}svg{max-width:100%;height:auto}p.note{color:#555}div.wide{overflow-x:auto}";
+figure{margin:1em 0}svg{max-width:100%;height:auto}p.note{color:#555}div.wide{overflow-x:auto}\
+section.verdict{background:#fff8e1;border:1px solid #f0c36d;padding:.2em 1.2em 1em;margin:1em 0}\
+section.verdict h2{border:0;margin-top:.6em}section.verdict p.head{font-weight:bold;margin:.8em 0 .3em}\
+section.verdict p.sub{margin:.2em 0 .2em 1.5em}";
 
 /// A page being built: sections of headings, tables, figures and text.
 pub struct Page {
@@ -54,6 +57,16 @@ impl Page {
 
     pub fn paragraph(&mut self, text: &str) {
         let _ = writeln!(self.body, "<p>{}</p>", escape(text));
+    }
+
+    /// The verdict, first on the page: a boxed list of sentences (indented ones under the one before).
+    pub fn verdict(&mut self, lines: &[String]) {
+        let _ = writeln!(self.body, "<section class=\"verdict\"><h2>Verdict</h2>");
+        for line in lines {
+            let class = if line.starts_with("  ") { "sub" } else { "head" };
+            let _ = writeln!(self.body, "<p class=\"{class}\">{}</p>", escape(line.trim()));
+        }
+        let _ = writeln!(self.body, "</section>");
     }
 
     pub fn note(&mut self, text: &str) {
@@ -155,10 +168,13 @@ fn headers(names: &[String]) -> Vec<&str> {
 }
 
 /// The page of one run: summary, per sub-account, phases, the bill, batches, the charts, the scenario.
-pub fn run_page(report: &Report, charts: &[String], scenario_text: &str) -> String {
+pub fn run_page(report: &Report, charts: &[String], scenario_text: &str, scenario_path: Option<&str>) -> String {
     let s = &report.summary;
     let mut page = Page::new(&format!("quotasim — {}", s.scenario));
     page.paragraph(&format!("seed {}, {} s from {}; time-series bins of {} s", s.seed, s.duration_s, s.start, s.bin_s));
+    if let Some(v) = &s.verdict {
+        page.verdict(&v.lines(scenario_path));
+    }
     page.heading("Summary");
     let names = with_metrics(&["account", "API", "limit (QPS)"]);
     let mut rows: Vec<Vec<Cell>> = s

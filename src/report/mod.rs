@@ -13,6 +13,7 @@ pub mod html;
 pub mod outputs;
 mod summary;
 pub mod table;
+pub mod verdict;
 
 pub use outputs::{OutputSet, write_atomic};
 pub use summary::{ApiEntry, BatchEntry, PhaseEntry, Report, Series, SubAccountEntry, Summary};
@@ -41,6 +42,7 @@ pub fn write_outputs(
     dir: &Path,
     charts: Option<chart::Formats>,
     scenario_text: &str,
+    scenario_path: Option<&str>,
 ) -> Result<(Vec<PathBuf>, Vec<PathBuf>), Error> {
     let mut set = OutputSet::new(dir, "run")?;
     set.add("summary.json", |w| files::summary_json(report, w))?;
@@ -51,7 +53,7 @@ pub fn write_outputs(
     if let Some(formats) = charts {
         svgs.push(chart::add_chart(&mut set, dir, "timeline", chart::timeline::timeline(report), formats)?);
     }
-    set.add_bytes("report.html", html::run_page(report, &svgs, scenario_text).as_bytes())?;
+    set.add_bytes("report.html", html::run_page(report, &svgs, scenario_text, scenario_path).as_bytes())?;
     let removed = std::mem::take(&mut set.removed_leftovers);
     Ok((set.commit()?, removed))
 }

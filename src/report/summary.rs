@@ -85,6 +85,10 @@ pub struct Summary {
     pub billing: Vec<AccountBill>,
     pub batches: Vec<BatchEntry>,
     pub traces: Vec<TraceEntry>,
+    /// What the run means for its callers (see [`super::verdict`]); made by the commands that show it, not
+    /// by the replications of sweeps and advice, which read numbers only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<super::verdict::Verdict>,
 }
 
 /// The time series of one (account, API).
@@ -241,6 +245,7 @@ impl Report {
                     rows_before_start: t.rows_before_start,
                 })
                 .collect(),
+            verdict: None,
         };
         Report { summary, series, bin: rec.bin }
     }

@@ -203,6 +203,12 @@ impl Scenario {
     }
 
     /// `t` after the start, as RFC 3339 in the scenario's offset.
+    /// `t` after the start on the scenario's clock, to the second: `2026-11-26 13:33:19`.
+    pub fn clock_text(&self, t: Nanos) -> String {
+        let at = self.start.checked_add(jiff::SignedDuration::from_nanos(t as i64)).unwrap_or(self.start);
+        self.offset.to_datetime(at).strftime("%Y-%m-%d %H:%M:%S").to_string()
+    }
+
     pub fn instant_text(&self, t: Nanos) -> String {
         let at = self.start.checked_add(jiff::SignedDuration::from_nanos(t as i64)).unwrap_or(self.start);
         at.display_with_offset(self.offset).to_string()

@@ -83,6 +83,58 @@ impl Dist {
     pub fn is_zero(&self) -> bool {
         matches!(self, Dist::Constant(0))
     }
+
+    /// The `q`-quantile (0 < q < 1), in seconds: what an unthrottled call takes at that percentile.
+    pub fn quantile_s(&self, q: f64) -> f64 {
+        let s = |n: Nanos| n as f64 / 1e9;
+        match *self {
+            Dist::Constant(v) => s(v),
+            Dist::Exponential { mean } => -s(mean) * (1.0 - q).ln(),
+            Dist::LogNormal { mean, sigma, .. } => {
+                let mu = s(mean).ln() - sigma * sigma / 2.0;
+                (mu + sigma * normal_quantile(q)).exp()
+            }
+            Dist::Uniform { min, max } => s(min) + q * (s(max) - s(min)),
+        }
+    }
+}
+
+/// The standard normal's quantile, by Acklam's rational approximation (relative error below 1.2e−9).
+fn normal_quantile(p: f64) -> f64 {
+    const A: [f64; 6] = [
+        -3.969683028665376e1,
+        2.209460984245205e2,
+        -2.759285104469687e2,
+        1.383_577_518_672_69e2,
+        -3.066479806614716e1,
+        2.506628277459239,
+    ];
+    const B: [f64; 5] =
+        [-5.447609879822406e1, 1.615858368580409e2, -1.556989798598866e2, 6.680131188771972e1, -1.328068155288572e1];
+    const C: [f64; 6] = [
+        -7.784894002430293e-3,
+        -3.223964580411365e-1,
+        -2.400758277161838,
+        -2.549732539343734,
+        4.374664141464968,
+        2.938163982698783,
+    ];
+    const D: [f64; 4] = [7.784695709041462e-3, 3.224671290700398e-1, 2.445134137142996, 3.754408661907416];
+    let tail = |q: f64| {
+        let r = (-2.0 * q.ln()).sqrt();
+        (((((C[0] * r + C[1]) * r + C[2]) * r + C[3]) * r + C[4]) * r + C[5])
+            / ((((D[0] * r + D[1]) * r + D[2]) * r + D[3]) * r + 1.0)
+    };
+    if p < 0.02425 {
+        tail(p)
+    } else if p > 1.0 - 0.02425 {
+        -tail(1.0 - p)
+    } else {
+        let q = p - 0.5;
+        let r = q * q;
+        (((((A[0] * r + A[1]) * r + A[2]) * r + A[3]) * r + A[4]) * r + A[5]) * q
+            / (((((B[0] * r + B[1]) * r + B[2]) * r + B[3]) * r + B[4]) * r + 1.0)
+    }
 }
 
 /// How an open client's requests arrive.
@@ -555,6 +607,19 @@ impl Client {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quantiles_of_each_distribution() {
+        assert!((normal_quantile(0.5)).abs() < 1e-9);
+        assert!((normal_quantile(0.99) - 2.326_347_874).abs() < 1e-7);
+        assert!((normal_quantile(0.001) + 3.090_232_306).abs() < 1e-7);
+        let exp = Dist::Exponential { mean: 2_000_000_000 };
+        assert!((exp.quantile_s(0.5) - 2.0 * std::f64::consts::LN_2).abs() < 1e-12);
+        // A log-normal's median is e^mu = mean · e^(−σ²/2).
+        let ln = Dist::lognormal(1_000_000_000, 0.5).unwrap();
+        assert!((ln.quantile_s(0.5) - (-0.125f64).exp()).abs() < 1e-9);
+        assert_eq!(Dist::Uniform { min: 0, max: 1_000_000_000 }.quantile_s(0.99), 0.99);
+    }
     use crate::rng::{Purpose, stream};
 
     fn sample_mean(d: &Dist, n: usize) -> f64 {

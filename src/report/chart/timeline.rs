@@ -65,6 +65,9 @@ pub fn bin_rate(i: usize, count: f64, bin_s: f64, duration_s: f64) -> f64 {
     if b > a { count / (b - a) } else { 0.0 }
 }
 
+/// The shade behind the stretches when throttling bites.
+const BITES_SHADE: RGBAColor = RGBAColor(214, 39, 40, 0.08);
+
 /// Colours of the sub-accounts' lines, in slot order.
 const SUB_COLOURS: [RGBColor; 6] = [
     RGBColor(31, 90, 180),
@@ -111,6 +114,7 @@ fn panel(area: &Area<'_>, series: &Series, report: &Report) -> DrawResult {
     let clip = |pts: Vec<(f64, f64)>| -> Vec<(f64, f64)> { pts.into_iter().map(|(x, y)| (x, y.min(top))).collect() };
 
     let mut entries = vec![
+        (Swatch::Fill(BITES_SHADE), "throttling bites (>1 %)".to_string()),
         (Swatch::Fill(THROTTLED.mix(0.55)), "throttled".to_string()),
         (Swatch::Fill(ADMITTED.mix(0.75)), "admitted".to_string()),
         (Swatch::Line(LIMIT.to_rgba(), 2), "limit (QPS)".to_string()),
@@ -164,6 +168,21 @@ fn panel(area: &Area<'_>, series: &Series, report: &Report) -> DrawResult {
         .axis_desc_style((FONT, 14))
         .light_line_style(WHITE.mix(0.0))
         .draw()?;
+    // The stretches when throttling bites (more than 1 % of a bin's attempts throttled, the verdict's rule),
+    // shaded behind the data, adjacent bins merged.
+    let mut bites: Vec<(f64, f64)> = Vec::new();
+    for (i, b) in series.bins.iter().enumerate() {
+        let attempts = b.admitted + b.throttled;
+        if attempts == 0 || (b.throttled as f64) <= crate::report::verdict::BITES * attempts as f64 {
+            continue;
+        }
+        let (a, z) = span(i);
+        match bites.last_mut() {
+            Some(last) if (last.1 - a / unit).abs() < 1e-9 => last.1 = z / unit,
+            _ => bites.push((a / unit, z / unit)),
+        }
+    }
+    chart.draw_series(bites.iter().map(|&(a, z)| Rectangle::new([(a, 0.0), (z, top)], BITES_SHADE.filled())))?;
     chart.draw_series(AreaSeries::new(clip(total), 0.0, THROTTLED.mix(0.55)))?;
     chart.draw_series(AreaSeries::new(clip(admitted), 0.0, ADMITTED.mix(0.75)))?;
     chart.draw_series(LineSeries::new(limit, LIMIT.stroke_width(2)))?;

@@ -1,0 +1,633 @@
+//! The verdict: what a run means for its caller, computed from the run's own statistics and the model —
+//! for each (account, API) that throttled, the demand against the limit, when throttling bites, who causes
+//! it, what it costs the callers and what would close the gap; for a run that never throttles, its
+//! headroom. It opens the terminal output, `summary.json` (`verdict`) and `report.html`.
+
+use super::summary::{Report, Series};
+use crate::quota::{Align, LimiterConfig};
+use crate::scenario::Scenario;
+use crate::time::{Nanos, secs_f64};
+use crate::workload::ClientModel;
+use serde::Serialize;
+
+/// A bin, or a stretch of bins, throttles when more than this share of its attempts are throttled.
+pub const BITES: f64 = 0.01;
+/// Pairs told in full; the rest are counted.
+const MAX_PAIRS: usize = 10;
+const MAX_EPISODES: usize = 5;
+const MAX_WHO: usize = 5;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Verdict {
+    /// Whether any (account, API) throttled.
+    pub throttled: bool,
+    /// The run's answer in one sentence.
+    pub headline: String,
+    /// The pairs that throttled, the most throttled first.
+    pub pairs: Vec<PairVerdict>,
+    /// Throttled pairs beyond those told.
+    pub more_pairs: usize,
+    /// For a run that never throttled: the pair closest to its limit.
+    pub headroom: Option<Headroom>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct PairVerdict {
+    pub account: String,
+    pub api: String,
+    pub throttled: u64,
+    pub throttle_rate: f64,
+    pub demand: Demand,
+    /// The limit in force in each plan period.
+    pub limits: Vec<LimitPeriod>,
+    /// The limit in force for the longest time, which the gap is measured against.
+    pub limit_qps: u32,
+    /// Mean demand over that limit.
+    pub gap: f64,
+    /// The stretches of time when more than 1 % of attempts were throttled: the largest few, in time order.
+    pub episodes: Vec<Episode>,
+    pub episodes_total: usize,
+    /// The share of the run spent in those stretches.
+    pub throttling_share: f64,
+    /// The callers (sub-accounts, trace callers) by their share of the throttled attempts.
+    pub who: Vec<CallerShare>,
+    pub callers: usize,
+    pub cost: CallerCost,
+    pub remedy: Remedy,
+    /// The same, in plain words, one sentence a line.
+    pub words: Vec<String>,
+}
+
+/// What the callers would send if nothing were throttled.
+#[derive(Clone, Debug, Serialize)]
+pub struct Demand {
+    pub mean_qps: f64,
+    pub peak_qps: f64,
+    /// Where the numbers come from: the model (`8 threads at 0.5 s`), or the log.
+    pub basis: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct LimitPeriod {
+    pub from: String,
+    pub until: String,
+    pub plan: &'static str,
+    pub limit_qps: u32,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Episode {
+    pub from: String,
+    pub until: String,
+    pub from_s: f64,
+    pub until_s: f64,
+    /// The busiest bin's attempts per second.
+    pub peak_qps: f64,
+    pub throttled: u64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct CallerShare {
+    pub name: String,
+    pub throttled_share: f64,
+    /// Its share of the requests: of the demand.
+    pub demand_share: f64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct CallerCost {
+    pub latency_p50_s: f64,
+    pub latency_p99_s: f64,
+    /// The same percentiles of an unthrottled call (the API's response time), where the model knows it.
+    pub service_p50_s: Option<f64>,
+    pub service_p99_s: Option<f64>,
+    pub attempts_per_request: f64,
+    pub gave_up: u64,
+    pub unfinished: u64,
+    /// The account's bill, where priced.
+    pub bill: Option<f64>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Remedy {
+    /// The least QPS estimated to throttle under 1 %.
+    pub qps: u64,
+    /// How `qps` was estimated.
+    pub method: String,
+    /// The most QPS the platform sells for this API's category.
+    pub purchasable_max_qps: u32,
+    /// For a pair called by one closed-loop (or batch) client: the threads that fit today's limit.
+    pub threads_that_fit: Option<u64>,
+    /// A client-side pace that would keep the callers under today's limit.
+    pub pace_qps: Option<u32>,
+    /// The `quotasim advise` target that confirms the estimate by simulation.
+    pub advise_target: String,
+    /// Throttles for want of units, when they are most of the throttles: then the unit limit binds and
+    /// more QPS alone would not close the gap.
+    pub units_bind: Option<u64>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Headroom {
+    pub account: String,
+    pub api: String,
+    /// The busiest bin's admitted calls per second.
+    pub peak_qps: f64,
+    pub limit_qps: u32,
+}
+
+/// A rate in words: whole above 10, one decimal below.
+pub fn qps_text(x: f64) -> String {
+    if x >= 10.0 { format!("{x:.0}") } else { format!("{:.1}", x).trim_end_matches(".0").to_string() }
+}
+
+fn percent(x: f64) -> String {
+    if x >= 0.1 || x == 0.0 { format!("{:.1} %", 100.0 * x) } else { format!("{:.2} %", 100.0 * x) }
+}
+
+fn seconds(x: f64) -> String {
+    if x >= 10.0 { format!("{x:.1} s") } else { format!("{x:.2} s") }
+}
+
+/// A whole number with thousands separators.
+fn count(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+impl Verdict {
+    pub fn new(sc: &Scenario, report: &Report) -> Verdict {
+        let s = &report.summary;
+        let mut order: Vec<usize> = (0..s.by_api.len()).filter(|&i| s.by_api[i].metrics.throttled > 0).collect();
+        order.sort_by(|&a, &b| s.by_api[b].metrics.throttled.cmp(&s.by_api[a].metrics.throttled).then(a.cmp(&b)));
+        let more_pairs = order.len().saturating_sub(MAX_PAIRS);
+        let pairs: Vec<PairVerdict> = order.iter().take(MAX_PAIRS).map(|&i| pair_verdict(sc, report, i)).collect();
+        let headroom = pairs.is_empty().then(|| headroom(sc, report)).flatten();
+        let headline = match (pairs.first(), &headroom) {
+            (Some(p), _) => p.words[0].clone(),
+            (None, Some(h)) => format!(
+                "No throttling: the busiest, {} / {}, peaked at {} of {} QPS ({} of its limit).",
+                h.account,
+                h.api,
+                qps_text(h.peak_qps),
+                h.limit_qps,
+                percent(h.peak_qps / h.limit_qps.max(1) as f64)
+            ),
+            (None, None) => "No throttling: no call was made.".to_string(),
+        };
+        Verdict { throttled: !pairs.is_empty(), headline, pairs, more_pairs, headroom }
+    }
+
+    /// The verdict as lines for the terminal (or a page): the headline, then each pair's sentences.
+    pub fn lines(&self, scenario_path: Option<&str>) -> Vec<String> {
+        let mut out = Vec::new();
+        if !self.throttled {
+            out.push(self.headline.clone());
+            return out;
+        }
+        for p in &self.pairs {
+            out.extend(p.words.iter().cloned());
+            out.push(format!(
+                "  Confirm: quotasim advise {} --target '{}'",
+                scenario_path.unwrap_or("SCENARIO"),
+                p.remedy.advise_target
+            ));
+        }
+        if self.more_pairs > 0 {
+            out.push(format!(
+                "… and {} more throttled (account, API) pairs (summary.json: verdict, by_api).",
+                self.more_pairs
+            ));
+        }
+        out
+    }
+}
+
+/// Every (account, API) pair's index in `by_api` matches its series.
+fn pair_verdict(sc: &Scenario, report: &Report, i: usize) -> PairVerdict {
+    let s = &report.summary;
+    let entry = &s.by_api[i];
+    let series = &report.series[i];
+    let account = sc.accounts.iter().position(|a| a.name == entry.account).unwrap_or(0);
+    let api = sc.apis.iter().position(|a| a.name == entry.api).unwrap_or(0);
+    let m = &entry.metrics;
+    let (limit_qps, limits) = limits(sc, series);
+    let demand = demand(sc, report, series, account, api, m.requests);
+    let gap = demand.mean_qps / limit_qps.max(1) as f64;
+    let (episodes, episodes_total, throttling_share) = episodes(sc, report, series);
+    let subs: Vec<_> = s
+        .by_sub_account
+        .iter()
+        .filter(|e| e.account == entry.account && e.api == entry.api && e.metrics.requests > 0)
+        .collect();
+    let mut who: Vec<CallerShare> = if subs.len() > 1 {
+        subs.iter()
+            .map(|e| CallerShare {
+                name: e.sub_account.clone(),
+                throttled_share: e.metrics.throttled as f64 / m.throttled.max(1) as f64,
+                demand_share: e.metrics.requests as f64 / m.requests.max(1) as f64,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    who.sort_by(|a, b| b.throttled_share.total_cmp(&a.throttled_share).then(a.name.cmp(&b.name)));
+    who.truncate(MAX_WHO);
+    let latency = &sc.apis[api].latency;
+    let given_latency = sc.clients.iter().any(|c| {
+        c.account == account
+            && c.apis.apis().contains(&api)
+            && matches!(&c.model, ClientModel::Trace(t) if t.latency.is_some())
+    });
+    let cost = CallerCost {
+        latency_p50_s: m.latency_s.p50,
+        latency_p99_s: m.latency_s.p99,
+        service_p50_s: (!given_latency).then(|| latency.quantile_s(0.5)),
+        service_p99_s: (!given_latency).then(|| latency.quantile_s(0.99)),
+        attempts_per_request: m.attempts_per_request,
+        gave_up: m.gave_up,
+        unfinished: m.unfinished,
+        bill: s.billing.iter().find(|b| b.account == entry.account).and_then(|b| b.cost),
+    };
+    let mut remedy = remedy(sc, report, series, account, api, limit_qps, &demand);
+    remedy.units_bind = m.throttled_by_units.filter(|&u| 2 * u > m.throttled);
+    let mut v = PairVerdict {
+        account: entry.account.clone(),
+        api: entry.api.clone(),
+        throttled: m.throttled,
+        throttle_rate: m.throttle_rate,
+        demand,
+        limits,
+        limit_qps,
+        gap,
+        episodes,
+        episodes_total,
+        throttling_share,
+        callers: subs.len(),
+        who,
+        cost,
+        remedy,
+        words: Vec::new(),
+    };
+    v.words = words(&v, sc);
+    v
+}
+
+/// The limit in force in each plan period, and the one in force the longest.
+fn limits(sc: &Scenario, series: &Series) -> (u32, Vec<LimitPeriod>) {
+    let mut periods = Vec::new();
+    let mut longest = (0, series.limits.first().map_or(0, |l| l.limit_qps));
+    for (i, change) in series.limits.iter().enumerate() {
+        let until = series.limits.get(i + 1).map_or(sc.duration, |n| n.at);
+        periods.push(LimitPeriod {
+            from: sc.clock_text(change.at),
+            until: sc.clock_text(until),
+            plan: change.plan.kind().name(),
+            limit_qps: change.limit_qps,
+        });
+        if until - change.at > longest.0 {
+            longest = (until - change.at, change.limit_qps);
+        }
+    }
+    (longest.1, periods)
+}
+
+/// The demand on (account, API), from the model for threads and open arrivals, from the run for a log.
+fn demand(sc: &Scenario, report: &Report, series: &Series, account: usize, api: usize, requests: u64) -> Demand {
+    let duration = secs_f64(sc.duration).max(1e-9);
+    let (mut mean, mut peak, mut parts, mut trace) = (0.0, 0.0, Vec::new(), false);
+    for c in sc.clients.iter().filter(|c| c.account == account && c.apis.apis().contains(&api)) {
+        let share = c.apis.weighted_mean(|a| if a == api { 1.0 } else { 0.0 });
+        let response = c.apis.weighted_mean(|a| secs_f64(sc.apis[a].latency.mean()));
+        let of = if share < 1.0 { format!(" ({} of its calls)", percent(share)) } else { String::new() };
+        match &c.model {
+            ClientModel::Closed { threads, think, .. } | ClientModel::Batch { threads, think, .. } => {
+                let cycle = response + secs_f64(think.mean());
+                let rate = if cycle > 0.0 { *threads as f64 / cycle * share } else { 0.0 };
+                mean += rate;
+                peak += rate;
+                let think = if think.is_zero() {
+                    String::new()
+                } else {
+                    format!(" + {} think", seconds(secs_f64(think.mean())))
+                };
+                let batch = if matches!(c.model, ClientModel::Batch { .. }) { " (while the batch runs)" } else { "" };
+                parts.push(format!("{threads} threads at {}{think}{of}{batch}", seconds(response)));
+            }
+            ClientModel::Open { shape, .. } => {
+                let m = shape.expected_arrivals(sc.duration) / duration * share;
+                mean += m;
+                peak += shape.max_rate() * share;
+                let shaped = if shape.max_rate() * share > m * 1.001 {
+                    format!(" (peak {}/s)", qps_text(shape.max_rate() * share))
+                } else {
+                    String::new()
+                };
+                parts.push(format!("{}/s arriving{shaped}{of}", qps_text(m)));
+            }
+            ClientModel::Trace(_) => trace = true,
+        }
+    }
+    if trace {
+        // The log's own rate: what it asked for, beyond what the modelled clients account for.
+        let logged = (requests as f64 / duration - mean).max(0.0);
+        mean += logged;
+        let (busiest, over) = busiest_window(report, series, sc.apis[api].limiter.rule.window());
+        peak = f64::max(peak + logged, busiest);
+        parts.push(format!(
+            "the log's {}/s on average, {}/s in its busiest {}",
+            qps_text(logged),
+            qps_text(busiest),
+            crate::time::format_duration(over)
+        ));
+    }
+    // Several clients alike read as one: "3 clients of 1/s arriving".
+    let mut merged: Vec<(String, usize)> = Vec::new();
+    for p in parts {
+        match merged.iter_mut().find(|(q, _)| *q == p) {
+            Some(m) => m.1 += 1,
+            None => merged.push((p, 1)),
+        }
+    }
+    let basis: Vec<String> =
+        merged.into_iter().map(|(p, n)| if n > 1 { format!("{n} clients of {p}") } else { p }).collect();
+    Demand { mean_qps: mean, peak_qps: peak.max(mean), basis: basis.join(" and ") }
+}
+
+/// The busiest stretch of the limiter's own window length (bins summed in runs of window / bin from the
+/// start; the bin itself when it is the longer), as attempts per second, and that length.
+fn busiest_window(report: &Report, series: &Series, window: Nanos) -> (f64, Nanos) {
+    let bin = report.bin.max(1);
+    let per = (window / bin).max(1) as usize;
+    let busiest =
+        series.bins.chunks(per).map(|c| c.iter().map(|b| b.admitted + b.throttled).sum::<u64>()).max().unwrap_or(0);
+    let over = bin * per as Nanos;
+    (busiest as f64 / secs_f64(over), over)
+}
+
+/// Runs of bins whose throttled share passes [`BITES`], merged; the largest few in time order.
+fn episodes(sc: &Scenario, report: &Report, series: &Series) -> (Vec<Episode>, usize, f64) {
+    let bin = report.bin.max(1);
+    let mut found: Vec<(usize, usize, f64, u64)> = Vec::new();
+    for (i, b) in series.bins.iter().enumerate() {
+        let attempts = b.admitted + b.throttled;
+        let start = i as Nanos * bin;
+        if start >= sc.duration || attempts == 0 || (b.throttled as f64) <= BITES * attempts as f64 {
+            continue;
+        }
+        let width = secs_f64((start + bin).min(sc.duration) - start).max(1e-9);
+        let rate = attempts as f64 / width;
+        match found.last_mut() {
+            Some(e) if e.1 + 1 == i => {
+                e.1 = i;
+                e.2 = e.2.max(rate);
+                e.3 += b.throttled;
+            }
+            _ => found.push((i, i, rate, b.throttled)),
+        }
+    }
+    let total = found.len();
+    let spent: Nanos = found.iter().map(|e| ((e.1 as Nanos + 1) * bin).min(sc.duration) - e.0 as Nanos * bin).sum();
+    let share = spent as f64 / sc.duration.max(1) as f64;
+    let mut largest = found;
+    largest.sort_by(|a, b| b.3.cmp(&a.3).then(a.0.cmp(&b.0)));
+    largest.truncate(MAX_EPISODES);
+    largest.sort_by_key(|e| e.0);
+    let episodes = largest
+        .into_iter()
+        .map(|(a, b, peak, throttled)| {
+            let (from, until) = (a as Nanos * bin, ((b as Nanos + 1) * bin).min(sc.duration));
+            Episode {
+                from: sc.clock_text(from),
+                until: sc.clock_text(until),
+                from_s: secs_f64(from),
+                until_s: secs_f64(until),
+                peak_qps: peak,
+                throttled,
+            }
+        })
+        .collect();
+    (episodes, total, share)
+}
+
+/// What would close the gap: the least QPS estimated to throttle under 1 %, the threads that fit, a pace.
+fn remedy(
+    sc: &Scenario,
+    report: &Report,
+    series: &Series,
+    account: usize,
+    api: usize,
+    limit_qps: u32,
+    demand: &Demand,
+) -> Remedy {
+    let a = &sc.apis[api];
+    let callers: Vec<_> = sc.clients.iter().filter(|c| c.account == account && c.apis.apis().contains(&api)).collect();
+    let window = a.limiter.rule.window().max(1);
+    let window_s = secs_f64(window);
+    let clock_window = matches!(a.limiter.rule, LimiterConfig::FixedWindow { align: Align::Clock, .. })
+        && a.limiter.more.is_empty()
+        && a.limiter.units.is_none();
+    let all_logs = callers.iter().all(|c| matches!(c.model, ClientModel::Trace(_)));
+    let (qps, method) = if all_logs && clock_window && report.bin == window {
+        // The log's own windows: the least limit under which these windows' attempts would have seen at
+        // most 1 % throttled (exact for rows that are dropped when throttled; retries make it an upper bound).
+        let counts: Vec<u64> = series.bins.iter().map(|b| b.admitted + b.throttled).collect();
+        let total: u64 = counts.iter().sum();
+        let excess = |cap: u64| counts.iter().map(|&n| n.saturating_sub(cap)).sum::<u64>();
+        let (mut lo, mut hi) = (0u64, counts.iter().copied().max().unwrap_or(0));
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            if excess(mid) as f64 <= BITES * total as f64 { hi = mid } else { lo = mid + 1 }
+        }
+        let per_s = (lo as f64 / window_s).ceil() as u64;
+        (
+            per_s.max(1),
+            "the log's own windows: the least limit under which they would have throttled at most 1 %".to_string(),
+        )
+    } else {
+        let per_window = demand.peak_qps * window_s;
+        let c = crate::queueing::least_capacity_for_share(per_window, BITES);
+        (
+            ((c as f64 / window_s).ceil() as u64).max(1),
+            format!(
+                "the closed form for Poisson arrivals at {} QPS against the {} window (an estimate: confirm it below)",
+                qps_text(demand.peak_qps),
+                crate::time::format_duration(window)
+            ),
+        )
+    };
+    let closed: Vec<_> =
+        callers.iter().filter(|c| matches!(c.model, ClientModel::Closed { .. } | ClientModel::Batch { .. })).collect();
+    let threads_that_fit = match closed.as_slice() {
+        [c] if callers.len() == 1 && c.apis.apis().len() == 1 => {
+            let (ClientModel::Closed { think, .. } | ClientModel::Batch { think, .. }) = &c.model else {
+                unreachable!()
+            };
+            let cycle = secs_f64(a.latency.mean()) + secs_f64(think.mean());
+            Some(((limit_qps as f64 * cycle).floor() as u64).max(1))
+        }
+        _ => None,
+    };
+    let pace_qps = callers.iter().any(|c| !matches!(c.model, ClientModel::Trace(_))).then_some(limit_qps);
+    Remedy {
+        qps,
+        method,
+        purchasable_max_qps: a.category.prepaid_max_qps(),
+        threads_that_fit,
+        pace_qps,
+        advise_target: format!("{}/{}:throttle_rate<=1%", sc.accounts[account].name, a.name),
+        units_bind: None,
+    }
+}
+
+/// The pair closest to its limit in a run that never throttled.
+fn headroom(sc: &Scenario, report: &Report) -> Option<Headroom> {
+    let bin = report.bin.max(1);
+    report
+        .series
+        .iter()
+        .map(|s| {
+            let peak = s
+                .bins
+                .iter()
+                .enumerate()
+                .map(|(i, b)| {
+                    let start = i as Nanos * bin;
+                    let width = secs_f64((start + bin).min(sc.duration).saturating_sub(start)).max(1e-9);
+                    b.admitted as f64 / width
+                })
+                .fold(0.0, f64::max);
+            let limit = s.limits.iter().map(|l| l.limit_qps).max().unwrap_or(0);
+            (s, peak, limit)
+        })
+        .filter(|(_, peak, _)| *peak > 0.0)
+        .max_by(|a, b| (a.1 / a.2.max(1) as f64).total_cmp(&(b.1 / b.2.max(1) as f64)))
+        .map(|(s, peak, limit)| Headroom {
+            account: s.account.clone(),
+            api: s.api.clone(),
+            peak_qps: peak,
+            limit_qps: limit,
+        })
+}
+
+/// The pair's verdict in sentences.
+fn words(v: &PairVerdict, sc: &Scenario) -> Vec<String> {
+    let mut w = Vec::new();
+    // Times of day alone when the run stays within one date; dates too when it spans several.
+    let one_day = sc.clock_text(0).get(..10) == sc.clock_text(sc.duration.saturating_sub(1)).get(..10);
+    let short_clock = |text: &str| -> String {
+        if one_day { text.split_once(' ').map_or(text, |(_, t)| t).to_string() } else { text.to_string() }
+    };
+    let name = format!("{} / {}", v.account, v.api);
+    let limits = if v.limits.len() == 1 {
+        format!("{} allowed ({})", v.limit_qps, v.limits[0].plan)
+    } else {
+        let steps: Vec<String> =
+            v.limits.iter().map(|l| format!("{} ({}) from {}", l.limit_qps, l.plan, short_clock(&l.from))).collect();
+        format!("{} allowed most of the run; limits: {}", v.limit_qps, steps.join(", "))
+    };
+    let peaks = v.demand.peak_qps > v.demand.mean_qps * 1.05;
+    let peak = if peaks { format!(", peaking at {}", qps_text(v.demand.peak_qps)) } else { String::new() };
+    let gap = if peaks {
+        format!(
+            "{}x on average, {}x at the peak",
+            gap_text(v.gap),
+            gap_text(v.demand.peak_qps / v.limit_qps.max(1) as f64)
+        )
+    } else {
+        format!("{}x", gap_text(v.gap))
+    };
+    w.push(format!(
+        "{name}: {} want {} QPS{peak}; {limits}; the gap is {gap}. {} of attempts throttled ({}).",
+        v.demand.basis,
+        qps_text(v.demand.mean_qps),
+        percent(v.throttle_rate),
+        count(v.throttled)
+    ));
+    if !v.episodes.is_empty() {
+        let shown: Vec<String> = v
+            .episodes
+            .iter()
+            .map(|e| {
+                format!(
+                    "{}–{} (peak {} attempts/s, {} throttled)",
+                    short_clock(&e.from),
+                    short_clock(&e.until),
+                    qps_text(e.peak_qps),
+                    count(e.throttled)
+                )
+            })
+            .collect();
+        let more = if v.episodes_total > v.episodes.len() {
+            format!(" and {} shorter stretches", v.episodes_total - v.episodes.len())
+        } else {
+            String::new()
+        };
+        w.push(format!(
+            "  When: throttling bites {} of the run: {}{more}.",
+            percent(v.throttling_share),
+            shown.join("; ")
+        ));
+    }
+    if !v.who.is_empty() {
+        let shown: Vec<String> = v
+            .who
+            .iter()
+            .take(3)
+            .map(|c| {
+                format!(
+                    "{}: {} of throttles, {} of demand",
+                    crate::text::terminal(&c.name),
+                    percent(c.throttled_share),
+                    percent(c.demand_share)
+                )
+            })
+            .collect();
+        w.push(format!("  Who ({} callers): {}.", v.callers, shown.join("; ")));
+    }
+    let c = &v.cost;
+    let service = match (c.service_p50_s, c.service_p99_s) {
+        (Some(p50), Some(p99)) => format!(" instead of {} and {} unthrottled", seconds(p50), seconds(p99)),
+        _ => String::new(),
+    };
+    let bill = c.bill.map_or(String::new(), |b| format!("; the bill is {b:.2}"));
+    w.push(format!(
+        "  Cost to callers: latency p50 {} and p99 {}{service}; {:.2} attempts a request; {} requests given up{bill}.",
+        seconds(c.latency_p50_s),
+        seconds(c.latency_p99_s),
+        c.attempts_per_request,
+        count(c.gave_up)
+    ));
+    let r = &v.remedy;
+    let mut ways = vec![format!("about {} QPS would throttle under 1 %, by {}", r.qps, r.method)];
+    if r.qps > r.purchasable_max_qps as u64 {
+        ways[0]
+            .push_str(&format!(", more than the {} QPS the platform sells for this category", r.purchasable_max_qps));
+    }
+    if let Some(u) = r.units_bind {
+        ways[0] = format!(
+            "the unit limit binds ({} of the {} throttles were for want of units alone), so a larger unit quota, not more QPS, would close it",
+            count(u),
+            count(v.throttled)
+        );
+    }
+    if let Some(t) = r.threads_that_fit {
+        ways.push(format!("or run {t} thread{} (what {} QPS keeps busy)", if t == 1 { "" } else { "s" }, v.limit_qps));
+    }
+    if let Some(p) = r.pace_qps {
+        ways.push(format!("or pace the callers at {p} QPS (`pace = {{ rate = {p} }}`)"));
+    }
+    w.push(format!("  To close it: {}.", ways.join(", ")));
+    w
+}
+
+fn gap_text(gap: f64) -> String {
+    if gap >= 10.0 || (gap - gap.round()).abs() < 0.05 { format!("{:.0}", gap) } else { format!("{gap:.1}") }
+}

@@ -1,0 +1,173 @@
+//! The verdict every run opens with: its numbers checked against the model (demand = threads / response
+//! time), against the run's own files recounted (episodes, who, the least limit for a log), and the
+//! `--fail-if` thresholds through the binary.
+
+use serde_json::Value;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn scenario_path(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(name).display().to_string()
+}
+
+fn run(scenario: &str, out: &Path, extra: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_quotasim"))
+        .args(["run", scenario, "--out", out.to_str().unwrap(), "--no-chart"])
+        .args(extra)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
+/// Runs a bundled scenario; returns its stdout and summary.json's verdict.
+fn verdict(name: &str) -> (String, Value, tempfile::TempDir) {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = run(&scenario_path(name), tmp.path(), &[]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let summary: Value = serde_json::from_slice(&std::fs::read(tmp.path().join("summary.json")).unwrap()).unwrap();
+    (String::from_utf8(out.stdout).unwrap(), summary["verdict"].clone(), tmp)
+}
+
+/// Closed threads want C / (R + Z): the quickstart's 8 threads at 500 ms want 16 QPS against 2 (8x), and
+/// faq-two-threads' 2 threads at 500 ms want 4 against 2 (2x). The terminal opens with it, before the table.
+#[test]
+fn closed_threads_want_threads_over_response_time() {
+    for (name, threads, response, limit) in [("quickstart.toml", 8.0, 0.5, 2), ("faq-two-threads.toml", 2.0, 0.5, 2)] {
+        let (stdout, v, _tmp) = verdict(name);
+        let p = &v["pairs"][0];
+        let demand = threads / response;
+        assert!((p["demand"]["mean_qps"].as_f64().unwrap() - demand).abs() < 1e-9, "{name}: {p}");
+        assert_eq!(p["limit_qps"].as_u64().unwrap(), limit);
+        assert!((p["gap"].as_f64().unwrap() - demand / limit as f64).abs() < 1e-9);
+        let first = stdout.lines().next().unwrap();
+        assert!(
+            first.contains(&format!("want {demand} QPS")) && first.contains(&format!("{limit} allowed")),
+            "{first}"
+        );
+        assert!(stdout.find("want").unwrap() < stdout.find("account ").unwrap(), "the verdict comes before the table");
+        // One closed client on one API: the threads that fit are floor(L (R + Z)).
+        assert_eq!(p["remedy"]["threads_that_fit"].as_u64(), Some((limit as f64 * response) as u64));
+    }
+}
+
+/// Episodes: recounted from timeseries.csv (bins whose throttled share passes 1 %, adjacent ones merged),
+/// the verdict's are the largest five, in time order, at their clock times; the hourly burst of the
+/// on-off client starts one of them at the top of an hour (09:00:00).
+#[test]
+fn traffic_shapes_episodes_are_the_runs_own_stretches_at_clock_times() {
+    let (_, v, tmp) = verdict("traffic-shapes.toml");
+    let mut rows = csv::Reader::from_path(tmp.path().join("timeseries.csv")).unwrap();
+    let mut runs: Vec<(f64, f64, u64)> = Vec::new();
+    let bin = 30.0;
+    for r in rows.records() {
+        let r = r.unwrap();
+        let (second, attempts, throttled): (f64, u64, u64) =
+            (r[0].parse().unwrap(), r[3].parse().unwrap(), r[5].parse().unwrap());
+        if attempts == 0 || throttled as f64 <= 0.01 * attempts as f64 {
+            continue;
+        }
+        match runs.last_mut() {
+            Some(last) if (last.1 - second).abs() < 1e-9 => {
+                last.1 = second + bin;
+                last.2 += throttled;
+            }
+            _ => runs.push((second, second + bin, throttled)),
+        }
+    }
+    let p = &v["pairs"][0];
+    assert_eq!(p["episodes_total"].as_u64().unwrap() as usize, runs.len());
+    let mut largest = runs.clone();
+    largest.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.total_cmp(&b.0)));
+    largest.truncate(5);
+    largest.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let episodes = p["episodes"].as_array().unwrap();
+    let got: Vec<(f64, f64, u64)> = episodes
+        .iter()
+        .map(|e| (e["from_s"].as_f64().unwrap(), e["until_s"].as_f64().unwrap(), e["throttled"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(got, largest);
+    // 2026-11-26T00:00:00+08:00 plus 9 hours: the burst at the top of the hour, in the scenario's clock.
+    assert!(episodes.iter().any(|e| e["from"] == "2026-11-26 09:00:00"), "{episodes:?}");
+}
+
+/// A replayed log: who is ranked by throttled attempts (recounted from summary.csv), and the least limit
+/// for 1 % is found over the log's own 1 s windows (recounted from timeseries.csv).
+#[test]
+fn a_replayed_log_names_its_busiest_host_and_the_limit_its_windows_need() {
+    let (stdout, v, tmp) = verdict("replay-access-log.toml");
+    let mut per_host: Vec<(String, String, u64)> = Vec::new();
+    for r in csv::Reader::from_path(tmp.path().join("summary.csv")).unwrap().records() {
+        let r = r.unwrap();
+        per_host.push((r[1].to_string(), r[2].to_string(), r[6].parse().unwrap()));
+    }
+    for p in v["pairs"].as_array().unwrap() {
+        let api = p["api"].as_str().unwrap();
+        let worst = per_host.iter().filter(|h| h.1 == api).max_by(|a, b| a.2.cmp(&b.2).then(b.0.cmp(&a.0))).unwrap();
+        assert_eq!(p["who"][0]["name"], worst.0.as_str(), "{api}");
+        assert!(stdout.contains(&format!("{}: ", worst.0)), "the terminal names {}", worst.0);
+        let counts: Vec<u64> = csv::Reader::from_path(tmp.path().join("timeseries.csv"))
+            .unwrap()
+            .records()
+            .map(|r| r.unwrap())
+            .filter(|r| &r[2] == api)
+            .map(|r| r[3].parse().unwrap())
+            .collect();
+        let total: u64 = counts.iter().sum();
+        let least = (1..).find(|&l| counts.iter().map(|&n| n.saturating_sub(l)).sum::<u64>() * 100 <= total).unwrap();
+        assert_eq!(p["remedy"]["qps"].as_u64(), Some(least), "{api}");
+    }
+}
+
+/// A run that never throttles says so in one line, with its headroom: 1 thread at 1 s against 2 QPS peaks
+/// at 1 admitted a second.
+#[test]
+fn a_run_that_never_throttles_says_so_with_its_headroom() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(scenario_path("quickstart.toml"))
+        .unwrap()
+        .replace("threads = 8", "threads = 1")
+        .replace("dist = \"exponential\", mean = \"500ms\"", "dist = \"constant\", mean = \"1s\"");
+    assert!(text.contains("threads = 1") && text.contains("mean = \"1s\""), "the quickstart changed: adjust this test");
+    let sc = tmp.path().join("calm.toml");
+    std::fs::write(&sc, text).unwrap();
+    let out = run(sc.to_str().unwrap(), &tmp.path().join("out"), &[]);
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        stdout.lines().next().unwrap(),
+        "No throttling: the busiest, acme / CompareFace, peaked at 1 of 2 QPS (50.0 % of its limit)."
+    );
+}
+
+#[test]
+fn fail_if_passes_fails_and_refuses_a_bad_expression() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sc = scenario_path("quickstart.toml");
+    let out_dir = tmp.path().join("out");
+    let pass = run(
+        &sc,
+        &out_dir,
+        &["--quiet", "--fail-if", "throttle_rate>90%", "--fail-if", "acme/CompareFace:admitted<100"],
+    );
+    assert_eq!(pass.status.code(), Some(0), "{}", String::from_utf8_lossy(&pass.stderr));
+    let fail = run(&sc, &out_dir, &["--quiet", "--fail-if", "throttle_rate>1%"]);
+    assert_eq!(fail.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&fail.stderr);
+    assert!(err.contains("throttle_rate>1%") && err.contains("want 16 QPS"), "the verdict comes with it: {err}");
+    assert!(out_dir.join("summary.json").exists(), "the outputs are written all the same");
+    for bad in ["throtle_rate>1%", "throttle_rate=1%", "acme/Nope:throttle_rate>1%"] {
+        let out = run(&sc, &tmp.path().join("bad"), &["--quiet", "--fail-if", bad]);
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+    }
+}
+
+/// report.html opens with the verdict, before its first table.
+#[test]
+fn the_page_opens_with_the_verdict() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = run(&scenario_path("quickstart.toml"), tmp.path(), &["--quiet"]);
+    assert!(out.status.success());
+    let page = std::fs::read_to_string(tmp.path().join("report.html")).unwrap();
+    let verdict = page.find("class=\"verdict\"").expect("a verdict section");
+    assert!(verdict < page.find("<table").unwrap());
+    assert!(page.contains("want 16 QPS"));
+}
