@@ -847,6 +847,29 @@ fn ranked_table(doc: &SweepDoc) -> String {
         not_served(a).total_cmp(&not_served(b)).then(mean(a, "latency_p99_s").total_cmp(&mean(b, "latency_p99_s")))
     });
     let mut out = String::new();
+    // The comparison's verdict first: the best, by how much, and where the scenario as written stands.
+    let said = |p: &sweep::PointResult| {
+        format!(
+            "{} ({:.1} % not served, p99 {:.2} s, {:.1} % of attempts throttled)",
+            p.values[0],
+            100.0 * not_served(p),
+            mean(p, "latency_p99_s"),
+            100.0 * mean(p, "throttle_rate")
+        )
+    };
+    if let (Some(best), Some(worst)) = (order.first(), order.last()) {
+        let mut line = format!("Verdict: best {}", said(best));
+        if let Some(next) = order.get(1) {
+            line.push_str(&format!("; next {}", said(next)));
+        }
+        if order.len() > 2 {
+            line.push_str(&format!("; worst {}", said(worst)));
+        }
+        if let Some(base) = order.iter().find(|p| p.values[0] == crate::scenario::BASELINE) {
+            line.push_str(&format!("; as written (baseline): {:.1} % not served", 100.0 * not_served(base)));
+        }
+        let _ = writeln!(out, "{line}.");
+    }
     let _ = writeln!(
         out,
         "{} — {} compared, {} replications each; ranked by requests not served (given up, dropped or rejected locally), then p99",
@@ -878,12 +901,59 @@ fn ranked_table(doc: &SweepDoc) -> String {
     out
 }
 
+/// A numeric sweep's verdict: where demand meets the limit (the knee, C = L · R for threads against response
+/// time) and the first point whose throttle rate passes 1 %; for several parameters, how many points do.
+fn sweep_verdict(doc: &SweepDoc) -> String {
+    let mean = |p: &sweep::PointResult, name: &str| p.metrics.iter().find(|e| e.metric == name).map(|e| e.mean);
+    let bites = |p: &sweep::PointResult| mean(p, "throttle_rate").is_some_and(|r| r > 0.01);
+    let values = |p: &sweep::PointResult| p.values.join(", ");
+    let throttling = doc.points.iter().filter(|p| bites(p)).count();
+    if doc.params.len() != 1 {
+        let least = doc
+            .points
+            .iter()
+            .min_by(|a, b| mean(a, "throttle_rate").unwrap_or(0.0).total_cmp(&mean(b, "throttle_rate").unwrap_or(0.0)));
+        let least = least.map_or(String::new(), |p| {
+            format!("; the least throttled: {} ({:.1} %)", values(p), 100.0 * mean(p, "throttle_rate").unwrap_or(0.0))
+        });
+        return format!(
+            "Verdict: {throttling} of {} points throttle more than 1 % of attempts{least}.",
+            doc.points.len()
+        );
+    }
+    let mut points: Vec<&sweep::PointResult> = doc.points.iter().collect();
+    points.sort_by(|a, b| a.axis[0].total_cmp(&b.axis[0]));
+    let name = doc.params[0].rsplit('.').next().unwrap_or(&doc.params[0]).to_string();
+    let first = points.iter().find(|p| bites(p)).map_or_else(
+        || "no point throttles more than 1 % of attempts".to_string(),
+        |p| {
+            format!(
+                "throttling passes 1 % at {name} = {} ({:.1} % of attempts throttled)",
+                values(p),
+                100.0 * mean(p, "throttle_rate").unwrap_or(0.0)
+            )
+        },
+    );
+    let knee =
+        points.iter().find(|p| matches!((p.demand_qps, mean(p, "limit_qps")), (Some(d), Some(l)) if d >= l && l > 0.0));
+    let knee = knee.map_or(String::new(), |p| {
+        format!(
+            "; demand reaches the limit at {name} = {} ({:.1} QPS wanted, {:.0} allowed)",
+            values(p),
+            p.demand_qps.unwrap_or(0.0),
+            mean(p, "limit_qps").unwrap_or(0.0)
+        )
+    });
+    format!("Verdict: {first}{knee}.")
+}
+
 fn sweep_table(doc: &SweepDoc) -> String {
     use std::fmt::Write;
     if categorical(doc) {
         return ranked_table(doc);
     }
     let mut out = String::new();
+    let _ = writeln!(out, "{}", sweep_verdict(doc));
     let _ = writeln!(out, "{} — {} points × {} replications", doc.scenario, doc.points.len(), doc.reps);
     if doc.reps == 1 {
         let _ = writeln!(out, "one replication per point: no intervals (give --reps 2 or more for them)");

@@ -87,3 +87,21 @@ fn the_llm_tokens_comment_matches_the_trace() {
     assert_eq!(number_before(&comment, "calls a minute") as u64, conv_calls);
     assert!(conv_tokens < 1_000_000 && comment.contains("never a million tokens"), "{conv_tokens}");
 }
+
+/// The README's quickstart shows what the quickstart prints, verdict first.
+#[test]
+fn the_readmes_quickstart_output_is_what_it_prints() {
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_quotasim"))
+        .args(["run", root().join("scenarios/quickstart.toml").to_str().unwrap()])
+        .args(["--out", out_dir.path().to_str().unwrap(), "--no-chart"])
+        .current_dir(root())
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    for line in text.lines().filter(|l| !l.starts_with("wrote ") && !l.contains("Confirm:")) {
+        assert!(readme.contains(line), "the README's quickstart lacks: {line}");
+    }
+}

@@ -171,3 +171,56 @@ fn the_page_opens_with_the_verdict() {
     assert!(verdict < page.find("<table").unwrap());
     assert!(page.contains("want 16 QPS"));
 }
+
+/// Every bundled scenario opens with its verdict, on the terminal and on its page.
+#[test]
+fn every_bundled_scenario_opens_with_a_verdict() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    names.sort();
+    for path in names {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = run(path.to_str().unwrap(), tmp.path(), &[]);
+        assert!(out.status.success(), "{}", path.display());
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        let first = stdout.lines().next().unwrap_or_default();
+        assert!(first.contains(" want ") || first.starts_with("No throttling"), "{}: {first}", path.display());
+        let page = std::fs::read_to_string(tmp.path().join("report.html")).unwrap();
+        assert!(page.find("class=\"verdict\"").unwrap() < page.find("<table").unwrap(), "{}", path.display());
+    }
+}
+
+/// A sweep opens with where throttling starts against the knee; a comparison with its best and by how
+/// much; advice with its answer.
+#[test]
+fn sweeps_and_advice_open_with_their_verdict() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sweep = |name: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_quotasim"))
+            .args(["sweep", &scenario_path(name), "--out", tmp.path().join(name).to_str().unwrap(), "--no-chart"])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap()
+    };
+    // sweep-threads: 8 QPS at 500 ms: demand 2 C meets the limit at C = 4 (C = L · R).
+    let text = sweep("sweep-threads.toml");
+    let first = text.lines().next().unwrap();
+    assert!(
+        first.starts_with("Verdict: throttling passes 1 % at threads = ") && first.contains("limit at threads = 4 "),
+        "{first}"
+    );
+    let text = sweep("retry-strategies.toml");
+    assert!(text.lines().next().unwrap().starts_with("Verdict: best paced"), "{text}");
+    let out = Command::new(env!("CARGO_BIN_EXE_quotasim"))
+        .args(["advise", &scenario_path("quickstart.toml"), "--target", "throttle_rate<=1%"])
+        .args(["--out", tmp.path().join("advice").to_str().unwrap(), "--no-chart"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("Verdict: to meet throttle_rate<=1%, acme/CompareFace needs "), "{text}");
+}

@@ -84,8 +84,48 @@ fn tried(points: &[Point]) -> String {
 }
 
 /// The advice in plain words.
+/// The advice's answer in one line: the cheapest purchase that meets the targets and its cost, or else the
+/// QPS each API needs, with today's numbers for comparison.
+pub fn verdict(doc: &AdviceDoc) -> String {
+    if let Some(plans) = &doc.plans {
+        let base = &plans.candidates[plans.baseline];
+        return match plans.chosen {
+            Some(i) if i == plans.baseline => {
+                format!("Verdict: today's plans already meet {} (cost {:.2}).", targets_text(doc), base.cost.mean)
+            }
+            Some(i) => {
+                let c = &plans.candidates[i];
+                format!(
+                    "Verdict: buy {} — {:.2} in all, against {:.2} today — to meet {} (throttling {:.2} % instead of {:.2} %).",
+                    c.label(),
+                    c.cost.mean,
+                    base.cost.mean,
+                    targets_text(doc),
+                    100.0 * c.throttle_rate,
+                    100.0 * base.throttle_rate
+                )
+            }
+            None => format!(
+                "Verdict: no combination of the offers meets {} ({} tried); see each API's QPS below.",
+                targets_text(doc),
+                plans.candidates.len()
+            ),
+        };
+    }
+    let needs: Vec<String> = doc
+        .least_qps
+        .iter()
+        .map(|q| match q.least_qps {
+            Some(l) => format!("{}/{} needs {l} QPS (has {})", q.account, q.api, q.current_qps),
+            None => format!("{}/{}: no QPS tried meets it", q.account, q.api),
+        })
+        .collect();
+    format!("Verdict: to meet {}, {}.", targets_text(doc), needs.join("; "))
+}
+
 pub fn render(doc: &AdviceDoc) -> String {
     let mut s = String::new();
+    let _ = writeln!(s, "{}", verdict(doc));
     let _ = writeln!(
         s,
         "advice for {} (seed {}, {} replications a point; targets: {})",
