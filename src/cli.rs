@@ -91,6 +91,9 @@ pub struct AdviseArgs {
     pub out: Option<PathBuf>,
     #[command(flatten)]
     pub charts: ChartArgs,
+    /// Only these searches: `qps`, `threads`, `plans` (comma-separated) [default: all three].
+    #[arg(long, value_delimiter = ',', value_name = "qps,threads,plans")]
+    pub only: Vec<String>,
     /// Run points even when their work is estimated above 10^9 attempts.
     #[arg(long)]
     pub allow_large: bool,
@@ -411,6 +414,17 @@ fn advise_command(args: &AdviseArgs) -> Result<(), Error> {
         .iter()
         .map(|t| crate::advise::parse_target(t).map_err(Error::BadInput))
         .collect::<Result<Vec<_>, _>>()?;
+    if let Some(why) = crate::advise::contradictions(&targets) {
+        return Err(Error::BadInput(why));
+    }
+    let only = |what: &str| args.only.is_empty() || args.only.iter().any(|o| o == what);
+    if let Some(bad) = args.only.iter().find(|o| !["qps", "threads", "plans"].contains(&o.as_str())) {
+        return Err(Error::BadInput(format!("--only: `{bad}` is not a search; expected qps, threads or plans")));
+    }
+    for w in targets.iter().filter_map(|t| t.warning.as_ref()) {
+        use std::io::Write;
+        let _ = writeln!(std::io::stderr(), "{w}");
+    }
     let reps = args.reps.or(scenario.sweep.reps).unwrap_or(10);
     if reps == 0 {
         return Err(Error::BadInput("--reps: must be at least 1".into()));
@@ -425,18 +439,38 @@ fn advise_command(args: &AdviseArgs) -> Result<(), Error> {
         .num_threads(args.jobs.unwrap_or(0))
         .build()
         .map_err(|e| Error::BadInput(format!("--jobs: {e}")))?;
-    let (least_qps, most_threads, plans) = pool.install(|| -> Result<_, Error> {
-        let least_qps = engine::limits_at_start(&scenario)
-            .into_iter()
-            .map(|((account, api), current)| advisor.least_qps(account, api, current))
-            .collect::<Result<Vec<_>, _>>()?;
-        let most_threads = (0..scenario.clients.len())
-            .map(|c| advisor.most_threads(c))
-            .filter_map(Result::transpose)
-            .collect::<Result<Vec<_>, _>>()?;
-        let plans = advisor.cheapest(&text, &file)?;
-        Ok((least_qps, most_threads, plans))
+    // Progress on standard error (a terminal, not --quiet): simulations done, and an estimate of those left
+    // (each search about twice log2 of its range in points, every offer combination once).
+    let pairs = engine::limits_at_start(&scenario);
+    let estimated = reps as u64
+        * (if only("qps") { pairs.len() as u64 * 2 * 17 } else { 0 }
+            + if only("threads") { scenario.clients.len() as u64 * 2 * 10 } else { 0 }
+            + if only("plans") && !scenario.offers.is_empty() {
+                crate::advise::purchase::combinations(&scenario)
+            } else {
+                0
+            });
+    let bar = if args.quiet { ProgressBar::hidden() } else { ProgressBar::new(estimated.max(1)) };
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {pos} simulations of about {len}, {elapsed} elapsed, about {eta} left")
+            .expect("the progress template is valid"),
+    );
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let (least_qps, most_threads, plans) = std::thread::scope(|scope| {
+        scope.spawn(|| {
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                let n = advisor.simulations.load(std::sync::atomic::Ordering::Relaxed);
+                bar.set_length(estimated.max(n + 1));
+                bar.set_position(n);
+                std::thread::sleep(std::time::Duration::from_millis(200));
+            }
+        });
+        let searches = crate::advise::Searches { qps: only("qps"), threads: only("threads"), plans: only("plans") };
+        let result = pool.install(|| crate::advise::search_all(&advisor, searches, &text, &file));
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        result
     })?;
+    bar.finish_and_clear();
     let doc = output::AdviceDoc {
         scenario: scenario.name.clone(),
         seed: scenario.seed,

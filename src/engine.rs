@@ -844,11 +844,18 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
             // each is kept with probability rate(t) / envelope, which gives a Poisson process of rate(t).
             (shape, _) => {
                 let envelope = shape.max_rate();
+                // A draw under the shape's least rate is kept whatever the time, without computing the rate
+                // (the same decision: the rate is never below it).
+                let floor = shape.min_rate();
                 let mut t = now;
                 loop {
                     let gap: f64 = Exp1.sample(&mut state.arrivals);
                     t = t.saturating_add(nanos_from_secs_f64(gap / envelope));
-                    if t >= self.sc.duration || state.arrivals.random::<f64>() * envelope < shape.rate_at(t) {
+                    if t >= self.sc.duration {
+                        return t;
+                    }
+                    let u = state.arrivals.random::<f64>() * envelope;
+                    if u < floor || u < shape.rate_at(t) {
                         return t;
                     }
                 }

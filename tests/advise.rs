@@ -91,8 +91,10 @@ fn the_closed_loop_needs_c_over_r_and_runs_l_times_r_threads() {
     assert_eq!(doc["least_qps"][0]["least_qps"], 12, "{}", doc["least_qps"][0]);
     assert_eq!(doc["most_threads"][0]["most_threads"], 2, "{}", doc["most_threads"][0]);
     assert_eq!(doc["most_threads"][0]["current_threads"], 6);
-    // The searches stay logarithmic: a handful of points each.
-    assert!(doc["least_qps"][0]["points"].as_array().unwrap().len() <= 8);
+    // The searches stay logarithmic: a handful of points each, and a few more probed below the answer to
+    // check that the targets are monotone there (the four next to it and halvings).
+    assert!(doc["least_qps"][0]["points"].as_array().unwrap().len() <= 8 + 6);
+    assert_eq!(doc["least_qps"][0]["monotone"], true);
     assert_eq!(doc["simulations"].as_u64().unwrap() % 3, 0);
 }
 
@@ -127,7 +129,10 @@ prices = [2.0, 3.5]
     let doc = advise(&text, &["--target", "throttle_rate<=1%", "--reps", "2"]);
     let plans = &doc["plans"];
     let candidates = plans["candidates"].as_array().unwrap();
-    assert_eq!(candidates.len(), 4 * 3);
+    // Every combination is simulated or said to be past the runner-up's bill by its price alone.
+    assert_eq!(candidates.len() + plans["not_simulated"].as_u64().unwrap() as usize, 4 * 3);
+    // Pruning needs an answer and a runner-up to compare prices with.
+    assert!(plans["not_simulated"] == 0 || candidates.iter().filter(|c| c["met"] == true).count() >= 2);
     let chosen = &candidates[plans["chosen"].as_u64().unwrap() as usize];
     let bought: Vec<String> =
         chosen["purchases"].as_array().unwrap().iter().map(|p| p["choice"].as_str().unwrap().to_string()).collect();
@@ -184,7 +189,7 @@ fn bad_targets_and_offers_exit_2_and_unmeetable_ones_say_so() {
     let out = quotasim(&["advise", p, "--target", "latency_p50<=100ms", "--reps", "2", "--out", o]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("no QPS up to 100000 meets latency_p50<=100ms"), "{text}");
+    assert!(text.contains("values tried, from 1 up to 100000 QPS, meets latency_p50<=100ms"), "{text}");
     assert!(text.contains("even one thread misses"), "{text}");
     assert!(Path::new(o).join("advice.csv").exists());
 }
@@ -247,4 +252,217 @@ fn a_search_stops_at_the_work_limit_and_says_so() {
     let stopped = threads["outcome"]["too-large"].as_u64().unwrap();
     assert!(found < stopped && found >= 256, "{threads}");
     assert!(String::from_utf8_lossy(&out.stdout).contains("past the work limits"));
+}
+
+/// The search against every value: `Advisor::qps_point` judges QPS = 1..=`top` as the search judges its
+/// points; the least meeting value and the least value past which every value meets must be what advise
+/// reports, monotone or not.
+fn brute_force(text: &str, targets: &[&str], top: u32) -> (Option<u64>, Option<u64>) {
+    let sc = quotasim::scenario::Scenario::parse(text, "s.toml").unwrap();
+    let targets: Vec<_> = targets.iter().map(|t| quotasim::advise::parse_target(t).unwrap()).collect();
+    let reps = sc.sweep.reps.unwrap_or(10);
+    let advisor = quotasim::advise::Advisor::new(&sc, &targets, reps, false).unwrap();
+    let met: Vec<(u64, bool)> = (1..=top).map(|q| (q as u64, advisor.qps_point(0, 0, q).unwrap().met)).collect();
+    let least = met.iter().find(|m| m.1).map(|m| m.0);
+    let last_miss = met.iter().rposition(|m| !m.1);
+    let threshold = match last_miss {
+        None => Some(1),
+        Some(i) => met.get(i + 1).map(|m| m.0),
+    };
+    (least, threshold)
+}
+
+const CLOSED_NON_MONOTONE: &str = r#"name = "closed"
+seed = 7
+start = "2026-11-26T09:00:00+08:00"
+duration = "10m"
+[[api]]
+name = "CompareFace"
+category = "face-body"
+latency = { dist = "constant", mean = "300ms" }
+[[account]]
+name = "acme"
+[[client]]
+name = "workers"
+account = "acme"
+api = "CompareFace"
+model = "closed"
+threads = 10
+retry = { policy = "fixed", wait = "1s", max_attempts = 4 }
+"#;
+
+/// Off the monotone path, advise reports both the least value that meets and the value past which every
+/// value meets, names the flipping targets, and matches brute force over every value: the closed loop
+/// of 10 threads at 300 ms with 4 tries (meets at 10, misses at 14, meets at 15, …, from 19 on), an
+/// SRE-throttled client, and a target met only at low QPS.
+#[test]
+fn non_monotone_targets_are_found_and_reported_both_ways() {
+    let sre = CLOSED_NON_MONOTONE
+        .replace("threads = 10", "threads = 8")
+        .replace(
+            "retry = { policy = \"fixed\", wait = \"1s\", max_attempts = 4 }",
+            "adaptive = { kind = \"sre\", k = 2, window = \"2m\" }",
+        )
+        .replace("mean = \"300ms\"", "mean = \"500ms\"");
+    let cases: [(&str, String, &[&str], u32); 3] = [
+        ("closed loop", CLOSED_NON_MONOTONE.to_string(), &["gave_up<=0", "latency_p99<=1.5s"], 40),
+        ("sre", sre, &["latency_p99<=2s"], 40),
+        ("low QPS", CLOSED_NON_MONOTONE.replace("threads = 10", "threads = 8"), &["admitted_qps<=1.5"], 40),
+    ];
+    for (name, text, targets, top) in cases {
+        let (least, threshold) = brute_force(&text, targets, top);
+        let mut args = vec!["--only", "qps"];
+        for t in targets {
+            args.extend(["--target", t]);
+        }
+        let doc = advise(&text, &args);
+        let q = &doc["least_qps"][0];
+        assert_eq!(q["least_meeting_qps"].as_u64(), least, "{name}: {q}");
+        if threshold.is_some_and(|t| t < top as u64) {
+            assert_eq!(q["least_qps"].as_u64(), threshold, "{name}");
+        }
+        assert_eq!(q["monotone"].as_bool(), Some(least == threshold), "{name}");
+    }
+    // The closed loop is the issue's case exactly: 10 meets, 19 is the threshold.
+    assert_eq!(brute_force(CLOSED_NON_MONOTONE, &["gave_up<=0", "latency_p99<=1.5s"], 24), (Some(10), Some(19)));
+}
+
+/// A target met only at low QPS is never answered "no QPS meets it": the values tried say what met.
+#[test]
+fn a_target_met_only_low_is_not_called_unmeetable() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.toml");
+    std::fs::write(&path, CLOSED_NON_MONOTONE.replace("threads = 10", "threads = 8")).unwrap();
+    let out = quotasim(&[
+        "advise",
+        path.to_str().unwrap(),
+        "--target",
+        "admitted_qps<=1.5",
+        "--only",
+        "qps",
+        "--out",
+        dir.path().join("o").to_str().unwrap(),
+        "--no-chart",
+    ]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("met at 1 QPS"), "{text}");
+    assert!(!text.contains("no QPS up to"), "{text}");
+}
+
+/// Two APIs under one unscoped target: the purchase must hold it on each. A small API throttling about a
+/// quarter of its 0.6 calls a second at its 1 QPS, beside a large one at 40 a second that an offer fixes:
+/// judged on totals, the large offer alone passes (the small API's throttles are under 1 % of all attempts).
+#[test]
+fn an_unscoped_target_holds_on_every_api_a_purchase_affects() {
+    let text = r#"name = "two"
+seed = 3
+start = "2026-11-26T00:00:00+08:00"
+duration = "1h"
+[sweep]
+reps = 4
+[[api]]
+name = "Big"
+category = "other"
+latency = { dist = "constant", mean = "50ms" }
+[[api]]
+name = "Small"
+category = "text-recognition"
+latency = { dist = "constant", mean = "500ms" }
+[[account]]
+name = "acme"
+[[client]]
+name = "big"
+account = "acme"
+api = "Big"
+model = "open"
+rate = 40
+[[client]]
+name = "small"
+account = "acme"
+api = "Small"
+model = "open"
+rate = 0.6
+retry = { policy = "none" }
+[[offer]]
+type = "prepaid-qps"
+name = "big-qps"
+api = "Big"
+qps = [60]
+hours = ["all"]
+price_per_qps_day = 1.0
+[[offer]]
+type = "prepaid-qps"
+name = "small-qps"
+api = "Small"
+qps = [12]
+hours = ["all"]
+price_per_qps_day = 1.0
+"#;
+    let doc = advise(text, &["--target", "throttle_rate<=1%", "--only", "plans"]);
+    let plans = &doc["plans"];
+    let chosen = &plans["candidates"][plans["chosen"].as_u64().unwrap() as usize];
+    let labels: Vec<&str> =
+        chosen["purchases"].as_array().unwrap().iter().map(|p| p["offer"].as_str().unwrap()).collect();
+    assert_eq!(labels, ["big-qps", "small-qps"], "{chosen}");
+    for (pair, rate) in
+        chosen["by_pair"].as_array().unwrap().iter().map(|p| (p[0].as_str().unwrap(), p[1].as_f64().unwrap()))
+    {
+        assert!(rate <= 0.01, "{pair} throttles {rate} under the chosen purchase");
+    }
+    // The aggregate alone is still available, as `total:`: the big API's volume hides the small one's.
+    let doc = advise(text, &["--target", "total:throttle_rate<=1%", "--only", "plans"]);
+    let plans = &doc["plans"];
+    let chosen = &plans["candidates"][plans["chosen"].as_u64().unwrap() as usize];
+    let labels: Vec<&str> =
+        chosen["purchases"].as_array().unwrap().iter().map(|p| p["offer"].as_str().unwrap()).collect();
+    assert_eq!(labels, ["big-qps"], "{chosen}");
+}
+
+#[test]
+fn rate_targets_are_read_carefully_and_contradictions_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.toml");
+    std::fs::write(&path, CLOSED_NON_MONOTONE).unwrap();
+    let run = |targets: &[&str]| {
+        let mut args = vec!["advise", path.to_str().unwrap(), "--only", "qps", "--reps", "2", "--no-chart"];
+        let out_dir = dir.path().join("o");
+        args.extend(["--out", out_dir.to_str().unwrap()]);
+        for t in targets {
+            args.extend(["--target", t]);
+        }
+        quotasim(&args)
+    };
+    let out = run(&["throttle_rate<=1"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("read as a share, 100 %"));
+    let out = run(&["throttle_rate<=-5%"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = run(&["throttle_rate<=1%", "throttle_rate>=5%"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("contradict"));
+    // A pair no target applies to says so instead of "needs 1 QPS".
+    let out = run(&["acme/Nope:gave_up<=0"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+/// The answer shows each target's value and interval at the answer and just below it.
+#[test]
+fn the_answer_shows_its_evidence() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.toml");
+    std::fs::write(&path, poisson_scenario(3.0, 600)).unwrap();
+    let out = quotasim(&[
+        "advise",
+        path.to_str().unwrap(),
+        "--target",
+        "throttle_rate<=1%",
+        "--only",
+        "qps",
+        "--out",
+        dir.path().join("o").to_str().unwrap(),
+        "--no-chart",
+    ]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    let least = least_exact(3.0, 0.01);
+    assert!(text.contains(&format!("    at {least}: throttle_rate<=1%: ")), "{text}");
+    assert!(text.contains(&format!("    at {}: throttle_rate<=1%: ", least - 1)), "{text}");
 }

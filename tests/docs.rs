@@ -105,3 +105,20 @@ fn the_readmes_quickstart_output_is_what_it_prints() {
         assert!(readme.contains(line), "the README's quickstart lacks: {line}");
     }
 }
+
+/// The README's worked purchase is what `advise` prints for it.
+#[test]
+fn the_readmes_worked_purchase_is_what_advise_prints() {
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_quotasim"))
+        .args(["advise", root().join("scenarios/plan-shopping.toml").to_str().unwrap()])
+        .args(["--target", "throttle_rate<=1%", "--out", out_dir.path().to_str().unwrap(), "--no-chart"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    for line in text.lines().filter(|l| !l.starts_with("wrote ")) {
+        assert!(readme.contains(line), "the README's worked purchase lacks: {line}");
+    }
+}

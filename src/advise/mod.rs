@@ -35,15 +35,22 @@ pub enum Cmp {
     AtLeast,
 }
 
-/// `metric<=bound` or `metric>=bound`, over the totals or one (account, API).
+/// `metric<=bound` or `metric>=bound`: over every (account, API) a search touches (unscoped), over one
+/// pair (`account/API:`), or over the totals (`total:`).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Target {
     pub text: String,
     /// `account/API` when the target is about one pair.
     pub scope: Option<(String, String)>,
+    /// `total:`: the aggregate over every pair, not each pair.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub total: bool,
     pub metric: String,
     pub cmp: Cmp,
     pub bound: f64,
+    /// Said on standard error before the search (a rate written without `%` that reads as 100 % or more).
+    #[serde(skip)]
+    pub warning: Option<String>,
 }
 
 /// Every metric a target may name (those of `summary.json`'s entries).
@@ -73,14 +80,15 @@ pub fn parse_target(text: &str) -> Result<Target, String> {
     } else {
         return Err(bad("expected METRIC<=VALUE or METRIC>=VALUE, e.g. `throttle_rate<=1%`".into()));
     };
-    let (scope, metric) = match lhs.trim().rsplit_once(':') {
+    let (scope, total, metric) = match lhs.trim().rsplit_once(':') {
+        Some(("total", m)) => (None, true, m.trim()),
         Some((pair, m)) => {
-            let (account, api) = pair
-                .split_once('/')
-                .ok_or_else(|| bad(format!("`{pair}` is not ACCOUNT/API, e.g. `acme/CompareFace`")))?;
-            (Some((account.trim().to_string(), api.trim().to_string())), m.trim())
+            let (account, api) = pair.split_once('/').ok_or_else(|| {
+                bad(format!("`{pair}` is not ACCOUNT/API (e.g. `acme/CompareFace`) nor `total` (the aggregate)"))
+            })?;
+            (Some((account.trim().to_string(), api.trim().to_string())), false, m.trim())
         }
-        None => (None, lhs.trim()),
+        None => (None, false, lhs.trim()),
     };
     let names = metric_names();
     let metric =
@@ -89,6 +97,8 @@ pub fn parse_target(text: &str) -> Result<Target, String> {
             None => return Err(bad(format!("`{metric}` is not a metric; expected one of {}", names.join(", ")))),
         };
     let value = rhs.trim();
+    let rate = metric.ends_with("_rate");
+    let percent = value.ends_with('%');
     let bound = if let Some(p) = value.strip_suffix('%') {
         p.trim().parse::<f64>().map(|p| p / 100.0).map_err(|_| bad(format!("`{value}` is not a percentage")))?
     } else if let Ok(x) = value.parse::<f64>() {
@@ -105,7 +115,33 @@ pub fn parse_target(text: &str) -> Result<Target, String> {
     if !bound.is_finite() {
         return Err(bad(format!("`{value}` is not a finite number")));
     }
-    Ok(Target { text: text.to_string(), scope, metric, cmp, bound })
+    // Every metric is a count, a rate, a time or a share: none is negative.
+    if bound < 0.0 {
+        return Err(bad(format!("`{value}` is negative; `{metric}` never is")));
+    }
+    if rate && bound > 1.0 {
+        return Err(bad(format!("`{value}` is more than 100 %; a rate is a share from 0 to 100 % (write e.g. `1%`)")));
+    }
+    let warning = (rate && !percent && bound >= 1.0).then(|| {
+        format!("warning: --target `{text}`: {value} without `%` is read as a share, {}; write `{value}%` for {value} percent", 
+            if bound == 1.0 { "100 %".to_string() } else { format!("{} %", 100.0 * bound) })
+    });
+    Ok(Target { text: text.to_string(), scope, total, metric, cmp, bound, warning })
+}
+
+/// Targets that no value can meet together: `m<=a` and `m>=b` on the same scope with a < b.
+pub fn contradictions(targets: &[Target]) -> Option<String> {
+    for a in targets.iter().filter(|t| t.cmp == Cmp::AtMost) {
+        for b in targets.iter().filter(|t| t.cmp == Cmp::AtLeast) {
+            if a.metric == b.metric && a.scope == b.scope && a.total == b.total && a.bound < b.bound {
+                return Some(format!(
+                    "--target `{}` and `{}` contradict each other: no value of {} is at most {} and at least {}",
+                    a.text, b.text, a.metric, a.bound, b.bound
+                ));
+            }
+        }
+    }
+    None
 }
 
 /// What one replication left that the targets and the bill need.
@@ -117,22 +153,27 @@ pub struct Sample {
     pub cost: f64,
 }
 
-/// Where the targets are read at a point.
+/// Where the targets are read at a point: an unscoped target on each of `pairs` (it must hold on every one
+/// of them, so a purchase that leaves one API throttled cannot hide behind another's volume), a `total:`
+/// one on the totals when `totals`, a scoped one on its pair when that is among `pairs` (or always, with
+/// `every_scope`).
 #[derive(Clone, Copy, Debug)]
-pub enum Focus {
-    /// Unscoped targets on this pair's own metrics; targets scoped to other pairs are left out.
-    Pair(usize, usize),
-    /// Unscoped targets on the totals; scoped ones on their pair.
-    Whole,
+pub struct Focus<'f> {
+    pub pairs: &'f [(usize, usize)],
+    pub totals: bool,
+    pub every_scope: bool,
 }
 
-/// A target at one point: its estimate over the replications and whether it holds.
+/// A target at one point: its estimate over the replications and whether it holds; for a target judged on
+/// several pairs, on the one closest to missing (or missing most).
 #[derive(Clone, Debug, Serialize)]
 pub struct Check {
     pub target: String,
     #[serde(flatten)]
     pub estimate: Estimate,
     pub met: bool,
+    /// Where the estimate was read: `account/API`, or `total`.
+    pub on: String,
 }
 
 /// One evaluated point of a search.
@@ -202,46 +243,60 @@ impl<'a> Advisor<'a> {
             .collect()
     }
 
-    /// The targets at a point from its replications.
-    pub fn check(&self, samples: &[Sample], focus: Focus) -> (bool, Vec<Check>) {
+    /// The targets at a point from its replications; no checks when no target applies to the focus.
+    pub fn check(&self, samples: &[Sample], focus: Focus<'_>) -> (bool, Vec<Check>) {
+        let name = |p: (usize, usize)| format!("{}/{}", self.sc.accounts[p.0].name, self.sc.apis[p.1].name);
         let mut checks = Vec::new();
         for (t, scope) in self.targets.iter().zip(&self.scopes) {
-            let pair = match (scope, focus) {
-                (Some(p), Focus::Pair(a, api)) if *p != (a, api) => continue,
-                (Some(p), _) => Some(*p),
-                (None, Focus::Pair(a, api)) => Some((a, api)),
-                (None, Focus::Whole) => None,
+            let judged: Vec<Option<(usize, usize)>> = match (t.total, scope) {
+                (true, _) if focus.totals => vec![None],
+                (true, _) => continue,
+                (false, Some(p)) if focus.every_scope || focus.pairs.contains(p) => vec![Some(*p)],
+                (false, Some(_)) => continue,
+                (false, None) => focus.pairs.iter().map(|&p| Some(p)).collect(),
             };
-            let values: Vec<f64> = samples
-                .iter()
-                .map(|s| {
-                    let m = match pair {
-                        None => &s.totals,
-                        Some(p) => s.by_pair.iter().find(|(q, _)| *q == p).map_or(&s.totals, |(_, m)| m),
-                    };
-                    metric_value(m, &t.metric)
-                })
-                .collect();
-            let e = estimate(&t.metric, &values);
-            // The interval's low end is clipped at 0 for display; the check uses the unclipped one.
-            let half = e.high() - e.mean;
-            let met = match t.cmp {
-                Cmp::AtMost => e.mean + half <= t.bound,
-                Cmp::AtLeast => e.mean - half >= t.bound,
-            };
-            checks.push(Check { target: t.text.clone(), estimate: e, met });
+            let mut worst: Option<(f64, Check)> = None;
+            let mut all_met = true;
+            for pair in judged {
+                let values: Vec<f64> = samples
+                    .iter()
+                    .map(|s| {
+                        let m = match pair {
+                            None => &s.totals,
+                            Some(p) => s.by_pair.iter().find(|(q, _)| *q == p).map_or(&s.totals, |(_, m)| m),
+                        };
+                        metric_value(m, &t.metric)
+                    })
+                    .collect();
+                let e = estimate(&t.metric, &values);
+                // The interval's low end is clipped at 0 for display; the check uses the unclipped one.
+                let half = e.high() - e.mean;
+                let slack = match t.cmp {
+                    Cmp::AtMost => t.bound - (e.mean + half),
+                    Cmp::AtLeast => (e.mean - half) - t.bound,
+                };
+                all_met &= slack >= 0.0;
+                if worst.as_ref().is_none_or(|(w, _)| slack < *w) {
+                    let on = pair.map_or_else(|| "total".to_string(), name);
+                    worst = Some((slack, Check { target: t.text.clone(), estimate: e, met: slack >= 0.0, on }));
+                }
+            }
+            if let Some((_, mut c)) = worst {
+                c.met = all_met;
+                checks.push(c);
+            }
         }
         (checks.iter().all(|c| c.met), checks)
     }
 
-    fn point(&self, sc: &Scenario, value: u64, focus: Focus) -> Result<Point, Error> {
+    fn point(&self, sc: &Scenario, value: u64, focus: Focus<'_>) -> Result<Point, Error> {
         let samples = self.samples(sc)?;
         let (met, checks) = self.check(&samples, focus);
         let metrics: Vec<&Metrics> = samples
             .iter()
-            .map(|s| match focus {
-                Focus::Whole => &s.totals,
-                Focus::Pair(a, api) => s.by_pair.iter().find(|(q, _)| *q == (a, api)).map_or(&s.totals, |(_, m)| m),
+            .map(|s| match focus.pairs {
+                [p] => s.by_pair.iter().find(|(q, _)| q == p).map_or(&s.totals, |(_, m)| m),
+                _ => &s.totals,
             })
             .collect();
         let mean = |f: fn(&Metrics) -> f64| metrics.iter().map(|m| f(m)).sum::<f64>() / metrics.len() as f64;
@@ -273,6 +328,8 @@ pub enum Outcome {
     NotUpTo(u64),
     /// Not even the smallest value meets them (most threads: one thread is too many).
     NotEvenOne,
+    /// No target applies to what was searched (every target is scoped to other pairs).
+    NoTarget,
     /// The search stopped where a point's work passed the limits `--allow-large` lifts.
     TooLarge(u64),
 }
@@ -292,6 +349,12 @@ pub struct QpsAdvice {
     /// When no QPS meets the targets and the API has a unit limit: the units bind whatever the QPS.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// The least QPS tried that meets the targets; below `least_qps` when the targets are not monotone.
+    pub least_meeting_qps: Option<u32>,
+    /// Whether every tried value at or above the least meeting one met (the search's premise).
+    pub monotone: bool,
+    /// The targets whose verdict flips back and forth as the QPS grows.
+    pub non_monotone_targets: Vec<String>,
     pub points: Vec<Point>,
 }
 
@@ -300,9 +363,81 @@ pub struct QpsAdvice {
 pub struct ThreadsAdvice {
     pub client: String,
     pub current_threads: u32,
+    /// The most threads up to which every tried count meets the targets.
     pub most_threads: Option<u32>,
     pub outcome: Outcome,
+    /// The most threads tried that meet the targets; above `most_threads` when they are not monotone.
+    pub most_meeting_threads: Option<u32>,
+    pub monotone: bool,
+    pub non_monotone_targets: Vec<String>,
+    /// The search stopped here: more threads only wait longer behind the limits.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cap: Option<u32>,
     pub points: Vec<Point>,
+}
+
+/// What the tried points say, whatever order they were tried in: the boundary value past which every
+/// tried value meets (`threshold`), the best value that meets (`best_meeting`), whether the verdicts were
+/// monotone, and which targets flip.
+struct Reading {
+    threshold: Option<u64>,
+    best_meeting: Option<u64>,
+    monotone: bool,
+    flips: Vec<String>,
+}
+
+/// `increasing`: the targets should hold from some value up (QPS); otherwise up to some value (threads).
+fn read_points(points: &[Point], increasing: bool) -> Reading {
+    let mut sorted: Vec<&Point> = points.iter().collect();
+    sorted.sort_by_key(|p| p.value);
+    if !increasing {
+        sorted.reverse();
+    }
+    // Walking from the worst end toward the best (QPS upward, threads downward), the answer is the first
+    // value after the last miss.
+    let last_miss = sorted.iter().rposition(|p| !p.met);
+    let threshold = match last_miss {
+        None => sorted.first().map(|p| p.value),
+        Some(i) => sorted.get(i + 1).map(|p| p.value),
+    };
+    let best_meeting = sorted.iter().find(|p| p.met).map(|p| p.value);
+    let monotone = best_meeting == threshold || best_meeting.is_none();
+    let mut flips = Vec::new();
+    if let Some(first) = sorted.first() {
+        for c in &first.checks {
+            let verdicts: Vec<bool> =
+                sorted.iter().filter_map(|p| p.checks.iter().find(|k| k.target == c.target).map(|k| k.met)).collect();
+            // Once met (moving toward the best end), a monotone target stays met.
+            if verdicts.windows(2).any(|w| w[0] && !w[1]) {
+                flips.push(c.target.clone());
+            }
+        }
+    }
+    Reading { threshold, best_meeting, monotone, flips }
+}
+
+/// Values the monotone search did not try near its answer (below it for QPS, above for threads): the four
+/// next to it, then halvings (or doublings) away from it.
+fn probes_near(anchor: u64, ceiling: u64, increasing: bool, tried: &[u64]) -> Vec<u64> {
+    let mut v = Vec::new();
+    for k in 1..=4 {
+        v.push(if increasing { anchor.saturating_sub(k) } else { anchor.saturating_add(k) });
+    }
+    let mut x = anchor;
+    loop {
+        x = if increasing { x / 2 } else { x.saturating_mul(2) };
+        if x == 0 || x > ceiling {
+            break;
+        }
+        v.push(x);
+        if x == 1 {
+            break;
+        }
+    }
+    v.retain(|&x| x >= 1 && x <= ceiling && !tried.contains(&x));
+    v.sort_unstable();
+    v.dedup();
+    v
 }
 
 /// Searches integers in [1, ceiling] for the boundary of a monotone predicate, from `start`: doubling
@@ -389,17 +524,92 @@ fn boundary_search(
 }
 
 impl Advisor<'_> {
+    /// After the search: probes near its answer; if any verdict contradicts monotony there, every value in
+    /// the stretch below the answer (the 64 values at most) is tried, so the least meeting value is exact
+    /// there. Returns the points, all of them.
+    fn verify(
+        &self,
+        mut points: Vec<Point>,
+        anchor: u64,
+        ceiling: u64,
+        increasing: bool,
+        mut eval: impl FnMut(u64) -> Result<Point, Error>,
+    ) -> Result<Vec<Point>, Error> {
+        let mut probe = |v: u64, points: &mut Vec<Point>| -> Result<bool, Error> {
+            match eval(v) {
+                Ok(p) => {
+                    points.push(p);
+                    Ok(true)
+                }
+                Err(Error::TooLarge(_)) => Ok(false),
+                Err(e) => Err(e),
+            }
+        };
+        let tried: Vec<u64> = points.iter().map(|p| p.value).collect();
+        for v in probes_near(anchor, ceiling, increasing, &tried) {
+            if !probe(v, &mut points)? {
+                break;
+            }
+        }
+        if increasing && !read_points(&points, true).monotone {
+            let top = read_points(&points, true).threshold.unwrap_or(anchor).min(ceiling);
+            let tried: Vec<u64> = points.iter().map(|p| p.value).collect();
+            for v in top.saturating_sub(64).max(1)..top {
+                if !tried.contains(&v) && !probe(v, &mut points)? {
+                    break;
+                }
+            }
+        }
+        Ok(points)
+    }
+
     /// The least QPS, held for the whole run, at which the targets hold for (account, API).
     pub fn least_qps(&self, account: usize, api: usize, current: u32) -> Result<QpsAdvice, Error> {
-        let (found, outcome, points) = boundary_search(current as u64, MAX_QPS as u64, true, |qps| {
+        let pair = [(account, api)];
+        let focus = Focus { pairs: &pair, totals: false, every_scope: false };
+        let eval = |qps: u64| {
             let mut sc = self.sc.clone();
             sc.held_limits.insert((account, api), qps as u32);
-            self.point(&sc, qps, Focus::Pair(account, api))
-        })?;
+            self.point(&sc, qps, focus)
+        };
         let purchasable_max = self.sc.apis[api].category.prepaid_max_qps();
-        let least_qps = found.map(|q| q as u32);
+        let applies =
+            self.targets.iter().zip(&self.scopes).any(|(t, s)| !t.total && s.is_none_or(|p| p == (account, api)));
+        if !applies {
+            return Ok(QpsAdvice {
+                account: self.sc.accounts[account].name.clone(),
+                api: self.sc.apis[api].name.clone(),
+                current_qps: current,
+                least_qps: None,
+                outcome: Outcome::NoTarget,
+                purchasable_max,
+                beyond_purchasable: false,
+                note: None,
+                least_meeting_qps: None,
+                monotone: true,
+                non_monotone_targets: Vec::new(),
+                points: Vec::new(),
+            });
+        }
+        let ceiling = MAX_QPS as u64;
+        let (found, outcome, points) = boundary_search(current as u64, ceiling, true, eval)?;
+        let anchor = match outcome {
+            Outcome::TooLarge(_) => None,
+            _ => Some(found.unwrap_or(current as u64)),
+        };
+        let points = match anchor {
+            Some(a) => self.verify(points, a, ceiling, true, eval)?,
+            None => points,
+        };
+        let reading = read_points(&points, true);
+        // The answer a buyer can rely on: past it, every value tried met.
+        let least_qps = match outcome {
+            Outcome::TooLarge(_) => found,
+            _ => reading.threshold.filter(|_| found.is_some()),
+        }
+        .map(|q| q as u32);
         let note = match (&outcome, self.sc.apis[api].limiter.units) {
-            (Outcome::NotUpTo(_), Some(u)) => Some(format!(
+            (Outcome::NotUpTo(_), Some(u)) if reading.best_meeting.is_none() => Some(format!(
                 "its unit limit ({} units per {}) binds whatever the QPS: raise that instead",
                 u.limit,
                 crate::time::format_duration(u.window)
@@ -415,33 +625,120 @@ impl Advisor<'_> {
             purchasable_max,
             beyond_purchasable: least_qps.is_some_and(|q| q > purchasable_max),
             note,
+            least_meeting_qps: reading.best_meeting.map(|q| q as u32),
+            monotone: reading.monotone && reading.flips.is_empty(),
+            non_monotone_targets: reading.flips,
             points,
         })
     }
 
-    /// The most threads client `c` (closed or batch) can run at today's plans with the targets holding.
+    /// The most threads client `c` (closed or batch) can run at today's plans with the targets holding on
+    /// the pairs it calls. The search stops at what the limits can keep busy many times over (more threads
+    /// past that only wait longer).
     pub fn most_threads(&self, c: usize) -> Result<Option<ThreadsAdvice>, Error> {
-        let current = match self.sc.clients[c].model {
-            ClientModel::Closed { threads, .. } | ClientModel::Batch { threads, .. } => threads,
+        let client = &self.sc.clients[c];
+        let (current, think) = match &client.model {
+            ClientModel::Closed { threads, think, .. } | ClientModel::Batch { threads, think, .. } => {
+                (*threads, think.mean())
+            }
             _ => return Ok(None),
         };
-        let (found, outcome, points) = boundary_search(current as u64, MAX_THREADS as u64, false, |threads| {
+        let pairs: Vec<(usize, usize)> = client.apis.apis().iter().map(|&a| (client.account, a)).collect();
+        let focus = Focus { pairs: &pairs, totals: true, every_scope: false };
+        // The limits' reach: the threads the highest limits keep busy (L · (R + Z)), 16 times over.
+        let cycle = client.apis.weighted_mean(|a| crate::time::secs_f64(self.sc.apis[a].latency.mean()))
+            + crate::time::secs_f64(think);
+        let reach: f64 = pairs.iter().map(|&(acc, api)| max_limit(self.sc, acc, api) as f64).sum::<f64>() * cycle;
+        let cap = ((16.0 * reach).ceil() as u64).max(2 * current as u64).clamp(8, MAX_THREADS as u64);
+        let eval = |threads: u64| {
             let mut sc = self.sc.clone();
             if let ClientModel::Closed { threads: t, .. } | ClientModel::Batch { threads: t, .. } =
                 &mut sc.clients[c].model
             {
                 *t = threads as u32;
             }
-            self.point(&sc, threads, Focus::Whole)
-        })?;
+            self.point(&sc, threads, focus)
+        };
+        let (found, outcome, points) = boundary_search(current as u64, cap, false, eval)?;
+        let points = match (found, &outcome) {
+            (Some(f), Outcome::Found) => self.verify(points, f, cap, false, eval)?,
+            _ => points,
+        };
+        let reading = read_points(&points, false);
+        let most = match outcome {
+            Outcome::Found => reading.threshold.or(found),
+            _ => found,
+        };
         Ok(Some(ThreadsAdvice {
-            client: self.sc.clients[c].name.clone(),
+            client: client.name.clone(),
             current_threads: current,
-            most_threads: found.map(|t| t as u32),
+            most_threads: most.map(|t| t as u32),
             outcome,
+            most_meeting_threads: reading.best_meeting.map(|t| t as u32),
+            monotone: reading.monotone && reading.flips.is_empty(),
+            non_monotone_targets: reading.flips,
+            cap: (most == Some(cap)).then_some(cap as u32),
             points,
         }))
     }
+}
+
+/// Which searches `advise` runs.
+#[derive(Clone, Copy, Debug)]
+pub struct Searches {
+    pub qps: bool,
+    pub threads: bool,
+    pub plans: bool,
+}
+
+/// What the searches found: the least QPS per pair, the most threads per client, the cheapest purchase.
+pub type Answers = (Vec<QpsAdvice>, Vec<ThreadsAdvice>, Option<purchase::PlanAdvice>);
+
+/// Every search asked for, on the current rayon pool: the least QPS per pair in use (side by side: each
+/// point's few replications alone leave cores idle), the most threads per closed or batch client, and the
+/// cheapest purchase (`text`, `file`: the scenario as read).
+pub fn search_all(advisor: &Advisor<'_>, searches: Searches, text: &str, file: &str) -> Result<Answers, Error> {
+    let sc = advisor.sc;
+    let least_qps = if searches.qps {
+        engine::limits_at_start(sc)
+            .par_iter()
+            .map(|&((account, api), current)| advisor.least_qps(account, api, current))
+            .collect::<Result<Vec<_>, _>>()?
+    } else {
+        Vec::new()
+    };
+    let most_threads = if searches.threads {
+        (0..sc.clients.len())
+            .into_par_iter()
+            .map(|c| advisor.most_threads(c))
+            .filter_map(Result::transpose)
+            .collect::<Result<Vec<_>, _>>()?
+    } else {
+        Vec::new()
+    };
+    let plans = if searches.plans { advisor.cheapest(text, file)? } else { None };
+    Ok((least_qps, most_threads, plans))
+}
+
+impl Advisor<'_> {
+    /// One point of the least-QPS search: the targets on (account, API) with its limit held at `qps`, as the
+    /// search judges it (for checking the search against every value).
+    pub fn qps_point(&self, account: usize, api: usize, qps: u32) -> Result<Point, Error> {
+        let mut sc = self.sc.clone();
+        sc.held_limits.insert((account, api), qps);
+        let pair = [(account, api)];
+        self.point(&sc, qps as u64, Focus { pairs: &pair, totals: false, every_scope: false })
+    }
+}
+
+/// The most QPS any plan can give `account` for `api`.
+fn max_limit(sc: &Scenario, account: usize, api: usize) -> u32 {
+    let payg = sc.payg_qps(account, api);
+    let prepaid = sc.plans.prepaid.iter().filter(|p| p.account == account && p.api == api).map(|p| p.qps);
+    let category = sc.apis[api].category;
+    let packages =
+        sc.plans.packages.iter().filter(|p| p.account == account && p.scope.covers(api, category)).map(|p| p.qps);
+    prepaid.chain(packages).fold(payg, u32::max)
 }
 
 #[cfg(test)]

@@ -79,11 +79,49 @@ fn targets_text(doc: &AdviceDoc) -> String {
     doc.targets.iter().map(|t| t.text.as_str()).collect::<Vec<_>>().join(" and ")
 }
 
+/// Each target's value and 95 % interval at the answer and at its neighbour that missed, so a reader sees
+/// why this value and not the next.
+fn evidence(s: &mut String, points: &[Point], answer: u64, neighbour: Option<u64>) {
+    for (label, value) in [("at", Some(answer)), ("at", neighbour)] {
+        let Some(p) = value.and_then(|v| points.iter().find(|p| p.value == v)) else { continue };
+        let checks: Vec<String> = p
+            .checks
+            .iter()
+            .map(|c| {
+                let e = &c.estimate;
+                let on =
+                    if c.on.contains('/') && !c.target.contains(':') { format!(" on {}", c.on) } else { String::new() };
+                let (lo, hi) = (e.lo.unwrap_or(e.mean), e.hi.unwrap_or(e.mean));
+                let metric = c.target.split(['<', '>']).next().unwrap_or_default();
+                let shown =
+                    |x: f64| if metric.ends_with("_rate") { format!("{} %", number(100.0 * x)) } else { number(x) };
+                format!(
+                    "{}: {} [{}, {}]{on} {}",
+                    c.target,
+                    shown(e.mean),
+                    shown(lo),
+                    shown(hi),
+                    if c.met { "✓" } else { "✗" }
+                )
+            })
+            .collect();
+        let _ = writeln!(s, "    {label} {}: {}", p.value, checks.join("; "));
+    }
+}
+
+/// A value with the digits an interval needs: four significant ones.
+fn number(x: f64) -> String {
+    if x == 0.0 || !x.is_finite() {
+        return format!("{x}");
+    }
+    let digits = (3 - x.abs().log10().floor() as i32).clamp(0, 9) as usize;
+    format!("{x:.digits$}")
+}
+
 fn tried(points: &[Point]) -> String {
     points.iter().map(|p| format!("{}{}", p.value, if p.met { "✓" } else { "✗" })).collect::<Vec<_>>().join(" ")
 }
 
-/// The advice in plain words.
 /// The advice's answer in one line: the cheapest purchase that meets the targets and its cost, or else the
 /// QPS each API needs, with today's numbers for comparison.
 pub fn verdict(doc: &AdviceDoc) -> String {
@@ -136,7 +174,9 @@ pub fn render(doc: &AdviceDoc) -> String {
     );
     for q in &doc.least_qps {
         let pair = format!("{}/{}", q.account, q.api);
+        let tried_values = q.points.len();
         let _ = match (&q.outcome, q.least_qps) {
+            (Outcome::NoTarget, _) => writeln!(s, "{pair}: no target applies (every target is scoped to another pair)"),
             (_, Some(l)) => writeln!(
                 s,
                 "{pair} needs {l} QPS for {} (now {}){}",
@@ -148,14 +188,40 @@ pub fn render(doc: &AdviceDoc) -> String {
                     String::new()
                 }
             ),
-            (Outcome::NotUpTo(n), None) => writeln!(s, "{pair}: no QPS up to {n} meets {}", targets_text(doc)),
+            (Outcome::NotUpTo(n), None) => match q.least_meeting_qps {
+                Some(m) => writeln!(
+                    s,
+                    "{pair}: met at {m} QPS, but not at every value above it: of the {tried_values} values tried up to {n}, the highest miss"
+                ),
+                None => writeln!(
+                    s,
+                    "{pair}: none of the {tried_values} values tried, from 1 up to {n} QPS, meets {}",
+                    targets_text(doc)
+                ),
+            },
             (Outcome::TooLarge(n), None) => {
                 writeln!(s, "{pair}: stopped at {n} QPS, whose runs pass the work limits (--allow-large lifts them)")
             }
-            _ => writeln!(s, "{pair}: no QPS meets {}", targets_text(doc)),
+            _ => writeln!(s, "{pair}: none of the {tried_values} values tried meets {}", targets_text(doc)),
         };
+        if !q.monotone {
+            let _ = writeln!(
+                s,
+                "    not monotone: the least QPS tried that meets is {}, but some values above it miss{}; {} is the least past which every value tried meets",
+                q.least_meeting_qps.map_or("none".into(), |v| v.to_string()),
+                if q.non_monotone_targets.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (flipping: {})", q.non_monotone_targets.join(", "))
+                },
+                q.least_qps.map_or("none".into(), |v| v.to_string())
+            );
+        }
         if let Some(note) = &q.note {
             let _ = writeln!(s, "    {note}");
+        }
+        if let Some(l) = q.least_qps {
+            evidence(&mut s, &q.points, l as u64, l.checked_sub(1).map(u64::from));
         }
         let _ = writeln!(s, "    tried (QPS, ✓ met): {}", tried(&q.points));
     }
@@ -166,14 +232,35 @@ pub fn render(doc: &AdviceDoc) -> String {
                 "client {}: at least {m} threads meet the targets at today's plans (now {}); the search stopped at {n}, past the work limits",
                 t.client, t.current_threads
             ),
+            (_, Some(m)) if t.cap == Some(m) => writeln!(
+                s,
+                "client {}: every count tried up to {m} threads meets the targets at today's plans (now {}); past that, more threads only wait longer behind the limits (not searched)",
+                t.client, t.current_threads
+            ),
             (_, Some(m)) => {
                 writeln!(s, "client {}: at today's plans run at most {m} threads (now {})", t.client, t.current_threads)
             }
             (Outcome::NotEvenOne, None) => {
                 writeln!(s, "client {}: even one thread misses the targets at today's plans", t.client)
             }
+            (Outcome::NoTarget, _) => writeln!(s, "client {}: no target applies to the pairs it calls", t.client),
             _ => writeln!(s, "client {}: no thread count could be judged", t.client),
         };
+        if !t.monotone {
+            let _ = writeln!(
+                s,
+                "    not monotone: {} threads also met, above counts that miss{}",
+                t.most_meeting_threads.map_or("none".into(), |v| v.to_string()),
+                if t.non_monotone_targets.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (flipping: {})", t.non_monotone_targets.join(", "))
+                }
+            );
+        }
+        if let Some(m) = t.most_threads {
+            evidence(&mut s, &t.points, m as u64, Some(m as u64 + 1));
+        }
         let _ = writeln!(s, "    tried (threads, ✓ met): {}", tried(&t.points));
     }
     if let Some(plans) = &doc.plans {
@@ -181,7 +268,7 @@ pub fn render(doc: &AdviceDoc) -> String {
         let _ = writeln!(
             s,
             "today's plans cost {:.2} and throttle {:.2} % (p99 {:.3} s): {}",
-            base.cost.mean,
+            base.cost.mean + 0.0,
             100.0 * base.throttle_rate,
             base.latency_p99_s,
             if base.met { "the targets hold" } else { "the targets are missed" }
@@ -189,18 +276,20 @@ pub fn render(doc: &AdviceDoc) -> String {
         match plans.chosen {
             Some(i) => {
                 let c = &plans.candidates[i];
+                let per_api: Vec<String> = c.by_pair.iter().map(|(p, r)| format!("{p} {:.2} %", 100.0 * r)).collect();
                 let _ = writeln!(
                     s,
-                    "cheapest meeting the targets: {} — costs {:.2} in all (purchases {:.2}), throttles {:.2} %, p99 {:.3} s",
+                    "cheapest meeting the targets: {} — costs {:.2} in all (purchases {:.2}), throttles {:.2} % ({}), p99 {:.3} s",
                     c.label(),
-                    c.cost.mean,
+                    c.cost.mean + 0.0,
                     c.purchase_price,
                     100.0 * c.throttle_rate,
+                    per_api.join(", "),
                     c.latency_p99_s
                 );
                 // The trade-off: what the cheaper combinations give up, then the next ones that also meet.
                 let cheaper = plans.candidates[..i].iter().rev().take(3);
-                let dearer = plans.candidates.iter().skip(i + 1).filter(|c| c.met).take(2);
+                let dearer = plans.candidates.iter().skip(i + 1).filter(|c| c.met).take(1);
                 for (what, c) in cheaper.map(|c| ("cheaper, misses", c)).chain(dearer.map(|c| ("runner-up", c))) {
                     let _ = writeln!(
                         s,
@@ -215,7 +304,24 @@ pub fn render(doc: &AdviceDoc) -> String {
             None => {
                 let _ =
                     writeln!(s, "no combination of the offers meets the targets ({} tried)", plans.candidates.len());
+                // Why: the pairs whose least QPS no offer reaches.
+                for q in &doc.least_qps {
+                    let pair = format!("{}/{}", q.account, q.api);
+                    let most = plans.most_qps.iter().find(|(p, _)| *p == pair).map(|(_, m)| *m);
+                    if let (Some(need), Some(most)) = (q.least_qps, most)
+                        && need > most
+                    {
+                        let _ = writeln!(s, "    {pair} needs {need} QPS, and the most the offers give it is {most}");
+                    }
+                }
             }
+        }
+        if plans.not_simulated > 0 {
+            let _ = writeln!(
+                s,
+                "    ({} more combinations not simulated: their purchase price alone passes the runner-up's bill)",
+                plans.not_simulated
+            );
         }
         if !plans.pay_as_you_go_priced {
             let _ = writeln!(s, "    (no API has pay-as-you-go prices: costs count only what the offers charge)");

@@ -36,6 +36,8 @@ pub struct Candidate {
     pub latency_p99_s: f64,
     pub met: bool,
     pub checks: Vec<Check>,
+    /// Each (account, API)'s throttle rate (means over the replications).
+    pub by_pair: Vec<(String, f64)>,
 }
 
 impl Candidate {
@@ -57,11 +59,21 @@ pub struct PlanAdvice {
     pub baseline: usize,
     /// Whether any API has pay-as-you-go prices (if not, costs count only what the offers charge).
     pub pay_as_you_go_priced: bool,
+    /// Per (account, API) in use: the most QPS any one purchase among the offers (or today's plans) gives it.
+    pub most_qps: Vec<(String, u32)>,
+    /// Combinations not simulated: their purchase price alone passes the bill of the answer's runner-up, so
+    /// none could be cheaper than either.
+    pub not_simulated: usize,
 }
 
 /// Every instant as RFC 3339 text in UTC.
 fn text(t: jiff::Timestamp) -> String {
     t.to_string()
+}
+
+/// How many combinations of the offers' choices (today's plans included) `cheapest` would simulate.
+pub fn combinations(sc: &Scenario) -> u64 {
+    choices(sc).map_or(0, |c| c.iter().map(|o| o.len() as u64).product())
 }
 
 /// The ways each offer can be bought (not at all included), in the offers' order.
@@ -113,13 +125,14 @@ fn choices(sc: &Scenario) -> Result<Vec<Vec<Option<Purchase>>>, Error> {
                         for (i, &(from, until)) in periods.iter().enumerate() {
                             let hours = (until - from).as_secs_f64() / 3600.0;
                             let cost = match price {
-                                // A day's price for each day the period touches (a daily window: one day).
+                                // By the period bought (the platform publishes no calendar rule): a daily
+                                // window is one day's purchase; the whole run, its length in days.
                                 PrepaidPrice::PerQpsDay(p) => {
-                                    let touched = match window {
+                                    let days = match window {
                                         Some(_) => 1.0,
-                                        None => days.len() as f64,
+                                        None => hours / 24.0,
                                     };
-                                    p * q as f64 * touched
+                                    p * q as f64 * days
                                 }
                                 PrepaidPrice::PerQpsHour(p) => p * q as f64 * hours,
                             };
@@ -235,42 +248,97 @@ impl Advisor<'_> {
                 })
                 .collect();
         }
+        let pairs = sc.quota_pairs();
         let base: toml::Table =
             toml::from_str(text).map_err(|e| Error::BadInput(format!("{file}: {}", e.message())))?;
-        let mut candidates: Vec<Candidate> = combos
-            .into_par_iter()
-            .map(|purchases| {
-                let scenario_text = with_plans(&base, sc, &purchases);
-                let mut candidate_sc = Scenario::parse(&scenario_text, file).map_err(|e| {
-                    Error::BadInput(format!(
-                        "[[offer]]: buying {} makes an invalid plan: {}: {}",
-                        label(&purchases),
-                        e.key,
-                        e.message
-                    ))
-                })?;
-                candidate_sc.seed = sc.seed;
-                let samples = self.samples(&candidate_sc)?;
-                let (met, checks) = self.check(&samples, Focus::Whole);
-                let n = samples.len() as f64;
-                let costs: Vec<f64> = samples.iter().map(|s| s.cost).collect();
-                Ok(Candidate {
-                    purchase_price: purchases.iter().map(|p| p.price).sum(),
-                    purchases,
-                    cost: estimate("cost", &costs),
-                    throttle_rate: samples.iter().map(|s| s.totals.throttle_rate).sum::<f64>() / n,
-                    latency_p99_s: samples.iter().map(|s| s.totals.latency_s.p99).sum::<f64>() / n,
-                    met,
-                    checks,
+        let evaluate = |purchases: Vec<Purchase>| -> Result<Candidate, Error> {
+            let scenario_text = with_plans(&base, sc, &purchases);
+            let mut candidate_sc = Scenario::parse(&scenario_text, file).map_err(|e| {
+                Error::BadInput(format!(
+                    "[[offer]]: buying {} makes an invalid plan: {}: {}",
+                    label(&purchases),
+                    e.key,
+                    e.message
+                ))
+            })?;
+            candidate_sc.seed = sc.seed;
+            let samples = self.samples(&candidate_sc)?;
+            let focus = Focus { pairs: &pairs, totals: true, every_scope: true };
+            let (met, checks) = self.check(&samples, focus);
+            let by_pair = pairs
+                .iter()
+                .map(|&p| {
+                    let rate = samples
+                        .iter()
+                        .map(|s| s.by_pair.iter().find(|(q, _)| *q == p).map_or(0.0, |(_, m)| m.throttle_rate))
+                        .sum::<f64>()
+                        / samples.len() as f64;
+                    (format!("{}/{}", sc.accounts[p.0].name, sc.apis[p.1].name), rate)
                 })
+                .collect();
+            let n = samples.len() as f64;
+            let costs: Vec<f64> = samples.iter().map(|s| s.cost).collect();
+            Ok(Candidate {
+                purchase_price: purchases.iter().map(|p| p.price).sum(),
+                purchases,
+                cost: estimate("cost", &costs),
+                throttle_rate: samples.iter().map(|s| s.totals.throttle_rate).sum::<f64>() / n,
+                latency_p99_s: samples.iter().map(|s| s.totals.latency_s.p99).sum::<f64>() / n,
+                met,
+                checks,
+                by_pair,
             })
-            .collect::<Result<_, Error>>()?;
+        };
+        // Cheapest purchase first. A combination's bill is at least its purchase price (pay-as-you-go calls
+        // only add), so once the answer and its runner-up are known, a combination whose price alone passes
+        // the runner-up's bill cannot change the advice, and is not simulated.
+        combos.sort_by(|a, b| {
+            let price = |c: &Vec<Purchase>| c.iter().map(|p| p.price).sum::<f64>();
+            price(a).total_cmp(&price(b)).then(a.len().cmp(&b.len()))
+        });
+        let total_combinations = combos.len();
+        let batch = 2 * rayon::current_num_threads().max(1);
+        let mut candidates: Vec<Candidate> = Vec::new();
+        let mut pending = combos.into_iter().peekable();
+        while pending.peek().is_some() {
+            let mut met_costs: Vec<f64> = candidates.iter().filter(|c| c.met).map(|c| c.cost.mean).collect();
+            met_costs.sort_by(f64::total_cmp);
+            if let (Some(&bar), Some(next)) = (met_costs.get(1), pending.peek())
+                && next.iter().map(|p| p.price).sum::<f64>() > bar
+            {
+                break;
+            }
+            let chunk: Vec<Vec<Purchase>> = pending.by_ref().take(batch).collect();
+            let done: Vec<Candidate> = chunk.into_par_iter().map(evaluate).collect::<Result<_, Error>>()?;
+            candidates.extend(done);
+        }
+        let not_simulated = total_combinations - candidates.len();
         // Cheapest first; among equal costs, the one buying less, then the first enumerated.
         candidates.sort_by(|a, b| a.cost.mean.total_cmp(&b.cost.mean).then(a.purchases.len().cmp(&b.purchases.len())));
         let chosen = candidates.iter().position(|c| c.met);
         let baseline = candidates.iter().position(|c| c.purchases.is_empty()).expect("no purchase is a candidate");
         let pay_as_you_go_priced = sc.apis.iter().any(|a| a.prices.is_some());
-        Ok(Some(PlanAdvice { candidates, chosen, baseline, pay_as_you_go_priced }))
+        let most_qps = pairs
+            .iter()
+            .map(|&(account, api)| {
+                let offered = sc.offers.iter().filter(|o| o.account == account).filter_map(|o| match &o.kind {
+                    OfferKind::PrepaidQps { api: a, qps, .. } if *a == api => qps.iter().copied().max(),
+                    OfferKind::Package { api: Some(a), .. } if *a == api => Some(crate::quota::plans::PACKAGE_QPS),
+                    OfferKind::Package { api: None, category, .. }
+                        if category.is_none_or(|c| c == sc.apis[api].category) =>
+                    {
+                        Some(crate::quota::plans::PACKAGE_QPS)
+                    }
+                    _ => None,
+                });
+                let today = crate::engine::limits_at_start(sc)
+                    .into_iter()
+                    .find(|(p, _)| *p == (account, api))
+                    .map_or(0, |(_, l)| l);
+                (format!("{}/{}", sc.accounts[account].name, sc.apis[api].name), offered.fold(today, u32::max))
+            })
+            .collect();
+        Ok(Some(PlanAdvice { candidates, chosen, baseline, pay_as_you_go_priced, most_qps, not_simulated }))
     }
 }
 

@@ -204,6 +204,17 @@ impl RateShape {
         }
     }
 
+    /// A lower bound of the rate at any time, computed as `rate_at` computes its least value, so that a
+    /// thinning draw under it is kept exactly when `rate_at` would keep it.
+    pub fn min_rate(&self) -> f64 {
+        match self {
+            RateShape::Daily { mean, amplitude, .. } => mean * (1.0 + amplitude * -1.0),
+            // The other shapes take their rate straight from the stages, or reach zero.
+            RateShape::Flat(r) => *r,
+            RateShape::Ramp { .. } | RateShape::OnOff { .. } => 0.0,
+        }
+    }
+
     /// An upper bound of the rate at any time: the envelope for thinning.
     pub fn max_rate(&self) -> f64 {
         match self {
