@@ -68,6 +68,15 @@ pub enum Command {
         /// `bash`, `zsh`, `fish`, `powershell` or `elvish`.
         shell: clap_complete::Shell,
     },
+    /// Check a scenario (and its traces' headers) without running it: what is wrong, at its file, line and
+    /// key, or what the scenario describes and the work a run would take. Exit 0, or 2 for bad input.
+    #[command(after_help = "Examples:
+  quotasim check scenarios/quickstart.toml
+  quotasim check my-service.toml && quotasim run my-service.toml")]
+    Check {
+        /// The scenario file (TOML).
+        scenario: PathBuf,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -352,6 +361,7 @@ pub fn execute(args: Args) -> Result<(), Error> {
         Command::Trace(TraceCommand::Stats(stats)) => trace_stats_command(&stats),
         Command::Trace(TraceCommand::Gen(gen_args)) => trace_gen_command(&gen_args),
         Command::Validate(validate) => validate_command(&validate),
+        Command::Check { scenario } => check_command(&scenario),
         Command::Advise(advise) => advise_command(&advise),
         Command::Completions { shell } => {
             let mut buffer = Vec::new();
@@ -390,7 +400,21 @@ fn open_output(what: Option<&str>, written: &[PathBuf], quiet: bool) -> Result<(
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn();
-        if started.is_ok() {
+        // A launcher that fails says so by its exit status, quickly (xdg-open exits 3 on a machine with no
+        // desktop): wait a moment for it; one still running has handed the file to a viewer.
+        let Ok(mut child) = started else { continue };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+        let opened = loop {
+            match child.try_wait() {
+                Ok(Some(status)) => break status.success(),
+                Ok(None) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(50))
+                }
+                Ok(None) => break true,
+                Err(_) => break false,
+            }
+        };
+        if opened {
             return Ok(());
         }
     }
@@ -398,6 +422,34 @@ fn open_output(what: Option<&str>, written: &[PathBuf], quiet: bool) -> Result<(
         return Ok(());
     }
     out(&format!("no viewer to open it with; it is at {}\n", path.display()))
+}
+
+/// Where a command writes by default: `output/<scenario>/<what>/` beside the run's own `output/<scenario>/`,
+/// so that `run`, `sweep`, `advise` and each variant keep their own report.html.
+fn default_dir(scenario: &str, what: &str) -> PathBuf {
+    Path::new("output").join(scenario).join(what)
+}
+
+/// `quotasim check`: parse and validate, then say what the scenario holds and the work a run would take.
+fn check_command(path: &Path) -> Result<(), Error> {
+    let sc = Scenario::load(path)?;
+    let work = guard::estimate(&sc);
+    guard::check(&work, 1.0, false, "a run")?;
+    let traces = sc.clients.iter().filter(|c| matches!(c.model, crate::workload::ClientModel::Trace(_))).count();
+    out(&format!(
+        "{}: ok — {} API{}, {} account{}, {} client{}{}, {} from {}; a run would make about {} attempts (traces not counted)\n",
+        path.display(),
+        sc.apis.len(),
+        if sc.apis.len() == 1 { "" } else { "s" },
+        sc.accounts.len(),
+        if sc.accounts.len() == 1 { "" } else { "s" },
+        sc.clients.len(),
+        if sc.clients.len() == 1 { "" } else { "s" },
+        if traces > 0 { format!(" ({traces} replaying a log, headers checked)") } else { String::new() },
+        time::format_duration(sc.duration),
+        sc.instant_text(0),
+        if work.attempts < 1e6 { format!("{:.0}", work.attempts) } else { format!("{:.1e}", work.attempts) }
+    ))
 }
 
 fn advise_command(args: &AdviseArgs) -> Result<(), Error> {
@@ -432,7 +484,7 @@ fn advise_command(args: &AdviseArgs) -> Result<(), Error> {
     if let Some(n) = args.jobs.filter(|&n| n == 0 || n > MAX_JOBS) {
         return Err(Error::BadInput(format!("--jobs: {n} is not valid; expected 1 to {MAX_JOBS}")));
     }
-    let dir = args.out.clone().unwrap_or_else(|| Path::new("output").join(&scenario.name));
+    let dir = args.out.clone().unwrap_or_else(|| default_dir(&scenario.name, "advise"));
     report::prepare_dir(&dir)?;
     let advisor = Advisor::new(&scenario, &targets, reps, args.allow_large)?;
     let pool = rayon::ThreadPoolBuilder::new()
@@ -555,7 +607,10 @@ fn run_command(args: &RunArgs) -> Result<(), Error> {
     let mut options = run_options(&scenario, args.bin.as_deref())?;
     options.skip_bad_rows = args.skip_bad_rows;
     guard::check(&guard::estimate(&scenario), 1.0, args.allow_large, "the run")?;
-    let dir = args.out.clone().unwrap_or_else(|| Path::new("output").join(&scenario.name));
+    let dir = args.out.clone().unwrap_or_else(|| match args.variant.as_deref() {
+        Some(v) => default_dir(&scenario.name, &format!("variant-{}", crate::text::label(v).replace(['/', '\\'], "_"))),
+        None => Path::new("output").join(&scenario.name),
+    });
     report::prepare_dir(&dir)?;
 
     let output = run_with_progress(&scenario, options, args.quiet, args.requests.as_deref())?;
@@ -564,6 +619,11 @@ fn run_command(args: &RunArgs) -> Result<(), Error> {
     let scenario_path = args.scenario.display().to_string();
     let verdict_lines = verdict.lines(Some(&scenario_path));
     report.summary.verdict = Some(verdict);
+    report.summary.quotasim_version = Some(env!("CARGO_PKG_VERSION"));
+    report.summary.scenario_sha256 = Some({
+        use sha2::Digest;
+        sha2::Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    });
     let crossed = crate::threshold::crossed(&thresholds, &report.summary).map_err(Error::BadInput)?;
     let (written, removed) = report::write_outputs(&report, &dir, formats, &text, Some(&scenario_path))?;
     note_leftovers(&removed, args.quiet);
@@ -799,7 +859,7 @@ fn sweep_command(args: &SweepArgs) -> Result<(), Error> {
         all
     });
     guard::check(&work, f64::from(spec.reps), args.allow_large, "the sweep")?;
-    let dir = args.out.clone().unwrap_or_else(|| Path::new("output").join(&scenario.name));
+    let dir = args.out.clone().unwrap_or_else(|| default_dir(&scenario.name, "sweep"));
     report::prepare_dir(&dir)?;
 
     let runs = (points.len() * spec.reps as usize) as u64;

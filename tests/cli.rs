@@ -458,3 +458,91 @@ fn charts_come_as_png_and_svg() {
     assert!(out.status.success());
     assert!(!tmp.path().join("timeline.png").exists(), "a PNG from the previous run is not left behind");
 }
+
+/// `quotasim check` says what a scenario holds without running it, or what is wrong at its key (exit 2).
+#[test]
+fn check_validates_without_running() {
+    let out = quotasim(&["check", &scenario_path("replay-access-log.toml")]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("ok") && text.contains("replaying a log, headers checked"), "{text}");
+    let tmp = tempfile::tempdir().unwrap();
+    let bad = tmp.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        std::fs::read_to_string(scenario_path("quickstart.toml")).unwrap().replace("threads = 8", "threads = -1"),
+    )
+    .unwrap();
+    let out = quotasim(&["check", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("threads"));
+    assert!(!tmp.path().join("output").exists(), "check writes nothing");
+}
+
+/// Each command, and each variant, writes its own folder by default, so none replaces another's report.
+#[test]
+fn commands_and_variants_have_their_own_default_folders() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_quotasim"))
+            .args(args)
+            .current_dir(tmp.path())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    let sc = scenario_path("retry-strategies.toml");
+    run(&["run", &sc, "--no-chart", "--quiet"]);
+    run(&["run", &sc, "--variant", "full-jitter", "--no-chart", "--quiet"]);
+    run(&["sweep", &sc, "--reps", "2", "--no-chart", "--quiet"]);
+    let base = tmp.path().join("output/retry-strategies");
+    for dir in [base.clone(), base.join("variant-full-jitter"), base.join("sweep")] {
+        assert!(dir.join("report.html").exists(), "{}", dir.display());
+    }
+}
+
+/// A quota shared by more sub-accounts than the table shows says how many more, and where they are.
+#[test]
+fn the_table_says_how_many_sub_accounts_it_leaves_out() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = quotasim(&[
+        "run",
+        &scenario_path("replay-access-log.toml"),
+        "--out",
+        tmp.path().to_str().unwrap(),
+        "--no-chart",
+    ]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("more sub-accounts of acme / CompareFace (summary.csv)"), "{text}");
+    assert!(text.contains("more sub-accounts of acme / RecognizeCharacter (summary.csv)"), "{text}");
+}
+
+/// `--open` with a launcher that fails (xdg-open exits 3 on a machine without a desktop) prints the path,
+/// as the help promises, instead of saying nothing.
+#[test]
+fn open_prints_the_path_when_the_launcher_fails() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let bin = tmp.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    for name in ["xdg-open", "gio", "sensible-browser"] {
+        let path = bin.join(name);
+        std::fs::write(&path, "#!/bin/sh\nexit 3\n").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_quotasim"))
+        .args([
+            "run",
+            &scenario_path("quickstart.toml"),
+            "--out",
+            tmp.path().join("o").to_str().unwrap(),
+            "--no-chart",
+            "--open",
+        ])
+        .env("PATH", &bin)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("no viewer to open it with; it is at") && text.contains("report.html"), "{text}");
+}

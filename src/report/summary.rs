@@ -74,6 +74,12 @@ pub struct TraceEntry {
 pub struct Summary {
     pub scenario: String,
     pub seed: u64,
+    /// The quotasim that ran it and the SHA-256 of the scenario file's bytes, so a result can be traced to
+    /// its inputs (set by `run`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quotasim_version: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scenario_sha256: Option<String>,
     pub duration_s: f64,
     pub start: String,
     /// Width of the time-series bins, in seconds.
@@ -226,6 +232,8 @@ impl Report {
         let summary = Summary {
             scenario: sc.name.clone(),
             seed: sc.seed,
+            quotasim_version: None,
+            scenario_sha256: None,
             duration_s: secs_f64(sc.duration),
             start: sc.instant_text(0),
             bin_s: secs_f64(rec.bin),

@@ -87,10 +87,21 @@ pub fn render(report: &Report, colour: bool) -> String {
             .filter(|x| x.account == e.account && x.api == e.api && x.metrics.requests > 0)
             .collect();
         if subs.len() > 1 {
-            for x in subs.iter().take(MAX_ROWS.saturating_sub(sub_rows)) {
+            let room = MAX_ROWS.saturating_sub(sub_rows);
+            for x in subs.iter().take(room) {
                 let name: String = format!("  └ {}", terminal(&x.sub_account)).chars().take(20).collect();
                 row(&mut out, "", &name, "", &x.metrics, colour);
                 sub_rows += 1;
+            }
+            if subs.len() > room {
+                let _ = writeln!(
+                    out,
+                    "{:12}   … and {} more sub-accounts of {} / {} (summary.csv)",
+                    "",
+                    subs.len() - room,
+                    terminal(&e.account),
+                    terminal(&e.api)
+                );
             }
         }
     }
