@@ -58,6 +58,9 @@ pub struct BatchEntry {
     /// client calls, of the highest limit each had during the run.
     pub floor_s: f64,
     pub limit_qps: u32,
+    /// The APIs it calls (for the chart, which marks the batch on their panels only).
+    #[serde(skip)]
+    pub apis: Vec<String>,
 }
 
 /// What a trace client read: rows, malformed rows skipped, rows before the start (not replayed).
@@ -119,6 +122,8 @@ pub struct Report {
     pub summary: Summary,
     pub series: Vec<Series>,
     pub bin: u64,
+    /// The start on the scenario's wall clock and its offset (`+08:00`), for clock-time axes.
+    pub clock_origin: Option<(jiff::civil::DateTime, String)>,
 }
 
 impl Report {
@@ -255,7 +260,8 @@ impl Report {
                 .collect(),
             verdict: None,
         };
-        Report { summary, series, bin: rec.bin }
+        let clock_origin = Some((sc.offset.to_datetime(sc.start), sc.offset.to_string()));
+        Report { summary, series, bin: rec.bin, clock_origin }
     }
 }
 
@@ -284,6 +290,7 @@ fn batches(sc: &Scenario, out: &RunOutput) -> Vec<BatchEntry> {
             makespan_s: done.map(secs_f64),
             floor_s: batch_floor(&quotas, requests, start_ns),
             limit_qps,
+            apis: c.apis.apis().iter().map(|&a| sc.apis[a].name.clone()).collect(),
         })
     });
     entries.collect()

@@ -78,10 +78,44 @@ const SUB_COLOURS: [RGBColor; 6] = [
     RGBColor(200, 70, 160),
 ];
 
+/// The most bins a panel draws: about one for every seven pixels of its width. Finer bins (a 1 s bin over 20
+/// minutes) draw a comb where nothing can be seen; the chart sums them (the CSV keeps them all).
+const CHART_BINS: usize = 150;
+
+/// `series` with every `k` bins summed into one (limits kept as they are).
+fn coarser(series: &Series, k: usize) -> Series {
+    let sum = |chunk: &[crate::stats::Bin]| crate::stats::Bin {
+        admitted: chunk.iter().map(|b| b.admitted).sum(),
+        throttled: chunk.iter().map(|b| b.throttled).sum(),
+    };
+    Series {
+        account: series.account.clone(),
+        api: series.api.clone(),
+        bins: series.bins.chunks(k).map(sum).collect(),
+        units: None,
+        sub_accounts: series
+            .sub_accounts
+            .iter()
+            .map(|(name, counts)| (name.clone(), counts.chunks(k).map(|c| c.iter().sum()).collect()))
+            .collect(),
+        limits: series.limits.clone(),
+    }
+}
+
 fn panel(area: &Area<'_>, series: &Series, report: &Report) -> DrawResult {
     let duration_s = report.summary.duration_s;
-    let (unit, unit_name) = time_unit(duration_s);
-    let bin_s = secs_f64(report.bin);
+    // Clock axes (past an hour) tick in hours, so the ticks fall on round times of day.
+    let (unit, unit_name) = if duration_s > 3.0 * 3_600.0 { (3_600.0, "h") } else { time_unit(duration_s) };
+    let k = series.bins.len().div_ceil(CHART_BINS).max(1);
+    let summed;
+    let series = if k > 1 {
+        summed = coarser(series, k);
+        &summed
+    } else {
+        series
+    };
+    let chart_bin = report.bin.saturating_mul(k as u64);
+    let bin_s = secs_f64(chart_bin);
     let span = |i: usize| bin_span(i, bin_s, duration_s);
     let per_s = |i: usize, n: f64| bin_rate(i, n, bin_s, duration_s);
     // Steps: each bin is drawn flat from its start to its end.
@@ -123,7 +157,9 @@ fn panel(area: &Area<'_>, series: &Series, report: &Report) -> DrawResult {
         let colour = SUB_COLOURS[i % SUB_COLOURS.len()].to_rgba();
         entries.push((Swatch::Line(colour, 2), format!("{} attempts", label(name))));
     }
-    let batches: Vec<_> = report.summary.batches.iter().filter(|b| b.account == series.account).collect();
+    // A batch's markers on the panels of the APIs it calls, not on every panel of its account.
+    let batches: Vec<_> =
+        report.summary.batches.iter().filter(|b| b.account == series.account && b.apis.contains(&series.api)).collect();
     if !batches.is_empty() {
         entries.push((Swatch::Line(CHANGE.to_rgba(), 2), "batch makespan".to_string()));
         entries.push((Swatch::Line(CHANGE.mix(0.6), 1), "floor".to_string()));
@@ -153,16 +189,34 @@ fn panel(area: &Area<'_>, series: &Series, report: &Report) -> DrawResult {
         .x_label_area_size(40)
         .y_label_area_size(60)
         .build_cartesian_2d(0.0..duration_s / unit, 0.0..top)?;
-    let bins_text = crate::time::format_duration(report.bin.max(1));
+    let bins_text = crate::time::format_duration(chart_bin.max(1));
+    // Past an hour, the axis reads the scenario's own clock (the zone of its start), not minutes since it.
+    let clock = report.clock_origin.as_ref().filter(|_| duration_s > 3_600.0);
+    let x_desc = match clock {
+        Some((_, zone)) => format!("time of day (UTC{zone}); bins of {bins_text}"),
+        None => format!("time since start ({unit_name}); bins of {bins_text}"),
+    };
+    let clock_label = |x: &f64| match clock {
+        Some((origin, _)) => {
+            let origin = *origin;
+            let t = origin.checked_add(jiff::SignedDuration::from_secs_f64(*x * unit)).unwrap_or(origin);
+            if duration_s > 2.0 * 86_400.0 {
+                t.strftime("%b %d %H:%M").to_string()
+            } else {
+                t.strftime("%H:%M").to_string()
+            }
+        }
+        None => trim_number(*x),
+    };
     chart
         .configure_mesh()
-        .x_desc(format!("time since start ({unit_name}); bins of {bins_text}"))
-        .y_desc(if report.bin > crate::time::NANOS_PER_SEC {
+        .x_desc(x_desc)
+        .y_desc(if chart_bin > crate::time::NANOS_PER_SEC {
             format!("attempts per second (mean over {bins_text})")
         } else {
             "attempts per second".to_string()
         })
-        .x_label_formatter(&|x| trim_number(*x))
+        .x_label_formatter(&clock_label)
         .y_label_formatter(&|y| trim_number(*y))
         .label_style((FONT, 13))
         .axis_desc_style((FONT, 14))
