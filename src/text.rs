@@ -68,6 +68,42 @@ pub fn label(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// The candidate closest to `word` by edit distance, when close enough to be a slip of the keyboard (at
+/// most a third of the word's letters, and at least one, apart): for "did you mean" hints.
+pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let limit = (word.chars().count() / 3).max(1);
+    candidates
+        .into_iter()
+        .map(|c| (edit_distance(word, c), c))
+        .filter(|(d, c)| *d <= limit && *c != word)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+/// Levenshtein distance over characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let next = (row[j + 1] + 1).min(row[j] + 1).min(diagonal + usize::from(ca != *cb));
+            diagonal = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
+}
+
+/// `message` with ` (did you mean `x`?)` when `word` is a near miss of one of `candidates`.
+pub fn with_hint<'a>(message: String, word: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
+    match did_you_mean(word, candidates) {
+        Some(c) => format!("{message} (did you mean `{c}`?)"),
+        None => message,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -89,6 +125,16 @@ mod tests {
         assert_eq!(csv_cell("\tx"), "'\tx");
         assert_eq!(csv_cell("acme"), "acme");
         assert_eq!(csv_cell(""), "");
+    }
+
+    #[test]
+    fn near_misses_get_a_hint_and_far_ones_none() {
+        assert_eq!(did_you_mean("theads", ["threads", "think", "rate"]), Some("threads"));
+        assert_eq!(did_you_mean("throtle_rate", ["throttle_rate", "gave_up"]), Some("throttle_rate"));
+        assert_eq!(did_you_mean("fulljitter", ["none", "full", "equal", "decorrelated"]), None);
+        assert_eq!(did_you_mean("ful", ["none", "full", "equal"]), Some("full"));
+        assert_eq!(did_you_mean("xyz", ["threads"]), None);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
     }
 
     #[test]

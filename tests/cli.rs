@@ -546,3 +546,34 @@ fn open_prints_the_path_when_the_launcher_fails() {
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("no viewer to open it with; it is at") && text.contains("report.html"), "{text}");
 }
+
+/// Errors speak the scenario's language: a misspelt key gets "did you mean", a value of the wrong form an
+/// example, never a Rust type name.
+#[test]
+fn errors_suggest_and_show_examples() {
+    let tmp = tempfile::tempdir().unwrap();
+    let base = std::fs::read_to_string(scenario_path("quickstart.toml")).unwrap();
+    for (from, to, words) in [
+        ("threads = 8", "theads = 8", &["client[0].theads", "did you mean `threads`?"][..]),
+        (
+            "latency = { dist = \"exponential\", mean = \"500ms\" }",
+            "latency = \"500ms\"",
+            &["api[0].latency", "latency = { dist ="][..],
+        ),
+        ("duration = \"10m\"", "duration = 600", &["duration", "durations are text with a unit"][..]),
+        ("model = \"closed\"", "model = \"closd\"", &["client[0].model", "did you mean `closed`?"][..]),
+    ] {
+        assert!(base.contains(from), "{from}");
+        let path = tmp.path().join("s.toml");
+        std::fs::write(&path, base.replacen(from, to, 1)).unwrap();
+        let out = quotasim(&["check", path.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        for w in words {
+            assert!(err.contains(w), "{to}: expected `{w}` in {err}");
+        }
+        assert!(!err.contains("struct Raw") && !err.contains("i64"), "{err}");
+    }
+    let out = quotasim(&["advise", &scenario_path("quickstart.toml"), "--target", "throtle_rate<=1%"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("did you mean `throttle_rate`?"));
+}

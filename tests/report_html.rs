@@ -92,3 +92,40 @@ fn the_html_report_renders_in_headless_chromium() {
     assert!(shot_run.status.success(), "{}", String::from_utf8_lossy(&shot_run.stderr));
     assert!(std::fs::metadata(&shot).unwrap().len() > 10_000, "a blank screenshot");
 }
+
+/// The page reads instants on the scenario's clock to the second, shows a units table when units are in
+/// use, and keeps at most 50 sub-account rows (the 2,365 hosts of a day of NASA's log would not fit).
+#[test]
+fn the_page_reads_clock_times_units_and_caps_long_tables() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let tmp = tempfile::tempdir().unwrap();
+    let run = |scenario: &std::path::Path, out: &std::path::Path| {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_quotasim"))
+            .args(["run", scenario.to_str().unwrap(), "--out", out.to_str().unwrap(), "--no-chart", "--quiet"])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        std::fs::read_to_string(out.join("report.html")).unwrap()
+    };
+    let page = run(&root.join("scenarios/plan-stacking.toml"), &tmp.path().join("a"));
+    assert!(page.contains("<td>2026-11-26 09:30:00</td>") && !page.contains("<td>2026-11-26T"), "clock times");
+    let nasa = root.join("../shared/traces/nasa_http_19950801/nasa_19950801.tsv");
+    if nasa.exists() {
+        let text = format!(
+            "name = \"nasa\"\nstart = \"1995-08-01T00:00:00Z\"\nduration = \"1d\"\n[[api]]\nname = \"A\"\n\
+             latency = {{ dist = \"constant\", mean = \"100ms\" }}\n[[account]]\nname = \"acme\"\n\
+             [[client]]\nname = \"log\"\naccount = \"acme\"\napi = \"A\"\nmodel = \"trace\"\n\
+             trace = {{ path = \"{}\", time = \"time\", time_format = \"unix-s\", caller = \"host\" }}\n",
+            nasa.display()
+        );
+        let sc = tmp.path().join("nasa.toml");
+        std::fs::write(&sc, text).unwrap();
+        let page = run(&sc, &tmp.path().join("b"));
+        let section = &page[page.find("By sub-account").unwrap()..];
+        let section = &section[..section.find("</table>").unwrap()];
+        assert_eq!(section.matches("<tr>").count(), 1 + 50, "a header and 50 rows");
+        assert!(page.contains("The 50 most throttled of"));
+    }
+    let page = run(&root.join("scenarios/llm-tokens.toml"), &tmp.path().join("c"));
+    assert!(page.contains("<h2>Units</h2>") && page.contains("for want of units alone"));
+}

@@ -94,7 +94,10 @@ pub fn parse_target(text: &str) -> Result<Target, String> {
     let metric =
         match names.iter().find(|n| **n == metric).or_else(|| names.iter().find(|n| **n == format!("{metric}_s"))) {
             Some(n) => n.to_string(),
-            None => return Err(bad(format!("`{metric}` is not a metric; expected one of {}", names.join(", ")))),
+            None => {
+                let message = format!("`{metric}` is not a metric; expected one of {}", names.join(", "));
+                return Err(bad(crate::text::with_hint(message, metric, names.iter().copied())));
+            }
         };
     let value = rhs.trim();
     let rate = metric.ends_with("_rate");

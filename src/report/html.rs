@@ -5,6 +5,18 @@ use super::summary::Report;
 use crate::stats::Metrics;
 use std::fmt::Write;
 
+/// Rows of the sub-account table a page shows.
+const MAX_SUB_ROWS: usize = 50;
+
+/// An RFC 3339 instant as a reader wants it on the page: `2026-11-26 13:33:19`, on its own offset's clock
+/// (the scenario's), to the second.
+fn clock(rfc3339: &str) -> String {
+    match rfc3339.split_once('T') {
+        Some((date, rest)) => format!("{date} {}", rest.get(..8).unwrap_or(rest)),
+        None => rfc3339.to_string(),
+    }
+}
+
 /// Text made safe for HTML.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -171,7 +183,14 @@ fn headers(names: &[String]) -> Vec<&str> {
 pub fn run_page(report: &Report, charts: &[String], scenario_text: &str, scenario_path: Option<&str>) -> String {
     let s = &report.summary;
     let mut page = Page::new(&format!("quotasim — {}", s.scenario));
-    page.paragraph(&format!("seed {}, {} s from {}; time-series bins of {} s", s.seed, s.duration_s, s.start, s.bin_s));
+    page.paragraph(&format!(
+        "seed {}, {} s from {} (UTC{}); time-series bins of {} s",
+        s.seed,
+        s.duration_s,
+        clock(&s.start),
+        s.start.get(s.start.len().saturating_sub(6)..).unwrap_or(""),
+        s.bin_s
+    ));
     if let Some(v) = &s.verdict {
         page.verdict(&v.lines(scenario_path));
     }
@@ -198,9 +217,15 @@ pub fn run_page(report: &Report, charts: &[String], scenario_text: &str, scenari
     if s.by_sub_account.len() > 1 {
         page.heading("By sub-account");
         let names = with_metrics(&["account", "sub-account", "API"]);
-        let rows: Vec<Vec<Cell>> = s
-            .by_sub_account
-            .iter()
+        // The most throttled first, at most MAX_SUB_ROWS: 100,000 callers must not make a page no browser
+        // opens; summary.csv holds them all.
+        let mut order: Vec<&super::SubAccountEntry> = s.by_sub_account.iter().collect();
+        if order.len() > MAX_SUB_ROWS {
+            order.sort_by_key(|e| std::cmp::Reverse(e.metrics.throttled));
+            order.truncate(MAX_SUB_ROWS);
+        }
+        let rows: Vec<Vec<Cell>> = order
+            .into_iter()
             .map(|e| {
                 let mut row =
                     vec![Cell::Text(e.account.clone()), Cell::Text(e.sub_account.clone()), Cell::Text(e.api.clone())];
@@ -209,6 +234,12 @@ pub fn run_page(report: &Report, charts: &[String], scenario_text: &str, scenari
             })
             .collect();
         page.table(&headers(&names), &rows);
+        if s.by_sub_account.len() > MAX_SUB_ROWS {
+            page.note(&format!(
+                "The {MAX_SUB_ROWS} most throttled of {} rows; summary.csv and summary.json hold them all.",
+                s.by_sub_account.len()
+            ));
+        }
     }
 
     if s.phases.len() > s.by_api.len() {
@@ -223,8 +254,8 @@ pub fn run_page(report: &Report, charts: &[String], scenario_text: &str, scenari
                     Cell::Text(p.api.clone()),
                     Cell::Text(p.plan.to_string()),
                     Cell::Text(p.plan_name.clone()),
-                    Cell::Text(p.from.clone()),
-                    Cell::Text(p.until.clone()),
+                    Cell::Text(clock(&p.from)),
+                    Cell::Text(clock(&p.until)),
                     Cell::Num(p.limit_qps.to_string()),
                 ];
                 row.extend(metric_cells(&p.metrics));
@@ -232,6 +263,37 @@ pub fn run_page(report: &Report, charts: &[String], scenario_text: &str, scenari
             })
             .collect();
         page.table(&headers(&names), &rows);
+    }
+
+    if s.by_api.iter().any(|e| e.metrics.units_admitted.is_some()) {
+        page.heading("Units");
+        let rows: Vec<Vec<Cell>> = s
+            .by_api
+            .iter()
+            .filter_map(|e| {
+                let m = &e.metrics;
+                let (admitted, throttled, by_units) = (m.units_admitted?, m.units_throttled?, m.throttled_by_units?);
+                Some(vec![
+                    Cell::Text(e.account.clone()),
+                    Cell::Text(e.api.clone()),
+                    Cell::Num(admitted.to_string()),
+                    Cell::Num(throttled.to_string()),
+                    Cell::Num(m.throttled.to_string()),
+                    Cell::Num(by_units.to_string()),
+                ])
+            })
+            .collect();
+        page.table(
+            &[
+                "account",
+                "API",
+                "units admitted",
+                "units in throttled attempts",
+                "throttled",
+                "for want of units alone",
+            ],
+            &rows,
+        );
     }
 
     page.heading("Bill");

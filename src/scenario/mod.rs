@@ -173,11 +173,12 @@ impl Scenario {
                 Some((field, _)) => format!("{table}.{field}"),
                 None => table,
             };
+            let message = plain_types(e.message().trim(), &key);
             ScenarioError {
                 file: file.to_string(),
                 line: ctx.loc.line_of_offset(at),
                 key: if key.is_empty() { "(file)".into() } else { key },
-                message: plain_types(e.message().trim()),
+                message,
             }
         })?;
         ctx.validate(raw)
@@ -246,7 +247,8 @@ impl Ctx<'_> {
     fn one_of<T: Copy>(&self, key: &str, text: &str, options: &[(&str, T)]) -> Result<T> {
         options.iter().find(|(name, _)| *name == text).map(|(_, v)| *v).ok_or_else(|| {
             let names: Vec<String> = options.iter().map(|(n, _)| format!("`{n}`")).collect();
-            self.err(key, format!("`{text}` is not valid; expected one of {}", names.join(", ")))
+            let message = format!("`{text}` is not valid; expected one of {}", names.join(", "));
+            self.err(key, crate::text::with_hint(message, text, options.iter().map(|(n, _)| *n)))
         })
     }
 
@@ -1181,12 +1183,35 @@ fn nanos_of_day(t: jiff::civil::Time) -> Nanos {
 }
 
 /// serde names Rust types; a scenario's author thinks in TOML's.
-fn plain_types(message: &str) -> String {
-    [("i64", "a whole number"), ("u64", "a whole number >= 0"), ("f64", "a number")]
+/// A parser's message in the scenario's own words: no Rust type names, an example where the value's form
+/// was wrong, and a "did you mean" for a misspelt key.
+fn plain_types(message: &str, key: &str) -> String {
+    let mut m = [("i64", "a whole number"), ("u64", "a whole number >= 0"), ("f64", "a number")]
         .iter()
         .fold(message.to_string(), |m, (rust, toml)| {
             m.replace(&format!("expected {rust}"), &format!("expected {toml}"))
-        })
+        });
+    if let Some(at) = m.find("expected struct Raw") {
+        let end = m[at..].find([',', '\n']).map_or(m.len(), |e| at + e);
+        m.replace_range(at..end, "expected a table");
+    }
+    let field = key.rsplit('.').next().unwrap_or(key);
+    let field = field.split('[').next().unwrap_or(field);
+    if m.contains("expected a table") && matches!(field, "latency" | "think" | "cost") {
+        m.push_str(&format!("; write it as `{field} = {{ dist = \"exponential\", mean = \"500ms\" }}`"));
+    }
+    const DURATIONS: [&str; 12] =
+        ["duration", "window", "throttle_latency", "wait", "base", "cap", "ramp_up", "on", "off", "mean", "min", "max"];
+    if m.contains("expected a string") && DURATIONS.contains(&field) {
+        m.push_str(&format!("; durations are text with a unit, e.g. `{field} = \"600s\"` or `\"10m\"`"));
+    }
+    // "unknown field `theads`, expected one of `threads`, ...": the nearest valid one.
+    if let Some((word, tail)) = m.strip_prefix("unknown field `").and_then(|rest| rest.split_once('`')) {
+        let valid: Vec<String> = tail.split('`').skip(1).step_by(2).map(str::to_string).collect();
+        let word = word.to_string();
+        m = crate::text::with_hint(m.clone(), &word, valid.iter().map(String::as_str));
+    }
+    m
 }
 
 /// An exponential backoff's cap when the scenario gives none (the AWS SDKs' default maximum backoff).

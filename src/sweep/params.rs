@@ -332,7 +332,11 @@ pub fn apply_variant(root: &mut Table, name: &str) -> Result<(), String> {
         .and_then(|v| v.get("set"))
         .and_then(Value::as_table)
         .cloned()
-        .ok_or_else(|| format!("no [[variant]] is named `{name}`; defined: {}", variant_names(root).join(", ")))?;
+        .ok_or_else(|| {
+            let names = variant_names(root);
+            let message = format!("no [[variant]] is named `{name}`; defined: {}", names.join(", "));
+            crate::text::with_hint(message, name, names.iter().map(String::as_str))
+        })?;
     for (key, value) in &set {
         if key == VARIANT_KEY || key.starts_with("variant.") || key.starts_with("variant[") {
             return Err(format!("variant `{name}` sets `{key}`: a variant may not change the variants"));
