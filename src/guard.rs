@@ -43,7 +43,7 @@ pub struct Work {
 }
 
 /// The most QPS any plan can give `account` for `api`.
-fn max_limit(sc: &Scenario, account: usize, api: usize) -> f64 {
+pub fn max_limit(sc: &Scenario, account: usize, api: usize) -> f64 {
     let payg = sc.payg_qps(account, api);
     let prepaid = sc.plans.prepaid.iter().filter(|p| p.account == account && p.api == api).map(|p| p.qps);
     let category = sc.apis[api].category;

@@ -2,6 +2,8 @@
 //! time), against the run's own files recounted (episodes, who, the least limit for a log), and the
 //! `--fail-if` thresholds through the binary.
 
+mod common;
+
 use serde_json::Value;
 use std::path::Path;
 use std::process::{Command, Output};
@@ -175,14 +177,7 @@ fn the_page_opens_with_the_verdict() {
 /// Every bundled scenario opens with its verdict, on the terminal and on its page.
 #[test]
 fn every_bundled_scenario_opens_with_a_verdict() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
-    let mut names: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-        .collect();
-    names.sort();
-    for path in names {
+    for path in common::bundled_scenarios() {
         let tmp = tempfile::tempdir().unwrap();
         let out = run(path.to_str().unwrap(), tmp.path(), &[]);
         assert!(out.status.success(), "{}", path.display());

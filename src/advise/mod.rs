@@ -651,7 +651,7 @@ impl Advisor<'_> {
         // The limits' reach: the threads the highest limits keep busy (L · (R + Z)), 16 times over.
         let cycle = client.apis.weighted_mean(|a| crate::time::secs_f64(self.sc.apis[a].latency.mean()))
             + crate::time::secs_f64(think);
-        let reach: f64 = pairs.iter().map(|&(acc, api)| max_limit(self.sc, acc, api) as f64).sum::<f64>() * cycle;
+        let reach: f64 = pairs.iter().map(|&(acc, api)| crate::guard::max_limit(self.sc, acc, api)).sum::<f64>() * cycle;
         let cap = ((16.0 * reach).ceil() as u64).max(2 * current as u64).clamp(8, MAX_THREADS as u64);
         let eval = |threads: u64| {
             let mut sc = self.sc.clone();
@@ -734,15 +734,6 @@ impl Advisor<'_> {
     }
 }
 
-/// The most QPS any plan can give `account` for `api`.
-fn max_limit(sc: &Scenario, account: usize, api: usize) -> u32 {
-    let payg = sc.payg_qps(account, api);
-    let prepaid = sc.plans.prepaid.iter().filter(|p| p.account == account && p.api == api).map(|p| p.qps);
-    let category = sc.apis[api].category;
-    let packages =
-        sc.plans.packages.iter().filter(|p| p.account == account && p.scope.covers(api, category)).map(|p| p.qps);
-    prepaid.chain(packages).fold(payg, u32::max)
-}
 
 #[cfg(test)]
 mod tests {
