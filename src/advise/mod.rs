@@ -651,7 +651,8 @@ impl Advisor<'_> {
         // The limits' reach: the threads the highest limits keep busy (L · (R + Z)), 16 times over.
         let cycle = client.apis.weighted_mean(|a| crate::time::secs_f64(self.sc.apis[a].latency.mean()))
             + crate::time::secs_f64(think);
-        let reach: f64 = pairs.iter().map(|&(acc, api)| crate::guard::max_limit(self.sc, acc, api)).sum::<f64>() * cycle;
+        let reach: f64 =
+            pairs.iter().map(|&(acc, api)| crate::guard::max_limit(self.sc, acc, api)).sum::<f64>() * cycle;
         let cap = ((16.0 * reach).ceil() as u64).max(2 * current as u64).clamp(8, MAX_THREADS as u64);
         let eval = |threads: u64| {
             let mut sc = self.sc.clone();
@@ -733,7 +734,6 @@ impl Advisor<'_> {
         self.point(&sc, qps as u64, Focus { pairs: &pair, totals: false, every_scope: false })
     }
 }
-
 
 #[cfg(test)]
 mod tests {
