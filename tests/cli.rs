@@ -577,3 +577,29 @@ fn errors_suggest_and_show_examples() {
     let out = quotasim(&["advise", &scenario_path("quickstart.toml"), "--target", "throtle_rate<=1%"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("did you mean `throttle_rate`?"));
 }
+
+/// `quotasim init` writes a scenario that runs as it is, never over an existing file; a package that takes
+/// effect only after the run is warned about.
+#[test]
+fn init_writes_a_runnable_scenario_and_late_packages_are_warned_about() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("mine.toml");
+    let out =
+        quotasim(&["init", file.to_str().unwrap(), "--threads", "4", "--response", "250ms", "--plan", "prepaid:10"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains("threads = 4") && text.contains("want about 16 QPS"), "{text}");
+    let out = quotasim(&["run", file.to_str().unwrap(), "--out", tmp.path().join("o").to_str().unwrap(), "--no-chart"]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("want 16 QPS; 10 allowed (prepaid-qps)"));
+    let again = quotasim(&["init", file.to_str().unwrap()]);
+    assert_eq!(again.status.code(), Some(2));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), text, "left as it was");
+    assert_eq!(
+        quotasim(&["init", tmp.path().join("x.toml").to_str().unwrap(), "--plan", "lots"]).status.code(),
+        Some(2)
+    );
+    // package-next-day's second package is bought at 07:59 and takes effect the next day, after the run.
+    let out = quotasim(&["check", &scenario_path("package-next-day.toml")]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("warning: resource package `late-pack` takes effect at"));
+}

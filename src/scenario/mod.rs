@@ -184,6 +184,26 @@ impl Scenario {
         ctx.validate(raw)
     }
 
+    /// Things a user likely did not mean but that are valid: a resource package that takes effect only
+    /// after the run has ended (bought the same morning: its 5 QPS start at 08:00 UTC+8 the next day).
+    pub fn warnings(&self) -> Vec<String> {
+        let end = self.start.checked_add(jiff::SignedDuration::from_nanos(self.duration as i64)).unwrap_or(self.start);
+        self.plans
+            .packages
+            .iter()
+            .filter(|p| p.active_from >= end)
+            .map(|p| {
+                format!(
+                    "warning: resource package `{}` takes effect at {}, after the run ends ({}): bought {}, a package's 5 QPS start at 08:00 UTC+8 the next day; move `bought` earlier or give `from`",
+                    p.name,
+                    p.active_from.display_with_offset(self.offset),
+                    end.display_with_offset(self.offset),
+                    p.bought.display_with_offset(self.offset)
+                )
+            })
+            .collect()
+    }
+
     /// The longest window any API's limiter counts over.
     pub fn longest_window(&self) -> Nanos {
         self.apis.iter().map(|a| a.limiter.longest_window()).max().unwrap_or(NANOS_PER_SEC)
