@@ -576,6 +576,16 @@ fn errors_suggest_and_show_examples() {
     }
     let out = quotasim(&["advise", &scenario_path("quickstart.toml"), "--target", "throtle_rate<=1%"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("did you mean `throttle_rate`?"));
+    // A missing `start` points at the top level's first key (not line 1, a comment) and shows one.
+    let text: String = base.lines().filter(|l| !l.starts_with("start = ")).map(|l| format!("{l}\n")).collect();
+    let first_key = text.lines().position(|l| !l.trim().is_empty() && !l.starts_with('#')).unwrap() + 1;
+    let path = tmp.path().join("s.toml");
+    std::fs::write(&path, text).unwrap();
+    let err = String::from_utf8_lossy(&quotasim(&["check", path.to_str().unwrap()]).stderr).into_owned();
+    assert!(
+        err.contains(&format!("s.toml:{first_key}: start: missing field `start`")) && err.contains("e.g. `start = "),
+        "{err}"
+    );
 }
 
 /// `quotasim init` writes a scenario that runs as it is, never over an existing file; a package that takes

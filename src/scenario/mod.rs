@@ -173,10 +173,29 @@ impl Scenario {
                 Some((field, _)) => format!("{table}.{field}"),
                 None => table,
             };
-            let message = plain_types(e.message().trim(), &key);
+            let mut message = plain_types(e.message().trim(), &key);
+            // A top-level key that is missing belongs to the file's top level, before its first table: point
+            // at the first key there, not at line 1 (often a comment), and show the key written out.
+            let mut line = ctx.loc.line_of_offset(at);
+            if missing && !nested {
+                let first_key = text.lines().position(|l| {
+                    let l = l.trim_start();
+                    !l.is_empty() && !l.starts_with('#')
+                });
+                line = first_key.map_or(line, |i| i + 1);
+                let example = match key.as_str() {
+                    "start" => Some("start = \"2026-11-26T09:00:00+08:00\""),
+                    "duration" => Some("duration = \"10m\""),
+                    "name" => Some("name = \"my-scenario\""),
+                    _ => None,
+                };
+                if let Some(example) = example {
+                    message.push_str(&format!(" at the top level, before the first [table]; e.g. `{example}`"));
+                }
+            }
             ScenarioError {
                 file: file.to_string(),
-                line: ctx.loc.line_of_offset(at),
+                line,
                 key: if key.is_empty() { "(file)".into() } else { key },
                 message,
             }
