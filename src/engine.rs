@@ -1055,14 +1055,10 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
         if admitted && self.plans.bill(req.quota as usize, now) {
             self.refresh_limits(now);
         }
-        let back = if let Some(server_wait) = decision {
+        // An attempt with a wait at the server left above, for `served`; this one is served now.
+        let back = if admitted {
             req.outcome = Outcome::Admitted;
-            // The service time, after any wait the limiter makes the admitted attempt do at the server.
-            let service = match req.given_latency {
-                true => req.latency,
-                false => self.sc.apis[req.api as usize].latency.sample(&mut self.clients[req.client as usize].latency),
-            };
-            service.saturating_add(server_wait)
+            self.service_time(&req)
         } else {
             // The give-up is decided, and counted, when the attempt with no retry left is rejected; the
             // caller still learns of it only when the reply is back. So is the wait, which may use what the
@@ -1115,11 +1111,17 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
         if self.plans.bill(quota, now) {
             self.refresh_limits(now);
         }
-        let service = match req.given_latency {
+        let service = self.service_time(&req);
+        self.schedule(now.saturating_add(service), Kind::Return(slot));
+    }
+
+    /// How long the service takes an admitted attempt: the trace row's own response time, or a draw.
+    #[inline]
+    fn service_time(&mut self, req: &Request) -> Nanos {
+        match req.given_latency {
             true => req.latency,
             false => self.sc.apis[req.api as usize].latency.sample(&mut self.clients[req.client as usize].latency),
-        };
-        self.schedule(now.saturating_add(service), Kind::Return(slot));
+        }
     }
 
     fn on_return(&mut self, slot: u32, now: Nanos) {

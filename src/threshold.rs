@@ -2,7 +2,6 @@
 //! (`throttle_rate>1%`, `acme/CompareFace:latency_p99>=3s`), so a scenario can guard a deployment in CI.
 
 use crate::report::Summary;
-use crate::stats::Metrics;
 
 /// One threshold: the run fails when `metric` (of the totals, or of one account/API) compares to `bound`
 /// as `op` says.
@@ -49,15 +48,6 @@ pub fn parse(text: &str) -> Result<Threshold, String> {
     Ok(Threshold { text: text.to_string(), scope: t.scope, metric: t.metric, op, bound: t.bound })
 }
 
-fn value(m: &Metrics, metric: &str) -> Option<f64> {
-    match metric {
-        "units_admitted" => m.units_admitted.map(|u| u as f64),
-        "units_throttled" => m.units_throttled.map(|u| u as f64),
-        "throttled_by_units" => m.throttled_by_units.map(|u| u as f64),
-        _ => m.flat().iter().find(|(n, _)| *n == metric).map(|(_, v)| *v),
-    }
-}
-
 /// The thresholds `summary` crosses, each with the value it had; an error when a scope names no pair the
 /// run has or a metric the run does not measure.
 pub fn crossed(thresholds: &[Threshold], summary: &Summary) -> Result<Vec<(String, f64)>, String> {
@@ -72,7 +62,7 @@ pub fn crossed(thresholds: &[Threshold], summary: &Summary) -> Result<Vec<(Strin
                 .map(|e| &e.metrics)
                 .ok_or_else(|| format!("--fail-if `{}`: no client calls {account}/{api}", t.text))?,
         };
-        let v = value(metrics, &t.metric)
+        let v = crate::advise::metric_value(metrics, &t.metric)
             .ok_or_else(|| format!("--fail-if `{}`: this run has no `{}` (no unit limit)", t.text, t.metric))?;
         if t.op.holds(v, t.bound) {
             out.push((t.text.clone(), v));

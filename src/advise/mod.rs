@@ -60,12 +60,13 @@ pub fn metric_names() -> Vec<&'static str> {
     names
 }
 
-fn metric_value(m: &Metrics, name: &str) -> f64 {
+/// Metric `name` of `m`; `None` for a unit metric where no unit limit is set (or an unknown name).
+pub fn metric_value(m: &Metrics, name: &str) -> Option<f64> {
     match name {
-        "units_admitted" => m.units_admitted.unwrap_or(0) as f64,
-        "units_throttled" => m.units_throttled.unwrap_or(0) as f64,
-        "throttled_by_units" => m.throttled_by_units.unwrap_or(0) as f64,
-        _ => m.flat().iter().find(|(n, _)| *n == name).map_or(0.0, |(_, v)| *v),
+        "units_admitted" => m.units_admitted.map(|u| u as f64),
+        "units_throttled" => m.units_throttled.map(|u| u as f64),
+        "throttled_by_units" => m.throttled_by_units.map(|u| u as f64),
+        _ => m.flat().iter().find(|(n, _)| *n == name).map(|(_, v)| *v),
     }
 }
 
@@ -268,7 +269,7 @@ impl<'a> Advisor<'a> {
                             None => &s.totals,
                             Some(p) => s.by_pair.iter().find(|(q, _)| *q == p).map_or(&s.totals, |(_, m)| m),
                         };
-                        metric_value(m, &t.metric)
+                        metric_value(m, &t.metric).unwrap_or(0.0)
                     })
                     .collect();
                 let e = estimate(&t.metric, &values);
@@ -554,8 +555,9 @@ impl Advisor<'_> {
                 break;
             }
         }
-        if increasing && !read_points(&points, true).monotone {
-            let top = read_points(&points, true).threshold.unwrap_or(anchor).min(ceiling);
+        let reading = read_points(&points, true);
+        if increasing && !reading.monotone {
+            let top = reading.threshold.unwrap_or(anchor).min(ceiling);
             let tried: Vec<u64> = points.iter().map(|p| p.value).collect();
             for v in top.saturating_sub(64).max(1)..top {
                 if !tried.contains(&v) && !probe(v, &mut points)? {

@@ -318,6 +318,8 @@ impl Advisor<'_> {
         let chosen = candidates.iter().position(|c| c.met);
         let baseline = candidates.iter().position(|c| c.purchases.is_empty()).expect("no purchase is a candidate");
         let pay_as_you_go_priced = sc.apis.iter().any(|a| a.prices.is_some());
+        // Today's limits, built once: what each pair has without buying anything.
+        let today = crate::engine::limits_at_start(sc);
         let most_qps = pairs
             .iter()
             .map(|&(account, api)| {
@@ -331,10 +333,7 @@ impl Advisor<'_> {
                     }
                     _ => None,
                 });
-                let today = crate::engine::limits_at_start(sc)
-                    .into_iter()
-                    .find(|(p, _)| *p == (account, api))
-                    .map_or(0, |(_, l)| l);
+                let today = today.iter().find(|(p, _)| *p == (account, api)).map_or(0, |(_, l)| *l);
                 (format!("{}/{}", sc.accounts[account].name, sc.apis[api].name), offered.fold(today, u32::max))
             })
             .collect();

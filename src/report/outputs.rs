@@ -222,14 +222,9 @@ pub fn probe_dir(dir: &Path) -> std::io::Result<()> {
 
 /// Writes `bytes` to `path` through a synced temporary file created new in the same folder, and a rename.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    check_destination(path)?;
-    let fail = |source| Error::Write { path: path.display().to_string(), source };
-    let dir = parent_of(path);
-    let mut tmp = Temporary::create(dir, "tmp").map_err(fail)?;
-    tmp.file.write_all(bytes).and_then(|()| tmp.file.sync_all()).map_err(fail)?;
-    tmp.persist(path).map_err(fail)?;
-    sync_dir(dir);
-    Ok(())
+    write_streamed(path, |w| {
+        w.write_all(bytes).map_err(|source| Error::Write { path: path.display().to_string(), source })
+    })
 }
 
 /// Writes `path` by streaming into a temporary file created new beside it, then renaming it into place;

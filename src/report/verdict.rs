@@ -12,6 +12,12 @@ use serde::Serialize;
 
 /// A bin, or a stretch of bins, throttles when more than this share of its attempts are throttled.
 pub const BITES: f64 = 0.01;
+
+/// Whether throttling bites in a bin: more than [`BITES`] of its attempts throttled.
+pub fn bites(b: &crate::stats::Bin) -> bool {
+    let attempts = b.admitted + b.throttled;
+    attempts > 0 && b.throttled as f64 > BITES * attempts as f64
+}
 /// Pairs told in full; the rest are counted.
 const MAX_PAIRS: usize = 10;
 const MAX_EPISODES: usize = 5;
@@ -377,11 +383,11 @@ fn episodes(sc: &Scenario, report: &Report, series: &Series) -> (Vec<Episode>, u
     let bin = report.bin.max(1);
     let mut found: Vec<(usize, usize, f64, u64)> = Vec::new();
     for (i, b) in series.bins.iter().enumerate() {
-        let attempts = b.admitted + b.throttled;
         let start = i as Nanos * bin;
-        if start >= sc.duration || attempts == 0 || (b.throttled as f64) <= BITES * attempts as f64 {
+        if start >= sc.duration || !bites(b) {
             continue;
         }
+        let attempts = b.admitted + b.throttled;
         let width = secs_f64((start + bin).min(sc.duration) - start).max(1e-9);
         let rate = attempts as f64 / width;
         match found.last_mut() {

@@ -226,8 +226,7 @@ fn panel(area: &Area<'_>, series: &Series, report: &Report) -> DrawResult {
     // shaded behind the data, adjacent bins merged.
     let mut bites: Vec<(f64, f64)> = Vec::new();
     for (i, b) in series.bins.iter().enumerate() {
-        let attempts = b.admitted + b.throttled;
-        if attempts == 0 || (b.throttled as f64) <= crate::report::verdict::BITES * attempts as f64 {
+        if !crate::report::verdict::bites(b) {
             continue;
         }
         let (a, z) = span(i);
