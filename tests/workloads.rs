@@ -151,3 +151,37 @@ fn a_batch_under_the_limit_is_bound_by_its_threads() {
     assert_eq!(b.makespan_s, Some(50.0));
     assert_eq!(b.floor_s, 24.5);
 }
+
+/// A batch against the limits it met: `start` and a resource package bought the day before `package_day`
+/// (in force from 08:00 UTC+8 that day); 8 threads at 500 ms, 1 s clock windows starting on a second.
+fn batch_beside_a_package(start: &str, package_day: &str, requests: u64) -> quotasim::report::BatchEntry {
+    let client = format!(
+        "[[client]]\nname = \"images\"\naccount = \"acme\"\napi = \"Api\"\nmodel = \"batch\"\nrequests = {requests}\nthreads = 8\n\
+         retry = {{ policy = \"fixed\", wait = \"10ms\", max_attempts = 100000 }}\n\
+         [[account.plan]]\ntype = \"resource-package\"\napi = \"Api\"\ncalls = 1000000\nbought = \"{package_day}T12:00:00+08:00\"\n"
+    );
+    let text = scenario_text("1h", 2, "{ dist = \"constant\", mean = \"500ms\" }", "10ms", &client)
+        .replace("2026-11-26T09:00:00+08:00", start);
+    let (_, report) = run_text(&text);
+    report.summary.batches.into_iter().next().unwrap()
+}
+
+/// The package begins long after the batch is done: the batch met 2 QPS only, and its floor is the one at
+/// 2 QPS, (ceil(1000 / 2) − 1) windows + 0.5 s, not the 5 QPS one (199.5 s).
+#[test]
+fn a_batch_done_before_a_package_begins_is_floored_at_the_limit_it_met() {
+    let b = batch_beside_a_package("2026-11-26T09:00:00+08:00", "2026-11-26", 1_000);
+    assert_eq!((b.limit_qps, b.floor_s), (2, 499.5));
+    let m = b.makespan_s.unwrap();
+    assert!((499.5..500.5).contains(&m), "makespan {m}");
+}
+
+/// The package begins 600 s into the batch: by then at most 2 × 600 = 1,200 are admitted; the other 1,800
+/// need 360 openings at 5 a window, from the change at 600 s, the last at 959 s; + 0.5 s.
+#[test]
+fn a_batch_across_a_plan_change_is_floored_by_each_limit_in_its_time() {
+    let b = batch_beside_a_package("2026-11-27T07:50:00+08:00", "2026-11-26", 3_000);
+    assert_eq!((b.limit_qps, b.floor_s), (5, 959.5));
+    let m = b.makespan_s.unwrap();
+    assert!(m >= b.floor_s && m < b.floor_s + 2.0, "makespan {m}");
+}

@@ -55,7 +55,7 @@ pub struct BatchEntry {
     /// ended first.
     pub makespan_s: Option<f64>,
     /// No schedule can finish sooner (see [`batch_floor`]). `limit_qps` is the sum, over the APIs the
-    /// client calls, of the highest limit each had during the run.
+    /// client calls, of the highest limit each had while the batch ran (until it finished, or the run ended).
     pub floor_s: f64,
     pub limit_qps: u32,
     /// The APIs it calls (for the chart, which marks the batch on their panels only).
@@ -268,27 +268,30 @@ impl Report {
 fn batches(sc: &Scenario, out: &RunOutput) -> Vec<BatchEntry> {
     let entries = sc.clients.iter().zip(&out.batch_done).filter_map(|(c, done)| {
         let ClientModel::Batch { threads, requests, .. } = c.model else { return None };
-        // Per API: its limiter and the highest limit it had, so that the floor stays a lower bound even
-        // when a plan raises the limit during the run.
-        let quotas: Vec<(&crate::quota::LimiterSpec, u32, Nanos)> = c
+        // The batch ran until it finished (or the run ended): the limits it met are those in force then.
+        let ran_until = done.unwrap_or(sc.duration);
+        let quotas: Vec<FloorQuota<'_>> = c
             .apis
             .apis()
             .iter()
             .filter_map(|&api| out.quota_of(c.account, api).map(|q| (api, q)))
-            .map(|(api, q)| {
-                let most = out.quotas[q].history().iter().map(|h| h.limit_qps).max().unwrap_or(0);
-                (&sc.apis[api].limiter, most, sc.apis[api].latency.min())
+            .map(|(api, q)| FloorQuota {
+                spec: &sc.apis[api].limiter,
+                limits: out.quotas[q].history(),
+                shortest: sc.apis[api].latency.min(),
             })
             .collect();
-        let limit_qps = quotas.iter().map(|q| q.1).sum();
-        let start_ns = sc.start.as_nanosecond();
+        let limit_qps = quotas
+            .iter()
+            .map(|q| q.limits.iter().filter(|l| l.at <= ran_until).map(|l| l.limit_qps).max().unwrap_or(0))
+            .sum();
         Some(BatchEntry {
             client: c.name.clone(),
             account: sc.accounts[c.account].name.clone(),
             requests,
             threads,
             makespan_s: done.map(secs_f64),
-            floor_s: batch_floor(&quotas, requests, start_ns),
+            floor_s: batch_floor(&quotas, requests, sc.start.as_nanosecond()),
             limit_qps,
             apis: c.apis.apis().iter().map(|&a| sc.apis[a].name.clone()).collect(),
         })
@@ -296,38 +299,78 @@ fn batches(sc: &Scenario, out: &RunOutput) -> Vec<BatchEntry> {
     entries.collect()
 }
 
-/// A lower bound on a batch's makespan: the last of `requests` cannot be admitted before the limiters
-/// allow that many, and then takes at least the shortest response. With one windowed limiter of capacity
-/// C per window W, `ceil(N / C)` windows must open: the last at (ceil(N / C) − 1) W, or, for a clock window
-/// that the start falls inside, (ceil(N / C) − 2) W after the first window's end. Otherwise (buckets,
-/// several APIs), a limiter admits at most its capacity at once plus its rate: (N − ΣC)+ / Σ rate.
-pub fn batch_floor(quotas: &[(&crate::quota::LimiterSpec, u32, Nanos)], requests: u64, start_ns: i128) -> f64 {
-    use crate::quota::{Align, LimiterConfig};
-    let shortest = quotas.iter().map(|q| q.2).min().unwrap_or(0);
-    let admit_s = match quotas {
-        [(spec, qps, _)] if spec.rule.is_windowed() => {
-            let window = spec.rule.window();
-            let capacity = spec.limit.unwrap_or_else(|| spec.rule.capacity(*qps)).max(1);
-            let windows = requests.div_ceil(capacity);
-            let first_end = match spec.rule {
-                LimiterConfig::FixedWindow { align: Align::Clock, .. } | LimiterConfig::SlidingCounter { .. } => {
-                    window - start_ns.rem_euclid(window as i128) as Nanos
-                }
-                _ => window,
-            };
-            match windows {
-                0 | 1 => 0.0,
-                n => secs_f64(first_end) + (n - 2) as f64 * secs_f64(window),
+/// One quota a batch calls, as its floor sees it: the limiter, every limit in force during the run (time
+/// ordered, the first at 0) and the API's shortest response.
+pub struct FloorQuota<'a> {
+    pub spec: &'a crate::quota::LimiterSpec,
+    pub limits: &'a [crate::quota::LimitChange],
+    pub shortest: Nanos,
+}
+
+impl FloorQuota<'_> {
+    /// At most how many attempts the quota can admit in [0, t]: an upper bound whatever the timing of the
+    /// calls. A windowed limiter admits at most its capacity per window opening, and a window opens at the
+    /// start, at every boundary of its grid (the clock's for clock-aligned windows, else from the start:
+    /// windows that open at a first call open no more often) and afresh at every limit change; a bucket
+    /// admits its burst at the start and at every change, then its rate.
+    fn admitted_by(&self, t: Nanos, start_ns: i128) -> f64 {
+        use crate::quota::{Align, LimiterConfig};
+        let rule = &self.spec.rule;
+        let window = rule.window().max(1);
+        let phase = match rule {
+            LimiterConfig::FixedWindow { align: Align::Clock, .. } | LimiterConfig::SlidingCounter { .. } => {
+                start_ns.rem_euclid(window as i128) as Nanos
+            }
+            _ => 0,
+        };
+        // Grid boundaries in (a, b]: instants k·W − phase.
+        let boundaries = |a: Nanos, b: Nanos| ((b + phase) / window).saturating_sub((a + phase) / window);
+        let mut total = 0.0;
+        for (i, change) in self.limits.iter().enumerate() {
+            let a = change.at;
+            if a > t {
+                break;
+            }
+            let end = self.limits.get(i + 1).map_or(t, |next| next.at.min(t));
+            if rule.is_windowed() {
+                let capacity = self.spec.limit.unwrap_or_else(|| rule.capacity(change.limit_qps));
+                // The opening at `a`, and the grid's boundaries after it (one falling on the next change
+                // is that change's own opening).
+                let next_opens = self.limits.get(i + 1).is_some_and(|n| n.at <= t);
+                let inside = boundaries(a, if next_opens { end.saturating_sub(1) } else { end });
+                total += capacity as f64 * (1 + inside) as f64;
+            } else {
+                total += rule.capacity(change.limit_qps) as f64 + change.limit_qps as f64 * secs_f64(end - a);
             }
         }
-        _ => {
-            let burst: f64 = quotas.iter().map(|(spec, qps, _)| spec.rule.capacity(*qps) as f64).sum();
-            let rate: f64 = quotas
-                .iter()
-                .map(|(spec, qps, _)| spec.rule.capacity(*qps) as f64 / secs_f64(spec.rule.window()).max(1e-9))
-                .sum();
-            if rate > 0.0 { (requests as f64 - burst).max(0.0) / rate } else { 0.0 }
+        total
+    }
+}
+
+/// A lower bound on a batch's makespan: the last of `requests` cannot be admitted before the limiters, with
+/// the limits in force when, allow that many (the earliest instant [`FloorQuota::admitted_by`] reaches
+/// it), and then takes at least the shortest response. With one windowed limiter of capacity C per window
+/// W and one limit, that is (ceil(N / C) − 1) windows, or, for a clock window that the start falls inside,
+/// (ceil(N / C) − 2) W after the first window's end. Infinite when the limits never allow that many.
+pub fn batch_floor(quotas: &[FloorQuota<'_>], requests: u64, start_ns: i128) -> f64 {
+    let shortest = quotas.iter().map(|q| q.shortest).min().unwrap_or(0);
+    let need = requests as f64;
+    let admitted = |t: Nanos| quotas.iter().map(|q| q.admitted_by(t, start_ns)).sum::<f64>();
+    if need <= 0.0 || admitted(0) >= need {
+        return secs_f64(shortest);
+    }
+    // Doubling then bisection over whole nanoseconds: the least t at which enough can be admitted.
+    let mut high: Nanos = crate::time::NANOS_PER_SEC;
+    while admitted(high) < need {
+        if high > Nanos::MAX / 4 {
+            return f64::INFINITY;
         }
-    };
-    admit_s + secs_f64(shortest)
+        high *= 2;
+    }
+    let mut low: Nanos = 0;
+    while high - low > 1 {
+        let mid = low + (high - low) / 2;
+        if admitted(mid) >= need { high = mid } else { low = mid }
+    }
+    secs_f64(high) + secs_f64(shortest)
 }
