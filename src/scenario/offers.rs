@@ -12,6 +12,8 @@ pub struct Offer {
     pub name: String,
     pub account: usize,
     pub kind: OfferKind,
+    /// What its prices are in (`CNY`), when it says; every offer that says names the same.
+    pub currency: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -78,11 +80,13 @@ impl Ctx<'_> {
                 ("price_per_qps_hour", o.price_per_qps_hour.is_some()),
                 ("calls", o.calls.is_some()),
                 ("prices", o.prices.is_some()),
+                ("currency", o.currency.is_some()),
             ];
             let mut takes: Vec<&str> = if kind == 0 { PREPAID_KEYS.to_vec() } else { PACKAGE_KEYS.to_vec() };
             if kind == 0 {
                 takes.push("price_per_qps_hour");
             }
+            takes.push("currency");
             self.takes_only(&key, &format!("a `{}` offer", o.kind), &present, &takes)?;
             let account = match &o.account {
                 None if account_index.len() == 1 => 0,
@@ -218,7 +222,25 @@ impl Ctx<'_> {
                 }
                 OfferKind::Package { api, category, sizes }
             };
-            offers.push(Offer { name: o.name.clone().unwrap_or_else(|| format!("offer-{}", i + 1)), account, kind });
+            if let Some(c) = &o.currency {
+                if c.is_empty() || c.chars().count() > 8 || c.chars().any(char::is_whitespace) {
+                    return Err(
+                        self.err(&k("currency"), format!("`{c}` is not valid; expected a short code such as `CNY`"))
+                    );
+                }
+                if let Some(first) = offers.iter().find_map(|f: &Offer| f.currency.as_ref()).filter(|f| *f != c) {
+                    return Err(self.err(
+                        &k("currency"),
+                        format!("`{c}` differs from `{first}` named by an earlier offer; the offers' prices add up, so they take one currency"),
+                    ));
+                }
+            }
+            offers.push(Offer {
+                name: o.name.clone().unwrap_or_else(|| format!("offer-{}", i + 1)),
+                account,
+                kind,
+                currency: o.currency.clone(),
+            });
         }
         self.unique("offer", offers.iter().map(|o| o.name.as_str()))?;
         Ok(offers)

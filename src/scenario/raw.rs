@@ -63,6 +63,8 @@ pub struct RawOffer {
     pub price_per_qps_hour: Option<f64>,
     pub calls: Option<Vec<i64>>,
     pub prices: Option<Vec<f64>>,
+    #[serde(default, deserialize_with = "opt_name")]
+    pub currency: Option<String>,
 }
 
 /// A named set of overrides, keyed by sweep paths: `[[variant]] name = "..." set = { "client.w.retry" = ... }`.
