@@ -653,13 +653,7 @@ fn advise_command(args: &AdviseArgs) -> Result<(), Error> {
             svgs.push(report::chart::add_chart(&mut set, &dir, name, svg, formats)?);
         }
     }
-    let page = report::html::text_page(
-        &format!("quotasim advice — {}", doc.scenario),
-        &format!("targets: {} ({})", args.targets.join(", "), output::RULE),
-        &output::render(&doc),
-        &svgs,
-        &text,
-    );
+    let page = output::page(&doc, &args.targets.join(", "), &svgs, &text);
     set.add_bytes("report.html", page.as_bytes())?;
     let removed = std::mem::take(&mut set.removed_leftovers);
     let written = set.commit()?;
@@ -1003,14 +997,13 @@ fn sweep_command(args: &SweepArgs) -> Result<(), Error> {
             vec![path]
         }
         None => {
-            let (written, removed) =
-                sweep::output::write_whole(&doc, &dir, formats, &sweep_table(&doc), Some(&text), contour)?;
+            let (written, removed) = sweep::output::write_whole(&doc, &dir, formats, Some(&text), contour)?;
             note_leftovers(&removed, args.quiet);
             written
         }
     };
     if !args.quiet {
-        out(&sweep_table(&doc))?;
+        out(&sweep::findings::findings(&doc).terminal())?;
         out(&wrote(&written))?;
         if shard.is_none() && !args.charts.no_chart && doc.params.len() >= 3 {
             out(&format!(
@@ -1028,171 +1021,10 @@ fn merge_command(args: &MergeArgs) -> Result<(), Error> {
     // Never a folder named by the shard files' contents: the first folder given, or --out.
     let dir = args.out.clone().unwrap_or_else(|| args.dirs[0].clone());
     report::prepare_dir(&dir)?;
-    let (written, removed) = sweep::output::write_whole(&doc, &dir, formats, &sweep_table(&doc), None, contour)?;
+    let (written, removed) = sweep::output::write_whole(&doc, &dir, formats, None, contour)?;
     note_leftovers(&removed, false);
     out(&format!("merged {} points; {}", doc.points.len(), wrote(&written)))?;
     open_output(args.charts.open.as_deref(), &written, false)
-}
-
-/// One line per point: the parameter values and the headline metrics with their intervals.
-/// Whether a one-parameter sweep compares named things (variants, whole policies) rather than numbers.
-fn categorical(doc: &SweepDoc) -> bool {
-    doc.params.len() == 1
-        && doc.points.iter().any(|p| p.values[0].parse::<f64>().is_err() && time::parse_duration(&p.values[0]).is_err())
-}
-
-/// A categorical sweep's points ranked: most requests served first, then the lowest p99 latency.
-fn ranked_table(doc: &SweepDoc) -> String {
-    use std::fmt::Write;
-    let mean = |p: &sweep::PointResult, name: &str| p.metrics.iter().find(|e| e.metric == name).map_or(0.0, |e| e.mean);
-    let not_served = |p: &sweep::PointResult| {
-        let requests = mean(p, "requests");
-        let lost = mean(p, "gave_up") + mean(p, "dropped") + mean(p, "rejected_locally");
-        if requests > 0.0 { lost / requests } else { 0.0 }
-    };
-    let mut order: Vec<&sweep::PointResult> = doc.points.iter().collect();
-    order.sort_by(|a, b| {
-        not_served(a).total_cmp(&not_served(b)).then(mean(a, "latency_p99_s").total_cmp(&mean(b, "latency_p99_s")))
-    });
-    let mut out = String::new();
-    // The comparison's verdict first: the best, by how much, and where the scenario as written stands.
-    let said = |p: &sweep::PointResult| {
-        format!(
-            "{} ({:.1} % not served, p99 {:.2} s, {:.1} % of attempts throttled)",
-            p.values[0],
-            100.0 * not_served(p),
-            mean(p, "latency_p99_s"),
-            100.0 * mean(p, "throttle_rate")
-        )
-    };
-    if let (Some(best), Some(worst)) = (order.first(), order.last()) {
-        let mut line = format!("Verdict: best {}", said(best));
-        if let Some(next) = order.get(1) {
-            line.push_str(&format!("; next {}", said(next)));
-        }
-        if order.len() > 2 {
-            line.push_str(&format!("; worst {}", said(worst)));
-        }
-        if let Some(base) = order.iter().find(|p| p.values[0] == crate::scenario::BASELINE) {
-            line.push_str(&format!("; as written (baseline): {:.1} % not served", 100.0 * not_served(base)));
-        }
-        let _ = writeln!(out, "{line}.");
-    }
-    let _ = writeln!(
-        out,
-        "{} — {} compared, {} replications each; ranked by requests not served (given up, dropped or rejected locally), then p99",
-        doc.scenario,
-        doc.points.len(),
-        doc.reps
-    );
-    let _ = writeln!(
-        out,
-        "{:>4} {:<16} {:>9} {:>9} {:>10} {:>10} {:>8} {:>8} {:>11}",
-        "rank", "", "thr.rate", "att/req", "admitted/s", "budget ref", "p50 s", "p99 s", "not served"
-    );
-    for (i, p) in order.iter().enumerate() {
-        let name: String = p.values[0].chars().take(16).collect();
-        let _ = writeln!(
-            out,
-            "{:>4} {:<16} {:>8.1}% {:>9.2} {:>10.2} {:>10.1} {:>8.3} {:>8.3} {:>10.1}%",
-            i + 1,
-            name,
-            100.0 * mean(p, "throttle_rate"),
-            mean(p, "attempts_per_request"),
-            mean(p, "admitted_qps"),
-            mean(p, "budget_refused"),
-            mean(p, "latency_p50_s"),
-            mean(p, "latency_p99_s"),
-            100.0 * not_served(p)
-        );
-    }
-    out
-}
-
-/// A numeric sweep's verdict: where demand meets the limit (the knee, C = L · R for threads against response
-/// time) and the first point whose throttle rate passes 1 %; for several parameters, how many points do.
-fn sweep_verdict(doc: &SweepDoc) -> String {
-    let mean = |p: &sweep::PointResult, name: &str| p.metrics.iter().find(|e| e.metric == name).map(|e| e.mean);
-    let bites = |p: &sweep::PointResult| mean(p, "throttle_rate").is_some_and(|r| r > 0.01);
-    let values = |p: &sweep::PointResult| p.values.join(", ");
-    let throttling = doc.points.iter().filter(|p| bites(p)).count();
-    if doc.params.len() != 1 {
-        let least = doc
-            .points
-            .iter()
-            .min_by(|a, b| mean(a, "throttle_rate").unwrap_or(0.0).total_cmp(&mean(b, "throttle_rate").unwrap_or(0.0)));
-        let least = least.map_or(String::new(), |p| {
-            format!("; the least throttled: {} ({:.1} %)", values(p), 100.0 * mean(p, "throttle_rate").unwrap_or(0.0))
-        });
-        return format!(
-            "Verdict: {throttling} of {} points throttle more than 1 % of attempts{least}.",
-            doc.points.len()
-        );
-    }
-    let mut points: Vec<&sweep::PointResult> = doc.points.iter().collect();
-    points.sort_by(|a, b| a.axis[0].total_cmp(&b.axis[0]));
-    let name = doc.params[0].rsplit('.').next().unwrap_or(&doc.params[0]).to_string();
-    let first = points.iter().find(|p| bites(p)).map_or_else(
-        || "no point throttles more than 1 % of attempts".to_string(),
-        |p| {
-            format!(
-                "throttling passes 1 % at {name} = {} ({:.1} % of attempts throttled)",
-                values(p),
-                100.0 * mean(p, "throttle_rate").unwrap_or(0.0)
-            )
-        },
-    );
-    let knee =
-        points.iter().find(|p| matches!((p.demand_qps, mean(p, "limit_qps")), (Some(d), Some(l)) if d >= l && l > 0.0));
-    let knee = knee.map_or(String::new(), |p| {
-        format!(
-            "; demand reaches the limit at {name} = {} ({:.1} QPS wanted, {:.0} allowed)",
-            values(p),
-            p.demand_qps.unwrap_or(0.0),
-            mean(p, "limit_qps").unwrap_or(0.0)
-        )
-    });
-    format!("Verdict: {first}{knee}.")
-}
-
-fn sweep_table(doc: &SweepDoc) -> String {
-    use std::fmt::Write;
-    if categorical(doc) {
-        return ranked_table(doc);
-    }
-    let mut out = String::new();
-    let _ = writeln!(out, "{}", sweep_verdict(doc));
-    let _ = writeln!(out, "{} — {} points × {} replications", doc.scenario, doc.points.len(), doc.reps);
-    if doc.reps == 1 {
-        let _ = writeln!(out, "one replication per point: no intervals (give --reps 2 or more for them)");
-    }
-    let names = doc.params.iter().map(|p| format!("{:>14}", p.rsplit('.').next().unwrap_or(p))).collect::<String>();
-    let _ = writeln!(
-        out,
-        "{names} {:>10} {:>22} {:>22} {:>10}",
-        "demand/s", "admitted/s [95%]", "throttle rate [95%]", "p99 s"
-    );
-    for p in &doc.points {
-        let m = |name: &str| p.metrics.iter().find(|e| e.metric == name).expect("every point has every metric");
-        let (adm, thr, p99) = (m("admitted_qps"), m("throttle_rate"), m("latency_p99_s"));
-        let values = p.values.iter().map(|v| format!("{v:>14}")).collect::<String>();
-        let demand = p.demand_qps.map_or("-".to_string(), |d| format!("{d:.2}"));
-        // No interval from one replication: dashes, not a zero-width bracket.
-        let interval = |e: &sweep::estimate::Estimate, scale: f64, digits: usize| match (e.lo, e.hi) {
-            (Some(lo), Some(hi)) => format!("[{:>5.*},{:>5.*}]", digits, lo * scale, digits, hi * scale),
-            _ => format!("[{:>5},{:>5}]", "-", "-"),
-        };
-        let _ = writeln!(
-            out,
-            "{values} {demand:>10} {:>8.2} {} {:>7.1}% {} {:>10.3}",
-            adm.mean,
-            interval(adm, 1.0, 2),
-            100.0 * thr.mean,
-            interval(thr, 100.0, 1),
-            p99.mean
-        );
-    }
-    out
 }
 
 fn trace_stats_command(args: &TraceStatsArgs) -> Result<(), Error> {

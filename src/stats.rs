@@ -215,13 +215,15 @@ pub struct Recorder {
     pub phases: Vec<Vec<Cell>>,
     /// Per quota, its bins in time order; empty until its first attempt.
     bins: Vec<Vec<Bin>>,
-    /// For the first [`SUB_BIN_QUOTAS`] quotas (those the timeline draws), attempts per bin by
-    /// sub-account slot: the first [`SUB_SLOTS`] − 1 sub-accounts to call, then all others together.
-    sub_bins: Vec<Vec<[u32; SUB_SLOTS]>>,
-    /// Per cell, its slot in its quota's `sub_bins`.
-    sub_slot: Vec<u8>,
-    /// Per quota, the sub-accounts given a slot so far.
-    slots_used: Vec<u8>,
+    /// For cells of the first [`SUB_BIN_QUOTAS`] quotas (those the timeline draws): the chart bin (of
+    /// `sub_bin` nanoseconds) the cell last called in and its attempts there so far; (`u32::MAX`, 0) for
+    /// the others.
+    sub_now: Vec<(u32, u32)>,
+    /// Closed (cell, chart bin, attempts) entries: a cell's attempts per chart bin it called in, kept
+    /// sparse so that 10^5 callers cost what they send, not callers × bins.
+    sub_log: Vec<(u32, u32, u32)>,
+    /// Width of the chart bins the sub-accounts are counted in: the timeline's (at most [`CHART_BINS`]).
+    pub sub_bin: Nanos,
     /// Per quota with a unit limit, units admitted and throttled and attempts the units refused, per bin;
     /// empty for the others.
     unit_bins: Vec<Vec<[u64; 3]>>,
@@ -245,9 +247,9 @@ impl Recorder {
             phases: vec![Vec::new(); quotas],
             bins: vec![Vec::new(); quotas],
             unit_bins: vec![Vec::new(); quotas],
-            sub_bins: vec![Vec::new(); quotas.min(SUB_BIN_QUOTAS)],
-            sub_slot: Vec::new(),
-            slots_used: vec![0; quotas.min(SUB_BIN_QUOTAS)],
+            sub_now: Vec::new(),
+            sub_log: Vec::new(),
+            sub_bin: bin.saturating_mul(duration.div_ceil(bin).div_ceil(CHART_BINS as u64).max(1)),
             pending: Vec::new(),
             grouped: Vec::new(),
             starts: Vec::new(),
@@ -264,15 +266,7 @@ impl Recorder {
         }
         let c = self.cells.len();
         self.cells.push(Cell::default());
-        let slot = match self.slots_used.get_mut(quota) {
-            Some(used) => {
-                let slot = (*used).min(SUB_SLOTS as u8 - 1);
-                *used = used.saturating_add(1);
-                slot
-            }
-            None => 0,
-        };
-        self.sub_slot.push(slot);
+        self.sub_now.push((u32::MAX, 0));
         self.cell_keys.push(CellKey { sub_account: key.0, api: key.1, quota: quota as u32 });
         self.cell_index.insert(key, c as u32);
         c
@@ -345,11 +339,17 @@ impl Recorder {
         }
         let i = (now / self.bin) as usize;
         let bin = &mut bins[i];
-        if let Some(sub) = self.sub_bins.get_mut(quota) {
-            if sub.is_empty() {
-                sub.resize(self.bins_per_quota, [0; SUB_SLOTS]);
+        if quota < SUB_BIN_QUOTAS {
+            let b = (now / self.sub_bin) as u32;
+            let now_in = &mut self.sub_now[cell];
+            if now_in.0 == b {
+                now_in.1 += 1;
+            } else {
+                if now_in.1 > 0 {
+                    self.sub_log.push((cell as u32, now_in.0, now_in.1));
+                }
+                *now_in = (b, 1);
             }
-            sub[i][self.sub_slot[cell] as usize] += 1;
         }
         let cell = &mut self.cells[cell];
         if admitted {
@@ -443,26 +443,46 @@ impl Recorder {
         }
     }
 
-    /// Attempts per bin of quota `quota` by sub-account slot (see [`Recorder::sub_slot_cells`]); empty
-    /// past the first [`SUB_BIN_QUOTAS`] quotas or before the first attempt.
-    pub fn sub_series(&self, quota: usize) -> &[[u32; SUB_SLOTS]] {
-        self.sub_bins.get(quota).map_or(&[], |b| b.as_slice())
-    }
-
-    /// Per quota that keeps sub-account bins, its cells that have a slot of their own, in slot order (one
-    /// pass over the cells for all of them).
-    pub fn sub_slot_cells(&self) -> Vec<Vec<usize>> {
-        let mut out = vec![Vec::new(); self.sub_bins.len()];
-        for (c, key) in self.cell_keys.iter().enumerate() {
-            if let Some(cells) = out.get_mut(key.quota as usize).filter(|_| (self.sub_slot[c] as usize) < SUB_SLOTS - 1)
+    /// The cells of quota `quota` that called it, most attempts first (ties by cell order), each with its
+    /// attempts per chart bin (of [`Recorder::sub_bin`]); at most `top` of them. Empty for quotas past the
+    /// first [`SUB_BIN_QUOTAS`].
+    pub fn top_callers(&self, quota: usize, top: usize) -> Vec<(usize, Vec<u32>)> {
+        if quota >= SUB_BIN_QUOTAS {
+            return Vec::new();
+        }
+        let mut cells: Vec<usize> = (0..self.cells.len())
+            .filter(|&c| self.cell_keys[c].quota as usize == quota)
+            .filter(|&c| self.cells[c].admitted + self.cells[c].throttled > 0)
+            .collect();
+        cells.sort_by_key(|&c| std::cmp::Reverse(self.cells[c].admitted + self.cells[c].throttled));
+        cells.truncate(top);
+        let chart_bins = self.chart_bins();
+        let mut out: Vec<(usize, Vec<u32>)> = cells.iter().map(|&c| (c, vec![0; chart_bins])).collect();
+        let open = self.sub_now.iter().enumerate().map(|(c, &(b, n))| (c as u32, b, n));
+        for (c, b, n) in self.sub_log.iter().copied().chain(open) {
+            if let Some(row) = out.iter_mut().find(|r| r.0 == c as usize)
+                && let Some(slot) = row.1.get_mut(b as usize)
             {
-                cells.push(c);
+                *slot += n;
             }
         }
-        for cells in &mut out {
-            cells.sort_by_key(|&c| self.sub_slot[c]);
+        out
+    }
+
+    /// Per quota, how many cells (sub-accounts) made attempts on it.
+    pub fn callers(&self) -> Vec<usize> {
+        let mut out = vec![0; self.bins.len()];
+        for (cell, key) in self.cells.iter().zip(&self.cell_keys) {
+            if cell.admitted + cell.throttled > 0 {
+                out[key.quota as usize] += 1;
+            }
         }
         out
+    }
+
+    /// How many chart bins of [`Recorder::sub_bin`] the run spans.
+    pub fn chart_bins(&self) -> usize {
+        (self.bins_per_quota as u64 * self.bin).div_ceil(self.sub_bin) as usize
     }
 
     /// Units admitted and throttled per bin of quota `quota`; empty if it has no unit limit or no attempt.
@@ -552,8 +572,9 @@ impl Metrics {
 
 /// How many quotas keep attempts per sub-account per bin (the timeline draws that many panels).
 pub const SUB_BIN_QUOTAS: usize = 8;
-/// Sub-account slots per quota: the first ones to call, then one for all the others.
-pub const SUB_SLOTS: usize = 6;
+/// The most bins a timeline panel draws: about one for every seven pixels of its width. Finer bins (1 s
+/// over 20 minutes) draw a comb where nothing can be seen; the chart sums them (the CSV keeps them all).
+pub const CHART_BINS: usize = 150;
 
 /// The largest number of bins the automatic choice allows per quota.
 pub const MAX_AUTO_BINS: u64 = 3_600;

@@ -104,6 +104,19 @@ pub fn with_hint<'a>(message: String, word: &str, candidates: impl IntoIterator<
     }
 }
 
+/// A whole number with thousands separators: `356,325`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -129,3 +129,91 @@ fn the_page_reads_clock_times_units_and_caps_long_tables() {
     let page = run(&root.join("scenarios/llm-tokens.toml"), &tmp.path().join("c"));
     assert!(page.contains("<h2>Units</h2>") && page.contains("for want of units alone"));
 }
+
+/// What the page measures of itself once laid out at 1,280 px: written into the DOM by a script added to a
+/// copy of the page (the page itself has none), read back from `--dump-dom`.
+const MEASURE: &str = r#"<script>
+(function () {
+  var width = window.innerWidth, faults = [];
+  if (document.documentElement.scrollWidth > width) faults.push('page ' + document.documentElement.scrollWidth + ' px wide');
+  // Anything reaching past the window's right edge, unless a box that scrolls holds it.
+  document.querySelectorAll('body *').forEach(function (e) {
+    var r = e.getBoundingClientRect();
+    if (r.right <= width + 1 || e.closest('div.wide, pre')) return;
+    faults.push(e.tagName.toLowerCase() + ' ends at ' + Math.round(r.right) + ' px');
+  });
+  var verdict = document.querySelector('section.verdict'), table = document.querySelector('table');
+  if (!verdict) faults.push('no verdict');
+  else if (table && !(verdict.compareDocumentPosition(table) & Node.DOCUMENT_POSITION_FOLLOWING)) faults.push('a table before the verdict');
+  var out = document.createElement('div');
+  out.id = 'measured';
+  out.textContent = faults.length ? faults.slice(0, 10).join('; ') : 'OK';
+  document.body.appendChild(out);
+})();
+</script>"#;
+
+/// The run, sweep and advice pages (a replayed log among them) at 1,280 px in headless Chromium: nothing
+/// clipped at the right edge (wide tables scroll in their own box), the verdict before the first table.
+#[test]
+fn pages_fit_1280_px_and_put_the_verdict_first_in_chromium() {
+    let Some(browser) = chromium() else {
+        assert!(std::env::var_os("CI").is_none(), "CI must have Chromium (.ci/run installs it)");
+        eprintln!("no Chromium on this machine: the browser check is left to CI");
+        return;
+    };
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let tmp = tempfile::tempdir().unwrap();
+    let s = |name: &str| root.join(name).to_str().unwrap().to_string();
+    let commands: [(&str, Vec<String>); 5] = [
+        ("replay", vec!["run".into(), s("replay-access-log.toml")]),
+        ("stacking", vec!["run".into(), s("plan-stacking.toml")]),
+        (
+            "sweep",
+            vec![
+                "sweep".into(),
+                s("retry-strategies.toml"),
+                "--param".into(),
+                "variant=all".into(),
+                "--reps".into(),
+                "2".into(),
+            ],
+        ),
+        ("sweep-grid", vec!["sweep".into(), s("sweep-threads.toml"), "--reps".into(), "2".into()]),
+        (
+            "advise",
+            vec![
+                "advise".into(),
+                s("quickstart.toml"),
+                "--target".into(),
+                "throttle_rate<=1%".into(),
+                "--reps".into(),
+                "2".into(),
+            ],
+        ),
+    ];
+    let mut faults = Vec::new();
+    for (name, mut args) in commands {
+        let out = tmp.path().join(name);
+        args.extend(["--out".into(), out.to_str().unwrap().into(), "--quiet".into()]);
+        let o = Command::new(env!("CARGO_BIN_EXE_quotasim")).args(&args).output().unwrap();
+        assert!(o.status.success(), "{name}: {}", String::from_utf8_lossy(&o.stderr));
+        let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+        let measured = tmp.path().join(format!("{name}-measured.html"));
+        std::fs::write(&measured, html.replace("</body>", &format!("{MEASURE}</body>"))).unwrap();
+        let dump = Command::new(browser)
+            .args(["--headless", "--disable-gpu", "--no-sandbox", "--no-first-run", "--window-size=1280,1000"])
+            .arg(format!("--user-data-dir={}", tmp.path().join(format!("profile-{name}")).display()))
+            .arg("--dump-dom")
+            .arg(format!("file://{}", measured.display()))
+            .output()
+            .unwrap();
+        let dom = String::from_utf8_lossy(&dump.stdout);
+        let at = dom.find("<div id=\"measured\">").unwrap_or_else(|| panic!("{name}: the page was not measured"));
+        let said = &dom[at + "<div id=\"measured\">".len()..];
+        let said = &said[..said.find("</div>").unwrap()];
+        if said != "OK" {
+            faults.push(format!("{name}: {said}"));
+        }
+    }
+    assert!(faults.is_empty(), "{}", faults.join("\n"));
+}

@@ -129,15 +129,19 @@ pub fn verdict(doc: &AdviceDoc) -> String {
         let base = &plans.candidates[plans.baseline];
         return match plans.chosen {
             Some(i) if i == plans.baseline => {
-                format!("Verdict: today's plans already meet {} (cost {:.2}).", targets_text(doc), base.cost.mean)
+                format!(
+                    "Verdict: today's plans already meet {} (cost {}).",
+                    targets_text(doc),
+                    money(plans, base.cost.mean)
+                )
             }
             Some(i) => {
                 let c = &plans.candidates[i];
                 format!(
-                    "Verdict: buy {} — {:.2} in all, against {:.2} today — to meet {} (throttling {:.2} % instead of {:.2} %).",
+                    "Verdict: buy {} — {} in all, against {} today — to meet {} (throttling {:.2} % instead of {:.2} %).",
                     c.label(),
-                    c.cost.mean,
-                    base.cost.mean,
+                    money(plans, c.cost.mean),
+                    money(plans, base.cost.mean),
                     targets_text(doc),
                     100.0 * c.throttle_rate,
                     100.0 * base.throttle_rate
@@ -173,160 +177,298 @@ pub fn render(doc: &AdviceDoc) -> String {
         targets_text(doc)
     );
     for q in &doc.least_qps {
-        let pair = format!("{}/{}", q.account, q.api);
-        let tried_values = q.points.len();
-        let _ = match (&q.outcome, q.least_qps) {
-            (Outcome::NoTarget, _) => writeln!(s, "{pair}: no target applies (every target is scoped to another pair)"),
-            (_, Some(l)) => writeln!(
-                s,
-                "{pair} needs {l} QPS for {} (now {}){}",
-                targets_text(doc),
-                q.current_qps,
-                if q.beyond_purchasable {
-                    format!("; more than the {} QPS that can be bought without contacting sales", q.purchasable_max)
-                } else {
-                    String::new()
-                }
-            ),
-            (Outcome::NotUpTo(n), None) => match q.least_meeting_qps {
-                Some(m) => writeln!(
-                    s,
-                    "{pair}: met at {m} QPS, but not at every value above it: of the {tried_values} values tried up to {n}, the highest miss"
-                ),
-                None => writeln!(
-                    s,
-                    "{pair}: none of the {tried_values} values tried, from 1 up to {n} QPS, meets {}",
-                    targets_text(doc)
-                ),
-            },
-            (Outcome::TooLarge(n), None) => {
-                writeln!(s, "{pair}: stopped at {n} QPS, whose runs pass the work limits (--allow-large lifts them)")
-            }
-            _ => writeln!(s, "{pair}: none of the {tried_values} values tried meets {}", targets_text(doc)),
-        };
-        if !q.monotone {
-            let _ = writeln!(
-                s,
-                "    not monotone: the least QPS tried that meets is {}, but some values above it miss{}; {} is the least past which every value tried meets",
-                q.least_meeting_qps.map_or("none".into(), |v| v.to_string()),
-                if q.non_monotone_targets.is_empty() {
-                    String::new()
-                } else {
-                    format!(" (flipping: {})", q.non_monotone_targets.join(", "))
-                },
-                q.least_qps.map_or("none".into(), |v| v.to_string())
-            );
-        }
-        if let Some(note) = &q.note {
-            let _ = writeln!(s, "    {note}");
-        }
-        if let Some(l) = q.least_qps {
-            evidence(&mut s, &q.points, l as u64, l.checked_sub(1).map(u64::from));
-        }
-        let _ = writeln!(s, "    tried (QPS, ✓ met): {}", tried(&q.points));
+        s.push_str(&qps_block(doc, q));
     }
     for t in &doc.most_threads {
-        let _ = match (&t.outcome, t.most_threads) {
-            (Outcome::TooLarge(n), Some(m)) => writeln!(
-                s,
-                "client {}: at least {m} threads meet the targets at today's plans (now {}); the search stopped at {n}, past the work limits",
-                t.client, t.current_threads
-            ),
-            (_, Some(m)) if t.cap == Some(m) => writeln!(
-                s,
-                "client {}: every count tried up to {m} threads meets the targets at today's plans (now {}); past that, more threads only wait longer behind the limits (not searched)",
-                t.client, t.current_threads
-            ),
-            (_, Some(m)) => {
-                writeln!(s, "client {}: at today's plans run at most {m} threads (now {})", t.client, t.current_threads)
-            }
-            (Outcome::NotEvenOne, None) => {
-                writeln!(s, "client {}: even one thread misses the targets at today's plans", t.client)
-            }
-            (Outcome::NoTarget, _) => writeln!(s, "client {}: no target applies to the pairs it calls", t.client),
-            _ => writeln!(s, "client {}: no thread count could be judged", t.client),
-        };
-        if !t.monotone {
-            let _ = writeln!(
-                s,
-                "    not monotone: {} threads also met, above counts that miss{}",
-                t.most_meeting_threads.map_or("none".into(), |v| v.to_string()),
-                if t.non_monotone_targets.is_empty() {
-                    String::new()
-                } else {
-                    format!(" (flipping: {})", t.non_monotone_targets.join(", "))
-                }
-            );
-        }
-        if let Some(m) = t.most_threads {
-            evidence(&mut s, &t.points, m as u64, Some(m as u64 + 1));
-        }
-        let _ = writeln!(s, "    tried (threads, ✓ met): {}", tried(&t.points));
+        s.push_str(&threads_block(t));
     }
     if let Some(plans) = &doc.plans {
-        let base = &plans.candidates[plans.baseline];
-        let _ = writeln!(
-            s,
-            "today's plans cost {:.2} and throttle {:.2} % (p99 {:.3} s): {}",
-            base.cost.mean + 0.0,
-            100.0 * base.throttle_rate,
-            base.latency_p99_s,
-            if base.met { "the targets hold" } else { "the targets are missed" }
-        );
-        match plans.chosen {
-            Some(i) => {
-                let c = &plans.candidates[i];
-                let per_api: Vec<String> = c.by_pair.iter().map(|(p, r)| format!("{p} {:.2} %", 100.0 * r)).collect();
-                let _ = writeln!(
-                    s,
-                    "cheapest meeting the targets: {} — costs {:.2} in all (purchases {:.2}), throttles {:.2} % ({}), p99 {:.3} s",
-                    c.label(),
-                    c.cost.mean + 0.0,
-                    c.purchase_price,
-                    100.0 * c.throttle_rate,
-                    per_api.join(", "),
-                    c.latency_p99_s
-                );
-                // The trade-off: what the cheaper combinations give up, then the next ones that also meet.
-                let cheaper = plans.candidates[..i].iter().rev().take(3);
-                let dearer = plans.candidates.iter().skip(i + 1).filter(|c| c.met).take(1);
-                for (what, c) in cheaper.map(|c| ("cheaper, misses", c)).chain(dearer.map(|c| ("runner-up", c))) {
-                    let _ = writeln!(
-                        s,
-                        "    {what}: {} — {:.2}, throttles {:.2} %, p99 {:.3} s",
-                        c.label(),
-                        c.cost.mean,
-                        100.0 * c.throttle_rate,
-                        c.latency_p99_s
-                    );
-                }
-            }
-            None => {
-                let _ =
-                    writeln!(s, "no combination of the offers meets the targets ({} tried)", plans.candidates.len());
-                // Why: the pairs whose least QPS no offer reaches.
-                for q in &doc.least_qps {
-                    let pair = format!("{}/{}", q.account, q.api);
-                    let most = plans.most_qps.iter().find(|(p, _)| *p == pair).map(|(_, m)| *m);
-                    if let (Some(need), Some(most)) = (q.least_qps, most)
-                        && need > most
-                    {
-                        let _ = writeln!(s, "    {pair} needs {need} QPS, and the most the offers give it is {most}");
-                    }
-                }
-            }
-        }
-        if plans.not_simulated > 0 {
-            let _ = writeln!(
-                s,
-                "    ({} more combinations not simulated: their purchase price alone passes the runner-up's bill)",
-                plans.not_simulated
-            );
-        }
-        if !plans.pay_as_you_go_priced {
-            let _ = writeln!(s, "    (no API has pay-as-you-go prices: costs count only what the offers charge)");
-        }
+        s.push_str(&plans_block(doc, plans));
     }
     let _ = writeln!(s, "{} simulations", doc.simulations);
     s
+}
+
+/// What the search found for one (account, API): the answer's line, then indented lines of detail.
+pub fn qps_block(doc: &AdviceDoc, q: &QpsAdvice) -> String {
+    let mut s = String::new();
+    let pair = format!("{}/{}", q.account, q.api);
+    let tried_values = q.points.len();
+    let _ = match (&q.outcome, q.least_qps) {
+        (Outcome::NoTarget, _) => writeln!(s, "{pair}: no target applies (every target is scoped to another pair)"),
+        (_, Some(l)) => writeln!(
+            s,
+            "{pair} needs {l} QPS for {} (now {}){}",
+            targets_text(doc),
+            q.current_qps,
+            if q.beyond_purchasable {
+                format!("; more than the {} QPS that can be bought without contacting sales", q.purchasable_max)
+            } else {
+                String::new()
+            }
+        ),
+        (Outcome::NotUpTo(n), None) => match q.least_meeting_qps {
+            Some(m) => writeln!(
+                s,
+                "{pair}: met at {m} QPS, but not at every value above it: of the {tried_values} values tried up to {n}, the highest miss"
+            ),
+            None => writeln!(
+                s,
+                "{pair}: none of the {tried_values} values tried, from 1 up to {n} QPS, meets {}",
+                targets_text(doc)
+            ),
+        },
+        (Outcome::TooLarge(n), None) => {
+            writeln!(s, "{pair}: stopped at {n} QPS, whose runs pass the work limits (--allow-large lifts them)")
+        }
+        _ => writeln!(s, "{pair}: none of the {tried_values} values tried meets {}", targets_text(doc)),
+    };
+    if !q.monotone {
+        let _ = writeln!(
+            s,
+            "    not monotone: the least QPS tried that meets is {}, but some values above it miss{}; {} is the least past which every value tried meets",
+            q.least_meeting_qps.map_or("none".into(), |v| v.to_string()),
+            if q.non_monotone_targets.is_empty() {
+                String::new()
+            } else {
+                format!(" (flipping: {})", q.non_monotone_targets.join(", "))
+            },
+            q.least_qps.map_or("none".into(), |v| v.to_string())
+        );
+    }
+    if let Some(note) = &q.note {
+        let _ = writeln!(s, "    {note}");
+    }
+    if let Some(l) = q.least_qps {
+        evidence(&mut s, &q.points, l as u64, l.checked_sub(1).map(u64::from));
+    }
+    let _ = writeln!(s, "    tried (QPS, ✓ met): {}", tried(&q.points));
+
+    s
+}
+
+/// What the search found for one closed or batch client: the answer's line, then indented lines of detail.
+pub fn threads_block(t: &ThreadsAdvice) -> String {
+    let mut s = String::new();
+    let _ = match (&t.outcome, t.most_threads) {
+        (Outcome::TooLarge(n), Some(m)) => writeln!(
+            s,
+            "client {}: at least {m} threads meet the targets at today's plans (now {}); the search stopped at {n}, past the work limits",
+            t.client, t.current_threads
+        ),
+        (_, Some(m)) if t.cap == Some(m) => writeln!(
+            s,
+            "client {}: every count tried up to {m} threads meets the targets at today's plans (now {}); past that, more threads only wait longer behind the limits (not searched)",
+            t.client, t.current_threads
+        ),
+        (_, Some(m)) => {
+            writeln!(s, "client {}: at today's plans run at most {m} threads (now {})", t.client, t.current_threads)
+        }
+        (Outcome::NotEvenOne, None) => {
+            writeln!(s, "client {}: even one thread misses the targets at today's plans", t.client)
+        }
+        (Outcome::NoTarget, _) => writeln!(s, "client {}: no target applies to the pairs it calls", t.client),
+        _ => writeln!(s, "client {}: no thread count could be judged", t.client),
+    };
+    if !t.monotone {
+        let _ = writeln!(
+            s,
+            "    not monotone: {} threads also met, above counts that miss{}",
+            t.most_meeting_threads.map_or("none".into(), |v| v.to_string()),
+            if t.non_monotone_targets.is_empty() {
+                String::new()
+            } else {
+                format!(" (flipping: {})", t.non_monotone_targets.join(", "))
+            }
+        );
+    }
+    if let Some(m) = t.most_threads {
+        evidence(&mut s, &t.points, m as u64, Some(m as u64 + 1));
+    }
+    let _ = writeln!(s, "    tried (threads, ✓ met): {}", tried(&t.points));
+
+    s
+}
+
+/// What the purchase search found: today's plans, the answer, the trade-off, in lines.
+pub fn plans_block(doc: &AdviceDoc, plans: &PlanAdvice) -> String {
+    let mut s = String::new();
+    let base = &plans.candidates[plans.baseline];
+    let _ = writeln!(
+        s,
+        "today's plans cost {} and throttle {:.2} % (p99 {:.3} s): {}",
+        money(plans, base.cost.mean),
+        100.0 * base.throttle_rate,
+        base.latency_p99_s,
+        if base.met { "the targets hold" } else { "the targets are missed" }
+    );
+    match plans.chosen {
+        Some(i) => {
+            let c = &plans.candidates[i];
+            let per_api: Vec<String> = c.by_pair.iter().map(|(p, r)| format!("{p} {:.2} %", 100.0 * r)).collect();
+            let _ = writeln!(
+                s,
+                "cheapest meeting the targets: {} — costs {} in all (purchases {}), throttles {:.2} % ({}), p99 {:.3} s",
+                c.label(),
+                money(plans, c.cost.mean),
+                money(plans, c.purchase_price),
+                100.0 * c.throttle_rate,
+                per_api.join(", "),
+                c.latency_p99_s
+            );
+            // The trade-off: what the cheaper combinations give up, then the next ones that also meet.
+            let cheaper = plans.candidates[..i].iter().rev().take(3);
+            let dearer = plans.candidates.iter().skip(i + 1).filter(|c| c.met).take(1);
+            for (what, c) in cheaper.map(|c| ("cheaper, misses", c)).chain(dearer.map(|c| ("runner-up", c))) {
+                let _ = writeln!(
+                    s,
+                    "    {what}: {} — {}, throttles {:.2} %, p99 {:.3} s",
+                    c.label(),
+                    money(plans, c.cost.mean),
+                    100.0 * c.throttle_rate,
+                    c.latency_p99_s
+                );
+            }
+        }
+        None => {
+            let _ = writeln!(s, "no combination of the offers meets the targets ({} tried)", plans.candidates.len());
+            // Why: the pairs whose least QPS no offer reaches.
+            for q in &doc.least_qps {
+                let pair = format!("{}/{}", q.account, q.api);
+                let most = plans.most_qps.iter().find(|(p, _)| *p == pair).map(|(_, m)| *m);
+                if let (Some(need), Some(most)) = (q.least_qps, most)
+                    && need > most
+                {
+                    let _ = writeln!(s, "    {pair} needs {need} QPS, and the most the offers give it is {most}");
+                }
+            }
+        }
+    }
+    if plans.not_simulated > 0 {
+        let _ = writeln!(
+            s,
+            "    ({} more combinations not simulated: their purchase price alone passes the runner-up's bill)",
+            plans.not_simulated
+        );
+    }
+    if !plans.pay_as_you_go_priced {
+        let _ = writeln!(s, "    (no API has pay-as-you-go prices: costs count only what the offers charge)");
+    }
+
+    s
+}
+
+/// An amount with two decimals and the offers' currency when they name one: `235.00 CNY`.
+fn money(plans: &PlanAdvice, x: f64) -> String {
+    match &plans.currency {
+        Some(c) => format!("{:.2} {}", x + 0.0, c),
+        None => format!("{:.2}", x + 0.0),
+    }
+}
+
+/// The most combinations of offers the page lists (advice.csv holds every one).
+const PAGE_CANDIDATES: usize = 20;
+
+/// `report.html` of the advice: the verdict, the charts, then a table per search, each answer's details
+/// under its table.
+pub fn page(doc: &AdviceDoc, targets: &str, charts: &[String], scenario_text: &str) -> String {
+    use crate::report::grid::Grid;
+    use crate::report::html::{Cell, Page};
+    let mut page = Page::new(&format!("quotasim advice — {}", doc.scenario));
+    page.paragraph(&format!("targets: {targets} ({RULE})"));
+    page.verdict(std::slice::from_ref(&verdict(doc).trim_start_matches("Verdict: ").to_string()));
+    page.charts(charts);
+    // Each block's first line is the answer; the indented lines under it, its details.
+    let details = |page: &mut Page, blocks: Vec<String>| {
+        for block in blocks {
+            let lines: Vec<&str> = block.lines().collect();
+            if let Some((first, rest)) = lines.split_first() {
+                // The values tried are in the table already.
+                let rest: Vec<String> =
+                    rest.iter().map(|l| l.trim().to_string()).filter(|l| !l.starts_with("tried (")).collect();
+                page.details(first, &rest);
+            }
+        }
+    };
+    let tried = |points: &[Point]| -> String {
+        points.iter().map(|p| format!("{}{}", p.value, if p.met { "✓" } else { "✗" })).collect::<Vec<_>>().join(" ")
+    };
+    if !doc.least_qps.is_empty() {
+        page.heading("Least QPS per (account, API)");
+        let mut grid =
+            Grid::new(&["account / API", "QPS now", "least QPS meeting", "most purchasable", "tried (✓ met)"]);
+        for q in &doc.least_qps {
+            grid.push(vec![
+                Cell::Text(format!("{} / {}", q.account, q.api)),
+                Cell::Num(q.current_qps.to_string()),
+                match q.least_qps {
+                    Some(l) if l > q.current_qps => Cell::Bad(l.to_string()),
+                    Some(l) => Cell::Num(l.to_string()),
+                    None => Cell::Bad("none".into()),
+                },
+                Cell::Num(q.purchasable_max.to_string()),
+                Cell::Text(tried(&q.points)),
+            ]);
+        }
+        page.grid(&grid);
+        details(&mut page, doc.least_qps.iter().map(|q| qps_block(doc, q)).collect());
+    }
+    if !doc.most_threads.is_empty() {
+        page.heading("Most threads per client, at today's plans");
+        let mut grid = Grid::new(&["client", "threads now", "most meeting", "tried (✓ met)"]);
+        for t in &doc.most_threads {
+            grid.push(vec![
+                Cell::Text(t.client.clone()),
+                Cell::Num(t.current_threads.to_string()),
+                match t.most_threads {
+                    Some(m) if m < t.current_threads => Cell::Bad(m.to_string()),
+                    Some(m) => Cell::Num(m.to_string()),
+                    None => Cell::Bad("none".into()),
+                },
+                Cell::Text(tried(&t.points)),
+            ]);
+        }
+        page.grid(&grid);
+        details(&mut page, doc.most_threads.iter().map(threads_block).collect());
+    }
+    if let Some(plans) = &doc.plans {
+        page.heading("Purchases, cheapest first");
+        let money = plans.currency.as_deref().map_or(String::new(), |c| format!(" ({c})"));
+        let (cost, bought) = (format!("cost over the run{money}"), format!("of which purchases{money}"));
+        let mut grid = Grid::new(&["", "combination", &cost, &bought, "throttle rate", "p99 s", "targets"]);
+        let shown = plans
+            .candidates
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i < PAGE_CANDIDATES || Some(*i) == plans.chosen || *i == plans.baseline);
+        for (i, c) in shown {
+            let mark = if Some(i) == plans.chosen {
+                "→ cheapest meeting"
+            } else if i == plans.baseline {
+                "today"
+            } else {
+                ""
+            };
+            grid.push(vec![
+                Cell::Text(mark.into()),
+                Cell::Text(c.label()),
+                Cell::Num(format!("{:.2}", c.cost.mean + 0.0)),
+                Cell::Num(format!("{:.2}", c.purchase_price)),
+                Cell::Num(format!("{:.2}%", 100.0 * c.throttle_rate)),
+                Cell::Num(format!("{:.3}", c.latency_p99_s)),
+                if c.met { Cell::Text("met".into()) } else { Cell::Bad("missed".into()) },
+            ]);
+        }
+        page.grid(&grid);
+        if plans.candidates.len() > PAGE_CANDIDATES {
+            page.note(&format!(
+                "The {PAGE_CANDIDATES} cheapest of {} combinations (and the answer and today's plans); advice.csv holds them all.",
+                plans.candidates.len()
+            ));
+        }
+        details(&mut page, vec![plans_block(doc, plans)]);
+    }
+    page.note(&format!("{} simulations", doc.simulations));
+    page.scenario(scenario_text);
+    page.finish()
 }

@@ -64,6 +64,9 @@ pub struct PlanAdvice {
     /// Combinations not simulated: their purchase price alone passes the bill of the answer's runner-up, so
     /// none could be cheaper than either.
     pub not_simulated: usize,
+    /// What the prices are in, when the offers say (`[[offer]] currency`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
 }
 
 /// Every instant as RFC 3339 text in UTC.
@@ -337,7 +340,8 @@ impl Advisor<'_> {
                 (format!("{}/{}", sc.accounts[account].name, sc.apis[api].name), offered.fold(today, u32::max))
             })
             .collect();
-        Ok(Some(PlanAdvice { candidates, chosen, baseline, pay_as_you_go_priced, most_qps, not_simulated }))
+        let currency = sc.offers.iter().find_map(|o| o.currency.clone());
+        Ok(Some(PlanAdvice { candidates, chosen, baseline, pay_as_you_go_priced, most_qps, not_simulated, currency }))
     }
 }
 

@@ -38,7 +38,7 @@ h1{font-size:1.6em}h2{font-size:1.2em;margin-top:2em;border-bottom:1px solid #cc
 table{border-collapse:collapse;margin:.5em 0;font-size:.9em}th,td{padding:.25em .6em;border-bottom:1px solid #e4e4e4}\
 th{text-align:left;background:#f4f4f4}td.n{text-align:right;font-variant-numeric:tabular-nums}\
 td.bad{color:#b71c1c;font-weight:bold}pre{background:#f8f8f8;padding:1em;overflow:auto;font-size:.85em}\
-figure{margin:1em 0}svg{max-width:100%;height:auto}p.note{color:#555}div.wide{overflow-x:auto}\
+figure{margin:1em 0}svg{max-width:100%;height:auto}p.note,ul.note{color:#555}ul.note{margin-top:0}div.wide{overflow-x:auto}\
 section.verdict{background:#fff8e1;border:1px solid #f0c36d;padding:.2em 1.2em 1em;margin:1em 0}\
 section.verdict h2{border:0;margin-top:.6em}section.verdict p.head{font-weight:bold;margin:.8em 0 .3em}\
 section.verdict p.sub{margin:.2em 0 .2em 1.5em}";
@@ -50,6 +50,7 @@ pub struct Page {
 }
 
 /// A table cell: text, or a number (right-aligned), marked when it is bad news.
+#[derive(Debug)]
 pub enum Cell {
     Text(String),
     Num(String),
@@ -79,6 +80,18 @@ impl Page {
             let _ = writeln!(self.body, "<p class=\"{class}\">{}</p>", escape(line.trim()));
         }
         let _ = writeln!(self.body, "</section>");
+    }
+
+    /// A finding and the lines that explain it, as a list under it.
+    pub fn details(&mut self, first: &str, rest: &[String]) {
+        let _ = writeln!(self.body, "<p class=\"note\">{}</p>", escape(first));
+        if !rest.is_empty() {
+            let _ = write!(self.body, "<ul class=\"note\">");
+            for line in rest {
+                let _ = write!(self.body, "<li>{}</li>", escape(line));
+            }
+            let _ = writeln!(self.body, "</ul>");
+        }
     }
 
     pub fn note(&mut self, text: &str) {
@@ -118,14 +131,24 @@ impl Page {
         let _ = writeln!(self.body, "<pre>{}</pre>", escape(text));
     }
 
-    /// The closing sections every page has: its charts (if any), then the scenario it came from.
-    pub fn charts_and_scenario(&mut self, charts: &[String], scenario_text: &str) {
+    /// A table made as a [`Grid`](super::grid::Grid).
+    pub fn grid(&mut self, grid: &super::grid::Grid) {
+        let headers: Vec<&str> = grid.headers.iter().map(String::as_str).collect();
+        self.table(&headers, &grid.rows);
+    }
+
+    /// The charts, if any, under their heading: before the long tables, after the verdict.
+    pub fn charts(&mut self, charts: &[String]) {
         if !charts.is_empty() {
             self.heading("Charts");
             for svg in charts {
                 self.figure(svg);
             }
         }
+    }
+
+    /// The closing section every page has: the scenario it came from.
+    pub fn scenario(&mut self, scenario_text: &str) {
         self.heading("Scenario");
         self.preformatted(scenario_text);
     }
@@ -213,6 +236,7 @@ pub fn run_page(report: &Report, charts: &[String], scenario_text: &str, scenari
     total.extend(metric_cells(&s.totals));
     rows.push(total);
     page.table(&headers(&names), &rows);
+    page.charts(charts);
 
     if s.by_sub_account.len() > 1 {
         page.heading("By sub-account");
@@ -332,17 +356,7 @@ pub fn run_page(report: &Report, charts: &[String], scenario_text: &str, scenari
         page.table(&["client", "requests", "threads", "makespan s", "floor s", "limit (QPS)"], &rows);
     }
 
-    page.charts_and_scenario(charts, scenario_text);
-    page.finish()
-}
-
-/// A page of preformatted findings (a sweep's or advice's table), charts and the scenario.
-pub fn text_page(title: &str, intro: &str, findings: &str, charts: &[String], scenario_text: &str) -> String {
-    let mut page = Page::new(title);
-    page.paragraph(intro);
-    page.heading("Results");
-    page.preformatted(findings);
-    page.charts_and_scenario(charts, scenario_text);
+    page.scenario(scenario_text);
     page.finish()
 }
 

@@ -9,6 +9,7 @@
 pub mod billing;
 pub mod chart;
 pub mod files;
+pub mod grid;
 pub mod html;
 pub mod outputs;
 mod summary;

@@ -5,7 +5,7 @@ use super::billing::{AccountBill, bills, plan_name};
 use crate::engine::RunOutput;
 use crate::quota::LimitChange;
 use crate::scenario::Scenario;
-use crate::stats::{Bin, Cell, Metrics, SUB_SLOTS};
+use crate::stats::{Bin, Cell, Metrics};
 use crate::time::{Nanos, secs_f64};
 use crate::workload::ClientModel;
 use serde::Serialize;
@@ -100,6 +100,9 @@ pub struct Summary {
     pub verdict: Option<super::verdict::Verdict>,
 }
 
+/// How many sub-accounts a quota's timeline names; the others are drawn together.
+pub const TOP_SUB_ACCOUNTS: usize = 5;
+
 /// The time series of one (account, API).
 #[derive(Debug)]
 pub struct Series {
@@ -109,11 +112,17 @@ pub struct Series {
     /// Units admitted and throttled, and attempts the unit limit refused, per bin, when the quota has a
     /// unit limit.
     pub units: Option<Vec<[u64; 3]>>,
-    /// When several sub-accounts call this quota (and it is among the first the timeline draws): each
-    /// one's attempts per bin (the first few by name, the rest together).
+    /// When several sub-accounts call this quota (and it is among the first the timeline draws): the
+    /// busiest [`TOP_SUB_ACCOUNTS`] by name and the rest together, each with its attempts per chart bin
+    /// (of `sub_bin`).
     pub sub_accounts: Vec<(String, Vec<u32>)>,
+    pub sub_bin: Nanos,
+    /// How many sub-accounts called this quota.
+    pub callers: usize,
     /// Every limit in force during the run, in time order.
     pub limits: Vec<LimitChange>,
+    /// The API's limiter: its windows and unit limit, for drawing each limit at its own scale.
+    pub limiter: crate::quota::LimiterSpec,
 }
 
 /// Everything the writers need.
@@ -138,7 +147,7 @@ impl Report {
         let mut by_api = Vec::with_capacity(out.quota_pairs.len());
         let mut phases = Vec::new();
         let mut series = Vec::with_capacity(out.quota_pairs.len());
-        let sub_cells = rec.sub_slot_cells();
+        let callers_of = rec.callers();
         for (q, &(account, api)) in out.quota_pairs.iter().enumerate() {
             let (acc, a) = (&sc.accounts[account], &sc.apis[api]);
             let cell = &per_quota[q];
@@ -172,26 +181,29 @@ impl Report {
                 [] => vec![[0; 3]; rec.bins_per_quota],
                 units => units.to_vec(),
             });
-            // Who sent the attempts, when several sub-accounts share the quota.
-            let slot_cells = sub_cells.get(q).map_or(&[][..], Vec::as_slice);
-            let by_slot = rec.sub_series(q);
-            let others = by_slot.iter().any(|b| b[SUB_SLOTS - 1] > 0);
-            let sub_accounts = if !by_slot.is_empty() && (slot_cells.len() > 1 || others) {
-                let mut names: Vec<String> = slot_cells
-                    .iter()
-                    .map(|&c| out.sub_accounts[rec.cell_keys[c].sub_account as usize].name.clone())
-                    .collect();
-                if others {
-                    names.push("other sub-accounts".into());
-                }
-                names
+            // Who sent the attempts, when several sub-accounts share the quota: the busiest few by name, the
+            // rest together.
+            let callers = rec.top_callers(q, TOP_SUB_ACCOUNTS + 1);
+            let sub_accounts = if callers.len() > 1 {
+                let k = (rec.sub_bin / rec.bin).max(1) as usize;
+                let mut rest: Vec<u32> =
+                    bins.chunks(k).map(|c| c.iter().map(|b| (b.admitted + b.throttled) as u32).sum()).collect();
+                rest.resize(rec.chart_bins(), 0);
+                let shown = callers.len().min(TOP_SUB_ACCOUNTS);
+                let mut named: Vec<(String, Vec<u32>)> = callers
                     .into_iter()
-                    .enumerate()
-                    .map(|(i, name)| {
-                        let slot = if i < slot_cells.len() { i } else { SUB_SLOTS - 1 };
-                        (name, by_slot.iter().map(|b| b[slot]).collect())
-                    })
-                    .collect()
+                    .take(shown)
+                    .map(|(c, counts)| (out.sub_accounts[rec.cell_keys[c].sub_account as usize].name.clone(), counts))
+                    .collect();
+                for (_, counts) in &named {
+                    for (r, n) in rest.iter_mut().zip(counts) {
+                        *r = r.saturating_sub(*n);
+                    }
+                }
+                if rest.iter().any(|&n| n > 0) {
+                    named.push(("other sub-accounts".into(), rest));
+                }
+                named
             } else {
                 Vec::new()
             };
@@ -201,7 +213,10 @@ impl Report {
                 bins,
                 units,
                 sub_accounts,
+                sub_bin: rec.sub_bin,
+                callers: callers_of[q],
                 limits: history.to_vec(),
+                limiter: a.limiter.clone(),
             });
         }
 

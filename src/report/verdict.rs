@@ -6,6 +6,7 @@
 use super::summary::{Report, Series};
 use crate::quota::{Align, LimiterConfig};
 use crate::scenario::Scenario;
+use crate::text::thousands as count;
 use crate::time::{Nanos, secs_f64};
 use crate::workload::ClientModel;
 use serde::Serialize;
@@ -153,19 +154,6 @@ fn percent(x: f64) -> String {
 
 fn seconds(x: f64) -> String {
     if x >= 10.0 { format!("{x:.1} s") } else { format!("{x:.2} s") }
-}
-
-/// A whole number with thousands separators.
-fn count(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 impl Verdict {

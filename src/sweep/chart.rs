@@ -12,6 +12,7 @@ use crate::report::chart::{
 };
 use plotters::prelude::*;
 use plotters::style::FontStyle;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::report::chart::Svg;
 
@@ -222,18 +223,19 @@ fn not_served(p: &super::PointResult) -> f64 {
 
 /// `sweep-compare.png`: for a sweep of named values, one bar per value and metric, with its 95 % interval.
 fn compare_chart(doc: &SweepDoc, root: Area<'_>) -> DrawResult {
-    const PANELS: [(&str, &str, f64); 6] = [
-        ("throttle_rate", "throttle rate (%)", 100.0),
-        ("attempts_per_request", "attempts per request", 1.0),
-        ("admitted_qps", "admitted per second", 1.0),
-        ("latency_p50_s", "latency p50 (s)", 1.0),
-        ("latency_p99_s", "latency p99 (s)", 1.0),
-        ("", "requests not served (%)", 100.0),
+    // (metric, title, scale, whether more is better)
+    const PANELS: [(&str, &str, f64, bool); 6] = [
+        ("throttle_rate", "throttle rate (%)", 100.0, false),
+        ("attempts_per_request", "attempts per request", 1.0, false),
+        ("admitted_qps", "admitted per second", 1.0, true),
+        ("latency_p50_s", "latency p50 (s)", 1.0, false),
+        ("latency_p99_s", "latency p99 (s)", 1.0, false),
+        ("", "requests not served (%)", 100.0, false),
     ];
     let (header, body) = root.split_vertically(44);
     header.titled(
         &format!(
-            "{} — {} compared ({} replications, 95% intervals)",
+            "{} — {} compared, best first ({} replications, 95% intervals)",
             doc.scenario,
             human_key(&doc.params[0]),
             doc.reps
@@ -241,18 +243,20 @@ fn compare_chart(doc: &SweepDoc, root: Area<'_>) -> DrawResult {
         (FONT, 20, FontStyle::Bold),
     )?;
     let n = doc.points.len();
-    for (area, (metric, title, scale)) in body.split_evenly((2, 3)).iter().zip(PANELS) {
-        let bars: Vec<(f64, f64, f64)> = doc
+    for (area, (metric, title, scale, more_is_better)) in body.split_evenly((2, 3)).iter().zip(PANELS) {
+        let mut bars: Vec<(f64, f64, f64, &str)> = doc
             .points
             .iter()
             .map(|p| match p.metrics.iter().find(|m| m.metric == metric) {
-                Some(m) => (m.mean * scale, m.low() * scale, m.high() * scale),
+                Some(m) => (m.mean * scale, m.low() * scale, m.high() * scale, p.values[0].as_str()),
                 None => {
                     let v = not_served(p) * scale;
-                    (v, v, v)
+                    (v, v, v, p.values[0].as_str())
                 }
             })
             .collect();
+        // Ranked, the best at the top; ties keep the scenario's order.
+        bars.sort_by(|a, b| if more_is_better { b.0.total_cmp(&a.0) } else { a.0.total_cmp(&b.0) });
         let top = bars.iter().map(|b| b.2.max(b.0)).fold(f64::MIN_POSITIVE, f64::max) * 1.15;
         // Horizontal bars: the names read along the left axis, the first at the top.
         let mut chart = ChartBuilder::on(area)
@@ -261,8 +265,7 @@ fn compare_chart(doc: &SweepDoc, root: Area<'_>) -> DrawResult {
             .x_label_area_size(30)
             .y_label_area_size(110)
             .build_cartesian_2d(0.0..top, -0.5..n as f64 - 0.5)?;
-        let labels: Vec<String> =
-            doc.points.iter().map(|p| crate::text::label(&p.values[0]).chars().take(16).collect()).collect();
+        let labels: Vec<String> = bars.iter().map(|b| crate::text::label(b.3).chars().take(16).collect()).collect();
         let name_at = |y: &f64| {
             let y = *y;
             let i = y.round();
@@ -281,7 +284,7 @@ fn compare_chart(doc: &SweepDoc, root: Area<'_>) -> DrawResult {
             .x_label_formatter(&|x| trim_number(*x))
             .label_style((FONT, 12))
             .draw()?;
-        for (i, (mean, lo, hi)) in bars.iter().enumerate() {
+        for (i, (mean, lo, hi, _)) in bars.iter().enumerate() {
             let y = (n - 1 - i) as f64;
             chart.draw_series(std::iter::once(Rectangle::new(
                 [(0.0, y - 0.35), (*mean, y + 0.35)],
@@ -341,20 +344,6 @@ fn metrics_chart(doc: &SweepDoc, root: Area<'_>) -> DrawResult {
     Ok(())
 }
 
-/// Cell edges around sorted distinct values: halfway between neighbours, mirrored at the ends.
-fn edges(values: &[f64]) -> Vec<f64> {
-    match values.len() {
-        0 => Vec::new(),
-        1 => vec![values[0] - 0.5, values[0] + 0.5],
-        n => {
-            let mut e = vec![values[0] - (values[1] - values[0]) / 2.0];
-            e.extend(values.windows(2).map(|w| (w[0] + w[1]) / 2.0));
-            e.push(values[n - 1] + (values[n - 1] - values[n - 2]) / 2.0);
-            e
-        }
-    }
-}
-
 fn distinct(doc: &SweepDoc, axis: usize) -> Vec<f64> {
     let mut v: Vec<f64> = doc.points.iter().map(|p| p.axis[axis]).collect();
     v.sort_by(f64::total_cmp);
@@ -362,16 +351,33 @@ fn distinct(doc: &SweepDoc, axis: usize) -> Vec<f64> {
     v
 }
 
+/// Where the colour scale puts a throttle rate, from 0 to 1: piecewise linear between these stops, so
+/// that the band that matters (0 to 5 %) takes half the scale and 20 to 100 % a quarter.
+const HEAT_STOPS: [(f64, f64); 5] = [(0.0, 0.0), (0.01, 0.25), (0.05, 0.5), (0.2, 0.75), (1.0, 1.0)];
+/// The colours at those stops: pale green (no throttling), yellow, orange, red, dark red.
+const HEAT_COLOURS: [(u8, u8, u8); 5] = [(237, 248, 233), (255, 237, 140), (250, 160, 60), (215, 48, 39), (120, 0, 20)];
+
+fn heat_position(rate: f64) -> f64 {
+    let r = rate.clamp(0.0, 1.0);
+    HEAT_STOPS
+        .windows(2)
+        .find(|w| r <= w[1].0)
+        .map_or(1.0, |w| w[0].1 + (w[1].1 - w[0].1) * (r - w[0].0) / (w[1].0 - w[0].0))
+}
+
 fn heat_colour(rate: f64) -> RGBColor {
-    let t = rate.clamp(0.0, 1.0);
-    let mix = |a: u8, b: u8| (a as f64 + (b as f64 - a as f64) * t).round() as u8;
-    RGBColor(mix(240, 160), mix(248, 20), mix(240, 30))
+    let t = heat_position(rate) * (HEAT_COLOURS.len() - 1) as f64;
+    let i = (t.floor() as usize).min(HEAT_COLOURS.len() - 2);
+    let f = t - i as f64;
+    let (a, b) = (HEAT_COLOURS[i], HEAT_COLOURS[i + 1]);
+    let mix = |x: u8, y: u8| (x as f64 + (y as f64 - x as f64) * f).round() as u8;
+    RGBColor(mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
 }
 
 /// The throttle rate at which the heatmap draws its contour unless told otherwise.
 pub const CONTOUR: f64 = 0.01;
 
-/// A vertical colour bar from 0 % (bottom) to 100 % (top), with ticks.
+/// A vertical colour bar on the heatmap's scale, labelled at its stops.
 fn colour_bar(area: &Area<'_>) -> DrawResult {
     let mut bar = ChartBuilder::on(area)
         .margin(16)
@@ -379,100 +385,114 @@ fn colour_bar(area: &Area<'_>) -> DrawResult {
         .margin_bottom(66)
         .y_label_area_size(50)
         .caption("throttled", (FONT, 14))
-        .build_cartesian_2d(0.0..1.0, 0.0..100.0)?;
-    bar.configure_mesh()
-        .disable_mesh()
-        .disable_x_axis()
-        .y_labels(6)
-        .y_label_formatter(&|y| format!("{y:.0}%"))
-        .label_style((FONT, 13))
-        .draw()?;
-    bar.draw_series((0..100).map(|k| {
-        let k = k as f64;
-        Rectangle::new([(0.0, k), (1.0, k + 1.0)], heat_colour(k / 100.0).filled())
+        .build_cartesian_2d(0.0..1.0, 0.0..1.0)?;
+    bar.configure_mesh().disable_mesh().disable_x_axis().disable_y_axis().draw()?;
+    bar.draw_series((0..200).map(|k| {
+        let (a, b) = (k as f64 / 200.0, (k + 1) as f64 / 200.0);
+        // The rate at this height: the stops' mapping inverted.
+        let rate = HEAT_STOPS
+            .windows(2)
+            .find(|w| a <= w[1].1)
+            .map_or(1.0, |w| w[0].0 + (w[1].0 - w[0].0) * (a - w[0].1) / (w[1].1 - w[0].1));
+        Rectangle::new([(0.0, a), (1.0, b)], heat_colour(rate).filled())
     }))?;
+    let style = (FONT, 13).into_font().color(&BLACK).pos(Pos::new(HPos::Right, VPos::Center));
+    for (rate, at) in HEAT_STOPS {
+        bar.draw_series(std::iter::once(PathElement::new([(-0.15, at), (0.0, at)], BLACK.stroke_width(1))))?;
+        bar.draw_series(std::iter::once(Text::new(
+            format!("{}%", trim_number(rate * 100.0)),
+            (-0.25, at),
+            style.clone(),
+        )))?;
+    }
     Ok(())
 }
 
+/// Where along a column of (index, value) the value crosses `level`, interpolated between neighbouring
+/// cells (in index units), if it does.
+fn crossing(column: &[(f64, f64)], level: f64) -> Option<f64> {
+    column.windows(2).find(|w| (w[0].1 - level) * (w[1].1 - level) <= 0.0 && w[0].1 != w[1].1).map(|w| {
+        let f = (level - w[0].1) / (w[1].1 - w[0].1);
+        w[0].0 + f * (w[1].0 - w[0].0)
+    })
+}
+
 fn heatmap(doc: &SweepDoc, root: Area<'_>, contour_at: f64) -> DrawResult {
+    // Each distinct value gets an equal cell, whatever the spacing of the values (1, 2, 4, 8).
     let (xs, ys) = (distinct(doc, 0), distinct(doc, 1));
-    let (ex, ey) = (edges(&xs), edges(&ys));
+    let index = |values: &[f64], v: f64| values.iter().position(|x| *x == v).unwrap_or(0) as f64;
     let metric =
         |p: &super::PointResult, name: &str| p.metrics.iter().find(|m| m.metric == name).map_or(0.0, |m| m.mean);
+    // Where demand meets the limit, and where the throttle rate crosses the contour: along each column, the
+    // interpolated row at which demand / limit crosses 1, and the rate its level.
+    let mut boundary = Vec::new();
+    let mut contour = Vec::new();
+    for &x in &xs {
+        let column = |value: &dyn Fn(&super::PointResult) -> Option<f64>| {
+            let mut c: Vec<(f64, f64)> = doc
+                .points
+                .iter()
+                .filter(|p| p.axis[0] == x)
+                .filter_map(|p| value(p).map(|v| (index(&ys, p.axis[1]), v)))
+                .collect();
+            c.sort_by(|a, b| a.0.total_cmp(&b.0));
+            c
+        };
+        let demand = column(&|p| p.demand_qps.map(|d| d / metric(p, "limit_qps").max(f64::MIN_POSITIVE)));
+        if let Some(y) = crossing(&demand, 1.0) {
+            boundary.push((index(&xs, x), y));
+        }
+        if let Some(y) = crossing(&column(&|p| Some(metric(p, "throttle_rate"))), contour_at) {
+            contour.push((index(&xs, x), y));
+        }
+    }
     let (header, root) = root.split_vertically(64);
     let key = header.titled(&format!("{} — throttle rate over the grid", doc.scenario), (FONT, 22, FontStyle::Bold))?;
-    legend_strip(
-        &key,
-        &[
-            (Swatch::Line(LIMIT.to_rgba(), 3), "demand = limit (C = L·R)".to_string()),
-            (Swatch::Dashed(CHANGE.to_rgba(), 3), format!("{}% throttled", trim_number(contour_at * 100.0))),
-        ],
-    )?;
+    // Only the lines drawn have a legend entry.
+    let mut entries = Vec::new();
+    if boundary.len() >= 2 {
+        entries.push((Swatch::Line(LIMIT.to_rgba(), 3), "demand = limit (C = L·R)".to_string()));
+    }
+    if contour.len() >= 2 {
+        entries.push((Swatch::Dashed(CHANGE.to_rgba(), 3), format!("{}% throttled", trim_number(contour_at * 100.0))));
+    }
+    legend_strip(&key, &entries)?;
     let (root, bar_area) = root.split_horizontally(WIDTH - 120);
     colour_bar(&bar_area)?;
+    let (nx, ny) = (xs.len(), ys.len());
     let mut chart = ChartBuilder::on(&root)
         .margin(16)
         .x_label_area_size(50)
         .y_label_area_size(80)
-        .build_cartesian_2d(ex[0]..ex[ex.len() - 1], ey[0]..ey[ey.len() - 1])?;
+        .build_cartesian_2d(-0.5..nx as f64 - 0.5, -0.5..ny as f64 - 0.5)?;
+    // Ticks at whole indices only, each reading its value.
+    let tick = |values: &[f64], v: f64| {
+        let i = v.round();
+        if (v - i).abs() < 1e-6 && i >= 0.0 {
+            values.get(i as usize).map(|x| trim_number(*x)).unwrap_or_default()
+        } else {
+            String::new()
+        }
+    };
     chart
         .configure_mesh()
         .disable_mesh()
+        .x_labels(nx + 1)
+        .y_labels(ny + 1)
         .x_desc(axis_label(doc, 0))
         .y_desc(axis_label(doc, 1))
-        .x_label_formatter(&|x| trim_number(*x))
-        .y_label_formatter(&|y| trim_number(*y))
+        .x_label_formatter(&|x| tick(&xs, *x))
+        .y_label_formatter(&|y| tick(&ys, *y))
         .label_style((FONT, 14))
         .axis_desc_style((FONT, 15))
         .draw()?;
-    let label_cells = xs.len() * ys.len() <= 144;
     for p in &doc.points {
-        let (i, j) = (
-            xs.iter().position(|x| *x == p.axis[0]).unwrap_or(0),
-            ys.iter().position(|y| *y == p.axis[1]).unwrap_or(0),
-        );
+        let (i, j) = (index(&xs, p.axis[0]), index(&ys, p.axis[1]));
         let rate = metric(p, "throttle_rate");
         chart.draw_series(std::iter::once(Rectangle::new(
-            [(ex[i], ey[j]), (ex[i + 1], ey[j + 1])],
+            [(i - 0.5, j - 0.5), (i + 0.5, j + 0.5)],
             heat_colour(rate).filled(),
         )))?;
-        if label_cells {
-            let colour = if rate > 0.5 { WHITE } else { BLACK };
-            let style = (FONT, 13).into_font().color(&colour).pos(plotters::style::text_anchor::Pos::new(
-                plotters::style::text_anchor::HPos::Center,
-                plotters::style::text_anchor::VPos::Center,
-            ));
-            chart.draw_series(std::iter::once(Text::new(format!("{:.0}%", rate * 100.0), (xs[i], ys[j]), style)))?;
-        }
-    }
-    // Where demand meets the limit: along each column, the interpolated y at which demand / limit crosses 1.
-    let mut boundary = Vec::new();
-    for &x in &xs {
-        let mut column: Vec<(f64, f64)> = doc
-            .points
-            .iter()
-            .filter(|p| p.axis[0] == x)
-            .filter_map(|p| p.demand_qps.map(|d| (p.axis[1], d / metric(p, "limit_qps").max(f64::MIN_POSITIVE))))
-            .collect();
-        column.sort_by(|a, b| a.0.total_cmp(&b.0));
-        if let Some(w) = column.windows(2).find(|w| (w[0].1 - 1.0) * (w[1].1 - 1.0) <= 0.0 && w[0].1 != w[1].1) {
-            let f = (1.0 - w[0].1) / (w[1].1 - w[0].1);
-            boundary.push((x, w[0].0 + f * (w[1].0 - w[0].0)));
-        }
-    }
-    // Where the throttle rate crosses the contour: along each column, interpolated between neighbouring
-    // cells.
-    let mut contour = Vec::new();
-    for &x in &xs {
-        let mut column: Vec<(f64, f64)> =
-            doc.points.iter().filter(|p| p.axis[0] == x).map(|p| (p.axis[1], metric(p, "throttle_rate"))).collect();
-        column.sort_by(|a, b| a.0.total_cmp(&b.0));
-        if let Some(w) =
-            column.windows(2).find(|w| (w[0].1 - contour_at) * (w[1].1 - contour_at) <= 0.0 && w[0].1 != w[1].1)
-        {
-            let f = (contour_at - w[0].1) / (w[1].1 - w[0].1);
-            contour.push((x, w[0].0 + f * (w[1].0 - w[0].0)));
-        }
     }
     if boundary.len() >= 2 {
         chart.draw_series(LineSeries::new(boundary, LIMIT.stroke_width(3)))?;
@@ -480,5 +500,26 @@ fn heatmap(doc: &SweepDoc, root: Area<'_>, contour_at: f64) -> DrawResult {
     if contour.len() >= 2 {
         chart.draw_series(DashedLineSeries::new(contour, 10, 6, CHANGE.stroke_width(3)))?;
     }
+    // Cell labels last, each on a pale pad, so that a line through the cell never runs through its words.
+    if nx * ny <= 144 {
+        let style = (FONT, 13).into_font().color(&BLACK).pos(Pos::new(HPos::Center, VPos::Center));
+        for p in &doc.points {
+            let (i, j) = (index(&xs, p.axis[0]), index(&ys, p.axis[1]));
+            let words = percent_label(metric(p, "throttle_rate"));
+            let half_w = (words.len() as f64 * 4.2 + 5.0) / (root.dim_in_pixel().0 as f64 - 112.0) * nx as f64;
+            let half_h = 10.0 / (root.dim_in_pixel().1 as f64 - 82.0) * ny as f64;
+            chart.draw_series(std::iter::once(Rectangle::new(
+                [(i - half_w, j - half_h), (i + half_w, j + half_h)],
+                WHITE.mix(0.8).filled(),
+            )))?;
+            chart.draw_series(std::iter::once(Text::new(words, (i, j), style.clone())))?;
+        }
+    }
     Ok(())
+}
+
+/// A throttle rate for a cell: to a tenth below 10 %, where the contour lives, whole above.
+fn percent_label(rate: f64) -> String {
+    let pct = rate * 100.0;
+    if pct > 0.0 && pct < 10.0 { format!("{pct:.1}%") } else { format!("{pct:.0}%") }
 }

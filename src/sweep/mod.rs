@@ -8,6 +8,7 @@
 
 pub mod chart;
 pub mod estimate;
+pub mod findings;
 pub mod output;
 pub mod params;
 

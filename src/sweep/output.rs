@@ -237,12 +237,11 @@ fn check_shard(doc: &SweepDoc) -> Result<(), (String, String)> {
 
 /// Writes `sweep.json`, `sweep.csv` and the charts of a whole sweep into `dir` as one set with its
 /// manifest. Returns the paths written and the leftover temporary files removed.
-/// `findings` (the terminal's table) and the scenario text go into `report.html`.
+/// The findings (as the terminal shows them), the charts and the scenario text go into `report.html`.
 pub fn write_whole(
     doc: &SweepDoc,
     dir: &Path,
     charts: Option<crate::report::chart::Formats>,
-    findings: &str,
     scenario_text: Option<&str>,
     contour: f64,
 ) -> Result<(Vec<PathBuf>, Vec<PathBuf>), Error> {
@@ -255,19 +254,25 @@ pub fn write_whole(
             svgs.push(crate::report::chart::add_chart(&mut set, dir, name, svg, formats)?);
         }
     }
-    let page = crate::report::html::text_page(
-        &format!("quotasim sweep — {}", doc.scenario),
-        &format!(
-            "{} over {}, {} replications per point ({} points)",
-            doc.scenario,
-            doc.params.join(" × "),
-            doc.reps,
-            doc.points.len()
-        ),
-        findings,
-        &svgs,
-        scenario_text.unwrap_or("(merged from shard files, which do not keep the scenario text)"),
-    );
+    let findings = super::findings::findings(doc);
+    let mut page = crate::report::html::Page::new(&format!("quotasim sweep — {}", doc.scenario));
+    page.paragraph(&format!(
+        "{} over {}, {} replications per point ({} points)",
+        doc.scenario,
+        doc.params.join(" × "),
+        doc.reps,
+        doc.points.len()
+    ));
+    page.verdict(std::slice::from_ref(&findings.verdict.trim_start_matches("Verdict: ").to_string()));
+    page.charts(&svgs);
+    page.heading(if super::findings::categorical(doc) { "Ranked" } else { "Points" });
+    page.note(&findings.title);
+    for n in &findings.notes {
+        page.note(n);
+    }
+    page.grid(&findings.grid);
+    page.scenario(scenario_text.unwrap_or("(merged from shard files, which do not keep the scenario text)"));
+    let page = page.finish();
     set.add_bytes("report.html", page.as_bytes())?;
     let removed = std::mem::take(&mut set.removed_leftovers);
     Ok((set.commit()?, removed))

@@ -169,6 +169,11 @@ fn legend_layout(widths: &[i32], width: i32) -> Vec<std::ops::Range<usize>> {
     rows
 }
 
+/// The width the entries take laid out in one row.
+pub fn legend_width(area: &Area<'_>, entries: &[(Swatch, String)]) -> i32 {
+    legend_widths(area, entries).iter().sum()
+}
+
 /// The height a legend strip needs in `area` for these entries (one row, or more when they do not fit).
 pub fn legend_height(area: &Area<'_>, entries: &[(Swatch, String)]) -> u32 {
     let rows = legend_layout(&legend_widths(area, entries), area.dim_in_pixel().0 as i32).len();
@@ -224,8 +229,64 @@ where
     Ok(())
 }
 
+/// Large axis labels in thousands or millions (`600k`, `1.2M`), smaller ones as [`trim_number`].
+pub fn short_number(x: f64) -> String {
+    if x.abs() >= 1e6 {
+        format!("{}M", trim_number(x / 1e6))
+    } else if x.abs() >= 1e4 {
+        format!("{}k", trim_number(x / 1e3))
+    } else {
+        trim_number(x)
+    }
+}
+
 /// Axis labels without trailing zeros: `100`, `2.5`.
 pub fn trim_number(x: f64) -> String {
     let text = format!("{x:.2}");
     text.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// A piece of text as a renderer lays it out: its words and its box in canvas pixels.
+#[derive(Clone, Debug)]
+pub struct TextBox {
+    pub text: String,
+    pub left: f32,
+    pub top: f32,
+    pub right: f32,
+    pub bottom: f32,
+}
+
+impl TextBox {
+    /// Whether two boxes share more than `slack` pixels each way.
+    pub fn overlaps(&self, other: &TextBox, slack: f32) -> bool {
+        self.left + slack < other.right
+            && other.left + slack < self.right
+            && self.top + slack < other.bottom
+            && other.top + slack < self.bottom
+    }
+}
+
+/// Every text of an SVG chart with its box, laid out with the bundled font the way the PNG is rendered:
+/// what the layout checks (no label over another, none outside the canvas) read.
+pub fn text_boxes(svg: &str) -> Result<(Vec<TextBox>, (f32, f32)), String> {
+    let options = resvg::usvg::Options { fontdb: font_db(), ..Default::default() };
+    let tree = resvg::usvg::Tree::from_str(svg, &options).map_err(|e| e.to_string())?;
+    fn walk(group: &resvg::usvg::Group, out: &mut Vec<TextBox>) {
+        for node in group.children() {
+            match node {
+                resvg::usvg::Node::Group(g) => walk(g, out),
+                resvg::usvg::Node::Text(t) => {
+                    // The glyphs' own outlines: tighter than the line box, so that rows of a legend set
+                    // close together do not count as touching.
+                    let b = t.flattened().abs_bounding_box();
+                    let text = t.chunks().iter().map(|c| c.text()).collect::<String>();
+                    out.push(TextBox { text, left: b.left(), top: b.top(), right: b.right(), bottom: b.bottom() });
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(tree.root(), &mut out);
+    Ok((out, (tree.size().width(), tree.size().height())))
 }

@@ -1,41 +1,61 @@
-//! `timeline.png`: admitted and throttled attempts per second against the limit in force, one panel per
-//! (account, API), with a labelled line at each plan change, the sub-accounts that share the quota, and a
-//! batch's makespan against its floor. Legends sit in a strip above each panel, never over data.
+//! `timeline.png`: admitted and throttled attempts against the limit in force, one panel per (account,
+//! API), with a labelled line at each plan change and a batch's makespan against its floor. A limit counted
+//! over a window longer than a second is drawn at its own scale (attempts per minute against the per-minute
+//! limit); a quota several sub-accounts share gets a panel of who sent the attempts (the busiest five
+//! stacked, then the others); a unit (token) limit gets a panel of units against it. Legends sit in a
+//! strip above each panel, never over data.
 
 use super::{
-    ADMITTED, Area, CHANGE, DrawResult, FONT, LIMIT, Swatch, THROTTLED, WIDTH, legend_strip, render, trim_number,
+    ADMITTED, Area, CHANGE, DrawResult, FONT, LIMIT, Swatch, THROTTLED, WIDTH, legend_strip, render, short_number,
+    trim_number,
 };
 use crate::report::summary::{Report, Series};
+use crate::stats::CHART_BINS;
 use crate::text::label;
-use crate::time::secs_f64;
+use crate::time::{NANOS_PER_SEC, Nanos, secs_f64};
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 const PANEL_HEIGHT: u32 = 340;
+const SUB_PANEL_HEIGHT: u32 = 230;
+const UNITS_PANEL_HEIGHT: u32 = 250;
 const HEADER_HEIGHT: u32 = 50;
-/// Panels beyond this many are left out of the chart (the CSV files hold every series).
+/// Quotas beyond this many are left out of the chart (the CSV files hold every series).
 pub const MAX_PANELS: usize = 8;
 
 /// Seconds, minutes or hours, whichever keeps the x axis readable.
 fn time_unit(duration_s: f64) -> (f64, &'static str) {
     if duration_s <= 900.0 {
         (1.0, "s")
-    } else if duration_s <= 2.0 * 86_400.0 {
+    } else if duration_s <= 3.0 * 3_600.0 {
         (60.0, "min")
     } else {
+        // Clock axes (past an hour) tick in hours, so the ticks fall on round times of day.
         (3_600.0, "h")
     }
 }
 
+/// The panels drawn for one quota.
+fn panels_of(series: &Series) -> [bool; 3] {
+    [true, !series.sub_accounts.is_empty(), series.units.is_some() && series.limiter.units.is_some()]
+}
+
+fn height_of(series: &Series) -> u32 {
+    let [_, sub, units] = panels_of(series);
+    PANEL_HEIGHT + if sub { SUB_PANEL_HEIGHT } else { 0 } + if units { UNITS_PANEL_HEIGHT } else { 0 }
+}
+
 /// Draws the timeline chart as SVG.
 pub fn timeline(report: &Report) -> super::Svg {
-    let panels = report.series.len().clamp(1, MAX_PANELS);
-    render(WIDTH, HEADER_HEIGHT + PANEL_HEIGHT * panels as u32, |root| draw(report, root))
+    let shown = &report.series[..report.series.len().min(MAX_PANELS)];
+    let height = HEADER_HEIGHT + shown.iter().map(height_of).sum::<u32>().max(PANEL_HEIGHT);
+    render(WIDTH, height, |root| draw(report, root))
 }
 
 fn draw(report: &Report, root: Area<'_>) -> DrawResult {
-    let (header, body) = root.split_vertically(HEADER_HEIGHT);
+    let (header, mut body) = root.split_vertically(HEADER_HEIGHT);
     let s = &report.summary;
     let shown = report.series.len().min(MAX_PANELS);
     let more = if report.series.len() > shown {
@@ -43,13 +63,22 @@ fn draw(report: &Report, root: Area<'_>) -> DrawResult {
     } else {
         String::new()
     };
-    header.titled(
-        &format!("{} — admitted and throttled attempts per second{more}", s.scenario),
-        (FONT, 24, FontStyle::Bold),
-    )?;
-    let areas = body.split_evenly((shown.max(1), 1));
-    for (area, series) in areas.iter().zip(&report.series) {
-        panel(area, series, report)?;
+    header.titled(&format!("{} — admitted and throttled attempts{more}", s.scenario), (FONT, 24, FontStyle::Bold))?;
+    let frame = Frame::new(report);
+    for series in &report.series[..shown] {
+        let [_, sub, units] = panels_of(series);
+        let (area, rest) = body.split_vertically(height_of(series));
+        body = rest;
+        let (main, area) = area.split_vertically(PANEL_HEIGHT);
+        let scale = Scale::of(series, report.bin);
+        requests_panel(&main, series, report, &frame, &scale)?;
+        let (sub_area, units_area) = area.split_vertically(if sub { SUB_PANEL_HEIGHT } else { 0 });
+        if sub {
+            sub_account_panel(&sub_area, series, &frame, &scale)?;
+        }
+        if units {
+            units_panel(&units_area, series, report, &frame)?;
+        }
     }
     Ok(())
 }
@@ -68,94 +97,264 @@ pub fn bin_rate(i: usize, count: f64, bin_s: f64, duration_s: f64) -> f64 {
 /// The shade behind the stretches when throttling bites.
 const BITES_SHADE: RGBAColor = RGBAColor(214, 39, 40, 0.08);
 
-/// Colours of the sub-accounts' lines, in slot order.
-const SUB_COLOURS: [RGBColor; 6] = [
+/// Colours of the sub-accounts' layers, busiest first; the others are grey.
+const SUB_COLOURS: [RGBColor; 5] = [
     RGBColor(31, 90, 180),
     RGBColor(148, 103, 189),
     RGBColor(23, 160, 170),
     RGBColor(188, 120, 30),
-    RGBColor(120, 120, 120),
     RGBColor(200, 70, 160),
 ];
+const OTHERS: RGBColor = RGBColor(150, 150, 150);
 
-/// The most bins a panel draws: about one for every seven pixels of its width. Finer bins (a 1 s bin over 20
-/// minutes) draw a comb where nothing can be seen; the chart sums them (the CSV keeps them all).
-const CHART_BINS: usize = 150;
+/// The time axis every panel shares: its unit, and the scenario's clock when the run is long.
+struct Frame {
+    duration_s: f64,
+    unit: f64,
+    unit_name: &'static str,
+    clock: Option<(jiff::civil::DateTime, String)>,
+}
 
-/// `series` with every `k` bins summed into one (limits kept as they are).
-fn coarser(series: &Series, k: usize) -> Series {
-    let sum = |chunk: &[crate::stats::Bin]| crate::stats::Bin {
-        admitted: chunk.iter().map(|b| b.admitted).sum(),
-        throttled: chunk.iter().map(|b| b.throttled).sum(),
-    };
-    Series {
-        account: series.account.clone(),
-        api: series.api.clone(),
-        bins: series.bins.chunks(k).map(sum).collect(),
-        units: None,
-        sub_accounts: series
-            .sub_accounts
-            .iter()
-            .map(|(name, counts)| (name.clone(), counts.chunks(k).map(|c| c.iter().sum()).collect()))
-            .collect(),
-        limits: series.limits.clone(),
+impl Frame {
+    fn new(report: &Report) -> Frame {
+        let duration_s = report.summary.duration_s;
+        let (unit, unit_name) = time_unit(duration_s);
+        // Past an hour, the axis reads the scenario's own clock (the zone of its start).
+        let clock = report.clock_origin.clone().filter(|_| duration_s > 3_600.0);
+        Frame { duration_s, unit, unit_name, clock }
+    }
+
+    fn x_desc(&self, bin: Nanos) -> String {
+        let bins = crate::time::format_duration(bin.max(1));
+        match &self.clock {
+            Some((_, zone)) => format!("time of day (UTC{zone}); bins of {bins}"),
+            None => format!("time since start ({}); bins of {bins}", self.unit_name),
+        }
+    }
+
+    fn x_label(&self, x: f64) -> String {
+        match &self.clock {
+            Some((origin, _)) => {
+                let t = origin.checked_add(jiff::SignedDuration::from_secs_f64(x * self.unit)).unwrap_or(*origin);
+                if self.duration_s > 2.0 * 86_400.0 {
+                    t.strftime("%b %d %H:%M").to_string()
+                } else {
+                    t.strftime("%H:%M").to_string()
+                }
+            }
+            None => trim_number(x),
+        }
+    }
+
+    /// A plot of `area` below its strip, from 0 to `top`, with the shared time axis.
+    fn chart<'a, 'b>(
+        &self,
+        plot: &'a Area<'b>,
+        top: f64,
+        bin: Nanos,
+        y_desc: String,
+    ) -> Result<ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>, Box<dyn std::error::Error>>
+    {
+        let mut chart = ChartBuilder::on(plot)
+            .margin(12)
+            .margin_top(4)
+            // Room for the last time label, centred on the right edge.
+            .margin_right(26)
+            .x_label_area_size(40)
+            .y_label_area_size(72)
+            .build_cartesian_2d(0.0..self.duration_s / self.unit, 0.0..top)?;
+        chart
+            .configure_mesh()
+            .x_desc(self.x_desc(bin))
+            .y_desc(y_desc)
+            .x_label_formatter(&|x| self.x_label(*x))
+            .y_label_formatter(&|y| short_number(*y))
+            .label_style((FONT, 13))
+            .axis_desc_style((FONT, 13))
+            .light_line_style(WHITE.mix(0.0))
+            .draw()?;
+        Ok(chart)
+    }
+
+    /// Step points of per-bin `values` (bins of `bin_s`): each bin drawn flat from its start to its end.
+    fn steps(&self, bin_s: f64, values: impl Iterator<Item = f64>) -> Vec<(f64, f64)> {
+        let mut pts = Vec::new();
+        for (i, v) in values.enumerate() {
+            let (a, b) = bin_span(i, bin_s, self.duration_s);
+            pts.push((a / self.unit, v));
+            pts.push((b / self.unit, v));
+        }
+        pts
     }
 }
 
-fn panel(area: &Area<'_>, series: &Series, report: &Report) -> DrawResult {
-    let duration_s = report.summary.duration_s;
-    // Clock axes (past an hour) tick in hours, so the ticks fall on round times of day.
-    let (unit, unit_name) = if duration_s > 3.0 * 3_600.0 { (3_600.0, "h") } else { time_unit(duration_s) };
-    let k = series.bins.len().div_ceil(CHART_BINS).max(1);
-    let summed;
-    let series = if k > 1 {
-        summed = coarser(series, k);
-        &summed
+/// How a quota's attempts are counted on its panels: per second, or, when its limit is counted over a
+/// longer window, per that window (a per-minute limit against attempts per minute).
+struct Scale {
+    /// The window the counts are per (1 s for a rate), and its words (`per second`, `per minute`).
+    per: Nanos,
+    per_words: String,
+    /// Recorder bins summed into one chart bin.
+    k: usize,
+}
+
+fn per_words(window: Nanos) -> String {
+    match window {
+        NANOS_PER_SEC => "per second".into(),
+        60_000_000_000 => "per minute".into(),
+        3_600_000_000_000 => "per hour".into(),
+        86_400_000_000_000 => "per day".into(),
+        w => format!("per {}", crate::time::format_duration(w)),
+    }
+}
+
+/// Recorder bins of `bin` summed per chart bin: at most [`CHART_BINS`] of them, and, for a count per
+/// `window`, a whole number of windows each when the bins divide it.
+fn bins_per_chart_bin(bins: usize, bin: Nanos, window: Nanos) -> usize {
+    let k = bins.div_ceil(CHART_BINS).max(1);
+    if window > bin && window.is_multiple_of(bin) {
+        let m = (window / bin) as usize;
+        k.div_ceil(m) * m
     } else {
-        series
-    };
-    let chart_bin = report.bin.saturating_mul(k as u64);
-    let bin_s = secs_f64(chart_bin);
-    let span = |i: usize| bin_span(i, bin_s, duration_s);
-    let per_s = |i: usize, n: f64| bin_rate(i, n, bin_s, duration_s);
-    // Steps: each bin is drawn flat from its start to its end.
-    let step = |value: &dyn Fn(usize) -> f64| -> Vec<(f64, f64)> {
-        let mut pts = Vec::with_capacity(series.bins.len() * 2);
-        for i in 0..series.bins.len() {
-            let (a, b) = span(i);
-            pts.push((a / unit, value(i)));
-            pts.push((b / unit, value(i)));
+        k
+    }
+}
+
+impl Scale {
+    fn of(series: &Series, bin: Nanos) -> Scale {
+        let rule = &series.limiter.rule;
+        let per = if rule.is_windowed() && rule.window() > NANOS_PER_SEC { rule.window() } else { NANOS_PER_SEC };
+        Scale { per, per_words: per_words(per), k: bins_per_chart_bin(series.bins.len(), bin, per) }
+    }
+
+    /// `count` in chart bin `i` (of `bin_s`) as a count per window.
+    fn value(&self, i: usize, count: f64, bin_s: f64, duration_s: f64) -> f64 {
+        bin_rate(i, count, bin_s, duration_s) * secs_f64(self.per)
+    }
+
+    /// The y axis's words; `short` for the lower panels, whose axes are shorter.
+    fn y_desc(&self, what: &str, chart_bin: Nanos, short: bool) -> String {
+        let per = if short {
+            match self.per {
+                NANOS_PER_SEC => "/s".to_string(),
+                60_000_000_000 => "/min".to_string(),
+                _ => format!(" {}", self.per_words),
+            }
+        } else {
+            format!(" {}", self.per_words)
+        };
+        if chart_bin > self.per {
+            format!("{what}{per} (mean over {})", crate::time::format_duration(chart_bin))
+        } else {
+            format!("{what}{per}")
         }
-        pts
+    }
+}
+
+/// A limit of `limit_qps` as a count per `per`, for a limiter counting `limit` (or the QPS's share) per
+/// `window`: its own window's count when that is `per`, else the same rate over `per`.
+fn limit_per(window: Nanos, limit: Option<u64>, limit_qps: u32, rule: &crate::quota::LimiterConfig, per: Nanos) -> f64 {
+    let capacity = match limit {
+        Some(l) => l as f64,
+        None if rule.is_windowed() => rule.with_window(window).capacity(limit_qps) as f64,
+        None => limit_qps as f64 * secs_f64(window),
     };
-    let total = step(&|i| per_s(i, (series.bins[i].admitted + series.bins[i].throttled) as f64));
-    let admitted = step(&|i| per_s(i, series.bins[i].admitted as f64));
+    capacity * secs_f64(per) / secs_f64(window)
+}
+
+/// The title of a panel, and its legend beside or under it; returns the plotting area left.
+fn strip<'b>(
+    area: &Area<'b>,
+    title: String,
+    note: Option<String>,
+    entries: &[(Swatch, String)],
+) -> Result<Area<'b>, Box<dyn std::error::Error>> {
+    let legend_h = super::legend_height(area, entries);
+    // One legend row sits beside the title when it fits there; otherwise the legend goes under it.
+    let title_font: TextStyle = (FONT, 16, FontStyle::Bold).into();
+    let title_w = area.estimate_text_size(&title, &title_font).map_or(400, |(w, _)| w as i32);
+    let beside = area.dim_in_pixel().0 as i32 - 16 - (70 + title_w + 24);
+    let one_row = legend_h <= 30 && super::legend_width(area, entries) <= beside;
+    let strip_h = if one_row { 30 } else { 24 + legend_h } + if note.is_some() { 14 } else { 0 };
+    let (strip, plot) = area.split_vertically(strip_h);
+    strip.draw(&Text::new(title, (70, 8), (FONT, 16, FontStyle::Bold).into_font()))?;
+    if let Some(note) = note {
+        // Said beside the title, not over the data.
+        strip.draw(&Text::new(note, (70, 26), (FONT, 12).into_font().color(&THROTTLED)))?;
+    }
+    legend_strip(&strip, entries)?;
+    Ok(plot)
+}
+
+/// The top of a panel's scale: past twenty times the highest limit, bursts would flatten the limit into
+/// the axis, so the scale stops at ten times it and a note says where the peak went. The top fifth is kept
+/// for the plan labels. Returns (top, note).
+fn scale_top(peak: f64, most_limit: f64, unit: &str) -> (f64, Option<String>) {
+    if peak > 20.0 * most_limit {
+        let top = 10.0 * most_limit * 1.3;
+        (top, Some(format!("scale cut at {} {unit} (peak {} {unit})", trim_number(top), trim_number(peak))))
+    } else {
+        (peak.max(most_limit) * 1.3, None)
+    }
+}
+
+fn requests_panel(area: &Area<'_>, series: &Series, report: &Report, frame: &Frame, scale: &Scale) -> DrawResult {
+    let duration_s = frame.duration_s;
+    let unit = frame.unit;
+    let chart_bin = report.bin.saturating_mul(scale.k as u64);
+    let bin_s = secs_f64(chart_bin);
+    let bins: Vec<crate::stats::Bin> = series
+        .bins
+        .chunks(scale.k)
+        .map(|c| crate::stats::Bin {
+            admitted: c.iter().map(|b| b.admitted).sum(),
+            throttled: c.iter().map(|b| b.throttled).sum(),
+        })
+        .collect();
+    let value = |i: usize, n: u64| scale.value(i, n as f64, bin_s, duration_s);
+    let total = frame.steps(bin_s, bins.iter().enumerate().map(|(i, b)| value(i, b.admitted + b.throttled)));
+    let admitted = frame.steps(bin_s, bins.iter().enumerate().map(|(i, b)| value(i, b.admitted)));
+    let spec = &series.limiter;
+    let own = |qps: u32| limit_per(spec.rule.window(), spec.limit, qps, &spec.rule, scale.per);
     let mut limit = Vec::new();
     for (i, change) in series.limits.iter().enumerate() {
         let end = series.limits.get(i + 1).map_or(duration_s, |next| secs_f64(next.at));
-        let from = secs_f64(change.at);
-        limit.push((from / unit, change.limit_qps as f64));
-        limit.push((end / unit, change.limit_qps as f64));
+        limit.push((secs_f64(change.at) / unit, own(change.limit_qps)));
+        limit.push((end / unit, own(change.limit_qps)));
     }
-    let most_limit = series.limits.iter().map(|l| l.limit_qps as f64).fold(1.0, f64::max);
-    let peak = total.iter().map(|p| p.1).fold(most_limit, f64::max);
-    // Bursts far above the limit (past twenty times) would flatten the limit and the admitted area into
-    // the axis: the scale then stops at ten times the highest limit and the panel says where the peak went.
-    let clipped = peak > 20.0 * most_limit;
-    let shown_peak = if clipped { 10.0 * most_limit } else { peak };
-    // The top fifth is kept for the plan labels.
-    let top = shown_peak * 1.3;
+    // Further windows (a per-hour limit beside a per-second one), as the same rate per `per`.
+    let more: Vec<(String, Vec<(f64, f64)>)> = spec
+        .more
+        .iter()
+        .map(|w| {
+            let mut pts = Vec::new();
+            for (i, change) in series.limits.iter().enumerate() {
+                let end = series.limits.get(i + 1).map_or(duration_s, |next| secs_f64(next.at));
+                let y = limit_per(w.window, w.limit, change.limit_qps, &spec.rule, scale.per);
+                pts.push((secs_f64(change.at) / unit, y));
+                pts.push((end / unit, y));
+            }
+            let words = if w.window == scale.per {
+                format!("limit {}", per_words(w.window))
+            } else {
+                format!("limit {} (as a mean {})", per_words(w.window), scale.per_words)
+            };
+            (words, pts)
+        })
+        .collect();
+    let most_limit = limit.iter().chain(more.iter().flat_map(|m| m.1.iter())).map(|p| p.1).fold(1.0, f64::max);
+    let peak = total.iter().map(|p| p.1).fold(0.0, f64::max);
+    let (top, note) = scale_top(peak, most_limit, &scale.per_words);
     let clip = |pts: Vec<(f64, f64)>| -> Vec<(f64, f64)> { pts.into_iter().map(|(x, y)| (x, y.min(top))).collect() };
 
     let mut entries = vec![
         (Swatch::Fill(BITES_SHADE), "throttling bites (>1 %)".to_string()),
         (Swatch::Fill(THROTTLED.mix(0.55)), "throttled".to_string()),
         (Swatch::Fill(ADMITTED.mix(0.75)), "admitted".to_string()),
-        (Swatch::Line(LIMIT.to_rgba(), 2), "limit (QPS)".to_string()),
+        (Swatch::Line(LIMIT.to_rgba(), 2), format!("limit {}", scale.per_words)),
     ];
-    for (i, (name, _)) in series.sub_accounts.iter().enumerate() {
-        let colour = SUB_COLOURS[i % SUB_COLOURS.len()].to_rgba();
-        entries.push((Swatch::Line(colour, 2), format!("{} attempts", label(name))));
+    for (words, _) in &more {
+        entries.push((Swatch::Dashed(LIMIT.to_rgba(), 2), words.clone()));
     }
     // A batch's markers on the panels of the APIs it calls, not on every panel of its account.
     let batches: Vec<_> =
@@ -164,72 +363,17 @@ fn panel(area: &Area<'_>, series: &Series, report: &Report) -> DrawResult {
         entries.push((Swatch::Line(CHANGE.to_rgba(), 2), "batch makespan".to_string()));
         entries.push((Swatch::Line(CHANGE.mix(0.6), 1), "floor".to_string()));
     }
-    let legend_h = super::legend_height(area, &entries);
-    // One legend row sits beside the title; more go under it.
-    let strip_h = if legend_h > 30 { 24 + legend_h } else { 30 } + if clipped { 14 } else { 0 };
-    let (strip, plot) = area.split_vertically(strip_h);
-    strip.draw(&Text::new(
-        format!("{} / {}", label(&series.account), label(&series.api)),
-        (70, 8),
-        (FONT, 16, FontStyle::Bold).into_font(),
-    ))?;
-    if clipped {
-        // Said beside the title, not over the data.
-        strip.draw(&Text::new(
-            format!("scale cut at {} /s (peak {} /s)", trim_number(top), trim_number(peak)),
-            (70, 26),
-            (FONT, 12).into_font().color(&THROTTLED),
-        ))?;
-    }
-    legend_strip(&strip, &entries)?;
-
-    let mut chart = ChartBuilder::on(&plot)
-        .margin(12)
-        .margin_top(4)
-        .x_label_area_size(40)
-        .y_label_area_size(60)
-        .build_cartesian_2d(0.0..duration_s / unit, 0.0..top)?;
-    let bins_text = crate::time::format_duration(chart_bin.max(1));
-    // Past an hour, the axis reads the scenario's own clock (the zone of its start), not minutes since it.
-    let clock = report.clock_origin.as_ref().filter(|_| duration_s > 3_600.0);
-    let x_desc = match clock {
-        Some((_, zone)) => format!("time of day (UTC{zone}); bins of {bins_text}"),
-        None => format!("time since start ({unit_name}); bins of {bins_text}"),
-    };
-    let clock_label = |x: &f64| match clock {
-        Some((origin, _)) => {
-            let origin = *origin;
-            let t = origin.checked_add(jiff::SignedDuration::from_secs_f64(*x * unit)).unwrap_or(origin);
-            if duration_s > 2.0 * 86_400.0 {
-                t.strftime("%b %d %H:%M").to_string()
-            } else {
-                t.strftime("%H:%M").to_string()
-            }
-        }
-        None => trim_number(*x),
-    };
-    chart
-        .configure_mesh()
-        .x_desc(x_desc)
-        .y_desc(if chart_bin > crate::time::NANOS_PER_SEC {
-            format!("attempts per second (mean over {bins_text})")
-        } else {
-            "attempts per second".to_string()
-        })
-        .x_label_formatter(&clock_label)
-        .y_label_formatter(&|y| trim_number(*y))
-        .label_style((FONT, 13))
-        .axis_desc_style((FONT, 14))
-        .light_line_style(WHITE.mix(0.0))
-        .draw()?;
+    let title = format!("{} / {}", label(&series.account), label(&series.api));
+    let plot = strip(area, title, note, &entries)?;
+    let mut chart = frame.chart(&plot, top, chart_bin, scale.y_desc("attempts", chart_bin, false))?;
     // The stretches when throttling bites (more than 1 % of a bin's attempts throttled, the verdict's rule),
     // shaded behind the data, adjacent bins merged.
     let mut bites: Vec<(f64, f64)> = Vec::new();
-    for (i, b) in series.bins.iter().enumerate() {
+    for (i, b) in bins.iter().enumerate() {
         if !crate::report::verdict::bites(b) {
             continue;
         }
-        let (a, z) = span(i);
+        let (a, z) = bin_span(i, bin_s, duration_s);
         match bites.last_mut() {
             Some(last) if (last.1 - a / unit).abs() < 1e-9 => last.1 = z / unit,
             _ => bites.push((a / unit, z / unit)),
@@ -238,18 +382,18 @@ fn panel(area: &Area<'_>, series: &Series, report: &Report) -> DrawResult {
     chart.draw_series(bites.iter().map(|&(a, z)| Rectangle::new([(a, 0.0), (z, top)], BITES_SHADE.filled())))?;
     chart.draw_series(AreaSeries::new(clip(total), 0.0, THROTTLED.mix(0.55)))?;
     chart.draw_series(AreaSeries::new(clip(admitted), 0.0, ADMITTED.mix(0.75)))?;
-    chart.draw_series(LineSeries::new(limit, LIMIT.stroke_width(2)))?;
-    // Sub-accounts sharing the quota: each one's own attempts, a line apiece.
-    for (i, (_, counts)) in series.sub_accounts.iter().enumerate() {
-        let line = step(&|j| per_s(j, counts[j] as f64));
-        chart.draw_series(LineSeries::new(clip(line), SUB_COLOURS[i % SUB_COLOURS.len()].stroke_width(1)))?;
+    for (_, pts) in more {
+        chart.draw_series(DashedLineSeries::new(clip(pts), 6, 4, LIMIT.stroke_width(2)))?;
     }
+    chart.draw_series(LineSeries::new(limit, LIMIT.stroke_width(2)))?;
     for b in &batches {
         // The floor reads leftwards from its line and the makespan rightwards (leftwards, lower, near the
         // right edge), so the two never overprint even when they nearly meet.
         let mut mark = |x_s: f64, colour: RGBAColor, stroke: u32, words: String, leftwards: bool, y: f64| {
             let x = x_s.min(duration_s) / unit;
             chart.draw_series(std::iter::once(PathElement::new([(x, 0.0), (x, top)], colour.stroke_width(stroke))))?;
+            // A label that would cross the left axis reads rightwards instead.
+            let leftwards = leftwards && x > 0.2 * duration_s / unit;
             let pos = if leftwards { Pos::new(HPos::Right, VPos::Top) } else { Pos::new(HPos::Left, VPos::Top) };
             let nudge = duration_s / unit * if leftwards { -0.005 } else { 0.005 };
             chart.draw_series(std::iter::once(Text::new(
@@ -259,11 +403,13 @@ fn panel(area: &Area<'_>, series: &Series, report: &Report) -> DrawResult {
             )))?;
             DrawResult::Ok(())
         };
-        mark(b.floor_s, CHANGE.mix(0.6), 1, format!("{} floor {:.0} s", b.client, b.floor_s), true, 0.62)?;
+        if b.floor_s.is_finite() {
+            mark(b.floor_s, CHANGE.mix(0.6), 1, format!("{} floor {:.0} s", label(&b.client), b.floor_s), true, 0.62)?;
+        }
         if let Some(m) = b.makespan_s {
             let near_edge = m / unit > 0.8 * duration_s / unit;
             let y = if near_edge { 0.52 } else { 0.62 };
-            mark(m, CHANGE.to_rgba(), 2, format!("{} done {:.0} s", b.client, m), near_edge, y)?;
+            mark(m, CHANGE.to_rgba(), 2, format!("{} done {:.0} s", label(&b.client), m), near_edge, y)?;
         }
     }
     // A labelled line at every plan change, and the plan in force at the start; labels take turns on three
@@ -273,13 +419,23 @@ fn panel(area: &Area<'_>, series: &Series, report: &Report) -> DrawResult {
         if i > 0 {
             chart.draw_series(std::iter::once(PathElement::new([(x, 0.0), (x, top)], CHANGE.stroke_width(1))))?;
         }
-        let label = format!("{} {} QPS", change.plan.kind().name(), change.limit_qps);
+        let words = if scale.per == NANOS_PER_SEC {
+            format!("{} {} QPS", change.plan.kind().name(), change.limit_qps)
+        } else {
+            format!(
+                "{} {} QPS: {} {}",
+                change.plan.kind().name(),
+                change.limit_qps,
+                trim_number(own(change.limit_qps)),
+                scale.per_words
+            )
+        };
         let right = x > 0.75 * duration_s / unit;
         let nudge = duration_s / unit * if right { -0.004 } else { 0.004 };
         let pos = if right { Pos::new(HPos::Right, VPos::Top) } else { Pos::new(HPos::Left, VPos::Top) };
         let row = (i % 3) as f64;
         chart.draw_series(std::iter::once(Text::new(
-            label,
+            words,
             (x + nudge, top * (0.99 - 0.07 * row)),
             (FONT, 13).into_font().color(&CHANGE).pos(pos),
         )))?;
@@ -287,9 +443,105 @@ fn panel(area: &Area<'_>, series: &Series, report: &Report) -> DrawResult {
     Ok(())
 }
 
+/// Who sent the attempts: the busiest sub-accounts stacked (the busiest at the bottom), the others on
+/// top, with the limit over them, so that the share each one takes of the limit reads off the panel.
+fn sub_account_panel(area: &Area<'_>, series: &Series, frame: &Frame, scale: &Scale) -> DrawResult {
+    let duration_s = frame.duration_s;
+    let bin_s = secs_f64(series.sub_bin);
+    let n = series.sub_accounts.first().map_or(0, |s| s.1.len());
+    // Cumulative layers, bottom up.
+    let mut layers: Vec<Vec<f64>> = Vec::new();
+    let mut below = vec![0.0; n];
+    for (_, counts) in &series.sub_accounts {
+        for (i, c) in counts.iter().enumerate().take(n) {
+            below[i] += scale.value(i, *c as f64, bin_s, duration_s);
+        }
+        layers.push(below.clone());
+    }
+    let spec = &series.limiter;
+    let own = |qps: u32| limit_per(spec.rule.window(), spec.limit, qps, &spec.rule, scale.per);
+    let mut limit = Vec::new();
+    for (i, change) in series.limits.iter().enumerate() {
+        let end = series.limits.get(i + 1).map_or(duration_s, |next| secs_f64(next.at));
+        limit.push((secs_f64(change.at) / frame.unit, own(change.limit_qps)));
+        limit.push((end / frame.unit, own(change.limit_qps)));
+    }
+    let most_limit = limit.iter().map(|p| p.1).fold(1.0, f64::max);
+    let peak = below.iter().copied().fold(0.0, f64::max);
+    let (top, note) = scale_top(peak, most_limit, &scale.per_words);
+    let colour = |i: usize, name: &str| {
+        if name == "other sub-accounts" { OTHERS } else { SUB_COLOURS[i % SUB_COLOURS.len()] }
+    };
+    let mut entries: Vec<(Swatch, String)> = series
+        .sub_accounts
+        .iter()
+        .enumerate()
+        .map(|(i, (name, _))| (Swatch::Fill(colour(i, name).mix(0.7)), label(name).to_string()))
+        .collect();
+    entries.push((Swatch::Line(LIMIT.to_rgba(), 2), format!("limit {}", scale.per_words)));
+    let named = series.sub_accounts.iter().filter(|s| s.0 != "other sub-accounts");
+    let named_attempts: u64 = named.clone().flat_map(|s| s.1.iter()).map(|&n| n as u64).sum();
+    let all: u64 = series.bins.iter().map(|b| b.admitted + b.throttled).sum();
+    let share = if series.callers > named.clone().count() && all > 0 {
+        format!(
+            " (the busiest {} of {} send {:.0} %)",
+            named.count(),
+            series.callers,
+            100.0 * named_attempts as f64 / all as f64
+        )
+    } else {
+        String::new()
+    };
+    let title = format!("{} / {}: attempts by sub-account{share}", label(&series.account), label(&series.api));
+    let plot = strip(area, title, note, &entries)?;
+    let mut chart = frame.chart(&plot, top, series.sub_bin, scale.y_desc("attempts", series.sub_bin, true))?;
+    // Drawn top layer first, each lower one over it.
+    for (i, layer) in layers.iter().enumerate().rev() {
+        let pts = frame.steps(bin_s, layer.iter().map(|v| v.min(top)));
+        let name = &series.sub_accounts[i].0;
+        chart.draw_series(AreaSeries::new(pts, 0.0, colour(i, name).mix(0.7)))?;
+    }
+    chart.draw_series(LineSeries::new(limit, LIMIT.stroke_width(2)))?;
+    Ok(())
+}
+
+/// Units (tokens) admitted and throttled per unit window, against the unit limit.
+fn units_panel(area: &Area<'_>, series: &Series, report: &Report, frame: &Frame) -> DrawResult {
+    let (Some(units), Some(unit_limit)) = (&series.units, series.limiter.units) else { return Ok(()) };
+    let duration_s = frame.duration_s;
+    let k = bins_per_chart_bin(units.len(), report.bin, unit_limit.window);
+    let chart_bin = report.bin.saturating_mul(k as u64);
+    let bin_s = secs_f64(chart_bin);
+    let scale = Scale { per: unit_limit.window, per_words: per_words(unit_limit.window), k };
+    let sums: Vec<[u64; 3]> =
+        units.chunks(k).map(|c| c.iter().fold([0; 3], |a, u| [a[0] + u[0], a[1] + u[1], a[2] + u[2]])).collect();
+    let value = |i: usize, n: u64| scale.value(i, n as f64, bin_s, duration_s);
+    let total = frame.steps(bin_s, sums.iter().enumerate().map(|(i, u)| value(i, u[0] + u[1])));
+    let admitted = frame.steps(bin_s, sums.iter().enumerate().map(|(i, u)| value(i, u[0])));
+    let limit = unit_limit.limit as f64;
+    let peak = total.iter().map(|p| p.1).fold(0.0, f64::max);
+    let (top, note) = scale_top(peak, limit.max(1.0), &scale.per_words);
+    let clip = |pts: Vec<(f64, f64)>| -> Vec<(f64, f64)> { pts.into_iter().map(|(x, y)| (x, y.min(top))).collect() };
+    let entries = vec![
+        (Swatch::Fill(THROTTLED.mix(0.55)), "units of throttled attempts".to_string()),
+        (Swatch::Fill(ADMITTED.mix(0.75)), "units admitted".to_string()),
+        (
+            Swatch::Line(LIMIT.to_rgba(), 2),
+            format!("unit limit {} {}", crate::text::thousands(limit as u64), scale.per_words),
+        ),
+    ];
+    let title = format!("{} / {}: units (cost)", label(&series.account), label(&series.api));
+    let plot = strip(area, title, note, &entries)?;
+    let mut chart = frame.chart(&plot, top, chart_bin, scale.y_desc("units", chart_bin, true))?;
+    chart.draw_series(AreaSeries::new(clip(total), 0.0, THROTTLED.mix(0.55)))?;
+    chart.draw_series(AreaSeries::new(clip(admitted), 0.0, ADMITTED.mix(0.75)))?;
+    chart.draw_series(LineSeries::new([(0.0, limit), (duration_s / frame.unit, limit)], LIMIT.stroke_width(2)))?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
-    use super::bin_rate;
+    use super::{bin_rate, bins_per_chart_bin};
 
     #[test]
     fn the_last_bin_is_a_rate_over_its_true_length() {
@@ -298,5 +550,17 @@ mod tests {
         assert_eq!(bin_rate(84, 14.0, 7.0, 600.0), 2.0);
         // One 2 h bin over a 600 s run: 1,200 calls are 2 a second, not 0.17.
         assert_eq!(bin_rate(0, 1_200.0, 7_200.0, 600.0), 2.0);
+    }
+
+    #[test]
+    fn chart_bins_hold_whole_windows_and_stay_few() {
+        let s = crate::time::NANOS_PER_SEC;
+        // An hour of 1 s bins: 24 s chart bins for a rate; whole minutes for a per-minute count.
+        assert_eq!(bins_per_chart_bin(3_600, s, s), 24);
+        assert_eq!(bins_per_chart_bin(3_600, s, 60 * s), 60);
+        // A day of 1 s bins: 576 s, or 10 whole minutes.
+        assert_eq!(bins_per_chart_bin(86_400, s, 60 * s), 600);
+        // Bins coarser than the window: as for a rate.
+        assert_eq!(bins_per_chart_bin(100, 120 * s, 60 * s), 1);
     }
 }
