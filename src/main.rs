@@ -16,7 +16,11 @@ fn main() {
         Err(e) => {
             // Errors echo input (a cell, a name): its control characters are escaped before a terminal
             // sees them. Even a closed standard error must not turn a clean failure into a panic.
-            let message = e.to_string();
+            let message = match &e {
+                // The offending line with a caret under the key, as cargo shows a compile error.
+                quotasim::Error::Scenario(se) => se.report(std::fs::read_to_string(&se.file).ok().as_deref()),
+                e => e.to_string(),
+            };
             let _ = writeln!(std::io::stderr(), "error: {}", quotasim::text::terminal_lines(&message));
             std::process::exit(e.exit_code());
         }

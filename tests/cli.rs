@@ -613,3 +613,30 @@ fn init_writes_a_runnable_scenario_and_late_packages_are_warned_about() {
     let out = quotasim(&["check", &scenario_path("package-next-day.toml")]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("warning: resource package `late-pack` takes effect at"));
 }
+
+/// A scenario error reads as cargo writes one: the message with `file:line: key`, then the offending line
+/// with a caret under the key and the hint as `help:`.
+#[test]
+fn a_scenario_error_shows_its_line_with_a_caret_and_a_help() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.toml");
+    let base = "name = \"x\"\nstart = \"2026-11-26T09:00:00+08:00\"\nduration = \"10m\"\n[[api]]\nname = \"A\"\n\
+                latency = { dist = \"constant\", mean = \"500ms\" }\n[[account]]\nname = \"acme\"\n[[client]]\n\
+                name = \"w\"\naccount = \"acme\"\napi = \"A\"\nmodel = \"closed\"\n";
+    let cases = [
+        ("theads = 4\n", "14 | theads = 4\n   | ^^^^^^\n   = help: did you mean `threads`?"),
+        (
+            "threads = 4\nretry = { policy = \"fulljitter\" }\n",
+            "15 | retry = { policy = \"fulljitter\" }\n   |           ^^^^^^\n   = help: did you mean `policy = \"exponential\", jitter = \"full\"`",
+        ),
+    ];
+    for (tail, expected) in cases {
+        std::fs::write(&path, format!("{base}{tail}")).unwrap();
+        let o = quotasim(&["check", path.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(2));
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(stderr.starts_with("error: ") && stderr.contains("bad.toml:1"), "{stderr}");
+        assert!(stderr.contains(&format!("  --> {}:", path.display())), "{stderr}");
+        assert!(stderr.contains(expected), "expected\n{expected}\nin\n{stderr}");
+    }
+}

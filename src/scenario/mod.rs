@@ -38,6 +38,61 @@ pub struct ScenarioError {
     pub message: String,
 }
 
+impl ScenarioError {
+    /// The message without its hint, and the hint (`did you mean …`, `write it as …`, `expected …`): the
+    /// last `; ` clause or a closing `(did you mean …)`.
+    fn split_hint(&self) -> (&str, Option<&str>) {
+        let m = self.message.as_str();
+        if let Some(at) = m.rfind(" (did you mean ")
+            && m.ends_with(')')
+        {
+            return (&m[..at], Some(&m[at + 2..m.len() - 1]));
+        }
+        match m.rfind("; ") {
+            Some(at) if at > 0 => (&m[..at], Some(&m[at + 2..])),
+            _ => (m, None),
+        }
+    }
+
+    /// The error as cargo writes one: the message on the first line (with `file:line: key:` as before), then
+    /// the offending line of `source` (the file's text, when it could be read) with a caret under the key,
+    /// and the hint as `help:`. Text from the file is escaped for the terminal by the caller.
+    pub fn report(&self, source: Option<&str>) -> String {
+        let (message, hint) = self.split_hint();
+        let mut out = format!("{}:{}: {}: {message}", self.file, self.line, self.key);
+        let text = source.and_then(|s| s.lines().nth(self.line.checked_sub(1)?));
+        if let Some(text) = text.filter(|_| self.line > 0) {
+            let number = self.line.to_string();
+            let pad = " ".repeat(number.len());
+            // Under the key's own name when the line holds it (`theads` in `client[0].theads`), else under
+            // the line's text.
+            let name = self.key.rsplit('.').next().unwrap_or(&self.key);
+            let name = name.split('[').next().unwrap_or(name);
+            let text: String = text.chars().take(200).collect();
+            let (from, width) = match text.find(name).filter(|_| !name.is_empty()) {
+                Some(at) => (text[..at].chars().count(), name.chars().count()),
+                None => {
+                    let lead = text.len() - text.trim_start().len();
+                    (text[..lead].chars().count(), text.trim().chars().count().max(1))
+                }
+            };
+            out.push_str(&format!(
+                "\n{pad}--> {}:{}\n{pad} |\n{number} | {text}\n{pad} | {}{}",
+                self.file,
+                self.line,
+                " ".repeat(from),
+                "^".repeat(width)
+            ));
+            if let Some(h) = hint {
+                out.push_str(&format!("\n{pad} = help: {h}"));
+            }
+        } else if let Some(h) = hint {
+            out.push_str(&format!("\n  = help: {h}"));
+        }
+        out
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Api {
     pub name: String,
@@ -346,6 +401,18 @@ impl Ctx<'_> {
 
     fn retry(&self, key: &str, raw: &RawRetry) -> Result<RetryPolicy> {
         let policies = [("none", 0), ("fixed", 1), ("exponential", 2), ("retry-after", 3)];
+        // A jittered backoff is written as the exponential policy with a jitter, not as a policy of its own.
+        let jitters = Jitter::NAMES.iter().map(|(n, _)| *n).filter(|n| *n != "none");
+        let compact = raw.policy.to_ascii_lowercase().replace(['-', '_', ' '], "");
+        if let Some(j) = jitters.clone().find(|j| compact == format!("{j}jitter") || compact == *j) {
+            return Err(self.err(
+                &format!("{key}.policy"),
+                format!(
+                    "`{}` is not a policy; did you mean `policy = \"exponential\", jitter = \"{j}\"` (jittered backoff)?",
+                    raw.policy
+                ),
+            ));
+        }
         let kind = self.one_of(&format!("{key}.policy"), &raw.policy, &policies)?;
         let takes: &[&str] = match kind {
             0 => &[],
