@@ -997,7 +997,7 @@ fn sweep_command(args: &SweepArgs) -> Result<(), Error> {
             vec![path]
         }
         None => {
-            let (written, removed) = sweep::output::write_whole(&doc, &dir, formats, Some(&text), contour)?;
+            let (written, removed) = sweep::write::write_whole(&doc, &dir, formats, Some(&text), contour)?;
             note_leftovers(&removed, args.quiet);
             written
         }
@@ -1021,7 +1021,7 @@ fn merge_command(args: &MergeArgs) -> Result<(), Error> {
     // Never a folder named by the shard files' contents: the first folder given, or --out.
     let dir = args.out.clone().unwrap_or_else(|| args.dirs[0].clone());
     report::prepare_dir(&dir)?;
-    let (written, removed) = sweep::output::write_whole(&doc, &dir, formats, None, contour)?;
+    let (written, removed) = sweep::write::write_whole(&doc, &dir, formats, None, contour)?;
     note_leftovers(&removed, false);
     out(&format!("merged {} points; {}", doc.points.len(), wrote(&written)))?;
     open_output(args.charts.open.as_deref(), &written, false)

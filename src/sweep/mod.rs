@@ -11,6 +11,7 @@ pub mod estimate;
 pub mod findings;
 pub mod output;
 pub mod params;
+pub mod write;
 
 use crate::engine::{self, RunOptions};
 use crate::report::Report;

@@ -302,12 +302,7 @@ impl ApiChoice {
         }
     }
 
-    #[inline]
-    pub fn pick(&self, rng: &mut StreamRng) -> usize {
-        self.apis()[self.pick_position(rng)]
-    }
-
-    /// Like [`ApiChoice::pick`], but the position of the API drawn in [`ApiChoice::apis`].
+    /// The position in [`ApiChoice::apis`] of the API drawn for a request.
     #[inline]
     pub fn pick_position(&self, rng: &mut StreamRng) -> usize {
         match self {
@@ -414,16 +409,6 @@ impl RetryPolicy {
     #[inline]
     pub fn retries_after(&self, attempts_made: u32) -> bool {
         attempts_made < self.max_attempts()
-    }
-
-    /// How long to wait before the next attempt after `attempts_made` attempts, or `None` to give up.
-    /// Only for policies that need no draws (none, fixed): see [`RetryPolicy::wait`].
-    #[inline]
-    pub fn wait_after(&self, attempts_made: u32) -> Option<Nanos> {
-        match *self {
-            RetryPolicy::Fixed { wait, .. } if self.retries_after(attempts_made) => Some(wait),
-            _ => None,
-        }
     }
 
     /// The wait before the retry that follows `ctx.attempts` attempts (the caller has checked that one is
@@ -668,7 +653,7 @@ mod tests {
         let choice = ApiChoice::Mix { apis: vec![7, 9], cumulative: vec![3.0, 4.0] };
         let mut rng = stream(2, 0, Purpose::ApiMix);
         let n = 40_000;
-        let sevens = (0..n).filter(|_| choice.pick(&mut rng) == 7).count() as f64;
+        let sevens = (0..n).filter(|_| choice.apis()[choice.pick_position(&mut rng)] == 7).count() as f64;
         let (p, se) = (0.75, (0.75f64 * 0.25 / n as f64).sqrt());
         assert!((sevens / n as f64 - p).abs() < 5.0 * se);
     }
@@ -729,9 +714,7 @@ mod tests {
     #[test]
     fn fixed_retry_counts_the_first_attempt() {
         let r = RetryPolicy::Fixed { wait: 5, max_attempts: 3 };
-        assert_eq!(r.wait_after(1), Some(5));
-        assert_eq!(r.wait_after(2), Some(5));
-        assert_eq!(r.wait_after(3), None);
-        assert_eq!(RetryPolicy::None.wait_after(1), None);
+        assert!(r.retries_after(1) && r.retries_after(2) && !r.retries_after(3));
+        assert!(!RetryPolicy::None.retries_after(1));
     }
 }
