@@ -5,8 +5,10 @@
 //! limiter, and two APIs never share one. The limit is a function of time: every change is appended to the
 //! quota's history, which the reports read back. [`plans`] decides which limit is in force.
 
-pub mod limiters;
+pub mod limiter;
 pub mod plans;
+
+pub use limiter::{Align, Limiter, LimiterConfig};
 
 use crate::time::{NANOS_PER_SEC, Nanos};
 use plans::PlanRef;
@@ -64,105 +66,6 @@ impl Category {
 impl fmt::Display for Category {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
-    }
-}
-
-/// Where fixed windows start.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Align {
-    /// On the wall clock: windows are [k·w, (k+1)·w) of absolute time (the default; 1 s windows start on
-    /// the second).
-    Clock,
-    /// A window opens at the first attempt after the previous one closed.
-    FirstCall,
-}
-
-impl Align {
-    pub fn name(self) -> &'static str {
-        match self {
-            Align::Clock => "clock",
-            Align::FirstCall => "first-call",
-        }
-    }
-}
-
-/// The admission rule, as the scenario states it. Every rule takes its rate from the plan in force.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LimiterConfig {
-    /// At most `limit × window` admissions per window; nothing carries over between windows; an attempt over
-    /// the limit is rejected at once (not queued). Whether rejected attempts count makes no difference here.
-    FixedWindow { window: Nanos, align: Align },
-    /// Admit iff fewer than floor(qps × window) attempts were counted in (now − window, now]; with
-    /// `count_rejected` a rejected attempt counts too.
-    SlidingLog { window: Nanos, count_rejected: bool },
-    /// Cloudflare's estimate over clock windows: admit iff prev × (W − (t − w0)) / W + cur < floor(qps × W).
-    SlidingCounter { window: Nanos, count_rejected: bool },
-    /// GCRA: qps tokens a second, capacity `burst` (None: the QPS in force), starting full.
-    TokenBucket { burst: Option<u64> },
-    /// nginx's limit_req at the QPS in force with `burst`; without `nodelay` admitted attempts wait at the
-    /// server for their excess.
-    LeakyBucket { burst: u64, nodelay: bool },
-}
-
-impl LimiterConfig {
-    pub const PLATFORM: LimiterConfig = LimiterConfig::FixedWindow { window: NANOS_PER_SEC, align: Align::Clock };
-
-    /// The rule's window (1 s for the buckets, which have none): clock alignment is to its multiples.
-    pub fn window(&self) -> Nanos {
-        match *self {
-            LimiterConfig::FixedWindow { window, .. }
-            | LimiterConfig::SlidingLog { window, .. }
-            | LimiterConfig::SlidingCounter { window, .. } => window,
-            _ => NANOS_PER_SEC,
-        }
-    }
-
-    /// How many admissions `qps` allows at once: per window (rounded down), or the bucket's capacity.
-    pub fn capacity(&self, qps: u32) -> u64 {
-        match *self {
-            LimiterConfig::TokenBucket { burst } => burst.unwrap_or(qps as u64),
-            LimiterConfig::LeakyBucket { burst, .. } => burst + 1,
-            _ => (qps as u128 * self.window() as u128 / NANOS_PER_SEC as u128) as u64,
-        }
-    }
-
-    /// Whether the rule counts within a window (so that `windows = [...]` can give it several).
-    pub fn is_windowed(&self) -> bool {
-        matches!(
-            self,
-            LimiterConfig::FixedWindow { .. } | LimiterConfig::SlidingLog { .. } | LimiterConfig::SlidingCounter { .. }
-        )
-    }
-
-    /// The same rule over another window (the buckets, which have none, are returned as they are).
-    pub fn with_window(&self, window: Nanos) -> LimiterConfig {
-        match *self {
-            LimiterConfig::FixedWindow { align, .. } => LimiterConfig::FixedWindow { window, align },
-            LimiterConfig::SlidingLog { count_rejected, .. } => LimiterConfig::SlidingLog { window, count_rejected },
-            LimiterConfig::SlidingCounter { count_rejected, .. } => {
-                LimiterConfig::SlidingCounter { window, count_rejected }
-            }
-            other => other,
-        }
-    }
-
-    fn count_rejected(&self) -> bool {
-        match *self {
-            LimiterConfig::SlidingLog { count_rejected, .. } | LimiterConfig::SlidingCounter { count_rejected, .. } => {
-                count_rejected
-            }
-            _ => false,
-        }
-    }
-
-    pub fn name(&self) -> &'static str {
-        match self {
-            LimiterConfig::FixedWindow { .. } => "fixed-window",
-            LimiterConfig::SlidingLog { .. } => "sliding-log",
-            LimiterConfig::SlidingCounter { .. } => "sliding-counter",
-            LimiterConfig::TokenBucket { .. } => "token-bucket",
-            LimiterConfig::LeakyBucket { .. } => "leaky-bucket",
-        }
     }
 }
 
@@ -226,79 +129,6 @@ impl LimiterSpec {
     }
 }
 
-/// A quota's admission state, one kind per rule: enum dispatch keeps the engine's loop free of vtables.
-#[derive(Clone, Debug)]
-enum Limiter {
-    Fixed(FixedWindow),
-    Log(limiters::SlidingLog, bool),
-    Counter(limiters::SlidingCounter, bool),
-    Token(limiters::TokenBucket),
-    Leaky(limiters::LeakyBucket),
-}
-
-impl Limiter {
-    /// Bytes this limiter holds beyond its fixed size (a sliding log's entries), for the run's memory guard.
-    fn held_bytes(&self) -> usize {
-        match self {
-            Limiter::Log(log, _) => log.held_bytes(),
-            _ => 0,
-        }
-    }
-
-    /// `start_ns`: the scenario start as a count of nanoseconds on the scenario's clock (Unix time plus its
-    /// offset), so that clock windows follow the local wall clock.
-    fn new(config: LimiterConfig, start_ns: i128, limit_qps: u32, capacity: u64) -> Limiter {
-        let phase = start_ns.rem_euclid(config.window().max(1) as i128) as Nanos;
-        match config {
-            LimiterConfig::FixedWindow { window, align } => {
-                Limiter::Fixed(FixedWindow::new(window, align, phase, capacity))
-            }
-            LimiterConfig::SlidingLog { window, count_rejected } => {
-                Limiter::Log(limiters::SlidingLog::new(window, capacity), count_rejected)
-            }
-            LimiterConfig::SlidingCounter { window, count_rejected } => {
-                Limiter::Counter(limiters::SlidingCounter::new(window, phase, capacity), count_rejected)
-            }
-            LimiterConfig::TokenBucket { .. } => Limiter::Token(limiters::TokenBucket::new(limit_qps, capacity)),
-            LimiterConfig::LeakyBucket { burst, nodelay } => {
-                Limiter::Leaky(limiters::LeakyBucket::new(limit_qps, burst, nodelay))
-            }
-        }
-    }
-
-    #[inline]
-    fn try_admit(&mut self, now: Nanos) -> Option<Nanos> {
-        match self {
-            Limiter::Fixed(w) => w.try_admit(now).then_some(0),
-            Limiter::Log(log, count_rejected) => log.try_admit(now, *count_rejected).then_some(0),
-            Limiter::Counter(counter, count_rejected) => counter.try_admit(now, *count_rejected).then_some(0),
-            Limiter::Token(bucket) => bucket.try_admit(now).then_some(0),
-            Limiter::Leaky(bucket) => bucket.try_admit(now),
-        }
-    }
-
-    fn next_admit(&mut self, now: Nanos) -> Nanos {
-        match self {
-            Limiter::Fixed(w) => w.next_admit(now),
-            Limiter::Log(log, _) => log.next_admit(now),
-            Limiter::Counter(counter, _) => counter.next_admit(now),
-            Limiter::Token(bucket) => bucket.next_admit(now),
-            Limiter::Leaky(bucket) => bucket.next_admit(now),
-        }
-    }
-
-    fn set(&mut self, now: Nanos, limit_qps: u32, capacity: u64, on_change: OnPlanChange) {
-        let reset = on_change == OnPlanChange::Reset;
-        match self {
-            Limiter::Fixed(w) => w.set_capacity(capacity, on_change),
-            Limiter::Log(log, _) => log.set_capacity(capacity, reset),
-            Limiter::Counter(counter, _) => counter.set_capacity(capacity, reset),
-            Limiter::Token(bucket) => bucket.set_rate(now, limit_qps, capacity, reset),
-            Limiter::Leaky(bucket) => bucket.set_rate(limit_qps, reset),
-        }
-    }
-}
-
 /// Units used in clock-aligned windows: an attempt of cost c fits iff used + c ≤ limit.
 #[derive(Clone, Debug)]
 struct UnitWindow {
@@ -341,62 +171,6 @@ struct Extra {
     count_rejected: bool,
     /// Whether the last attempt was refused for want of units alone (the request windows had room).
     refused_by_units: bool,
-}
-
-/// Fixed-window counter. `phase` shifts simulated time onto the wall clock so that clock-aligned windows
-/// start on absolute multiples of the window even when the scenario starts mid-second.
-#[derive(Clone, Debug)]
-pub struct FixedWindow {
-    window: Nanos,
-    phase: Nanos,
-    align: Align,
-    capacity: u64,
-    window_end: Nanos,
-    count: u64,
-}
-
-impl FixedWindow {
-    pub fn new(window: Nanos, align: Align, phase: Nanos, capacity: u64) -> FixedWindow {
-        FixedWindow { window, phase: phase % window, align, capacity, window_end: 0, count: 0 }
-    }
-
-    #[inline]
-    pub fn try_admit(&mut self, now: Nanos) -> bool {
-        if now >= self.window_end {
-            self.open_window(now);
-        }
-        if self.count < self.capacity {
-            self.count += 1;
-            true
-        } else {
-            false
-        }
-    }
-
-    /// The first instant at or after `now` at which an attempt would be admitted: now if the window has
-    /// room, else the start of the next window (which starts empty).
-    pub fn next_admit(&mut self, now: Nanos) -> Nanos {
-        if now >= self.window_end {
-            self.open_window(now);
-        }
-        if self.count < self.capacity { now } else { self.window_end }
-    }
-
-    fn open_window(&mut self, now: Nanos) {
-        self.window_end = match self.align {
-            Align::Clock => ((now + self.phase) / self.window + 1) * self.window - self.phase,
-            Align::FirstCall => now + self.window,
-        };
-        self.count = 0;
-    }
-
-    /// Applies a new capacity from `now` on.
-    pub fn set_capacity(&mut self, capacity: u64, on_change: OnPlanChange) {
-        self.capacity = capacity;
-        if on_change == OnPlanChange::Reset {
-            self.count = 0;
-        }
-    }
 }
 
 /// What the limiter's current window keeps when the limit changes inside it (the platform does not say).
@@ -459,7 +233,7 @@ impl Quota {
     ) -> Quota {
         let config = spec.rule;
         let capacity = spec.limit.unwrap_or_else(|| config.capacity(limit_qps));
-        let limiter = Limiter::new(config, start_ns, limit_qps, capacity);
+        let limiter = config.start(start_ns, limit_qps, capacity);
         let extra = (!spec.more.is_empty() || spec.units.is_some()).then(|| {
             let more = spec
                 .more
@@ -467,7 +241,7 @@ impl Quota {
                 .map(|w| {
                     let rule = config.with_window(w.window);
                     let capacity = w.limit.unwrap_or_else(|| rule.capacity(limit_qps));
-                    (Limiter::new(rule, start_ns, limit_qps, capacity), rule, w.limit)
+                    (rule.start(start_ns, limit_qps, capacity), rule, w.limit)
                 })
                 .collect();
             let units = spec.units.map(|u| UnitWindow {
@@ -565,10 +339,10 @@ impl Quota {
             return false;
         }
         let capacity = self.limit.unwrap_or_else(|| self.config.capacity(limit_qps));
-        self.limiter.set(now, limit_qps, capacity, self.on_change);
+        self.limiter.set(now, limit_qps, capacity, self.on_change == OnPlanChange::Reset);
         if let Some(extra) = &mut self.extra {
             for (l, rule, limit) in &mut extra.more {
-                l.set(now, limit_qps, limit.unwrap_or_else(|| rule.capacity(limit_qps)), self.on_change);
+                l.set(now, limit_qps, limit.unwrap_or_else(|| rule.capacity(limit_qps)), self.on_change == OnPlanChange::Reset);
             }
             if let (Some(u), OnPlanChange::Reset) = (&mut extra.units, self.on_change) {
                 u.used = 0;
@@ -592,6 +366,8 @@ pub fn limit_at(history: &[LimitChange], t: Nanos) -> LimitChange {
 
 #[cfg(test)]
 mod tests {
+    use super::limiter::Rule;
+    use super::limiter::fixed_window::FixedWindow;
     use super::*;
     use proptest::prelude::*;
 
@@ -611,7 +387,7 @@ mod tests {
     #[test]
     fn three_calls_in_one_second_at_two_qps_throttle_the_third() {
         let mut w = FixedWindow::new(S, Align::Clock, 0, 2);
-        let got: Vec<bool> = [0, S / 3, 2 * S / 3, S, S + 1].iter().map(|&t| w.try_admit(t)).collect();
+        let got: Vec<bool> = [0, S / 3, 2 * S / 3, S, S + 1].iter().map(|&t| w.try_admit(t).is_some()).collect();
         assert_eq!(LimiterConfig::PLATFORM.name(), "fixed-window");
         assert_eq!(got, [true, true, false, true, true]);
     }
@@ -620,16 +396,16 @@ mod tests {
     fn clock_windows_follow_the_wall_clock_when_the_start_is_mid_second() {
         // Start 0.6 s into a wall-clock second: the first window closes 0.4 s into the run.
         let mut w = FixedWindow::new(S, Align::Clock, 600_000_000, 1);
-        assert!(w.try_admit(0));
-        assert!(!w.try_admit(399_999_999));
-        assert!(w.try_admit(400_000_000));
+        assert!(w.try_admit(0).is_some());
+        assert!(!w.try_admit(399_999_999).is_some());
+        assert!(w.try_admit(400_000_000).is_some());
     }
 
     #[test]
     fn the_next_admission_is_the_next_window_once_this_one_is_full() {
         let mut w = FixedWindow::new(S, Align::Clock, 250_000_000, 2);
         assert_eq!(w.next_admit(100), 100);
-        assert!(w.try_admit(100) && w.try_admit(200) && !w.try_admit(300));
+        assert!(w.try_admit(100).is_some() && w.try_admit(200).is_some() && !w.try_admit(300).is_some());
         // The clock window that holds 300 ns ends 0.75 s into the run.
         assert_eq!(w.next_admit(300), 750_000_000);
     }
@@ -637,9 +413,9 @@ mod tests {
     #[test]
     fn first_call_windows_open_at_the_first_attempt() {
         let mut w = FixedWindow::new(S, Align::FirstCall, 0, 1);
-        assert!(w.try_admit(700_000_000));
-        assert!(!w.try_admit(1_500_000_000));
-        assert!(w.try_admit(1_700_000_000));
+        assert!(w.try_admit(700_000_000).is_some());
+        assert!(!w.try_admit(1_500_000_000).is_some());
+        assert!(w.try_admit(1_700_000_000).is_some());
     }
 
     #[test]
@@ -737,7 +513,7 @@ mod tests {
             times.sort_unstable();
             let align = if first_call { Align::FirstCall } else { Align::Clock };
             let mut w = FixedWindow::new(S, align, phase, capacity);
-            let admitted: Vec<Nanos> = times.iter().copied().filter(|&t| w.try_admit(t)).collect();
+            let admitted: Vec<Nanos> = times.iter().copied().filter(|&t| w.try_admit(t).is_some()).collect();
             if !first_call {
                 let mut per_window = std::collections::HashMap::new();
                 for t in &admitted { *per_window.entry((t + phase) / S).or_insert(0u64) += 1; }

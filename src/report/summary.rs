@@ -329,34 +329,17 @@ impl FloorQuota<'_> {
     /// windows that open at a first call open no more often) and afresh at every limit change; a bucket
     /// admits its burst at the start and at every change, then its rate.
     fn admitted_by(&self, t: Nanos, start_ns: i128) -> f64 {
-        use crate::quota::{Align, LimiterConfig};
         let rule = &self.spec.rule;
-        let window = rule.window().max(1);
-        let phase = match rule {
-            LimiterConfig::FixedWindow { align: Align::Clock, .. } | LimiterConfig::SlidingCounter { .. } => {
-                start_ns.rem_euclid(window as i128) as Nanos
-            }
-            _ => 0,
-        };
-        // Grid boundaries in (a, b]: instants k·W − phase.
-        let boundaries = |a: Nanos, b: Nanos| ((b + phase) / window).saturating_sub((a + phase) / window);
         let mut total = 0.0;
         for (i, change) in self.limits.iter().enumerate() {
-            let a = change.at;
-            if a > t {
+            if change.at > t {
                 break;
             }
-            let end = self.limits.get(i + 1).map_or(t, |next| next.at.min(t));
-            if rule.is_windowed() {
-                let capacity = self.spec.limit.unwrap_or_else(|| rule.capacity(change.limit_qps));
-                // The opening at `a`, and the grid's boundaries after it (one falling on the next change
-                // is that change's own opening).
-                let next_opens = self.limits.get(i + 1).is_some_and(|n| n.at <= t);
-                let inside = boundaries(a, if next_opens { end.saturating_sub(1) } else { end });
-                total += capacity as f64 * (1 + inside) as f64;
-            } else {
-                total += rule.capacity(change.limit_qps) as f64 + change.limit_qps as f64 * secs_f64(end - a);
-            }
+            let next = self.limits.get(i + 1).filter(|n| n.at <= t);
+            let until = next.map_or(t, |n| n.at);
+            let capacity = self.spec.limit.unwrap_or_else(|| rule.capacity(change.limit_qps));
+            // A boundary falling on the next change is that change's own opening.
+            total += rule.most_admitted(capacity, change.limit_qps, (change.at, until), start_ns, next.is_none());
         }
         total
     }

@@ -4,7 +4,6 @@
 //! headroom. It opens the terminal output, `summary.json` (`verdict`) and `report.html`.
 
 use super::summary::{Report, Series};
-use crate::quota::{Align, LimiterConfig};
 use crate::scenario::Scenario;
 use crate::text::thousands as count;
 use crate::time::{Nanos, secs_f64};
@@ -425,7 +424,7 @@ fn remedy(
     let callers: Vec<_> = sc.clients.iter().filter(|c| c.account == account && c.apis.apis().contains(&api)).collect();
     let window = a.limiter.rule.window().max(1);
     let window_s = secs_f64(window);
-    let clock_window = matches!(a.limiter.rule, LimiterConfig::FixedWindow { align: Align::Clock, .. })
+    let clock_window = a.limiter.rule.clock_aligned()
         && a.limiter.more.is_empty()
         && a.limiter.units.is_none();
     let all_logs = callers.iter().all(|c| matches!(c.model, ClientModel::Trace(_)));

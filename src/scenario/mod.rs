@@ -12,7 +12,7 @@ pub mod raw;
 mod trace;
 
 use crate::quota::plans::{Plans, Tiers};
-use crate::quota::{Align, Category, LimiterConfig, LimiterSpec, OnPlanChange, UnitLimit, WindowLimit};
+use crate::quota::{Category, LimiterSpec, OnPlanChange, UnitLimit, WindowLimit};
 use crate::time::{NANOS_PER_SEC, Nanos, parse_duration, parse_instant};
 use crate::workload::trace::MAX_UNITS;
 use crate::workload::{
@@ -620,35 +620,23 @@ impl Ctx<'_> {
 
     /// A limiter from the keys of `[server]` or of an `[[api]]` (`key` names the table).
     fn limiter_spec(&self, key: &str, s: raw::LimiterKeys<'_>) -> Result<LimiterSpec> {
+        use crate::quota::limiter::{KINDS, RuleKeys};
         let k = |f: &str| format!("{key}.{f}");
-        let kinds =
-            [("fixed-window", 0), ("sliding-log", 1), ("token-bucket", 2), ("leaky-bucket", 3), ("sliding-counter", 4)];
-        let kind = self.one_of(&k("limiter"), s.limiter.unwrap_or("fixed-window"), &kinds)?;
-        let takes: &[&str] = match kind {
-            0 => &["window", "align", "count_rejected", "windows"],
-            1 | 4 => &["window", "count_rejected", "windows"],
-            2 => &["burst"],
-            _ => &["burst", "nodelay"],
-        };
-        self.takes_only(key, &format!("limiter `{}`", kinds[kind].0), &s.present(), takes)?;
-        let burst = match s.burst {
-            None => None,
-            Some(b) if kind == 2 && (1..=1_000_000_000).contains(&b) => Some(b as u64),
-            Some(b) if kind == 3 && (0..=1_000_000_000).contains(&b) => Some(b as u64),
-            Some(b) => {
-                let least = if kind == 2 { 1 } else { 0 };
-                return Err(self.err(&k("burst"), format!("{b} is not valid; expected a whole number >= {least}")));
-            }
-        };
+        // The kinds and the keys each takes come from the limiters' own table.
+        let names: Vec<(&str, usize)> = KINDS.iter().enumerate().map(|(i, kind)| (kind.name, i)).collect();
+        let kind = &KINDS[self.one_of(&k("limiter"), s.limiter.unwrap_or("fixed-window"), &names)?];
+        self.takes_only(key, &format!("limiter `{}`", kind.name), &s.present(), kind.keys)?;
         let limit = |i: usize, l: Option<i64>| {
+            let message = |n| {
+                format!(
+                    "{n} is not valid; expected the calls a window admits, 1 to 10^12 (or leave it out: the plan's QPS times the window)"
+                )
+            };
             match l {
-            None => Ok(None),
-            Some(n) if (1..=1_000_000_000_000).contains(&n) => Ok(Some(n as u64)),
-            Some(n) => Err(self.err(
-                &k(&format!("windows[{i}].limit")),
-                format!("{n} is not valid; expected the calls a window admits, 1 to 10^12 (or leave it out: the plan's QPS times the window)"),
-            )),
-        }
+                None => Ok(None),
+                Some(n) if (1..=1_000_000_000_000).contains(&n) => Ok(Some(n as u64)),
+                Some(n) => Err(self.err(&k(&format!("windows[{i}].limit")), message(n))),
+            }
         };
         let (window, first_limit, more) = match s.windows {
             None => {
@@ -675,19 +663,14 @@ impl Ctx<'_> {
                 (first.window, first.limit, parsed)
             }
         };
-        let align = self.one_of(
-            &k("align"),
-            s.align.unwrap_or("clock"),
-            &[("clock", Align::Clock), ("first-call", Align::FirstCall)],
-        )?;
-        let count_rejected = s.count_rejected.unwrap_or(false);
-        let rule = match kind {
-            0 => LimiterConfig::FixedWindow { window, align },
-            1 => LimiterConfig::SlidingLog { window, count_rejected },
-            2 => LimiterConfig::TokenBucket { burst },
-            3 => LimiterConfig::LeakyBucket { burst: burst.unwrap_or(0), nodelay: s.nodelay.unwrap_or(false) },
-            _ => LimiterConfig::SlidingCounter { window, count_rejected },
+        let keys = RuleKeys {
+            window,
+            align: s.align,
+            count_rejected: s.count_rejected,
+            burst: s.burst,
+            nodelay: s.nodelay,
         };
+        let rule = (kind.read)(&keys).map_err(|e| self.err(&k(e.key), e.message))?;
         Ok(LimiterSpec { rule, limit: first_limit, more, units: None })
     }
 
