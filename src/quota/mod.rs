@@ -342,7 +342,12 @@ impl Quota {
         self.limiter.set(now, limit_qps, capacity, self.on_change == OnPlanChange::Reset);
         if let Some(extra) = &mut self.extra {
             for (l, rule, limit) in &mut extra.more {
-                l.set(now, limit_qps, limit.unwrap_or_else(|| rule.capacity(limit_qps)), self.on_change == OnPlanChange::Reset);
+                l.set(
+                    now,
+                    limit_qps,
+                    limit.unwrap_or_else(|| rule.capacity(limit_qps)),
+                    self.on_change == OnPlanChange::Reset,
+                );
             }
             if let (Some(u), OnPlanChange::Reset) = (&mut extra.units, self.on_change) {
                 u.used = 0;
@@ -397,7 +402,7 @@ mod tests {
         // Start 0.6 s into a wall-clock second: the first window closes 0.4 s into the run.
         let mut w = FixedWindow::new(S, Align::Clock, 600_000_000, 1);
         assert!(w.try_admit(0).is_some());
-        assert!(!w.try_admit(399_999_999).is_some());
+        assert!(w.try_admit(399_999_999).is_none());
         assert!(w.try_admit(400_000_000).is_some());
     }
 
@@ -405,7 +410,7 @@ mod tests {
     fn the_next_admission_is_the_next_window_once_this_one_is_full() {
         let mut w = FixedWindow::new(S, Align::Clock, 250_000_000, 2);
         assert_eq!(w.next_admit(100), 100);
-        assert!(w.try_admit(100).is_some() && w.try_admit(200).is_some() && !w.try_admit(300).is_some());
+        assert!(w.try_admit(100).is_some() && w.try_admit(200).is_some() && w.try_admit(300).is_none());
         // The clock window that holds 300 ns ends 0.75 s into the run.
         assert_eq!(w.next_admit(300), 750_000_000);
     }
@@ -414,7 +419,7 @@ mod tests {
     fn first_call_windows_open_at_the_first_attempt() {
         let mut w = FixedWindow::new(S, Align::FirstCall, 0, 1);
         assert!(w.try_admit(700_000_000).is_some());
-        assert!(!w.try_admit(1_500_000_000).is_some());
+        assert!(w.try_admit(1_500_000_000).is_none());
         assert!(w.try_admit(1_700_000_000).is_some());
     }
 

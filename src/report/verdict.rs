@@ -424,9 +424,7 @@ fn remedy(
     let callers: Vec<_> = sc.clients.iter().filter(|c| c.account == account && c.apis.apis().contains(&api)).collect();
     let window = a.limiter.rule.window().max(1);
     let window_s = secs_f64(window);
-    let clock_window = a.limiter.rule.clock_aligned()
-        && a.limiter.more.is_empty()
-        && a.limiter.units.is_none();
+    let clock_window = a.limiter.rule.clock_aligned() && a.limiter.more.is_empty() && a.limiter.units.is_none();
     let all_logs = callers.iter().all(|c| matches!(c.model, ClientModel::Trace(_)));
     let (qps, method) = if all_logs && clock_window && report.bin == window {
         // The log's own windows: the least limit under which these windows' attempts would have seen at

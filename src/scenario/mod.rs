@@ -663,13 +663,8 @@ impl Ctx<'_> {
                 (first.window, first.limit, parsed)
             }
         };
-        let keys = RuleKeys {
-            window,
-            align: s.align,
-            count_rejected: s.count_rejected,
-            burst: s.burst,
-            nodelay: s.nodelay,
-        };
+        let keys =
+            RuleKeys { window, align: s.align, count_rejected: s.count_rejected, burst: s.burst, nodelay: s.nodelay };
         let rule = (kind.read)(&keys).map_err(|e| self.err(&k(e.key), e.message))?;
         Ok(LimiterSpec { rule, limit: first_limit, more, units: None })
     }

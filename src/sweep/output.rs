@@ -234,4 +234,3 @@ fn check_shard(doc: &SweepDoc) -> Result<(), (String, String)> {
     }
     Ok(())
 }
-
