@@ -737,6 +737,16 @@ impl Advisor<'_> {
     }
 }
 
+/// About how many simulations the searches will take (each search about twice log2 of its range in points,
+/// every offer combination once), for a progress bar.
+pub fn estimated_simulations(sc: &Scenario, reps: u32, searches: Searches) -> u64 {
+    let pairs = crate::engine::limits_at_start(sc).len() as u64;
+    reps as u64
+        * (if searches.qps { pairs * 2 * 17 } else { 0 }
+            + if searches.threads { sc.clients.len() as u64 * 2 * 10 } else { 0 }
+            + if searches.plans && !sc.offers.is_empty() { purchase::combinations(sc) } else { 0 })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

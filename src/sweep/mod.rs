@@ -178,6 +178,45 @@ fn combinations(spec: &SweepSpec) -> Result<Vec<Vec<toml::Value>>, Error> {
         .collect())
 }
 
+/// The scenario text with its `seed` replaced: every point's seed derives from the scenario's, so a new
+/// seed is a new `seed` in the text the points are made from.
+pub fn with_seed(text: &str, file: &str, seed: u64) -> Result<String, Error> {
+    let mut table: toml::Table =
+        toml::from_str(text).map_err(|e| Error::BadInput(format!("{file}: {}", e.message())))?;
+    table.insert("seed".into(), toml::Value::Integer(seed as i64));
+    Ok(toml::to_string(&table).expect("a TOML table serialises"))
+}
+
+/// The sweep to run: `params` (as `--param` or `[sweep] param` wrote them, named by `source` in errors),
+/// each key once, with variants expanded from the scenario text.
+pub fn spec_from(params: &[String], source: &str, zip: bool, reps: u32, text: &str) -> Result<SweepSpec, Error> {
+    let params = params
+        .iter()
+        .map(|t| params::parse_param(t).map_err(|m| Error::BadInput(format!("{source} {m}"))))
+        .collect::<Result<Vec<_>, _>>()?;
+    if let Some(twice) = params.iter().enumerate().find(|(i, p)| params[..*i].iter().any(|q| q.key == p.key)) {
+        return Err(Error::BadInput(format!(
+            "{source} {}: given twice; give each key once, with all its values (e.g. `{}=1,2,4`)",
+            twice.1.key, twice.1.key
+        )));
+    }
+    Ok(expand_variants(&SweepSpec { params, zip, reps }, text))
+}
+
+/// The work of every run of `points` together (the heaviest client named), held to the guard's limits.
+pub fn check_work(points: &[Point], reps: u32, allow_large: bool) -> Result<(), Error> {
+    let work =
+        points.iter().map(|p| crate::guard::estimate(&p.scenario)).fold(crate::guard::Work::default(), |mut all, w| {
+            all.attempts += w.attempts;
+            all.memory = all.memory.max(w.memory);
+            if all.heaviest.as_ref().is_none_or(|(_, a)| w.heaviest.as_ref().is_some_and(|(_, b)| b > a)) {
+                all.heaviest = w.heaviest;
+            }
+            all
+        });
+    crate::guard::check(&work, f64::from(reps), allow_large, "the sweep")
+}
+
 /// The seed of replication `rep` of point `point`.
 pub fn seed_for(scenario_seed: u64, point: usize, rep: u32) -> u64 {
     mix64(mix64(mix64(scenario_seed) ^ point as u64) ^ u64::from(rep))

@@ -47,3 +47,11 @@ pub fn write_whole(
     let removed = std::mem::take(&mut set.removed_leftovers);
     Ok((set.commit()?, removed))
 }
+
+/// Writes shard `k` of `n` of a sweep as `sweep-shard-K-of-N.json` in `dir` (under the folder's lock).
+pub fn write_shard(doc: &SweepDoc, dir: &Path, k: usize, n: usize) -> Result<PathBuf, Error> {
+    let path = dir.join(super::output::shard_file_name(k, n));
+    let _lock = crate::report::outputs::FolderLock::take(dir)?;
+    crate::report::write_atomic(&path, &json_bytes(doc))?;
+    Ok(path)
+}
