@@ -18,7 +18,7 @@
 use crate::Error;
 use crate::queue::{EventQueue, RadixQueue};
 use crate::quota::Quota;
-use crate::quota::plans::{PlanBook, PlanUsage, QuotaKey};
+use crate::quota::plans::{PlanBook, QuotaKey};
 use crate::rng::{Purpose, StreamRng, stream};
 use crate::scenario::{Scenario, SubAccount};
 use crate::stats::Recorder;
@@ -29,6 +29,15 @@ use rand::RngExt;
 use rand_distr::{Distribution, Exp1};
 use std::collections::BinaryHeap;
 use std::collections::HashMap;
+
+mod api;
+mod arrivals;
+mod strategy;
+
+pub use api::{
+    AttemptOutcome, AttemptSeen, Budget, Observer, PROGRESS_EVERY, Progress, RunOptions, RunOutput, TraceRead,
+};
+use strategy::{AimdState, Pacer, SreState};
 
 #[derive(Clone, Copy, Debug)]
 enum Kind {
@@ -95,61 +104,6 @@ enum Outcome {
     RejectedLocally,
 }
 
-/// An AIMD pacing rate and when it last changed.
-#[derive(Clone, Copy)]
-struct AimdState {
-    rate: f64,
-    last: Nanos,
-}
-
-/// Google SRE client-side throttling's history: requests and accepts in the buckets of a sliding window.
-struct SreState {
-    k: f64,
-    width: Nanos,
-    /// Per bucket (requests, accepts); `current` is the index (time / width) of the newest bucket.
-    buckets: [(u64, u64); crate::scenario::SRE_BUCKETS],
-    current: u64,
-    requests: u64,
-    accepts: u64,
-}
-
-impl SreState {
-    fn new(k: f64, window: Nanos) -> SreState {
-        let width = window / crate::scenario::SRE_BUCKETS as Nanos;
-        SreState { k, width, buckets: [(0, 0); crate::scenario::SRE_BUCKETS], current: 0, requests: 0, accepts: 0 }
-    }
-
-    /// Moves the window to `now`, forgetting the buckets that fell out of it.
-    fn advance(&mut self, now: Nanos) -> usize {
-        let n = crate::scenario::SRE_BUCKETS as u64;
-        let idx = now / self.width;
-        let stale = (idx - self.current).min(n);
-        for i in 1..=stale {
-            let b = &mut self.buckets[((self.current + i) % n) as usize];
-            self.requests -= b.0;
-            self.accepts -= b.1;
-            *b = (0, 0);
-        }
-        self.current = idx;
-        (idx % n) as usize
-    }
-
-    /// Counts a request and says whether to reject it locally, with `u` uniform on [0, 1).
-    fn reject(&mut self, now: Nanos, u: f64) -> bool {
-        let b = self.advance(now);
-        let p = ((self.requests as f64 - self.k * self.accepts as f64) / (self.requests as f64 + 1.0)).max(0.0);
-        self.buckets[b].0 += 1;
-        self.requests += 1;
-        u < p
-    }
-
-    fn accepted(&mut self, now: Nanos) {
-        let b = self.advance(now);
-        self.buckets[b].1 += 1;
-        self.accepts += 1;
-    }
-}
-
 /// One request in flight.
 #[derive(Clone, Copy, Debug)]
 struct Request {
@@ -178,24 +132,6 @@ struct Request {
 }
 
 const NO_BUDGET: u32 = u32::MAX;
-
-/// A client-side pacer's state: GCRA's theoretical arrival time and the attempts waiting, in order.
-struct Pacer {
-    pace: crate::workload::Pace,
-    tat: Nanos,
-    waiting: std::collections::VecDeque<u32>,
-}
-
-impl Pacer {
-    /// The first instant an attempt conforms.
-    fn conforming(&self) -> Nanos {
-        self.tat.saturating_sub((self.pace.burst - 1).saturating_mul(self.pace.interval))
-    }
-
-    fn take(&mut self, now: Nanos) {
-        self.tat = self.tat.max(now).saturating_add(self.pace.interval);
-    }
-}
 
 struct ClientState {
     arrivals: StreamRng,
@@ -231,143 +167,6 @@ struct ClientState {
 }
 
 const NO_CELL: u32 = u32::MAX;
-
-/// What a trace client read.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TraceRead {
-    pub client: usize,
-    pub rows: u64,
-    pub skipped_rows: u64,
-    pub rows_before_start: u64,
-}
-
-/// What a run produced: the counts, each quota's limit history, the plans' use.
-#[derive(Debug)]
-pub struct RunOutput {
-    pub recorder: Recorder,
-    /// The (account, API) of each quota, sorted: the pairs some client can call (see
-    /// [`Scenario::quota_pairs`]); `quotas` and the recorder's quota indices follow this order.
-    pub quota_pairs: Vec<(usize, usize)>,
-    pub quotas: Vec<Quota>,
-    pub plans: PlanUsage,
-    /// The scenario's sub-accounts, then those trace callers added, in order of appearance.
-    pub sub_accounts: Vec<SubAccount>,
-    /// Per client: when a batch client's last request finished (None for other clients, or unfinished).
-    pub batch_done: Vec<Option<Nanos>>,
-    pub traces: Vec<TraceRead>,
-}
-
-/// Options that shape the record of a run, or how it reads its input, but not the model.
-#[derive(Clone, Copy, Debug)]
-pub struct RunOptions {
-    /// Width of the time-series bins.
-    pub bin: Nanos,
-    /// Count and pass over malformed trace rows instead of stopping at the first.
-    pub skip_bad_rows: bool,
-    /// The most work the run may do before it stops with [`Error::TooLarge`].
-    pub budget: Budget,
-}
-
-impl RunOptions {
-    pub fn for_scenario(scenario: &Scenario) -> RunOptions {
-        RunOptions {
-            bin: crate::stats::auto_bin(scenario.duration, scenario.quota_pairs().len()),
-            skip_bad_rows: false,
-            budget: Budget::default(),
-        }
-    }
-}
-
-/// The attempts and memory a run may use, checked while it goes (every [`PROGRESS_EVERY`] events), so
-/// that work no estimate foresaw (a retry storm, a log that only grows) stops instead of hanging or
-/// exhausting memory. [`crate::guard`] says what the limits are and what the message advises.
-#[derive(Clone, Copy, Debug)]
-pub struct Budget {
-    pub attempts: u64,
-    /// Bytes of requests, pending events and limiter logs held; a run stops when its next doubling would
-    /// pass this, since growth comes in doublings.
-    pub memory: u64,
-}
-
-impl Default for Budget {
-    fn default() -> Budget {
-        crate::guard::budget()
-    }
-}
-
-/// One attempt as the platform (or the client, for one that never left) decided it, for a per-attempt
-/// listing (`run --requests`).
-#[derive(Clone, Copy, Debug)]
-pub struct AttemptSeen<'a> {
-    /// When it was decided: sent, refused by the client, or (for one a leaky bucket made wait) served.
-    pub at: Nanos,
-    /// The request's number in the order requests started, from 1.
-    pub request: u64,
-    pub account: &'a str,
-    pub sub_account: &'a str,
-    pub api: &'a str,
-    /// 1 for the request's first attempt.
-    pub attempt: u32,
-    pub outcome: AttemptOutcome,
-    /// For a trace replay, the row's line in its file.
-    pub row: Option<u64>,
-}
-
-/// What became of one attempt.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AttemptOutcome {
-    Admitted,
-    Throttled,
-    /// An adaptive client refused it before it left (`rejected_locally`).
-    RejectedLocally,
-    /// A full pacing queue dropped it (`dropped`).
-    Dropped,
-}
-
-impl AttemptOutcome {
-    pub fn name(self) -> &'static str {
-        match self {
-            AttemptOutcome::Admitted => "admitted",
-            AttemptOutcome::Throttled => "throttled",
-            AttemptOutcome::RejectedLocally => "rejected_locally",
-            AttemptOutcome::Dropped => "dropped",
-        }
-    }
-}
-
-/// Sees every request as it starts (for writing a run's arrivals as a trace), and, if it asks, every
-/// attempt. The unit type sees nothing and costs nothing.
-pub trait Observer {
-    /// False for an observer that ignores requests, so the engine skips even looking up names.
-    const ACTIVE: bool = true;
-    /// True for an observer of attempts: only then does the engine keep each request's number and row.
-    const ATTEMPTS: bool = false;
-    fn request_started(&mut self, at: Nanos, account: &str, sub_account: &str, api: &str);
-    /// Each attempt's outcome, in the order decided (only when [`Observer::ATTEMPTS`]).
-    fn attempt(&mut self, _seen: &AttemptSeen<'_>) {}
-    /// Called now and then (every [`PROGRESS_EVERY`] events) with the simulated time reached.
-    fn progress(&mut self, _now: Nanos) {}
-}
-
-/// How many events pass between two calls of [`Observer::progress`].
-pub const PROGRESS_EVERY: u64 = 1 << 16;
-
-impl Observer for () {
-    const ACTIVE: bool = false;
-    #[inline]
-    fn request_started(&mut self, _: Nanos, _: &str, _: &str, _: &str) {}
-}
-
-/// An observer that only reports progress, to `report(now)`.
-pub struct Progress<F: FnMut(Nanos)>(pub F);
-
-impl<F: FnMut(Nanos)> Observer for Progress<F> {
-    const ACTIVE: bool = false;
-    fn request_started(&mut self, _: Nanos, _: &str, _: &str, _: &str) {}
-    fn progress(&mut self, now: Nanos) {
-        (self.0)(now)
-    }
-}
 
 struct Engine<'s, 'o, O: Observer, Q: EventQueue<Event>> {
     sc: &'s Scenario,
@@ -575,74 +374,6 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
         .with_budgets())
     }
 
-    /// Makes the budget state each client's own sub-account draws on.
-    fn with_budgets(mut self) -> Self {
-        for c in 0..self.sc.clients.len() {
-            let client = &self.sc.clients[c];
-            if client.budget.is_some() {
-                self.clients[c].budget = self.budget_for(c, client.sub_account);
-            }
-            if client.pace.is_some() {
-                self.clients[c].pacer = self.pacer_for(c, client.sub_account);
-            }
-            // AIMD steers a pacer: the client's own, or one made for it.
-            if let (Some(Adaptive::Aimd { start, .. }), NO_BUDGET) = (client.adaptive, self.clients[c].pacer) {
-                self.clients[c].pacer = self.pacers.len() as u32;
-                let pace = crate::workload::Pace::new(start, 1, None);
-                self.pacers.push(Pacer { pace, tat: 0, waiting: Default::default() });
-            }
-        }
-        self
-    }
-
-    /// An AIMD client learned an outcome at `now`: its rate grows with the time since the last change, or
-    /// falls by its factor at a throttle; its pacer follows.
-    fn steer(&mut self, c: usize, now: Nanos, throttled: bool) {
-        let Some(Adaptive::Aimd { increase, decrease, min_rate, max_rate, .. }) = self.sc.clients[c].adaptive else {
-            return;
-        };
-        let state = &mut self.clients[c];
-        let Some(aimd) = state.aimd.as_mut() else { return };
-        aimd.rate = if throttled {
-            aimd.rate * decrease
-        } else {
-            aimd.rate + increase * (now - aimd.last) as f64 / crate::time::NANOS_PER_SEC as f64
-        }
-        .clamp(min_rate, max_rate);
-        aimd.last = now;
-        let rate = aimd.rate;
-        let pacer = state.pacer as usize;
-        if let Some(p) = self.pacers.get_mut(pacer) {
-            p.pace.interval = crate::workload::Pace::new(rate, p.pace.burst, p.pace.queue_limit).interval;
-        }
-    }
-
-    /// The pacer a request of client `c` from `sub_account` passes, made at first use.
-    fn pacer_for(&mut self, c: usize, sub_account: usize) -> u32 {
-        let client = &self.sc.clients[c];
-        let Some((pace, scope)) = client.pace else { return NO_BUDGET };
-        let owner = scope.owner(c, sub_account, client.account);
-        let next = self.pacers.len() as u32;
-        let id = *self.pacer_of.entry((scope, owner)).or_insert(next);
-        if id == next {
-            self.pacers.push(Pacer { pace, tat: 0, waiting: Default::default() });
-        }
-        id
-    }
-
-    /// The budget a request of client `c` from `sub_account` draws on, made at first use.
-    fn budget_for(&mut self, c: usize, sub_account: usize) -> u32 {
-        let client = &self.sc.clients[c];
-        let Some((budget, scope)) = client.budget else { return NO_BUDGET };
-        let owner = scope.owner(c, sub_account, client.account);
-        let next = self.budget_tokens.len() as u32;
-        let id = *self.budget_of.entry((scope, owner)).or_insert(next);
-        if id == next {
-            self.budget_tokens.push(budget.full());
-        }
-        id
-    }
-
     #[inline]
     fn schedule(&mut self, time: Nanos, kind: Kind) {
         if time < self.sc.duration {
@@ -750,145 +481,6 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
             }
             if self.quotas[q].set_limit(now, limit, plan) {
                 self.rec.new_phase(q);
-            }
-        }
-    }
-
-    fn arrival(&mut self, c: usize, now: Nanos) -> Result<(), Error> {
-        let slot = self.new_slot(c);
-        match self.clients[c].pending.take() {
-            Some(row) => {
-                let client = &self.sc.clients[c];
-                let state = &mut self.clients[c];
-                // A trace's API list is sorted: the row's API is found by bisection among a few.
-                let at = client.apis.apis().binary_search(&row.api).expect("a row's API is one the mapping gives");
-                let quota = state.quotas[at] as usize;
-                let (sub, cell) = match row.caller {
-                    Some(caller) => {
-                        (state.caller_sub[caller], &mut state.caller_cells[caller * state.cells.len() + at])
-                    }
-                    None => (client.sub_account, &mut state.cells[at]),
-                };
-                if *cell == NO_CELL {
-                    *cell = self.rec.cell(sub, row.api, quota) as u32;
-                }
-                let cell = *cell as usize;
-                let budget = match client.budget {
-                    Some((_, BudgetScope::SubAccount)) if row.caller.is_some() => self.budget_for(c, sub),
-                    _ => self.clients[c].budget,
-                };
-                let pacer = match client.pace {
-                    Some((_, BudgetScope::SubAccount)) if row.caller.is_some() => self.pacer_for(c, sub),
-                    _ => self.clients[c].pacer,
-                };
-                self.begin(slot, now, row.api, cell, quota, row.latency, row.cost);
-                if O::ATTEMPTS {
-                    self.seen_row[slot as usize] = row.line;
-                }
-                let req = &mut self.requests[slot as usize];
-                (req.budget, req.pacer) = (budget, pacer);
-                self.leave(slot, now);
-                self.read_ahead(c)
-            }
-            None => {
-                self.start(slot, now);
-                let next = self.next_arrival(c, now);
-                self.schedule(next, Kind::Arrival(c as u32));
-                Ok(())
-            }
-        }
-    }
-
-    /// Reads trace client `c`'s next row and queues its arrival; stops reading at the scenario's end.
-    fn read_ahead(&mut self, c: usize) -> Result<(), Error> {
-        let state = &mut self.clients[c];
-        let Some(source) = state.trace.as_mut() else { return Ok(()) };
-        let Some(row) = source.next_event().map_err(|e| Error::BadInput(e.to_string()))? else { return Ok(()) };
-        if let Some(caller) = row.caller
-            && state.caller_sub.len() <= caller
-        {
-            // A new caller: a sub-account of the client's account, shared with any of the same name.
-            let name = source.newest_caller().to_string();
-            let account = self.sc.clients[c].account;
-            let next = self.sub_accounts.len();
-            let sub = *self.sub_index.entry((account, name.clone())).or_insert(next);
-            if sub == next {
-                self.sub_accounts.push(SubAccount { account, name });
-            }
-            state.caller_sub.push(sub);
-            state.caller_cells.extend(std::iter::repeat_n(NO_CELL, state.cells.len()));
-        }
-        state.pending = Some(row);
-        self.schedule(row.at, Kind::Arrival(c as u32));
-        Ok(())
-    }
-
-    /// When the open client `c`'s next request arrives, its previous one having arrived at `now`.
-    fn next_arrival(&mut self, c: usize, now: Nanos) -> Nanos {
-        let ClientModel::Open { ref shape, arrivals } = self.sc.clients[c].model else {
-            unreachable!("only open clients have arrivals")
-        };
-        let state = &mut self.clients[c];
-        match (shape, arrivals) {
-            (RateShape::Flat(rate), Arrivals::Poisson) => {
-                let gap: f64 = Exp1.sample(&mut state.arrivals);
-                now.saturating_add(nanos_from_secs_f64(gap / rate))
-            }
-            (RateShape::Flat(rate), Arrivals::Constant) => {
-                // Exact placement avoids drift from summing rounded gaps.
-                let k = state.arrived;
-                state.arrived += 1;
-                nanos_from_secs_f64(k as f64 / rate)
-            }
-            // A rate that varies: thinning (Lewis and Shedler). Candidates come at the envelope rate and
-            // each is kept with probability rate(t) / envelope, which gives a Poisson process of rate(t).
-            (shape, _) => {
-                let envelope = shape.max_rate();
-                // A draw under the shape's least rate is kept whatever the time, without computing the rate
-                // (the same decision: the rate is never below it).
-                let floor = shape.min_rate();
-                let mut t = now;
-                loop {
-                    let gap: f64 = Exp1.sample(&mut state.arrivals);
-                    t = t.saturating_add(nanos_from_secs_f64(gap / envelope));
-                    if t >= self.sc.duration {
-                        return t;
-                    }
-                    let u = state.arrivals.random::<f64>() * envelope;
-                    if u < floor || u < shape.rate_at(t) {
-                        return t;
-                    }
-                }
-            }
-        }
-    }
-
-    fn new_slot(&mut self, client: usize) -> u32 {
-        let fresh = Request {
-            client: client as u32,
-            cell: 0,
-            quota: 0,
-            api: 0,
-            first_send: 0,
-            latency: 0,
-            attempts: 0,
-            cost: 1,
-            given_latency: false,
-            outcome: Outcome::Retry,
-            wait: 0,
-            budget: NO_BUDGET,
-            pacer: NO_BUDGET,
-            queued_since: 0,
-            queued: 0,
-        };
-        match self.free.pop() {
-            Some(slot) => {
-                self.requests[slot as usize] = fresh;
-                slot
-            }
-            None => {
-                self.requests.push(fresh);
-                (self.requests.len() - 1) as u32
             }
         }
     }
@@ -1011,20 +603,6 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
         if first {
             self.schedule(at, Kind::Release(p));
         }
-    }
-
-    /// Pacer `p` lets its first waiting attempt go, and wakes again for the next.
-    fn release(&mut self, p: usize, now: Nanos) {
-        let pacer = &mut self.pacers[p];
-        let Some(slot) = pacer.waiting.pop_front() else { return };
-        pacer.take(now);
-        let next = (!pacer.waiting.is_empty()).then(|| pacer.conforming().max(now));
-        let req = &mut self.requests[slot as usize];
-        req.queued += now - req.queued_since;
-        if let Some(at) = next {
-            self.schedule(at, Kind::Release(p as u32));
-        }
-        self.send(slot, now);
     }
 
     #[inline]

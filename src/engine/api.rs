@@ -1,0 +1,145 @@
+//! What a run takes and gives: its options and work budget, its output, and the observer that may watch
+//! every request and attempt (compiled out when unused).
+
+use crate::quota::Quota;
+use crate::quota::plans::PlanUsage;
+use crate::scenario::{Scenario, SubAccount};
+use crate::stats::Recorder;
+use crate::time::Nanos;
+
+/// What a trace client read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TraceRead {
+    pub client: usize,
+    pub rows: u64,
+    pub skipped_rows: u64,
+    pub rows_before_start: u64,
+}
+
+/// What a run produced: the counts, each quota's limit history, the plans' use.
+#[derive(Debug)]
+pub struct RunOutput {
+    pub recorder: Recorder,
+    /// The (account, API) of each quota, sorted: the pairs some client can call (see
+    /// [`Scenario::quota_pairs`]); `quotas` and the recorder's quota indices follow this order.
+    pub quota_pairs: Vec<(usize, usize)>,
+    pub quotas: Vec<Quota>,
+    pub plans: PlanUsage,
+    /// The scenario's sub-accounts, then those trace callers added, in order of appearance.
+    pub sub_accounts: Vec<SubAccount>,
+    /// Per client: when a batch client's last request finished (None for other clients, or unfinished).
+    pub batch_done: Vec<Option<Nanos>>,
+    pub traces: Vec<TraceRead>,
+}
+
+/// Options that shape the record of a run, or how it reads its input, but not the model.
+#[derive(Clone, Copy, Debug)]
+pub struct RunOptions {
+    /// Width of the time-series bins.
+    pub bin: Nanos,
+    /// Count and pass over malformed trace rows instead of stopping at the first.
+    pub skip_bad_rows: bool,
+    /// The most work the run may do before it stops with [`Error::TooLarge`].
+    pub budget: Budget,
+}
+
+impl RunOptions {
+    pub fn for_scenario(scenario: &Scenario) -> RunOptions {
+        RunOptions {
+            bin: crate::stats::auto_bin(scenario.duration, scenario.quota_pairs().len()),
+            skip_bad_rows: false,
+            budget: Budget::default(),
+        }
+    }
+}
+
+/// The attempts and memory a run may use, checked while it goes (every [`PROGRESS_EVERY`] events), so
+/// that work no estimate foresaw (a retry storm, a log that only grows) stops instead of hanging or
+/// exhausting memory. [`crate::guard`] says what the limits are and what the message advises.
+#[derive(Clone, Copy, Debug)]
+pub struct Budget {
+    pub attempts: u64,
+    /// Bytes of requests, pending events and limiter logs held; a run stops when its next doubling would
+    /// pass this, since growth comes in doublings.
+    pub memory: u64,
+}
+
+impl Default for Budget {
+    fn default() -> Budget {
+        crate::guard::budget()
+    }
+}
+
+/// One attempt as the platform (or the client, for one that never left) decided it, for a per-attempt
+/// listing (`run --requests`).
+#[derive(Clone, Copy, Debug)]
+pub struct AttemptSeen<'a> {
+    /// When it was decided: sent, refused by the client, or (for one a leaky bucket made wait) served.
+    pub at: Nanos,
+    /// The request's number in the order requests started, from 1.
+    pub request: u64,
+    pub account: &'a str,
+    pub sub_account: &'a str,
+    pub api: &'a str,
+    /// 1 for the request's first attempt.
+    pub attempt: u32,
+    pub outcome: AttemptOutcome,
+    /// For a trace replay, the row's line in its file.
+    pub row: Option<u64>,
+}
+
+/// What became of one attempt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AttemptOutcome {
+    Admitted,
+    Throttled,
+    /// An adaptive client refused it before it left (`rejected_locally`).
+    RejectedLocally,
+    /// A full pacing queue dropped it (`dropped`).
+    Dropped,
+}
+
+impl AttemptOutcome {
+    pub fn name(self) -> &'static str {
+        match self {
+            AttemptOutcome::Admitted => "admitted",
+            AttemptOutcome::Throttled => "throttled",
+            AttemptOutcome::RejectedLocally => "rejected_locally",
+            AttemptOutcome::Dropped => "dropped",
+        }
+    }
+}
+
+/// Sees every request as it starts (for writing a run's arrivals as a trace), and, if it asks, every
+/// attempt. The unit type sees nothing and costs nothing.
+pub trait Observer {
+    /// False for an observer that ignores requests, so the engine skips even looking up names.
+    const ACTIVE: bool = true;
+    /// True for an observer of attempts: only then does the engine keep each request's number and row.
+    const ATTEMPTS: bool = false;
+    fn request_started(&mut self, at: Nanos, account: &str, sub_account: &str, api: &str);
+    /// Each attempt's outcome, in the order decided (only when [`Observer::ATTEMPTS`]).
+    fn attempt(&mut self, _seen: &AttemptSeen<'_>) {}
+    /// Called now and then (every [`PROGRESS_EVERY`] events) with the simulated time reached.
+    fn progress(&mut self, _now: Nanos) {}
+}
+
+/// How many events pass between two calls of [`Observer::progress`].
+pub const PROGRESS_EVERY: u64 = 1 << 16;
+
+impl Observer for () {
+    const ACTIVE: bool = false;
+    #[inline]
+    fn request_started(&mut self, _: Nanos, _: &str, _: &str, _: &str) {}
+}
+
+/// An observer that only reports progress, to `report(now)`.
+pub struct Progress<F: FnMut(Nanos)>(pub F);
+
+impl<F: FnMut(Nanos)> Observer for Progress<F> {
+    const ACTIVE: bool = false;
+    fn request_started(&mut self, _: Nanos, _: &str, _: &str, _: &str) {}
+    fn progress(&mut self, now: Nanos) {
+        (self.0)(now)
+    }
+}

@@ -1,0 +1,155 @@
+//! Reading a log's rows: bounded physical lines (any line ending, counted for error messages) and the
+//! fields of a delimited line (quotes, doubled quotes), without copying.
+
+use super::trace::{CANNOT_READ, MAX_ROW_BYTES};
+use std::io::BufRead;
+
+/// Reads physical lines of at most [`MAX_ROW_BYTES`], ended by `\n`, `\r\n` or a lone `\r`, counting
+/// them, so that every row's line number is right whatever the file's line endings.
+pub struct LineReader {
+    inner: Box<dyn BufRead>,
+    buf: Vec<u8>,
+    /// 1-based number of the line last returned.
+    pub line: u64,
+    /// The last line ended with `\r`: a `\n` right after it belongs to the same line ending.
+    after_cr: bool,
+    at_start: bool,
+}
+
+/// Why a line could not be read.
+pub enum LineError {
+    TooLong,
+    Io(std::io::Error),
+}
+
+impl LineReader {
+    pub fn new(inner: Box<dyn BufRead>) -> LineReader {
+        LineReader { inner, buf: Vec::with_capacity(256), line: 0, after_cr: false, at_start: true }
+    }
+
+    /// The next line without its ending, or `None` at the end of the input.
+    pub fn next_line(&mut self) -> Result<Option<&[u8]>, LineError> {
+        self.buf.clear();
+        let mut any = false;
+        loop {
+            let available = match self.inner.fill_buf() {
+                Ok(a) => a,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(LineError::Io(e)),
+            };
+            if available.is_empty() {
+                if !any {
+                    return Ok(None);
+                }
+                break;
+            }
+            if std::mem::take(&mut self.after_cr) && available[0] == b'\n' {
+                self.inner.consume(1);
+                continue;
+            }
+            any = true;
+            match available.iter().position(|&b| b == b'\n' || b == b'\r') {
+                Some(p) => {
+                    if self.buf.len() + p > MAX_ROW_BYTES {
+                        self.line += 1;
+                        return Err(LineError::TooLong);
+                    }
+                    self.buf.extend_from_slice(&available[..p]);
+                    self.after_cr = available[p] == b'\r';
+                    self.inner.consume(p + 1);
+                    break;
+                }
+                None => {
+                    let n = available.len();
+                    if self.buf.len() + n > MAX_ROW_BYTES {
+                        self.line += 1;
+                        return Err(LineError::TooLong);
+                    }
+                    self.buf.extend_from_slice(available);
+                    self.inner.consume(n);
+                }
+            }
+        }
+        self.line += 1;
+        let mut line = &self.buf[..];
+        if std::mem::take(&mut self.at_start) {
+            line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
+        }
+        Ok(Some(line))
+    }
+}
+
+pub(crate) fn line_error(e: LineError) -> String {
+    match e {
+        LineError::TooLong => {
+            format!("{CANNOT_READ} on past a row longer than {} MiB (is this a trace?)", MAX_ROW_BYTES >> 20)
+        }
+        LineError::Io(e) => format!("{CANNOT_READ}: {e}"),
+    }
+}
+
+/// Splits one line of delimited text into fields, in place of a CSV reader: a row is one line, a quoted
+/// field may hold the delimiter and `""` for a quote, and a quote that does not close on its line is an
+/// error at that line (rather than swallowing the rest of the file into one field).
+pub struct Splitter {
+    delimiter: u8,
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl Splitter {
+    pub fn new(delimiter: u8) -> Splitter {
+        Splitter { delimiter, bytes: Vec::new(), ends: Vec::new() }
+    }
+
+    pub fn split(&mut self, line: &[u8]) -> Result<(), String> {
+        self.bytes.clear();
+        self.ends.clear();
+        let mut i = 0;
+        loop {
+            if line.get(i) == Some(&b'"') {
+                i += 1;
+                loop {
+                    match line.get(i) {
+                        None => return Err("a quoted field does not close on its line (an unterminated quote?)".into()),
+                        Some(b'"') if line.get(i + 1) == Some(&b'"') => {
+                            self.bytes.push(b'"');
+                            i += 2;
+                        }
+                        Some(b'"') => {
+                            i += 1;
+                            break;
+                        }
+                        Some(&b) => {
+                            self.bytes.push(b);
+                            i += 1;
+                        }
+                    }
+                }
+            }
+            while let Some(&b) = line.get(i).filter(|&&b| b != self.delimiter) {
+                self.bytes.push(b);
+                i += 1;
+            }
+            self.ends.push(self.bytes.len());
+            if i >= line.len() {
+                return Ok(());
+            }
+            i += 1;
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    pub fn get(&self, i: usize) -> Option<&[u8]> {
+        let end = *self.ends.get(i)?;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        Some(&self.bytes[start..end])
+    }
+}
