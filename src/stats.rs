@@ -542,31 +542,7 @@ pub struct Metrics {
 impl Metrics {
     /// Every metric as (column name, value), in the order of `summary.csv`; counts are whole numbers.
     pub fn flat(&self) -> [(&'static str, f64); 22] {
-        let l = self.latency_s;
-        [
-            ("requests", self.requests as f64),
-            ("attempts", self.attempts as f64),
-            ("admitted", self.admitted as f64),
-            ("throttled", self.throttled as f64),
-            ("gave_up", self.gave_up as f64),
-            ("unfinished", self.unfinished as f64),
-            ("budget_refused", self.budget_refused as f64),
-            ("dropped", self.dropped as f64),
-            ("rejected_locally", self.rejected_locally as f64),
-            ("throttle_rate", self.throttle_rate),
-            ("offered_qps", self.offered_qps),
-            ("admitted_qps", self.admitted_qps),
-            ("attempts_per_request", self.attempts_per_request),
-            ("latency_mean_s", l.mean),
-            ("latency_p50_s", l.p50),
-            ("latency_p90_s", l.p90),
-            ("latency_p99_s", l.p99),
-            ("latency_max_s", l.max),
-            ("queued_mean_s", self.queued_s.mean),
-            ("queued_p50_s", self.queued_s.p50),
-            ("queued_p99_s", self.queued_s.p99),
-            ("queued_max_s", self.queued_s.max),
-        ]
+        crate::metric::Metric::FLAT.map(|k| (k.name(), k.of(self).unwrap_or(0.0)))
     }
 }
 

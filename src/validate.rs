@@ -9,10 +9,9 @@
 use crate::Error;
 use crate::engine::{self, RunOptions};
 pub use crate::queueing::{expected_excess, fixed_window_share, poisson_pmf, poisson_terms};
+use crate::replicate::seed_for;
 use crate::report::{Report, Summary};
 use crate::scenario::Scenario;
-use crate::sweep::seed_for;
-use rayon::prelude::*;
 use serde::Serialize;
 
 /// How many standard errors a check may be off before it fails.
@@ -546,22 +545,16 @@ fn strategy_cases(quick: bool) -> Vec<Case> {
 pub fn run(quick: bool, jobs: Option<usize>) -> Result<Vec<Check>, Error> {
     let reps: u32 = if quick { 8 } else { 20 };
     let cases = cases(quick);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs.unwrap_or(0))
-        .build()
-        .map_err(|e| Error::BadInput(format!("--jobs: {e}")))?;
-    let work: Vec<(usize, u32)> = (0..cases.len()).flat_map(|c| (0..reps).map(move |r| (c, r))).collect();
-    let measured: Vec<Vec<(f64, f64)>> = pool.install(|| {
-        work.par_iter()
-            .map(|&(c, rep)| {
-                let case = &cases[c];
-                let text = case.text.replace("{seed}", &seed_for(20_261_127, c, rep).to_string());
-                let sc = Scenario::parse(&text, "validate")?;
-                let out = engine::run(&sc, RunOptions::for_scenario(&sc))?;
-                let summary = Report::new(&sc, &out).summary;
-                Ok(case.checks.iter().map(|k| (k.measure)(&summary, case.duration_s as f64)).collect())
-            })
-            .collect::<Result<_, Error>>()
+    let measured: Vec<Vec<(f64, f64)>> = crate::replicate::pool(jobs)?.install(|| {
+        crate::replicate::each(cases.len(), reps, |c, rep| {
+            let case = &cases[c];
+            let text = case.text.replace("{seed}", &seed_for(20_261_127, c, rep).to_string());
+            let sc = Scenario::parse(&text, "validate")?;
+            let out = engine::run(&sc, RunOptions::for_scenario(&sc))?;
+            // The checks read the summary's fields (phases, sub-accounts), so the full report is made.
+            let summary = Report::new(&sc, &out).summary;
+            Ok(case.checks.iter().map(|k| (k.measure)(&summary, case.duration_s as f64)).collect())
+        })
     })?;
 
     let mut checks = Vec::new();

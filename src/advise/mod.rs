@@ -11,13 +11,12 @@ pub mod output;
 pub mod purchase;
 
 use crate::Error;
-use crate::engine::{self, RunOptions};
+use crate::engine;
 use crate::guard;
-use crate::report::Report;
+use crate::replicate::estimate::{Estimate, estimate};
+use crate::replicate::seed_for;
 use crate::scenario::Scenario;
 use crate::stats::Metrics;
-use crate::sweep::estimate::{Estimate, estimate};
-use crate::sweep::seed_for;
 use crate::workload::ClientModel;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -55,19 +54,12 @@ pub struct Target {
 
 /// Every metric a target may name (those of `summary.json`'s entries).
 pub fn metric_names() -> Vec<&'static str> {
-    let mut names: Vec<&'static str> = Metrics::default().flat().iter().map(|(n, _)| *n).collect();
-    names.extend(["units_admitted", "units_throttled", "throttled_by_units"]);
-    names
+    crate::metric::Metric::all().map(crate::metric::Metric::name).collect()
 }
 
 /// Metric `name` of `m`; `None` for a unit metric where no unit limit is set (or an unknown name).
 pub fn metric_value(m: &Metrics, name: &str) -> Option<f64> {
-    match name {
-        "units_admitted" => m.units_admitted.map(|u| u as f64),
-        "units_throttled" => m.units_throttled.map(|u| u as f64),
-        "throttled_by_units" => m.throttled_by_units.map(|u| u as f64),
-        _ => m.flat().iter().find(|(n, _)| *n == name).map(|(_, v)| *v),
-    }
+    crate::metric::Metric::parse(name)?.of(m)
 }
 
 /// Reads a `--target`: `[ACCOUNT/API:]METRIC<=VALUE` or `>=`; the value is a number, a percentage
@@ -237,14 +229,12 @@ impl<'a> Advisor<'a> {
     pub fn samples(&self, sc: &Scenario) -> Result<Vec<Sample>, Error> {
         guard::check(&guard::estimate(sc), self.reps as f64, self.allow_large, "this point of the advice")?;
         self.simulations.fetch_add(self.reps as u64, std::sync::atomic::Ordering::Relaxed);
-        (0..self.reps)
-            .into_par_iter()
-            .map(|rep| {
-                let mut sc = sc.clone();
-                sc.seed = seed_for(self.sc.seed, 0, rep);
-                sample(&sc)
-            })
-            .collect()
+        // Every point shares the replications' seeds (common random numbers).
+        crate::replicate::each(1, self.reps, |_, rep| {
+            let mut sc = sc.clone();
+            sc.seed = seed_for(self.sc.seed, 0, rep);
+            sample(&sc)
+        })
     }
 
     /// The targets at a point from its replications; no checks when no target applies to the focus.
@@ -316,11 +306,8 @@ impl<'a> Advisor<'a> {
 }
 
 fn sample(sc: &Scenario) -> Result<Sample, Error> {
-    let out = engine::run(sc, RunOptions::for_scenario(sc))?;
-    let report = Report::new(sc, &out);
-    let by_pair = out.quota_pairs.iter().copied().zip(report.summary.by_api.iter().map(|e| e.metrics)).collect();
-    let cost = report.summary.billing.iter().filter_map(|b| b.cost).sum();
-    Ok(Sample { totals: report.summary.totals, by_pair, cost })
+    let n = crate::replicate::run(sc)?;
+    Ok(Sample { totals: n.totals, by_pair: n.by_pair, cost: n.cost.unwrap_or(0.0) })
 }
 
 /// How a search ended.

@@ -3,8 +3,8 @@
 
 use super::{Advisor, Check, Focus};
 use crate::Error;
+use crate::replicate::estimate::{Estimate, estimate};
 use crate::scenario::{OfferKind, PrepaidPrice, Scenario};
-use crate::sweep::estimate::{Estimate, estimate};
 use jiff::tz::TimeZone;
 use rayon::prelude::*;
 use serde::Serialize;

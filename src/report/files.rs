@@ -27,7 +27,7 @@ pub fn summary_csv(report: &Report, out: Writer<'_>) -> std::io::Result<()> {
         // Unit columns only when a unit limit is in use, so other runs' files keep their shape.
         let units = report.summary.totals.units_admitted.is_some();
         let unit_columns =
-            units.then_some(["units_admitted", "units_throttled", "throttled_by_units"]).into_iter().flatten();
+            units.then_some(crate::metric::Metric::UNITS.map(crate::metric::Metric::name)).into_iter().flatten();
         w.write_record(["account", "sub_account", "api"].into_iter().chain(columns).chain(unit_columns))?;
         for e in &report.summary.by_sub_account {
             let names = [&e.account, &e.sub_account, &e.api].map(|n| csv_cell(n).into_owned());
@@ -52,7 +52,7 @@ pub fn timeseries_csv(report: &Report, out: Writer<'_>) -> std::io::Result<()> {
         let header = ["second", "account", "api", "attempts", "admitted", "throttled", "limit_qps", "plan"];
         let units = report.series.iter().any(|s| s.units.is_some());
         let unit_columns =
-            units.then_some(["units_admitted", "units_throttled", "throttled_by_units"]).into_iter().flatten();
+            units.then_some(crate::metric::Metric::UNITS.map(crate::metric::Metric::name)).into_iter().flatten();
         w.write_record(header.into_iter().chain(unit_columns))?;
         let bins = report.series.first().map_or(0, |s| s.bins.len());
         for i in 0..bins {

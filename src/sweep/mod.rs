@@ -7,22 +7,18 @@
 //! merges shard files into exactly what one machine would have written.
 
 pub mod chart;
-pub mod estimate;
+pub use crate::replicate::estimate;
 pub mod findings;
 pub mod output;
 pub mod params;
 pub mod write;
 
-use crate::engine::{self, RunOptions};
-use crate::report::Report;
-use crate::rng::mix64;
 use crate::scenario::{Scenario, ScenarioError};
 use crate::stats::Metrics;
 use crate::workload::ClientModel;
 use crate::{Error, time};
 use estimate::{Estimate, estimate};
 use params::Param;
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 /// The most points a sweep may have, and the most runs (points × replications).
@@ -217,10 +213,7 @@ pub fn check_work(points: &[Point], reps: u32, allow_large: bool) -> Result<(), 
     crate::guard::check(&work, f64::from(reps), allow_large, "the sweep")
 }
 
-/// The seed of replication `rep` of point `point`.
-pub fn seed_for(scenario_seed: u64, point: usize, rep: u32) -> u64 {
-    mix64(mix64(mix64(scenario_seed) ^ point as u64) ^ u64::from(rep))
-}
+pub use crate::replicate::seed_for;
 
 /// Points `shard` of `shards` runs: every `shards`-th point starting at `shard` (0-based), so slow and
 /// fast regions of a grid are spread over the shards.
@@ -243,38 +236,14 @@ fn demand_qps(sc: &Scenario) -> Option<f64> {
         .sum()
 }
 
-/// The time-weighted mean limit of one (account, API).
-fn series_mean_limit(s: &crate::report::Series, duration: u64) -> f64 {
-    s.limits
-        .iter()
-        .enumerate()
-        .map(|(i, l)| {
-            let end = s.limits.get(i + 1).map_or(duration, |n| n.at);
-            l.limit_qps as f64 * (end - l.at) as f64
-        })
-        .sum::<f64>()
-        / duration as f64
-}
-
 fn run_once(point: &Point, rep: u32) -> Result<RunValues, Error> {
     let mut sc = point.scenario.clone();
     sc.seed = seed_for(point.scenario.seed, point.index, rep);
-    let out = engine::run(&sc, RunOptions::for_scenario(&sc))?;
-    let report = Report::new(&sc, &out);
-    let limits: Vec<f64> = report.series.iter().map(|s| series_mean_limit(s, sc.duration)).collect();
-    let by_pair = report
-        .summary
-        .by_api
-        .iter()
-        .zip(&limits)
-        .map(|(e, limit)| (format!("{}/{}", e.account, e.api), metric_values(&e.metrics, *limit)))
-        .collect();
-    let priced = report.summary.billing.iter().any(|b| b.cost.is_some());
-    Ok(RunValues {
-        totals: metric_values(&report.summary.totals, limits.iter().sum()),
-        by_pair,
-        cost: priced.then(|| report.summary.billing.iter().filter_map(|b| b.cost).sum()),
-    })
+    let n = crate::replicate::run(&sc)?;
+    let name = |(account, api): (usize, usize)| format!("{}/{}", sc.accounts[account].name, sc.apis[api].name);
+    let by_pair =
+        n.by_pair.iter().zip(&n.mean_limits).map(|((p, m), limit)| (name(*p), metric_values(m, *limit))).collect();
+    Ok(RunValues { totals: metric_values(&n.totals, n.mean_limits.iter().sum()), by_pair, cost: n.cost })
 }
 
 /// Axis values of a point: numbers as they are, durations in seconds, other text by its position among
@@ -303,20 +272,12 @@ pub fn run(
     progress: &(dyn Fn() + Sync),
 ) -> Result<Vec<PointResult>, Error> {
     let reps = spec.reps;
-    let tasks: Vec<(usize, u32)> = (0..points.len()).flat_map(|p| (0..reps).map(move |r| (p, r))).collect();
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs.unwrap_or(0))
-        .build()
-        .map_err(|e| Error::BadInput(format!("--jobs: {e}")))?;
-    let samples: Vec<RunValues> = pool.install(|| {
-        tasks
-            .par_iter()
-            .map(|&(p, r)| {
-                let values = run_once(&points[p], r);
-                progress();
-                values
-            })
-            .collect::<Result<_, _>>()
+    let samples: Vec<RunValues> = crate::replicate::pool(jobs)?.install(|| {
+        crate::replicate::each(points.len(), reps, |p, r| {
+            let values = run_once(&points[p], r);
+            progress();
+            values
+        })
     })?;
     Ok(points
         .iter()
