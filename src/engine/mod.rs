@@ -24,7 +24,7 @@ use crate::scenario::{Scenario, SubAccount};
 use crate::stats::Recorder;
 use crate::time::{Nanos, nanos_from_secs_f64};
 use crate::workload::trace::{TraceEvent, TraceSource};
-use crate::workload::{Adaptive, Arrivals, BudgetScope, ClientModel, Cost, RateShape, RetryContext};
+use crate::workload::{Adaptive, Arrivals, BudgetScope, ClientModel, Cost, RateShape};
 use rand::RngExt;
 use rand_distr::{Distribution, Exp1};
 use std::collections::BinaryHeap;
@@ -556,55 +556,6 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
         }
     }
 
-    /// An attempt wants to leave the client: at once, or through its pacer (in FIFO order, when the pacer
-    /// allows), or, with the pacer's queue full, not at all (the request is dropped).
-    #[inline]
-    fn leave(&mut self, slot: u32, now: Nanos) {
-        let c = self.requests[slot as usize].client as usize;
-        let state = &mut self.clients[c];
-        if let Some(sre) = state.sre.as_mut() {
-            let u = state.adaptive.random::<f64>();
-            if sre.reject(now, u) {
-                let req = &mut self.requests[slot as usize];
-                req.outcome = Outcome::RejectedLocally;
-                self.rec.rejected_locally(req.cell as usize, req.quota as usize);
-                if O::ATTEMPTS {
-                    let attempt = req.attempts + 1;
-                    self.see(slot, now, attempt, AttemptOutcome::RejectedLocally);
-                }
-                let back = now.saturating_add(self.sc.throttle_latency);
-                return self.schedule(back, Kind::Return(slot));
-            }
-        }
-        let p = self.requests[slot as usize].pacer;
-        if p == NO_BUDGET {
-            return self.send(slot, now);
-        }
-        let pacer = &mut self.pacers[p as usize];
-        if pacer.waiting.is_empty() && now >= pacer.conforming() {
-            pacer.take(now);
-            return self.send(slot, now);
-        }
-        if pacer.pace.queue_limit.is_some_and(|limit| pacer.waiting.len() >= limit) {
-            let req = &mut self.requests[slot as usize];
-            req.outcome = Outcome::Dropped;
-            self.rec.dropped(req.cell as usize, req.quota as usize);
-            if O::ATTEMPTS {
-                let attempt = req.attempts + 1;
-                self.see(slot, now, attempt, AttemptOutcome::Dropped);
-            }
-            let back = now.saturating_add(self.sc.throttle_latency);
-            return self.schedule(back, Kind::Return(slot));
-        }
-        pacer.waiting.push_back(slot);
-        let first = pacer.waiting.len() == 1;
-        let at = pacer.conforming().max(now);
-        self.requests[slot as usize].queued_since = now;
-        if first {
-            self.schedule(at, Kind::Release(p));
-        }
-    }
-
     #[inline]
     fn send(&mut self, slot: u32, now: Nanos) {
         let mut req = self.requests[slot as usize];
@@ -638,36 +589,7 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
             req.outcome = Outcome::Admitted;
             self.service_time(&req)
         } else {
-            // The give-up is decided, and counted, when the attempt with no retry left is rejected; the
-            // caller still learns of it only when the reply is back. So is the wait, which may use what the
-            // platform's reply says (the next instant it would admit).
-            let client = &self.sc.clients[req.client as usize];
-            let policy = client.retry;
-            let budget = client.budget.filter(|_| req.budget != NO_BUDGET);
-            let tokens = budget.map(|_| &mut self.budget_tokens[req.budget as usize]);
-            let refused = match (budget, tokens) {
-                (Some((b, _)), Some(tokens)) if policy.retries_after(req.attempts) => !b.allow_retry(tokens),
-                (Some((b, _)), Some(tokens)) => {
-                    b.note_failure(tokens);
-                    false
-                }
-                _ => false,
-            };
-            if refused {
-                req.outcome = Outcome::GaveUp;
-                self.rec.budget_refused(req.cell as usize, req.quota as usize);
-            } else if policy.retries_after(req.attempts) {
-                req.outcome = Outcome::Retry;
-                let ctx = RetryContext {
-                    attempts: req.attempts,
-                    previous_wait: req.wait,
-                    retry_after: self.quotas[req.quota as usize].next_admit(now, req.cost) - now,
-                };
-                req.wait = policy.wait(ctx, &mut self.clients[req.client as usize].retry);
-            } else {
-                req.outcome = Outcome::GaveUp;
-                self.rec.gave_up(req.cell as usize, req.quota as usize);
-            }
+            self.after_throttle(&mut req, now);
             self.sc.throttle_latency
         };
         self.requests[slot as usize] = req;
@@ -705,27 +627,8 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
     fn on_return(&mut self, slot: u32, now: Nanos) {
         let req = self.requests[slot as usize];
         let client = &self.sc.clients[req.client as usize];
-        match req.outcome {
-            Outcome::Admitted => {
-                self.rec.finished(req.cell as usize, req.quota as usize, now - req.first_send);
-                if req.queued > 0 {
-                    self.rec.queued(req.cell as usize, req.quota as usize, req.queued);
-                }
-                if let Some(sre) = self.clients[req.client as usize].sre.as_mut() {
-                    sre.accepted(now);
-                }
-                self.steer(req.client as usize, now, false);
-                if let (Some((b, _)), false) = (client.budget, req.budget == NO_BUDGET) {
-                    b.note_success(&mut self.budget_tokens[req.budget as usize]);
-                }
-            }
-            Outcome::Retry => {
-                self.steer(req.client as usize, now, true);
-                self.schedule(now.saturating_add(req.wait), Kind::Retry(slot));
-                return;
-            }
-            Outcome::GaveUp => self.steer(req.client as usize, now, true),
-            Outcome::Dropped | Outcome::RejectedLocally => {}
+        if self.on_outcome(slot, &req, now) {
+            return;
         }
         // The request is over: a closed thread starts its next one after thinking, so does a batch
         // thread while the backlog lasts, and an open or trace slot is freed.

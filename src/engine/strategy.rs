@@ -1,11 +1,15 @@
-//! The client-side strategies' state during a run: a pacer (GCRA on the client's side, with its queue),
-//! Google SRE adaptive throttling's sliding history, and an AIMD pacing rate. The engine keeps one per
-//! client or scope and asks them before an attempt leaves and after its outcome.
+//! The client side of a request's life: the strategies' state (a pacer, GCRA on the client's side with
+//! its queue; Google SRE adaptive throttling's sliding history; an AIMD pacing rate; retry budgets) and
+//! the hooks the loop calls: [`Engine::leave`] before an attempt leaves, [`Engine::after_throttle`] when
+//! one is throttled (retry or give up, and the wait), and [`Engine::on_outcome`] when the caller learns
+//! the outcome. The loop itself knows only that an attempt is sent, decided and returned.
 
-use super::{Engine, Event, Kind, NO_BUDGET, Observer};
+use super::{AttemptOutcome, Engine, Event, Kind, NO_BUDGET, Observer, Outcome, Request};
 use crate::queue::EventQueue;
 use crate::time::Nanos;
 use crate::workload::Adaptive;
+use crate::workload::RetryContext;
+use rand::RngExt;
 
 /// An AIMD pacing rate and when it last changed.
 #[derive(Clone, Copy)]
@@ -161,5 +165,123 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
             self.schedule(at, Kind::Release(p as u32));
         }
         self.send(slot, now);
+    }
+
+    /// The first hook, before an attempt leaves the client: an adaptive (SRE) client may refuse it locally;
+    /// then it leaves at once, or through its pacer (in FIFO order, when the pacer allows), or, with the
+    /// pacer's queue full, not at all (the request is dropped).
+    #[inline]
+    pub(super) fn leave(&mut self, slot: u32, now: Nanos) {
+        let c = self.requests[slot as usize].client as usize;
+        let state = &mut self.clients[c];
+        if let Some(sre) = state.sre.as_mut() {
+            let u = state.adaptive.random::<f64>();
+            if sre.reject(now, u) {
+                let req = &mut self.requests[slot as usize];
+                req.outcome = Outcome::RejectedLocally;
+                self.rec.rejected_locally(req.cell as usize, req.quota as usize);
+                if O::ATTEMPTS {
+                    let attempt = req.attempts + 1;
+                    self.see(slot, now, attempt, AttemptOutcome::RejectedLocally);
+                }
+                let back = now.saturating_add(self.sc.throttle_latency);
+                return self.schedule(back, Kind::Return(slot));
+            }
+        }
+        let p = self.requests[slot as usize].pacer;
+        if p == NO_BUDGET {
+            return self.send(slot, now);
+        }
+        let pacer = &mut self.pacers[p as usize];
+        if pacer.waiting.is_empty() && now >= pacer.conforming() {
+            pacer.take(now);
+            return self.send(slot, now);
+        }
+        if pacer.pace.queue_limit.is_some_and(|limit| pacer.waiting.len() >= limit) {
+            let req = &mut self.requests[slot as usize];
+            req.outcome = Outcome::Dropped;
+            self.rec.dropped(req.cell as usize, req.quota as usize);
+            if O::ATTEMPTS {
+                let attempt = req.attempts + 1;
+                self.see(slot, now, attempt, AttemptOutcome::Dropped);
+            }
+            let back = now.saturating_add(self.sc.throttle_latency);
+            return self.schedule(back, Kind::Return(slot));
+        }
+        pacer.waiting.push_back(slot);
+        let first = pacer.waiting.len() == 1;
+        let at = pacer.conforming().max(now);
+        self.requests[slot as usize].queued_since = now;
+        if first {
+            self.schedule(at, Kind::Release(p));
+        }
+    }
+
+    /// The second hook, for a throttled attempt: the retry policy and budget decide at once whether the
+    /// request retries (and after what wait, which may use the platform's next admission) or gives up;
+    /// the caller learns of it only when the reply is back. A give-up is counted here.
+    #[inline]
+    pub(super) fn after_throttle(&mut self, req: &mut Request, now: Nanos) {
+        // The give-up is decided, and counted, when the attempt with no retry left is rejected; the
+        // caller still learns of it only when the reply is back. So is the wait, which may use what the
+        // platform's reply says (the next instant it would admit).
+        let client = &self.sc.clients[req.client as usize];
+        let policy = client.retry;
+        let budget = client.budget.filter(|_| req.budget != NO_BUDGET);
+        let tokens = budget.map(|_| &mut self.budget_tokens[req.budget as usize]);
+        let refused = match (budget, tokens) {
+            (Some((b, _)), Some(tokens)) if policy.retries_after(req.attempts) => !b.allow_retry(tokens),
+            (Some((b, _)), Some(tokens)) => {
+                b.note_failure(tokens);
+                false
+            }
+            _ => false,
+        };
+        if refused {
+            req.outcome = Outcome::GaveUp;
+            self.rec.budget_refused(req.cell as usize, req.quota as usize);
+        } else if policy.retries_after(req.attempts) {
+            req.outcome = Outcome::Retry;
+            let ctx = RetryContext {
+                attempts: req.attempts,
+                previous_wait: req.wait,
+                retry_after: self.quotas[req.quota as usize].next_admit(now, req.cost) - now,
+            };
+            req.wait = policy.wait(ctx, &mut self.clients[req.client as usize].retry);
+        } else {
+            req.outcome = Outcome::GaveUp;
+            self.rec.gave_up(req.cell as usize, req.quota as usize);
+        }
+    }
+
+    /// The caller learns an attempt's outcome: the strategies see it (SRE's accepts, AIMD's rate, the
+    /// budget's refund) and a retry is scheduled. True when the request goes on (a retry), false when it
+    /// is over.
+    #[inline]
+    pub(super) fn on_outcome(&mut self, slot: u32, req: &Request, now: Nanos) -> bool {
+        let client = &self.sc.clients[req.client as usize];
+        match req.outcome {
+            Outcome::Admitted => {
+                self.rec.finished(req.cell as usize, req.quota as usize, now - req.first_send);
+                if req.queued > 0 {
+                    self.rec.queued(req.cell as usize, req.quota as usize, req.queued);
+                }
+                if let Some(sre) = self.clients[req.client as usize].sre.as_mut() {
+                    sre.accepted(now);
+                }
+                self.steer(req.client as usize, now, false);
+                if let (Some((b, _)), false) = (client.budget, req.budget == NO_BUDGET) {
+                    b.note_success(&mut self.budget_tokens[req.budget as usize]);
+                }
+            }
+            Outcome::Retry => {
+                self.steer(req.client as usize, now, true);
+                self.schedule(now.saturating_add(req.wait), Kind::Retry(slot));
+                return true;
+            }
+            Outcome::GaveUp => self.steer(req.client as usize, now, true),
+            Outcome::Dropped | Outcome::RejectedLocally => {}
+        }
+        false
     }
 }
