@@ -13,7 +13,6 @@
 //! it passes, before any output is written.
 
 use crate::Error;
-use crate::engine::Budget;
 use crate::scenario::Scenario;
 use crate::time::secs_f64;
 use crate::workload::{ClientModel, RateShape};
@@ -138,6 +137,23 @@ fn limit_from(var: &str, default: f64, what: &str) -> Result<f64, Error> {
                 human(default)
             ))),
         },
+    }
+}
+
+/// The attempts and memory a run may use, checked while it goes (every [`crate::engine::PROGRESS_EVERY`] events), so
+/// that work no estimate foresaw (a retry storm, a log that only grows) stops instead of hanging or
+/// exhausting memory. This module says what the limits are and what the message advises.
+#[derive(Clone, Copy, Debug)]
+pub struct Budget {
+    pub attempts: u64,
+    /// Bytes of requests, pending events and limiter logs held; a run stops when its next doubling would
+    /// pass this, since growth comes in doublings.
+    pub memory: u64,
+}
+
+impl Default for Budget {
+    fn default() -> Budget {
+        budget()
     }
 }
 

@@ -180,6 +180,11 @@ impl Metric {
     }
 }
 
+/// Every metric of [`Metric::FLAT`] in `m` as (column name, value), in the order of `summary.csv`.
+pub fn flat(m: &Metrics) -> [(&'static str, f64); 22] {
+    Metric::FLAT.map(|k| (k.name(), k.of(m).unwrap_or(0.0)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

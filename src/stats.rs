@@ -539,13 +539,6 @@ pub struct Metrics {
     pub throttled_by_units: Option<u64>,
 }
 
-impl Metrics {
-    /// Every metric as (column name, value), in the order of `summary.csv`; counts are whole numbers.
-    pub fn flat(&self) -> [(&'static str, f64); 22] {
-        crate::metric::Metric::FLAT.map(|k| (k.name(), k.of(self).unwrap_or(0.0)))
-    }
-}
-
 /// How many quotas keep attempts per sub-account per bin (the timeline draws that many panels).
 pub const SUB_BIN_QUOTAS: usize = 8;
 /// The most bins a timeline panel draws: about one for every seven pixels of its width. Finer bins (1 s

@@ -9,6 +9,7 @@
 pub mod chart;
 pub mod output;
 pub mod purchase;
+pub mod write;
 
 use crate::Error;
 use crate::engine;

@@ -108,7 +108,7 @@ pub(super) fn advise_command(args: &AdviseArgs) -> Result<(), Error> {
         plans,
         simulations: advisor.simulations.load(std::sync::atomic::Ordering::Relaxed),
     };
-    let (written, removed) = output::write(&doc, &dir, formats, &args.targets.join(", "), &text)?;
+    let (written, removed) = crate::advise::write::write(&doc, &dir, formats, &args.targets.join(", "), &text)?;
     note_leftovers(&removed, args.quiet);
     if !args.quiet {
         out(&output::render(&doc))?;

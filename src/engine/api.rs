@@ -7,6 +7,8 @@ use crate::scenario::{Scenario, SubAccount};
 use crate::stats::Recorder;
 use crate::time::Nanos;
 
+pub use crate::guard::Budget;
+
 /// What a trace client read.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TraceRead {
@@ -50,23 +52,6 @@ impl RunOptions {
             skip_bad_rows: false,
             budget: Budget::default(),
         }
-    }
-}
-
-/// The attempts and memory a run may use, checked while it goes (every [`PROGRESS_EVERY`] events), so
-/// that work no estimate foresaw (a retry storm, a log that only grows) stops instead of hanging or
-/// exhausting memory. [`crate::guard`] says what the limits are and what the message advises.
-#[derive(Clone, Copy, Debug)]
-pub struct Budget {
-    pub attempts: u64,
-    /// Bytes of requests, pending events and limiter logs held; a run stops when its next doubling would
-    /// pass this, since growth comes in doublings.
-    pub memory: u64,
-}
-
-impl Default for Budget {
-    fn default() -> Budget {
-        crate::guard::budget()
     }
 }
 

@@ -23,7 +23,7 @@ fn csv_rows(w: Writer<'_>, write: impl FnOnce(&mut csv::Writer<Writer<'_>>) -> c
 /// One row per (account, sub-account, API).
 pub fn summary_csv(report: &Report, out: Writer<'_>) -> std::io::Result<()> {
     csv_rows(out, |w| {
-        let columns = report.summary.totals.flat().map(|(name, _)| name);
+        let columns = crate::metric::flat(&report.summary.totals).map(|(name, _)| name);
         // Unit columns only when a unit limit is in use, so other runs' files keep their shape.
         let units = report.summary.totals.units_admitted.is_some();
         let unit_columns =
@@ -40,7 +40,9 @@ pub fn summary_csv(report: &Report, out: Writer<'_>) -> std::io::Result<()> {
                 .into_iter()
                 .flatten();
             // Counts are whole f64s, which print without a decimal point.
-            w.write_record(names.into_iter().chain(m.flat().map(|(_, v)| v.to_string())).chain(unit_values))?;
+            w.write_record(
+                names.into_iter().chain(crate::metric::flat(m).map(|(_, v)| v.to_string())).chain(unit_values),
+            )?;
         }
         Ok(())
     })

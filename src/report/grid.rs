@@ -2,7 +2,13 @@
 //! HTML table on a report page. The commands' findings (a sweep's points, advice) are made once as grids,
 //! so the terminal and the page say the same thing.
 
-use super::html::Cell;
+/// A table cell: text, or a number (right-aligned), marked when it is bad news.
+#[derive(Debug)]
+pub enum Cell {
+    Text(String),
+    Num(String),
+    Bad(String),
+}
 
 #[derive(Debug, Default)]
 pub struct Grid {

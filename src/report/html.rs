@@ -1,6 +1,7 @@
 //! `report.html`: one self-contained page per run, sweep or advice (tables, the charts inline as SVG, the
 //! scenario text), readable offline and without scripts.
 
+pub use super::grid::Cell;
 use super::summary::Report;
 use crate::stats::Metrics;
 use std::fmt::Write;
@@ -47,14 +48,6 @@ section.verdict p.sub{margin:.2em 0 .2em 1.5em}";
 pub struct Page {
     body: String,
     title: String,
-}
-
-/// A table cell: text, or a number (right-aligned), marked when it is bad news.
-#[derive(Debug)]
-pub enum Cell {
-    Text(String),
-    Num(String),
-    Bad(String),
 }
 
 impl Page {

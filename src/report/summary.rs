@@ -97,7 +97,7 @@ pub struct Summary {
     /// What the run means for its callers (see [`super::verdict`]); made by the commands that show it, not
     /// by the replications of sweeps and advice, which read numbers only.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub verdict: Option<super::verdict::Verdict>,
+    pub verdict: Option<super::verdict::data::Verdict>,
 }
 
 /// How many sub-accounts a quota's timeline names; the others are drawn together.

@@ -77,14 +77,14 @@ struct RunValues {
     cost: Option<f64>,
 }
 
-/// Values of one run: every metric of [`Metrics::flat`], then the time-averaged limit.
+/// Values of one run: every metric of [`crate::metric::Metric::FLAT`], then the time-averaged limit.
 fn metric_values(m: &Metrics, limit_qps: f64) -> Vec<f64> {
-    m.flat().iter().map(|(_, v)| *v).chain([limit_qps]).collect()
+    crate::metric::flat(m).iter().map(|(_, v)| *v).chain([limit_qps]).collect()
 }
 
 /// The metrics a sweep reports per point, in the order of [`metric_values`].
 pub fn metric_names() -> Vec<&'static str> {
-    Metrics::default().flat().iter().map(|(n, _)| *n).chain(["limit_qps"]).collect()
+    crate::metric::Metric::FLAT.iter().map(|k| k.name()).chain(["limit_qps"]).collect()
 }
 
 /// The sweep's points in order: every combination (first parameter slowest) or, with `zip`, the i-th

@@ -1,7 +1,12 @@
 //! Reading a log's rows: bounded physical lines (any line ending, counted for error messages) and the
 //! fields of a delimited line (quotes, doubled quotes), without copying.
 
-use super::trace::{CANNOT_READ, MAX_ROW_BYTES};
+/// The longest row a trace may have. A longer one stops the read (it cannot be skipped): it is almost
+/// always a file that is not a trace at all, and reading on would hold an unbounded line in memory.
+pub const MAX_ROW_BYTES: usize = 1 << 20;
+
+/// How a read failure's message starts (told apart from a malformed row, which may be skipped).
+pub(crate) const CANNOT_READ: &str = "cannot read";
 use std::io::BufRead;
 
 /// Reads physical lines of at most [`MAX_ROW_BYTES`], ended by `\n`, `\r\n` or a lone `\r`, counting

@@ -7,8 +7,9 @@
 //! [`TraceSource`] turns rows into [`TraceEvent`]s in simulated time: shifted so the first row falls at
 //! the scenario's start (or kept at their own instants), and sped up or slowed down by `speed`.
 
+use super::lines::CANNOT_READ;
 use super::lines::line_error;
-pub use super::lines::{LineError, LineReader, Splitter};
+pub use super::lines::{LineError, LineReader, MAX_ROW_BYTES, Splitter};
 use crate::time::{NANOS_PER_SEC, Nanos};
 use foldhash::HashMap;
 use jiff::Timestamp;
@@ -17,9 +18,6 @@ use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
-/// The longest row a trace may have. A longer one stops the read (it cannot be skipped): it is almost
-/// always a file that is not a trace at all, and reading on would hold an unbounded line in memory.
-pub const MAX_ROW_BYTES: usize = 1 << 20;
 /// The longest response time a row may give: 30 days.
 pub const MAX_RESPONSE_NS: Nanos = 30 * 86_400 * NANOS_PER_SEC;
 
@@ -272,8 +270,6 @@ pub struct TraceError {
     pub line: u64,
     pub message: String,
 }
-
-pub(crate) const CANNOT_READ: &str = "cannot read";
 
 /// Field positions of a delimited file, found from its header.
 struct Columns {
