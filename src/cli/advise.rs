@@ -9,12 +9,8 @@ pub struct AdviseArgs {
     /// `latency_p99<=3s`, `acme/CompareFace:gave_up<=0`; repeat for several (all must hold).
     #[arg(long = "target", value_name = "TARGET", required = true)]
     pub targets: Vec<String>,
-    /// Replications per point [default: the scenario's [sweep] reps, else 10].
-    #[arg(long)]
-    pub reps: Option<u32>,
-    /// Threads to run on [default: all cores]. The output does not depend on it.
-    #[arg(long)]
-    pub jobs: Option<usize>,
+    #[command(flatten)]
+    pub replications: Replications,
     /// Replace the scenario's seed.
     #[arg(long)]
     pub seed: Option<u64>,
@@ -59,18 +55,18 @@ pub(super) fn advise_command(args: &AdviseArgs) -> Result<(), Error> {
         use std::io::Write;
         let _ = writeln!(std::io::stderr(), "{w}");
     }
-    let reps = args.reps.or(scenario.sweep.reps).unwrap_or(10);
+    let reps = args.replications.reps.or(scenario.sweep.reps).unwrap_or(10);
     if reps == 0 {
         return Err(Error::BadInput("--reps: must be at least 1".into()));
     }
-    if let Some(n) = args.jobs.filter(|&n| n == 0 || n > MAX_JOBS) {
+    if let Some(n) = args.replications.jobs.filter(|&n| n == 0 || n > MAX_JOBS) {
         return Err(Error::BadInput(format!("--jobs: {n} is not valid; expected 1 to {MAX_JOBS}")));
     }
     let dir = args.out.clone().unwrap_or_else(|| default_dir(&scenario.name, "advise"));
     report::prepare_dir(&dir)?;
     let advisor = Advisor::new(&scenario, &targets, reps, args.allow_large)?;
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(args.jobs.unwrap_or(0))
+        .num_threads(args.replications.jobs.unwrap_or(0))
         .build()
         .map_err(|e| Error::BadInput(format!("--jobs: {e}")))?;
     // Progress on standard error (a terminal, not --quiet): simulations done, and an estimate of those left

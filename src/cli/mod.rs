@@ -118,6 +118,17 @@ fn contour_share(text: &str) -> Result<f64, Error> {
 }
 
 /// How charts and the report are written, and whether to open them.
+/// How many replications a point gets and on how many threads (sweep and advise).
+#[derive(Debug, clap::Args)]
+pub struct Replications {
+    /// Replications per point [default: the scenario's [sweep] reps, else 10].
+    #[arg(long)]
+    pub reps: Option<u32>,
+    /// Threads to run on [default: all cores]. The output does not depend on it.
+    #[arg(long)]
+    pub jobs: Option<usize>,
+}
+
 #[derive(Debug, clap::Args)]
 pub struct ChartArgs {
     /// Do not draw charts (report.html is still written, without them).

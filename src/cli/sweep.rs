@@ -13,12 +13,8 @@ pub struct SweepArgs {
     /// Pair the parameters' values instead of taking every combination.
     #[arg(long)]
     pub zip: bool,
-    /// Replications per point [default: the scenario's [sweep] reps, else 10].
-    #[arg(long)]
-    pub reps: Option<u32>,
-    /// Threads to run on [default: all cores]. The output does not depend on it.
-    #[arg(long)]
-    pub jobs: Option<usize>,
+    #[command(flatten)]
+    pub replications: Replications,
     /// Replace the scenario's seed (every replication's seed derives from it).
     #[arg(long)]
     pub seed: Option<u64>,
@@ -115,9 +111,9 @@ pub(super) fn sweep_command(args: &SweepArgs) -> Result<(), Error> {
     let defaults = &scenario.sweep;
     let (texts, source) =
         if args.params.is_empty() { (&defaults.params, "[sweep] param") } else { (&args.params, "--param") };
-    let reps = args.reps.or(defaults.reps).unwrap_or(10);
+    let reps = args.replications.reps.or(defaults.reps).unwrap_or(10);
     let spec = crate::sweep::spec_from(texts, source, args.zip || defaults.zip, reps, &text)?;
-    match args.jobs {
+    match args.replications.jobs {
         Some(0) => return Err(Error::BadInput("--jobs: must be at least 1".into())),
         Some(n) if n > MAX_JOBS && !args.allow_large => {
             return Err(Error::BadInput(format!(
@@ -142,7 +138,7 @@ pub(super) fn sweep_command(args: &SweepArgs) -> Result<(), Error> {
         ProgressStyle::with_template("{bar:40} {pos}/{len} runs, {elapsed} elapsed, about {eta} left")
             .expect("the progress template is valid"),
     );
-    let results = crate::sweep::run(&spec, &points, args.jobs, &|| bar.inc(1))?;
+    let results = crate::sweep::run(&spec, &points, args.replications.jobs, &|| bar.inc(1))?;
     bar.finish_and_clear();
 
     let doc = SweepDoc {

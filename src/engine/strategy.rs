@@ -167,6 +167,29 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
         self.send(slot, now);
     }
 
+    /// An attempt the client keeps back (refused by its adaptive throttle, or dropped by a full pacing
+    /// queue): counted, and the caller learns of it after the throttle latency, like a platform throttle, so
+    /// a closed thread never spins at one instant.
+    #[cold]
+    fn kept_back(&mut self, slot: u32, now: Nanos, outcome: Outcome) {
+        let req = &mut self.requests[slot as usize];
+        req.outcome = outcome;
+        let (cell, quota) = (req.cell as usize, req.quota as usize);
+        let seen = if outcome == Outcome::Dropped {
+            self.rec.dropped(cell, quota);
+            AttemptOutcome::Dropped
+        } else {
+            self.rec.rejected_locally(cell, quota);
+            AttemptOutcome::RejectedLocally
+        };
+        if O::ATTEMPTS {
+            let attempt = req.attempts + 1;
+            self.see(slot, now, attempt, seen);
+        }
+        let back = now.saturating_add(self.sc.throttle_latency);
+        self.schedule(back, Kind::Return(slot));
+    }
+
     /// The first hook, before an attempt leaves the client: an adaptive (SRE) client may refuse it locally;
     /// then it leaves at once, or through its pacer (in FIFO order, when the pacer allows), or, with the
     /// pacer's queue full, not at all (the request is dropped).
@@ -177,15 +200,7 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
         if let Some(sre) = state.sre.as_mut() {
             let u = state.adaptive.random::<f64>();
             if sre.reject(now, u) {
-                let req = &mut self.requests[slot as usize];
-                req.outcome = Outcome::RejectedLocally;
-                self.rec.rejected_locally(req.cell as usize, req.quota as usize);
-                if O::ATTEMPTS {
-                    let attempt = req.attempts + 1;
-                    self.see(slot, now, attempt, AttemptOutcome::RejectedLocally);
-                }
-                let back = now.saturating_add(self.sc.throttle_latency);
-                return self.schedule(back, Kind::Return(slot));
+                return self.kept_back(slot, now, Outcome::RejectedLocally);
             }
         }
         let p = self.requests[slot as usize].pacer;
@@ -198,15 +213,7 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
             return self.send(slot, now);
         }
         if pacer.pace.queue_limit.is_some_and(|limit| pacer.waiting.len() >= limit) {
-            let req = &mut self.requests[slot as usize];
-            req.outcome = Outcome::Dropped;
-            self.rec.dropped(req.cell as usize, req.quota as usize);
-            if O::ATTEMPTS {
-                let attempt = req.attempts + 1;
-                self.see(slot, now, attempt, AttemptOutcome::Dropped);
-            }
-            let back = now.saturating_add(self.sc.throttle_latency);
-            return self.schedule(back, Kind::Return(slot));
+            return self.kept_back(slot, now, Outcome::Dropped);
         }
         pacer.waiting.push_back(slot);
         let first = pacer.waiting.len() == 1;

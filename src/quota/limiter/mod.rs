@@ -92,6 +92,37 @@ pub struct Kind {
     pub read: fn(&RuleKeys<'_>) -> Result<LimiterConfig, KeyError>,
 }
 
+/// The trait methods of a rule that counts attempts in windows, `Config { window, count_rejected }`: its
+/// keys read, its window, and the same rule over another window.
+macro_rules! counting_windows {
+    () => {
+        fn read(keys: &RuleKeys<'_>) -> Result<Config, KeyError> {
+            Ok(Config { window: keys.window, count_rejected: keys.count_rejected.unwrap_or(false) })
+        }
+
+        fn window(&self) -> Nanos {
+            self.window
+        }
+
+        fn is_windowed(&self) -> bool {
+            true
+        }
+
+        fn with_window(&self, window: Nanos) -> Config {
+            Config { window, ..*self }
+        }
+
+        fn count_rejected(&self) -> bool {
+            self.count_rejected
+        }
+    };
+}
+
+/// A bucket's bound for [`RuleConfig::most_admitted`]: its capacity at the start, then its rate.
+fn bucket_bound(capacity: u64, limit_qps: u32, span: Nanos) -> f64 {
+    capacity as f64 + limit_qps as f64 * crate::time::secs_f64(span)
+}
+
 /// Makes the enums and the table from the list of kinds: `Variant: file`.
 macro_rules! rules {
     ($($kind:ident: $file:ident,)*) => {
@@ -228,11 +259,6 @@ impl Align {
             Align::FirstCall => "first-call",
         }
     }
-}
-
-/// `count_rejected` as a rule that counts within windows reads it.
-fn count_rejected(keys: &RuleKeys<'_>) -> bool {
-    keys.count_rejected.unwrap_or(false)
 }
 
 #[cfg(test)]

@@ -16,25 +16,7 @@ impl RuleConfig for Config {
     const NAME: &'static str = "sliding-log";
     const KEYS: &'static [&'static str] = &["window", "count_rejected", "windows"];
 
-    fn read(keys: &RuleKeys<'_>) -> Result<Config, KeyError> {
-        Ok(Config { window: keys.window, count_rejected: super::count_rejected(keys) })
-    }
-
-    fn window(&self) -> Nanos {
-        self.window
-    }
-
-    fn is_windowed(&self) -> bool {
-        true
-    }
-
-    fn with_window(&self, window: Nanos) -> Config {
-        Config { window, ..*self }
-    }
-
-    fn count_rejected(&self) -> bool {
-        self.count_rejected
-    }
+    counting_windows!();
 
     fn start(&self, _phase: Nanos, _limit_qps: u32, capacity: u64) -> SlidingLog {
         SlidingLog::new(self.window, capacity, self.count_rejected)

@@ -34,7 +34,7 @@ impl RuleConfig for Config {
 
     /// Its burst at the start, then its rate.
     fn most_admitted(&self, capacity: u64, limit_qps: u32, span: Nanos, _boundaries: u64) -> f64 {
-        capacity as f64 + limit_qps as f64 * crate::time::secs_f64(span)
+        super::bucket_bound(capacity, limit_qps, span)
     }
 }
 
