@@ -270,7 +270,8 @@ mod tests {
         assert!(check(&spin, 1.0, false, "the run").is_err());
         // A one-nanosecond spike to 10^9 a second: few arrivals, but thinning draws at 10^9 a second all day.
         let spike = estimate(&scenario(
-            "model = \"open\"\nshape = \"ramp\"\nstages = [{ duration = \"1ns\", rate = 1e9 }, { duration = \"1ns\", rate = 0 }]",
+            "model = \"open\"\nshape = \"ramp\"\nstages = [{ duration = \"1ns\", rate = 1e9 }, { duration = \"1ns\", \
+                rate = 0 }]",
             "",
         ));
         assert!(check(&spike, 1.0, false, "the run").is_err(), "{spike:?}");

@@ -364,13 +364,19 @@ fn cases(quick: bool) -> Vec<Case> {
             limit,
             &format!("{{ dist = \"exponential\", mean = \"{}ms\" }}", (r * 1000.0) as u64),
             &format!(
-                "model = \"closed\"\nthreads = {threads}\nretry = {{ policy = \"fixed\", wait = \"{}ms\", max_attempts = 1000000 }}\n",
+                "model = \"closed\"\nthreads = {threads}\nretry = {{ policy = \"fixed\", wait = \"{}ms\", \
+                    max_attempts = 1000000 }}\n",
                 (w * 1000.0) as u64
             ),
         ),
         duration_s: seconds,
         checks: vec![
-            CheckSpec { metric: "admitted per second", analytic: limit as f64, measure: admitted_per_second, edge_bound: 0.0 },
+            CheckSpec {
+                metric: "admitted per second",
+                analytic: limit as f64,
+                measure: admitted_per_second,
+                edge_bound: 0.0,
+            },
             CheckSpec {
                 metric: "throttled per second",
                 analytic: (threads as f64 - limit as f64 * r) / (t + w),
@@ -431,7 +437,8 @@ fn strategy_cases(quick: bool) -> Vec<Case> {
                 2,
                 SHORT,
                 &format!(
-                    "model = \"closed\"\nthreads = 1\nretry = {{ policy = \"exponential\", base = \"{}ms\", multiplier = {multiplier}, cap = \"{}ms\", jitter = \"{jitter}\", max_attempts = {n} }}\n",
+                    "model = \"closed\"\nthreads = 1\nretry = {{ policy = \"exponential\", base = \"{}ms\", \
+                        multiplier = {multiplier}, cap = \"{}ms\", jitter = \"{jitter}\", max_attempts = {n} }}\n",
                     (base * 1000.0) as u64,
                     (cap * 1000.0) as u64
                 ),
@@ -517,7 +524,10 @@ fn strategy_cases(quick: bool) -> Vec<Case> {
     // P + E[tiers of N], N ~ Poisson(λ · 1800 s).
     let (lambda, price, up_to, p1, p2) = (0.1, 50.0, 100u64, 1.0, 0.5);
     cases.push(Case {
-        name: format!("bill: prepaid QPS {price} for half an hour, tiers {p1} then {p2} past {up_to} calls, Poisson λ={lambda}/s"),
+        name: format!(
+            "bill: prepaid QPS {price} for half an hour, tiers {p1} then {p2} past {up_to} calls, Poisson \
+            λ={lambda}/s"
+        ),
         text: scenario(
             3_600,
             "",
@@ -527,7 +537,10 @@ fn strategy_cases(quick: bool) -> Vec<Case> {
         )
         .replace(
             "[[account]]\nname = \"acme\"\n",
-            &format!("[[account]]\nname = \"acme\"\n[[account.plan]]\ntype = \"prepaid-qps\"\napi = \"Api\"\nqps = 10\nfrom = \"2026-01-01T00:15:00Z\"\nuntil = \"2026-01-01T00:45:00Z\"\nprice = {price}\n"),
+            &format!(
+                "[[account]]\nname = \"acme\"\n[[account.plan]]\ntype = \"prepaid-qps\"\napi = \"Api\"\nqps = \
+                10\nfrom = \"2026-01-01T00:15:00Z\"\nuntil = \"2026-01-01T00:45:00Z\"\nprice = {price}\n"
+            ),
         ),
         duration_s: 3_600,
         checks: vec![CheckSpec {

@@ -120,8 +120,11 @@ pub fn parse_target(text: &str) -> Result<Target, String> {
         return Err(bad(format!("`{value}` is more than 100 %; a rate is a share from 0 to 100 % (write e.g. `1%`)")));
     }
     let warning = (rate && !percent && bound >= 1.0).then(|| {
-        format!("warning: --target `{text}`: {value} without `%` is read as a share, {}; write `{value}%` for {value} percent", 
-            if bound == 1.0 { "100 %".to_string() } else { format!("{} %", 100.0 * bound) })
+        format!(
+            "warning: --target `{text}`: {value} without `%` is read as a share, {}; write `{value}%` for \
+            {value} percent",
+            if bound == 1.0 { "100 %".to_string() } else { format!("{} %", 100.0 * bound) }
+        )
     });
     Ok(Target { text: text.to_string(), scope, total, metric, cmp, bound, warning })
 }
@@ -214,7 +217,8 @@ impl<'a> Advisor<'a> {
                                 .map(|&(a, p)| format!("{}/{}", sc.accounts[a].name, sc.apis[p].name))
                                 .collect();
                             return Err(Error::BadInput(format!(
-                                "--target `{}`: `{account}/{api}` is not an (account, API) any client calls; in use: {}",
+                                "--target `{}`: `{account}/{api}` is not an (account, API) any client calls; in use: \
+                                    {}",
                                 t.text,
                                 in_use.join(", ")
                             )));

@@ -21,7 +21,8 @@ pub struct AdviceDoc {
     pub simulations: u64,
 }
 
-pub const RULE: &str = "a target holds at a point when its whole 95 % interval over the replications is within the bound (conservative); with one replication, its value";
+pub const RULE: &str = "a target holds at a point when its whole 95 % interval over the replications is within the \
+    bound (conservative); with one replication, its value";
 
 pub fn json_bytes(doc: &AdviceDoc) -> Vec<u8> {
     let mut bytes = serde_json::to_vec_pretty(doc).expect("the advice serialises");
@@ -138,7 +139,8 @@ pub fn verdict(doc: &AdviceDoc) -> String {
             Some(i) => {
                 let c = &plans.candidates[i];
                 format!(
-                    "Verdict: buy {} — {} in all, against {} today — to meet {} (throttling {:.2} % instead of {:.2} %).",
+                    "Verdict: buy {} — {} in all, against {} today — to meet {} (throttling {:.2} % instead of {:.2} \
+                        %).",
                     c.label(),
                     money(plans, c.cost.mean),
                     money(plans, base.cost.mean),
@@ -210,7 +212,8 @@ pub fn qps_block(doc: &AdviceDoc, q: &QpsAdvice) -> String {
         (Outcome::NotUpTo(n), None) => match q.least_meeting_qps {
             Some(m) => writeln!(
                 s,
-                "{pair}: met at {m} QPS, but not at every value above it: of the {tried_values} values tried up to {n}, the highest miss"
+                "{pair}: met at {m} QPS, but not at every value above it: of the {tried_values} values tried up to \
+                    {n}, the highest miss"
             ),
             None => writeln!(
                 s,
@@ -226,7 +229,8 @@ pub fn qps_block(doc: &AdviceDoc, q: &QpsAdvice) -> String {
     if !q.monotone {
         let _ = writeln!(
             s,
-            "    not monotone: the least QPS tried that meets is {}, but some values above it miss{}; {} is the least past which every value tried meets",
+            "    not monotone: the least QPS tried that meets is {}, but some values above it miss{}; {} is the \
+                least past which every value tried meets",
             q.least_meeting_qps.map_or("none".into(), |v| v.to_string()),
             if q.non_monotone_targets.is_empty() {
                 String::new()
@@ -253,12 +257,14 @@ pub fn threads_block(t: &ThreadsAdvice) -> String {
     let _ = match (&t.outcome, t.most_threads) {
         (Outcome::TooLarge(n), Some(m)) => writeln!(
             s,
-            "client {}: at least {m} threads meet the targets at today's plans (now {}); the search stopped at {n}, past the work limits",
+            "client {}: at least {m} threads meet the targets at today's plans (now {}); the search stopped at {n}, \
+                past the work limits",
             t.client, t.current_threads
         ),
         (_, Some(m)) if t.cap == Some(m) => writeln!(
             s,
-            "client {}: every count tried up to {m} threads meets the targets at today's plans (now {}); past that, more threads only wait longer behind the limits (not searched)",
+            "client {}: every count tried up to {m} threads meets the targets at today's plans (now {}); past that, \
+                more threads only wait longer behind the limits (not searched)",
             t.client, t.current_threads
         ),
         (_, Some(m)) => {
@@ -308,7 +314,8 @@ pub fn plans_block(doc: &AdviceDoc, plans: &PlanAdvice) -> String {
             let per_api: Vec<String> = c.by_pair.iter().map(|(p, r)| format!("{p} {:.2} %", 100.0 * r)).collect();
             let _ = writeln!(
                 s,
-                "cheapest meeting the targets: {} — costs {} in all (purchases {}), throttles {:.2} % ({}), p99 {:.3} s",
+                "cheapest meeting the targets: {} — costs {} in all (purchases {}), throttles {:.2} % ({}), p99 \
+                    {:.3} s",
                 c.label(),
                 money(plans, c.cost.mean),
                 money(plans, c.purchase_price),
@@ -462,7 +469,8 @@ pub fn page(doc: &AdviceDoc, targets: &str, charts: &[String], scenario_text: &s
         page.grid(&grid);
         if plans.candidates.len() > PAGE_CANDIDATES {
             page.note(&format!(
-                "The {PAGE_CANDIDATES} cheapest of {} combinations (and the answer and today's plans); advice.csv holds them all.",
+                "The {PAGE_CANDIDATES} cheapest of {} combinations (and the answer and today's plans); advice.csv \
+                    holds them all.",
                 plans.candidates.len()
             ));
         }

@@ -233,7 +233,8 @@ impl Advisor<'_> {
             Some(n) if n <= MAX_CANDIDATES => {}
             _ => {
                 return Err(Error::BadInput(format!(
-                    "[[offer]]: {} combinations of the offers' choices; at most {MAX_CANDIDATES} are simulated, so list fewer sizes, QPS or hours",
+                    "[[offer]]: {} combinations of the offers' choices; at most {MAX_CANDIDATES} are simulated, so \
+                        list fewer sizes, QPS or hours",
                     count.map_or("too many".to_string(), |n| n.to_string())
                 )));
             }

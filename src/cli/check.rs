@@ -12,7 +12,8 @@ pub(super) fn check_command(path: &Path) -> Result<(), Error> {
     guard::check(&work, 1.0, false, "a run")?;
     let traces = sc.clients.iter().filter(|c| matches!(c.model, crate::workload::ClientModel::Trace(_))).count();
     out(&format!(
-        "{}: ok — {} API{}, {} account{}, {} client{}{}, {} from {}; a run would make about {} attempts (traces not counted)\n",
+        "{}: ok — {} API{}, {} account{}, {} client{}{}, {} from {}; a run would make about {} attempts (traces not \
+            counted)\n",
         path.display(),
         sc.apis.len(),
         if sc.apis.len() == 1 { "" } else { "s" },

@@ -37,9 +37,16 @@ pub(super) fn init_command(args: &InitArgs) -> Result<(), Error> {
         .unwrap_or_else(|| "my-scenario".into());
     let plan = match args.plan.as_str() {
         "pay-as-you-go" => "# No plan: the category's pay-as-you-go QPS applies.\n".to_string(),
-        "package" => "[[account.plan]]\ntype = \"resource-package\"\nname = \"pack\"\ncategory = \"CATEGORY\"\ncalls = 100000\nbought = \"2026-11-25T12:00:00+08:00\"   # 5 QPS from 08:00 UTC+8 the next day\n".replace("CATEGORY", &args.category),
+        "package" => "[[account.plan]]\ntype = \"resource-package\"\nname = \"pack\"\ncategory = \"CATEGORY\"\ncalls \
+            = 100000\nbought = \"2026-11-25T12:00:00+08:00\"   # 5 QPS from 08:00 UTC+8 the next \
+            day\n"
+            .replace("CATEGORY", &args.category),
         other => match other.strip_prefix("prepaid:").and_then(|q| q.parse::<u32>().ok()) {
-            Some(q) => format!("[[account.plan]]\ntype = \"prepaid-qps\"\nname = \"prepaid\"\napi = \"{}\"\nqps = {q}\nfrom = \"2026-11-26T09:00:00+08:00\"\nuntil = \"2026-11-27T09:00:00+08:00\"\n", args.api),
+            Some(q) => format!(
+                "[[account.plan]]\ntype = \"prepaid-qps\"\nname = \"prepaid\"\napi = \"{}\"\nqps = \
+                {q}\nfrom = \"2026-11-26T09:00:00+08:00\"\nuntil = \"2026-11-27T09:00:00+08:00\"\n",
+                args.api
+            ),
             None => {
                 return Err(Error::BadInput(format!(
                     "--plan: `{other}` is not valid; expected pay-as-you-go, package or prepaid:N (e.g. prepaid:10)"

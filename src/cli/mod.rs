@@ -50,20 +50,20 @@ pub struct Args {
 pub enum Command {
     /// Run one scenario: print a summary and write summary.json, summary.csv, timeseries.csv, billing.csv,
     /// timeline.png and report.html.
-    #[command(
-        after_help = "Examples:\n  quotasim run scenarios/quickstart.toml\n  quotasim run scenarios/plan-stacking.toml --out plans/ --format png,svg --open\n  quotasim run scenarios/retry-strategies.toml --variant full-jitter --seed 3"
-    )]
+    #[command(after_help = "Examples:\n  quotasim run scenarios/quickstart.toml\n  quotasim run \
+            scenarios/plan-stacking.toml --out plans/ --format png,svg --open\n  quotasim run \
+            scenarios/retry-strategies.toml --variant full-jitter --seed 3")]
     Run(RunArgs),
     /// Run a scenario over a grid of parameter values, replicated, on all cores: sweep.csv, sweep.json,
     /// charts and report.html.
-    #[command(
-        after_help = "Examples:\n  quotasim sweep scenarios/sweep-threads.toml\n  quotasim sweep scenarios/quickstart.toml --param client.workers.threads=1..=16 --reps 20\n  quotasim sweep scenarios/quickstart.toml --param client.workers.threads=1,2,4,8 --param api.CompareFace.latency.mean=100ms,500ms"
-    )]
+    #[command(after_help = "Examples:\n  quotasim sweep scenarios/sweep-threads.toml\n  quotasim sweep \
+            scenarios/quickstart.toml --param client.workers.threads=1..=16 --reps 20\n  quotasim sweep \
+            scenarios/quickstart.toml --param client.workers.threads=1,2,4,8 --param \
+            api.CompareFace.latency.mean=100ms,500ms")]
     Sweep(SweepArgs),
     /// Combine the shard files of a sharded sweep into the files one machine would have written.
-    #[command(
-        after_help = "Examples:\n  quotasim sweep scenarios/sweep-threads.toml --shard 1/4 --out results/\n  quotasim merge results/ --out merged/"
-    )]
+    #[command(after_help = "Examples:\n  quotasim sweep scenarios/sweep-threads.toml --shard 1/4 --out results/\n  \
+            quotasim merge results/ --out merged/")]
     Merge(MergeArgs),
     /// Look at a recorded request log, or write a scenario's requests as one.
     #[command(subcommand)]
@@ -76,13 +76,15 @@ pub enum Command {
     /// Search for what meets targets: per (account, API) the least QPS, per closed or batch client the most
     /// threads at today's plans, and, when the scenario lists [[offer]]s, the cheapest purchase. Writes
     /// advice.json, advice.csv, charts and report.html.
-    #[command(
-        after_help = "Examples:\n  quotasim advise scenarios/quickstart.toml --target 'throttle_rate<=1%'\n  quotasim advise scenarios/plan-shopping.toml --target 'throttle_rate<=1%' --target 'latency_p99<=3s' --reps 20\n  quotasim advise scenarios/quickstart.toml --target 'acme/CompareFace:gave_up<=0'"
-    )]
+    #[command(after_help = "Examples:\n  quotasim advise scenarios/quickstart.toml --target 'throttle_rate<=1%'\n  \
+            quotasim advise scenarios/plan-shopping.toml --target 'throttle_rate<=1%' --target 'latency_p99<=3s' \
+            --reps 20\n  quotasim advise scenarios/quickstart.toml --target 'acme/CompareFace:gave_up<=0'")]
     Advise(AdviseArgs),
     /// Print a shell completion script: `quotasim completions bash > /etc/bash_completion.d/quotasim`.
     #[command(
-        after_help = "Examples:\n  quotasim completions bash > ~/.local/share/bash-completion/completions/quotasim\n  quotasim completions zsh > ~/.zfunc/_quotasim\n  quotasim completions fish > ~/.config/fish/completions/quotasim.fish"
+        after_help = "Examples:\n  quotasim completions bash > ~/.local/share/bash-completion/completions/quotasim\n \
+             quotasim completions zsh > ~/.zfunc/_quotasim\n  quotasim completions fish > \
+            ~/.config/fish/completions/quotasim.fish"
     )]
     Completions {
         /// `bash`, `zsh`, `fish`, `powershell` or `elvish`.
@@ -90,9 +92,8 @@ pub enum Command {
     },
     /// Write a commented starting scenario from a few facts about the caller; `quotasim run` takes it as it
     /// is. Refuses to replace an existing file.
-    #[command(
-        after_help = "Examples:\n  quotasim init my-service.toml --threads 8 --response 500ms\n  quotasim init ocr.toml --category text-recognition --api RecognizeText --threads 4 --plan package"
-    )]
+    #[command(after_help = "Examples:\n  quotasim init my-service.toml --threads 8 --response 500ms\n  quotasim init \
+            ocr.toml --category text-recognition --api RecognizeText --threads 4 --plan package")]
     Init(InitArgs),
     /// Check a scenario (and its traces' headers) without running it: what is wrong, at its file, line and
     /// key, or what the scenario describes and the work a run would take. Exit 0, or 2 for bad input.
@@ -301,7 +302,8 @@ fn run_options(scenario: &Scenario, bin: Option<&str>) -> Result<RunOptions, Err
     if rows > u128::from(MAX_SERIES_ROWS) {
         let auto = stats::auto_bin(scenario.duration, series);
         return Err(Error::BadInput(format!(
-            "--bin: `{text}` would write {rows} time-series rows (at most {MAX_SERIES_ROWS}); use a wider bin such as `{}s`",
+            "--bin: `{text}` would write {rows} time-series rows (at most {MAX_SERIES_ROWS}); use a wider bin such \
+                as `{}s`",
             auto / NANOS_PER_SEC
         )));
     }

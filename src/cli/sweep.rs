@@ -164,7 +164,8 @@ pub(super) fn sweep_command(args: &SweepArgs) -> Result<(), Error> {
         out(&wrote(&written))?;
         if shard.is_none() && !args.charts.no_chart && doc.params.len() >= 3 {
             out(&format!(
-                "no chart: a sweep of {} parameters has no picture that reads well (one draws lines, two a heatmap); sweep.csv and sweep.json hold every point\n",
+                "no chart: a sweep of {} parameters has no picture that reads well (one draws lines, two a heatmap); \
+                    sweep.csv and sweep.json hold every point\n",
                 doc.params.len()
             ))?;
         }

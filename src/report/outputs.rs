@@ -297,7 +297,8 @@ impl FolderLock {
         })?;
         if !file.metadata().map_err(fail)?.is_file() {
             return Err(Error::BadInput(format!(
-                "{} is not a regular file; quotasim locks its output folder with a regular file of that name: remove it",
+                "{} is not a regular file; quotasim locks its output folder with a regular file of that name: remove \
+                    it",
                 path.display()
             )));
         }

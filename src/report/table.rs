@@ -27,7 +27,8 @@ fn row(out: &mut String, account: &str, api: &str, limit: &str, m: &Metrics, col
     let rate = if colour && m.throttle_rate > 0.01 { format!("{RED}{rate}{RESET}") } else { rate };
     let _ = writeln!(
         out,
-        "{account:<12} {api:<20} {limit:>6} {:>9} {:>9} {:>9} {:>9} {rate} {:>8} {:>10} {:>9.2} {:>9.2} {:>8.3} {:>8.3}",
+        "{account:<12} {api:<20} {limit:>6} {:>9} {:>9} {:>9} {:>9} {rate} {:>8} {:>10} {:>9.2} {:>9.2} {:>8.3} \
+            {:>8.3}",
         m.requests,
         m.attempts,
         m.admitted,
@@ -123,7 +124,8 @@ pub fn render(report: &Report, colour: bool) -> String {
         {
             let _ = writeln!(
                 out,
-                "units {} / {}: {admitted} admitted, {throttled} in throttled attempts; {by_units} of {} throttles were for want of units",
+                "units {} / {}: {admitted} admitted, {throttled} in throttled attempts; {by_units} of {} throttles \
+                    were for want of units",
                 terminal(&e.account),
                 terminal(&e.api),
                 m.throttled

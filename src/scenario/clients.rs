@@ -28,9 +28,22 @@ impl Ctx<'_> {
             ("on", c.on.is_some()),
             ("off", c.off.is_some()),
         ];
-        let model =
-            self.one_of(&format!("{key}.model"), &c.model, &[("closed", 0), ("open", 1), ("batch", 2), ("trace", 3)])?;
-        let allowed = [CLOSED, OPEN, BATCH, &[]][model];
+        #[derive(Clone, Copy, PartialEq)]
+        enum Model {
+            Closed,
+            Open,
+            Batch,
+            Trace,
+        }
+        let models =
+            [("closed", Model::Closed), ("open", Model::Open), ("batch", Model::Batch), ("trace", Model::Trace)];
+        let model = self.one_of(&format!("{key}.model"), &c.model, &models)?;
+        let allowed: &[&str] = match model {
+            Model::Closed => CLOSED,
+            Model::Open => OPEN,
+            Model::Batch => BATCH,
+            Model::Trace => &[],
+        };
         if let Some((field, _)) = present.iter().find(|(f, on)| *on && !allowed.contains(f)) {
             // A trace client's timing comes from its file: its only model key is the `trace` table.
             let takes = if allowed.is_empty() { "only a `trace` table".to_string() } else { allowed.join(", ") };
@@ -39,13 +52,13 @@ impl Ctx<'_> {
                 format!("a `{}` client takes no `{field}`; it takes {takes}", c.model),
             ));
         }
-        if c.trace.is_some() && model != 3 {
+        if c.trace.is_some() && model != Model::Trace {
             return Err(self.err(&format!("{key}.trace"), format!("a `{}` client takes no `trace`", c.model)));
         }
         match model {
-            1 => return self.open_model(key, c, start, offset),
-            3 => return Ok(ClientModel::Trace(Box::new(self.trace_spec(key, c, api_index, base)?))),
-            _ => {}
+            Model::Open => return self.open_model(key, c, start, offset),
+            Model::Trace => return Ok(ClientModel::Trace(Box::new(self.trace_spec(key, c, api_index, base)?))),
+            Model::Closed | Model::Batch => {}
         }
         let threads = c.threads.ok_or_else(|| {
             self.err(key, format!("a `{}` client needs `threads` (how many callers send concurrently)", c.model))
@@ -59,7 +72,7 @@ impl Ctx<'_> {
         let think = c.think.as_ref().map_or(Ok(Dist::Constant(0)), |d| self.dist(&format!("{key}.think"), d))?;
         let ramp_up = c.ramp_up.as_deref().map_or(Ok(0), |r| self.duration(&format!("{key}.ramp_up"), r))?;
         let threads = threads as u32;
-        if model == 0 {
+        if model == Model::Closed {
             return Ok(ClientModel::Closed { threads, think, ramp_up });
         }
         let requests =
@@ -97,18 +110,25 @@ impl Ctx<'_> {
                 None => Ok(()),
             }
         };
-        let kind =
-            self.one_of(&field("shape"), shape_name, &[("flat", 0), ("ramp", 1), ("daily", 2), ("on-off", 3)])?;
+        #[derive(Clone, Copy, PartialEq)]
+        enum Shape {
+            Flat,
+            Ramp,
+            Daily,
+            OnOff,
+        }
+        let shapes = [("flat", Shape::Flat), ("ramp", Shape::Ramp), ("daily", Shape::Daily), ("on-off", Shape::OnOff)];
+        let kind = self.one_of(&field("shape"), shape_name, &shapes)?;
         let (stages, amp, peak, on, off) =
             (c.stages.is_some(), c.amplitude.is_some(), c.peak.is_some(), c.on.is_some(), c.off.is_some());
         let shape = match kind {
-            0 => {
+            Shape::Flat => {
                 only(&[("stages", stages), ("amplitude", amp), ("peak", peak), ("on", on), ("off", off)])?;
                 let rate =
                     self.rate(&field("rate"), c.rate.ok_or_else(|| needs("flat", "rate (requests per second)"))?)?;
                 RateShape::Flat(rate)
             }
-            1 => {
+            Shape::Ramp => {
                 only(&[("amplitude", amp), ("peak", peak), ("on", on), ("off", off)])?;
                 let start_rate = c.rate.map_or(Ok(0.0), |r| self.rate(&field("rate"), r))?;
                 let raw = c
@@ -124,7 +144,7 @@ impl Ctx<'_> {
                 }
                 RateShape::Ramp { start: start_rate, stages: out }
             }
-            2 => {
+            Shape::Daily => {
                 only(&[("stages", stages), ("on", on), ("off", off)])?;
                 let mean =
                     self.rate(&field("rate"), c.rate.ok_or_else(|| needs("daily", "rate (the mean over a day)"))?)?;
@@ -142,7 +162,7 @@ impl Ctx<'_> {
                 let local = TimeZone::fixed(offset).to_datetime(start).time();
                 RateShape::Daily { mean, amplitude, peak, day_start: nanos_of_day(local) }
             }
-            _ => {
+            Shape::OnOff => {
                 only(&[("stages", stages), ("amplitude", amp), ("peak", peak)])?;
                 let rate = self.rate(&field("rate"), c.rate.ok_or_else(|| needs("on-off", "rate (during bursts)"))?)?;
                 let on = self.positive_duration(
@@ -164,7 +184,7 @@ impl Ctx<'_> {
             c.arrivals.as_deref().unwrap_or("poisson"),
             &[("poisson", Arrivals::Poisson), ("constant", Arrivals::Constant)],
         )?;
-        if arrivals == Arrivals::Constant && kind != 0 {
+        if arrivals == Arrivals::Constant && kind != Shape::Flat {
             return Err(self.err(
                 &field("arrivals"),
                 format!(

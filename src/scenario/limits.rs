@@ -1,4 +1,5 @@
-//! The limiter of `[server]` or an `[[api]]`: its kind and keys from the limiters' own table (see `quota::limiter`), its windows, and a unit (token) limit.
+//! The limiter of `[server]` or an `[[api]]`: its kind and keys from the limiters' own table (see
+//! `quota::limiter`), its windows, and a unit (token) limit.
 
 use super::*;
 
@@ -14,7 +15,8 @@ impl Ctx<'_> {
         let limit = |i: usize, l: Option<i64>| {
             let message = |n| {
                 format!(
-                    "{n} is not valid; expected the calls a window admits, 1 to 10^12 (or leave it out: the plan's QPS times the window)"
+                    "{n} is not valid; expected the calls a window admits, 1 to 10^12 (or leave it out: the plan's \
+                        QPS times the window)"
                 )
             };
             match l {

@@ -184,7 +184,8 @@ fn find_in_value(value: &Spanned<DeValue<'_>>, at: usize, path: &mut Vec<String>
 mod tests {
     use super::*;
 
-    const TEXT: &str = "name = \"x\"\n\n[[client]]\nname = \"a\"\n\n[[client]]\nname = \"b\"\nthreads = 0\nretry = { policy = \"fixed\", wait = \"1s\" }\n";
+    const TEXT: &str = "name = \"x\"\n\n[[client]]\nname = \"a\"\n\n[[client]]\nname = \"b\"\nthreads = 0\nretry = { \
+        policy = \"fixed\", wait = \"1s\" }\n";
 
     #[test]
     fn finds_the_line_of_a_nested_key() {

@@ -210,7 +210,8 @@ impl Scenario {
             .filter(|p| p.active_from >= end)
             .map(|p| {
                 format!(
-                    "warning: resource package `{}` takes effect at {}, after the run ends ({}): bought {}, a package's 5 QPS start at 08:00 UTC+8 the next day; move `bought` earlier or give `from`",
+                    "warning: resource package `{}` takes effect at {}, after the run ends ({}): bought {}, a \
+                        package's 5 QPS start at 08:00 UTC+8 the next day; move `bought` earlier or give `from`",
                     p.name,
                     p.active_from.display_with_offset(self.offset),
                     end.display_with_offset(self.offset),
@@ -302,43 +303,82 @@ impl Ctx<'_> {
         Ok(seen)
     }
 
+    /// A response or think time: a distribution of durations.
     fn dist(&self, key: &str, raw: &RawDist) -> Result<Dist> {
-        let need = |field: &str, v: &Option<String>| -> Result<Nanos> {
-            let text = v.as_deref().ok_or_else(|| self.err(key, format!("`{}` needs `{field}`", raw.dist)))?;
-            self.duration(&format!("{key}.{field}"), text)
+        let present = [
+            ("dist", true),
+            ("mean", raw.mean.is_some()),
+            ("sigma", raw.sigma.is_some()),
+            ("min", raw.min.is_some()),
+            ("max", raw.max.is_some()),
+        ];
+        let value = |field: &str| -> Result<Option<Nanos>> {
+            let text = match field {
+                "mean" => &raw.mean,
+                "min" => &raw.min,
+                _ => &raw.max,
+            };
+            text.as_deref().map(|t| self.duration(&format!("{key}.{field}"), t)).transpose()
         };
-        let unused = |fields: &[(&str, bool)]| -> Result<()> {
-            match fields.iter().find(|(_, present)| *present) {
-                Some((field, _)) => {
-                    Err(self.err(&format!("{key}.{field}"), format!("`{}` takes no `{field}`", raw.dist)))
-                }
-                None => Ok(()),
-            }
+        self.distribution(key, &raw.dist, "", &present, value, raw.sigma)
+    }
+
+    /// The one reader of the four distributions, whatever they draw (durations, units): `kind` names it,
+    /// `present` says which keys were written, `value` reads a field's value, `sigma` is lognormal's.
+    /// `what` follows the kind in messages (" cost").
+    fn distribution(
+        &self,
+        key: &str,
+        kind: &str,
+        what: &str,
+        present: &[(&str, bool)],
+        value: impl Fn(&str) -> Result<Option<u64>>,
+        sigma: Option<f64>,
+    ) -> Result<Dist> {
+        #[derive(Clone, Copy)]
+        enum Kind {
+            Constant,
+            Exponential,
+            Lognormal,
+            Uniform,
+        }
+        let kinds = [
+            ("constant", Kind::Constant),
+            ("exponential", Kind::Exponential),
+            ("lognormal", Kind::Lognormal),
+            ("uniform", Kind::Uniform),
+        ];
+        let k = self.one_of(&format!("{key}.dist"), kind, &kinds)?;
+        let takes: &[&str] = match k {
+            Kind::Constant | Kind::Exponential => &["dist", "mean"],
+            Kind::Lognormal => &["dist", "mean", "sigma"],
+            Kind::Uniform => &["dist", "min", "max"],
         };
-        let kinds = [("constant", 0), ("exponential", 1), ("lognormal", 2), ("uniform", 3)];
-        match self.one_of(&format!("{key}.dist"), &raw.dist, &kinds)? {
-            0 | 1 => {
-                unused(&[("sigma", raw.sigma.is_some()), ("min", raw.min.is_some()), ("max", raw.max.is_some())])?;
-                let mean = need("mean", &raw.mean)?;
-                Ok(if raw.dist == "constant" { Dist::Constant(mean) } else { Dist::Exponential { mean } })
-            }
-            2 => {
-                unused(&[("min", raw.min.is_some()), ("max", raw.max.is_some())])?;
-                let mean = need("mean", &raw.mean)?;
-                let sigma = raw.sigma.ok_or_else(|| {
-                    self.err(key, "`lognormal` needs `sigma` (the log-space standard deviation, e.g. 0.5)")
+        self.takes_only(key, &format!("`{kind}`{what}"), present, takes)?;
+        let need = |field: &str| -> Result<u64> {
+            value(field)?.ok_or_else(|| self.err(key, format!("`{kind}`{what} needs `{field}`")))
+        };
+        Ok(match k {
+            Kind::Constant => Dist::Constant(need("mean")?),
+            Kind::Exponential => Dist::Exponential { mean: need("mean")? },
+            Kind::Lognormal => {
+                let mean = need("mean")?;
+                let sigma = sigma.ok_or_else(|| {
+                    self.err(
+                        key,
+                        format!("`lognormal`{what} needs `sigma` (the log-space standard deviation, e.g. 0.5)"),
+                    )
                 })?;
-                Dist::lognormal(mean, sigma).map_err(|m| self.err(&format!("{key}.sigma"), m))
+                Dist::lognormal(mean, sigma).map_err(|m| self.err(&format!("{key}.sigma"), m))?
             }
-            _ => {
-                unused(&[("mean", raw.mean.is_some()), ("sigma", raw.sigma.is_some())])?;
-                let (min, max) = (need("min", &raw.min)?, need("max", &raw.max)?);
+            Kind::Uniform => {
+                let (min, max) = (need("min")?, need("max")?);
                 if min > max {
                     return Err(self.err(&format!("{key}.max"), "must not be below `min`"));
                 }
-                Ok(Dist::Uniform { min, max })
+                Dist::Uniform { min, max }
             }
-        }
+        })
     }
 
     /// Refuses the first key of `present` (written or not) that `what` (e.g. "policy `fixed`") does not
@@ -356,7 +396,9 @@ impl Ctx<'_> {
     /// A client's `cost`: a whole number of units, a distribution of them, or (trace clients) the sum of
     /// some columns.
     pub(super) fn cost(&self, key: &str, value: &toml::Value, trace: bool) -> Result<Cost> {
-        const EXPECTED: &str = "expected a whole number of units (e.g. `cost = 800`), a distribution (`{ dist = \"lognormal\", mean = 800, sigma = 1 }`) or, for a trace, columns to add (`{ fields = [\"ContextTokens\", \"GeneratedTokens\"] }`)";
+        const EXPECTED: &str = "expected a whole number of units (e.g. `cost = 800`), a distribution (`{ dist = \
+            \"lognormal\", mean = 800, sigma = 1 }`) or, for a trace, columns to add (`{ fields = \
+            [\"ContextTokens\", \"GeneratedTokens\"] }`)";
         let units = |k: &str, v: &toml::Value| -> Result<u64> {
             match v {
                 toml::Value::Integer(n) if (0..=MAX_UNITS as i64).contains(n) => Ok(*n as u64),
@@ -395,38 +437,14 @@ impl Ctx<'_> {
             Some(toml::Value::String(d)) => d.as_str(),
             _ => return Err(self.err(key, format!("needs `dist` or `fields`; {EXPECTED}"))),
         };
-        let kinds = [("constant", 0), ("exponential", 1), ("lognormal", 2), ("uniform", 3)];
-        let kind_index = self.one_of(&format!("{key}.dist"), kind, &kinds)?;
-        let takes: &[&str] = match kind_index {
-            0 | 1 => &["dist", "mean"],
-            2 => &["dist", "mean", "sigma"],
-            _ => &["dist", "min", "max"],
-        };
         let present: Vec<(&str, bool)> = table.keys().map(|k| (k.as_str(), true)).collect();
-        self.takes_only(key, &format!("a `{kind}` cost"), &present, takes)?;
-        let need = |field: &str| -> Result<u64> {
-            let v = table.get(field).ok_or_else(|| self.err(key, format!("a `{kind}` cost needs `{field}`")))?;
-            units(&format!("{key}.{field}"), v)
+        let value = |field: &str| table.get(field).map(|v| units(&format!("{key}.{field}"), v)).transpose();
+        let sigma = match table.get("sigma") {
+            Some(toml::Value::Float(f)) => Some(*f),
+            Some(toml::Value::Integer(n)) => Some(*n as f64),
+            _ => None,
         };
-        let dist = match kind_index {
-            0 => Dist::Constant(need("mean")?),
-            1 => Dist::Exponential { mean: need("mean")? },
-            2 => {
-                let sigma = match table.get("sigma") {
-                    Some(toml::Value::Float(f)) => *f,
-                    Some(toml::Value::Integer(n)) => *n as f64,
-                    _ => return Err(self.err(key, "a `lognormal` cost needs `sigma` (e.g. 1.0)")),
-                };
-                Dist::lognormal(need("mean")?, sigma).map_err(|m| self.err(&format!("{key}.sigma"), m))?
-            }
-            _ => {
-                let (min, max) = (need("min")?, need("max")?);
-                if min > max {
-                    return Err(self.err(&format!("{key}.max"), "must not be below `min`"));
-                }
-                Dist::Uniform { min, max }
-            }
-        };
+        let dist = self.distribution(key, kind, " cost", &present, value, sigma)?;
         Ok(Cost::Drawn(dist))
     }
 
@@ -616,18 +634,35 @@ impl Ctx<'_> {
                     let (mut ids, mut cumulative, mut total) = (Vec::new(), Vec::new(), 0.0);
                     for (j, m) in mix.iter().enumerate() {
                         if !(m.weight.is_finite() && m.weight > 0.0) {
-                            return Err(self.err(&format!("{key}.mix[{j}].weight"), format!("{} is not valid; expected a number > 0", m.weight)));
+                            return Err(self.err(
+                                &format!("{key}.mix[{j}].weight"),
+                                format!(
+                                    "{} is not valid; \
+                                expected a number > 0",
+                                    m.weight
+                                ),
+                            ));
                         }
                         ids.push(find_api(&format!("{key}.mix[{j}].api"), &m.api)?);
                         total += m.weight;
                         if !total.is_finite() {
-                            return Err(self.err(&format!("{key}.mix[{j}].weight"), "the weights add up to more than a number can hold; use smaller weights (only their ratios matter)"));
+                            return Err(self.err(
+                                &format!("{key}.mix[{j}].weight"),
+                                "the weights add up to more than \
+                                a number can hold; use smaller weights (only their ratios matter)",
+                            ));
                         }
                         cumulative.push(total);
                     }
                     ApiChoice::Mix { apis: ids, cumulative }
                 }
-                _ => return Err(self.err(&key, "needs exactly one of `api = \"Name\"` or a non-empty `mix = [{ api = \"Name\", weight = 1 }, ...]`")),
+                _ => {
+                    return Err(self.err(
+                        &key,
+                        "needs exactly one of `api = \"Name\"` or a non-empty `mix = [{ api = \
+                    \"Name\", weight = 1 }, ...]`",
+                    ));
+                }
             };
             let retry = c
                 .retry
@@ -665,7 +700,11 @@ impl Ctx<'_> {
             {
                 return Err(self.err(
                     &format!("{key}.retry.budget"),
-                    format!("client `{}` shares this budget's scope with another budget; clients sharing a scope must declare the same budget", other.name),
+                    format!(
+                        "client `{}` shares this budget's scope with another budget; clients sharing a scope \
+                        must declare the same budget",
+                        other.name
+                    ),
                 ));
             }
             let adaptive = c.adaptive.as_ref().map(|a| self.adaptive(&format!("{key}.adaptive"), a)).transpose()?;
@@ -675,7 +714,11 @@ impl Ctx<'_> {
             {
                 return Err(self.err(
                     &format!("{key}.pace"),
-                    format!("client `{}` shares this pacer's scope with another pace; clients sharing a scope must declare the same pace", other.name),
+                    format!(
+                        "client `{}` shares this pacer's scope with another pace; clients sharing a scope must \
+                        declare the same pace",
+                        other.name
+                    ),
                 ));
             }
             let cost = c
@@ -687,7 +730,8 @@ impl Ctx<'_> {
             if cost.is_some() && choice.apis().iter().all(|&a| apis[a].limiter.units.is_none()) {
                 return Err(self.err(
                     &format!("{key}.cost"),
-                    "none of this client's APIs has a unit limit, so its cost would count against nothing; add `units = { limit = ..., window = ... }` to the [[api]] or remove `cost`",
+                    "none of this client's APIs has a unit limit, so its cost would count against nothing; add \
+                        `units = { limit = ..., window = ... }` to the [[api]] or remove `cost`",
                 ));
             }
             clients.push(Client {
@@ -710,13 +754,18 @@ impl Ctx<'_> {
             if callers().all(|c| c.cost.is_none()) {
                 return Err(self.err(
                     &format!("api[{i}].units"),
-                    "this API has a unit limit but no client calling it gives `cost`; set `cost` on its clients (a number, a distribution, or trace columns)",
+                    "this API has a unit limit but no client calling it gives `cost`; set `cost` on its clients (a \
+                        number, a distribution, or trace columns)",
                 ));
             }
             if let Some(c) = callers().find(|c| matches!(c.cost, Some(Cost::Units(u)) if u > units.limit)) {
                 return Err(self.err(
                     &format!("api[{i}].units.limit"),
-                    format!("client `{}` spends more units a call than the limit allows a window: no call would ever be admitted", c.name),
+                    format!(
+                        "client `{}` spends more units a call than the limit allows a window: no call would ever \
+                        be admitted",
+                        c.name
+                    ),
                 ));
             }
         }
@@ -750,7 +799,8 @@ pub fn check_name(name: &str) -> std::result::Result<(), String> {
     }
     if name == "." || name == ".." || name.contains(['/', '\\']) || name.chars().any(char::is_control) {
         return Err(format!(
-            "`{}` is not valid; the name names the output folder, so it may not be `.` or `..` or hold `/`, `\\` or control characters",
+            "`{}` is not valid; the name names the output folder, so it may not be `.` or `..` or hold `/`, `\\` or \
+                control characters",
             name.escape_debug()
         ));
     }

@@ -67,7 +67,7 @@ impl Ctx<'_> {
         for (i, o) in raw.iter().enumerate() {
             let key = format!("offer[{i}]");
             let k = |f: &str| format!("{key}.{f}");
-            let kind = self.one_of(&k("type"), &o.kind, &[("prepaid-qps", 0), ("resource-package", 1)])?;
+            let prepaid = self.one_of(&k("type"), &o.kind, &[("prepaid-qps", true), ("resource-package", false)])?;
             let present = [
                 ("type", true),
                 ("name", o.name.is_some()),
@@ -82,8 +82,8 @@ impl Ctx<'_> {
                 ("prices", o.prices.is_some()),
                 ("currency", o.currency.is_some()),
             ];
-            let mut takes: Vec<&str> = if kind == 0 { PREPAID_KEYS.to_vec() } else { PACKAGE_KEYS.to_vec() };
-            if kind == 0 {
+            let mut takes: Vec<&str> = if prepaid { PREPAID_KEYS.to_vec() } else { PACKAGE_KEYS.to_vec() };
+            if prepaid {
                 takes.push("price_per_qps_hour");
             }
             takes.push("currency");
@@ -122,7 +122,7 @@ impl Ctx<'_> {
                     Err(self.err(&k(field), format!("{p} is not valid; expected a price from 0 to {MAX_PRICE:e}")))
                 }
             };
-            let kind = if kind == 0 {
+            let kind = if prepaid {
                 let api = api.ok_or_else(|| self.err(&key, "a `prepaid-qps` offer needs `api`"))?;
                 let qps_list = o.qps.as_deref().ok_or_else(|| {
                     self.err(&key, "a `prepaid-qps` offer needs `qps`, the amounts to consider, e.g. [5, 10, 20]")
@@ -134,7 +134,11 @@ impl Ctx<'_> {
                     if !(1..=i64::from(most)).contains(&q) {
                         return Err(self.err(
                             &k(&format!("qps[{j}]")),
-                            format!("{q} is not valid; expected 1 to {most}, the most prepaid QPS `{}` can have without contacting sales", apis[api].name),
+                            format!(
+                                "{q} is not valid; expected 1 to {most}, the most prepaid QPS `{}` can have \
+                                without contacting sales",
+                                apis[api].name
+                            ),
                         ));
                     }
                     qps.push(q as u32);
@@ -150,7 +154,10 @@ impl Ctx<'_> {
                                 text => Some(daily_window(text).ok_or_else(|| {
                                     self.err(
                                         &k(&format!("hours[{j}]")),
-                                        format!("`{text}` is not valid; expected `all` or a daily window such as `09:00-18:00`"),
+                                        format!(
+                                            "`{text}` is not valid; expected `all` or a daily window such as \
+                                            `09:00-18:00`"
+                                        ),
                                     )
                                 })?),
                             });
@@ -231,7 +238,10 @@ impl Ctx<'_> {
                 if let Some(first) = offers.iter().find_map(|f: &Offer| f.currency.as_ref()).filter(|f| *f != c) {
                     return Err(self.err(
                         &k("currency"),
-                        format!("`{c}` differs from `{first}` named by an earlier offer; the offers' prices add up, so they take one currency"),
+                        format!(
+                            "`{c}` differs from `{first}` named by an earlier offer; the offers' prices add up, \
+                            so they take one currency"
+                        ),
                     ));
                 }
             }

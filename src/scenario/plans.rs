@@ -98,9 +98,15 @@ impl Ctx<'_> {
         for (a, account) in accounts.iter().enumerate() {
             for (i, p) in account.plans.iter().enumerate() {
                 let key = format!("account[{a}].plan[{i}]");
-                let kinds = [("prepaid-qps", 0), ("resource-package", 1), ("pay-as-you-go", 2)];
+                use crate::quota::plans::PlanKind;
+                let kinds =
+                    [PlanKind::PrepaidQps, PlanKind::ResourcePackage, PlanKind::PayAsYouGo].map(|k| (k.name(), k));
                 let kind = self.one_of(&format!("{key}.type"), &p.kind, &kinds)?;
-                let allowed: &[&str] = [&PREPAID_KEYS[..], &PACKAGE_KEYS[..], &PAYG_KEYS[..]][kind];
+                let allowed: &[&str] = match kind {
+                    PlanKind::PrepaidQps => &PREPAID_KEYS,
+                    PlanKind::ResourcePackage => &PACKAGE_KEYS,
+                    PlanKind::PayAsYouGo => &PAYG_KEYS,
+                };
                 if let Some(extra) = present(p).into_iter().find(|k| !allowed.contains(k)) {
                     return Err(self.err(
                         &format!("{key}.{extra}"),
@@ -126,7 +132,7 @@ impl Ctx<'_> {
                 };
                 let name = |prefix: &str| p.name.clone().unwrap_or_else(|| format!("{prefix}-{}", i + 1));
                 match kind {
-                    0 => {
+                    PlanKind::PrepaidQps => {
                         let api = api("api", self.required(&key, &p.kind, "api", &p.api)?)?;
                         let qps = qps(None)?;
                         let category = apis[api].category;
@@ -134,7 +140,8 @@ impl Ctx<'_> {
                             return Err(self.err(
                                 &format!("{key}.qps"),
                                 format!(
-                                    "{qps} QPS is more than the {} QPS that can be bought for `{category}` APIs; beyond that the platform requires contacting sales",
+                                    "{qps} QPS is more than the {} QPS that can be bought for `{category}` APIs; \
+                                        beyond that the platform requires contacting sales",
                                     category.prepaid_max_qps()
                                 ),
                             ));
@@ -157,7 +164,7 @@ impl Ctx<'_> {
                             price,
                         });
                     }
-                    1 => {
+                    PlanKind::ResourcePackage => {
                         let scope = match (&p.api, &p.category) {
                             (Some(_), Some(_)) => {
                                 return Err(self.err(
@@ -213,7 +220,7 @@ impl Ctx<'_> {
                             price,
                         });
                     }
-                    _ => {
+                    PlanKind::PayAsYouGo => {
                         let api = api("api", self.required(&key, &p.kind, "api", &p.api)?)?;
                         payg.insert((a, api), qps(None)?);
                     }

@@ -1,10 +1,23 @@
-//! The client-side strategies of a `[[client]]` (or `[server]` default): its retry policy, retry budget, pacer and adaptive throttle, each checked at its key.
+//! The client-side strategies of a `[[client]]` (or `[server]` default): its retry policy, retry budget,
+//! pacer and adaptive throttle, each checked at its key.
 
 use super::*;
 
 impl Ctx<'_> {
     pub(super) fn retry(&self, key: &str, raw: &RawRetry) -> Result<RetryPolicy> {
-        let policies = [("none", 0), ("fixed", 1), ("exponential", 2), ("retry-after", 3)];
+        #[derive(Clone, Copy)]
+        enum Policy {
+            None,
+            Fixed,
+            Exponential,
+            RetryAfter,
+        }
+        let policies = [
+            ("none", Policy::None),
+            ("fixed", Policy::Fixed),
+            ("exponential", Policy::Exponential),
+            ("retry-after", Policy::RetryAfter),
+        ];
         // A jittered backoff is written as the exponential policy with a jitter, not as a policy of its own.
         let jitters = Jitter::NAMES.iter().map(|(n, _)| *n).filter(|n| *n != "none");
         let compact = raw.policy.to_ascii_lowercase().replace(['-', '_', ' '], "");
@@ -12,17 +25,18 @@ impl Ctx<'_> {
             return Err(self.err(
                 &format!("{key}.policy"),
                 format!(
-                    "`{}` is not a policy; did you mean `policy = \"exponential\", jitter = \"{j}\"` (jittered backoff)?",
+                    "`{}` is not a policy; did you mean `policy = \"exponential\", jitter = \"{j}\"` (jittered \
+                        backoff)?",
                     raw.policy
                 ),
             ));
         }
         let kind = self.one_of(&format!("{key}.policy"), &raw.policy, &policies)?;
         let takes: &[&str] = match kind {
-            0 => &[],
-            1 => &["wait", "max_attempts", "budget"],
-            2 => &["base", "multiplier", "cap", "jitter", "max_attempts", "budget"],
-            _ => &["jitter", "max_attempts", "budget"],
+            Policy::None => &[],
+            Policy::Fixed => &["wait", "max_attempts", "budget"],
+            Policy::Exponential => &["base", "multiplier", "cap", "jitter", "max_attempts", "budget"],
+            Policy::RetryAfter => &["jitter", "max_attempts", "budget"],
         };
         let present = [
             ("wait", raw.wait.is_some()),
@@ -48,14 +62,14 @@ impl Ctx<'_> {
             v.as_deref().map(|t| self.duration(&format!("{key}.{field}"), t)).transpose()
         };
         match kind {
-            0 => Ok(RetryPolicy::None),
-            1 => {
+            Policy::None => Ok(RetryPolicy::None),
+            Policy::Fixed => {
                 let RetryPolicy::Fixed { wait: default_wait, .. } = RetryPolicy::PLATFORM_ADVICE else {
                     unreachable!("the platform's advice is a fixed wait")
                 };
                 Ok(RetryPolicy::Fixed { wait: duration("wait", &raw.wait)?.unwrap_or(default_wait), max_attempts })
             }
-            2 => {
+            Policy::Exponential => {
                 let base = duration("base", &raw.base)?.ok_or_else(|| {
                     self.err(key, "policy `exponential` needs `base` (the first wait, e.g. \"100ms\")")
                 })?;
@@ -77,7 +91,9 @@ impl Ctx<'_> {
                 let jitter = self.one_of(&format!("{key}.jitter"), raw.jitter.as_deref().unwrap_or("none"), &names)?;
                 Ok(RetryPolicy::Exponential { base, multiplier, cap, max_attempts, jitter })
             }
-            _ => Ok(RetryPolicy::RetryAfter { jitter: duration("jitter", &raw.jitter)?.unwrap_or(0), max_attempts }),
+            Policy::RetryAfter => {
+                Ok(RetryPolicy::RetryAfter { jitter: duration("jitter", &raw.jitter)?.unwrap_or(0), max_attempts })
+            }
         }
     }
 
@@ -115,7 +131,7 @@ impl Ctx<'_> {
 
     pub(super) fn adaptive(&self, key: &str, raw: &raw::RawAdaptive) -> Result<Adaptive> {
         let k = |f: &str| format!("{key}.{f}");
-        let kind = self.one_of(&k("kind"), &raw.kind, &[("sre", 0), ("aimd", 1)])?;
+        let aimd = self.one_of(&k("kind"), &raw.kind, &[("sre", false), ("aimd", true)])?;
         let present = [
             ("k", raw.k.is_some()),
             ("window", raw.window.is_some()),
@@ -126,9 +142,9 @@ impl Ctx<'_> {
             ("rate", raw.rate.is_some()),
         ];
         let takes: &[&str] =
-            if kind == 0 { &["k", "window"] } else { &["increase", "decrease", "min_rate", "max_rate", "rate"] };
+            if aimd { &["increase", "decrease", "min_rate", "max_rate", "rate"] } else { &["k", "window"] };
         self.takes_only(key, &format!("`{}`", raw.kind), &present, takes)?;
-        if kind == 1 {
+        if aimd {
             let number = |f: &str, v: Option<f64>, range: std::ops::RangeInclusive<f64>| -> Result<f64> {
                 let x = v.ok_or_else(|| self.err(key, format!("`aimd` needs `{f}`")))?;
                 if !(x.is_finite() && range.contains(&x) && x > 0.0) {
@@ -171,7 +187,7 @@ impl Ctx<'_> {
 
     pub(super) fn budget(&self, key: &str, raw: &raw::RawBudget) -> Result<(Budget, BudgetScope)> {
         let k = |f: &str| format!("{key}.{f}");
-        let kind = self.one_of(&k("kind"), &raw.kind, &[("token-bucket", 0), ("ratio", 1)])?;
+        let bucket = self.one_of(&k("kind"), &raw.kind, &[("token-bucket", true), ("ratio", false)])?;
         let scope = self.scope(&k("scope"), raw.scope.as_deref())?;
         let present = [
             ("capacity", raw.capacity.is_some()),
@@ -180,7 +196,7 @@ impl Ctx<'_> {
             ("max_tokens", raw.max_tokens.is_some()),
             ("token_ratio", raw.token_ratio.is_some()),
         ];
-        let takes: &[&str] = if kind == 0 {
+        let takes: &[&str] = if bucket {
             &["capacity", "retry_cost", "success_refund", "scope"]
         } else {
             &["max_tokens", "token_ratio", "scope"]
@@ -195,7 +211,7 @@ impl Ctx<'_> {
             }
             Ok(x)
         };
-        let budget = if kind == 0 {
+        let budget = if bucket {
             Budget::TokenBucket {
                 capacity: number("capacity", raw.capacity, None, true)?,
                 retry_cost: number("retry_cost", raw.retry_cost, Some(5.0), true)?,

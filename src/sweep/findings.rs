@@ -85,7 +85,8 @@ fn ranked(doc: &SweepDoc) -> Findings {
         verdict.push('.');
     }
     let title = format!(
-        "{} — {} compared, {} replications each; ranked by requests not served (given up, dropped or rejected locally), then p99",
+        "{} — {} compared, {} replications each; ranked by requests not served (given up, dropped or rejected \
+            locally), then p99",
         doc.scenario,
         doc.points.len(),
         doc.reps

@@ -153,7 +153,8 @@ fn combinations(spec: &SweepSpec) -> Result<Vec<Vec<toml::Value>>, Error> {
     if count > MAX_POINTS || count.saturating_mul(spec.reps as usize) > MAX_RUNS {
         let keys: Vec<&str> = spec.params.iter().map(|p| p.key.as_str()).collect();
         return Err(Error::BadInput(format!(
-            "--param {}: {count} points × {} replications is more than this sweep allows ({MAX_POINTS} points, {MAX_RUNS} runs); use fewer values or shard a smaller grid",
+            "--param {}: {count} points × {} replications is more than this sweep allows ({MAX_POINTS} points, \
+                {MAX_RUNS} runs); use fewer values or shard a smaller grid",
             keys.join(" × "),
             spec.reps
         )));

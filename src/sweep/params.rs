@@ -398,7 +398,8 @@ mod tests {
 
     fn table() -> Table {
         toml::from_str(
-            "name = \"x\"\n[[client]]\nname = \"workers\"\nthreads = 2\nrate = 1.5\n[[api]]\nname = \"A\"\nlatency = { dist = \"constant\", mean = \"1s\" }\n",
+            "name = \"x\"\n[[client]]\nname = \"workers\"\nthreads = 2\nrate = 1.5\n[[api]]\nname = \"A\"\nlatency = \
+                { dist = \"constant\", mean = \"1s\" }\n",
         )
         .unwrap()
     }

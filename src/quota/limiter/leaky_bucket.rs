@@ -23,7 +23,8 @@ impl RuleConfig for Config {
             None => 0,
             Some(b) if (0..=1_000_000_000).contains(&b) => b as u64,
             Some(b) => {
-                return Err(KeyError { key: "burst", message: format!("{b} is not valid; expected a whole number >= 0") });
+                let message = format!("{b} is not valid; expected a whole number >= 0");
+                return Err(KeyError { key: "burst", message });
             }
         };
         Ok(Config { burst, nodelay: keys.nodelay.unwrap_or(false) })

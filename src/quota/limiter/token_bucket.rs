@@ -20,7 +20,10 @@ impl RuleConfig for Config {
         match keys.burst {
             None => Ok(Config { burst: None }),
             Some(b) if (1..=1_000_000_000).contains(&b) => Ok(Config { burst: Some(b as u64) }),
-            Some(b) => Err(KeyError { key: "burst", message: format!("{b} is not valid; expected a whole number >= 1") }),
+            Some(b) => {
+                let message = format!("{b} is not valid; expected a whole number >= 1");
+                Err(KeyError { key: "burst", message })
+            }
         }
     }
 

@@ -107,6 +107,9 @@ const SUB_COLOURS: [RGBColor; 5] = [
 ];
 const OTHERS: RGBColor = RGBColor(150, 150, 150);
 
+/// A panel's plotting area with its time and value axes.
+type Plot<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
 /// The time axis every panel shares: its unit, and the scenario's clock when the run is long.
 struct Frame {
     duration_s: f64,
@@ -153,8 +156,7 @@ impl Frame {
         top: f64,
         bin: Nanos,
         y_desc: String,
-    ) -> Result<ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>, Box<dyn std::error::Error>>
-    {
+    ) -> Result<Plot<'a, 'b>, Box<dyn std::error::Error>> {
         let mut chart = ChartBuilder::on(plot)
             .margin(12)
             .margin_top(4)

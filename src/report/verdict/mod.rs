@@ -487,7 +487,8 @@ fn words(v: &PairVerdict, sc: &Scenario) -> Vec<String> {
     }
     if let Some(u) = r.units_bind {
         ways[0] = format!(
-            "the unit limit binds ({} of the {} throttles were for want of units alone), so a larger unit quota, not more QPS, would close it",
+            "the unit limit binds ({} of the {} throttles were for want of units alone), so a larger unit quota, not \
+                more QPS, would close it",
             count(u),
             count(v.throttled)
         );
