@@ -258,10 +258,10 @@ fn a_search_stops_at_the_work_limit_and_says_so() {
 /// points; the least meeting value and the least value past which every value meets must be what advise
 /// reports, monotone or not.
 fn brute_force(text: &str, targets: &[&str], top: u32) -> (Option<u64>, Option<u64>) {
-    let sc = quotasim::scenario::Scenario::parse(text, "s.toml").unwrap();
+    let (sc, study) = quotasim::scenario::Scenario::parse_study(text, "s.toml").unwrap();
     let targets: Vec<_> = targets.iter().map(|t| quotasim::advise::parse_target(t).unwrap()).collect();
-    let reps = sc.sweep.reps.unwrap_or(10);
-    let advisor = quotasim::advise::Advisor::new(&sc, &targets, reps, false).unwrap();
+    let reps = study.sweep.reps.unwrap_or(10);
+    let advisor = quotasim::advise::Advisor::new(&sc, &study.offers, &targets, reps, false).unwrap();
     let met: Vec<(u64, bool)> = (1..=top).map(|q| (q as u64, advisor.qps_point(0, 0, q).unwrap().met)).collect();
     let least = met.iter().find(|m| m.1).map(|m| m.0);
     let last_miss = met.iter().rposition(|m| !m.1);

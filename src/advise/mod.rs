@@ -144,6 +144,9 @@ pub fn contradictions(targets: &[Target]) -> Option<String> {
     None
 }
 
+/// One (account, API) whose limit a point holds for the whole run (see [`crate::engine::RunOptions::held`]).
+pub type Held = Option<((usize, usize), u32)>;
+
 /// What one replication left that the targets and the bill need.
 #[derive(Clone, Debug)]
 pub struct Sample {
@@ -191,6 +194,8 @@ pub struct Point {
 /// Runs and checks; counts simulations.
 pub struct Advisor<'a> {
     pub sc: &'a Scenario,
+    /// What may be bought (the scenario's `[[offer]]`s).
+    pub offers: &'a [crate::scenario::Offer],
     pub targets: &'a [Target],
     pub reps: u32,
     pub allow_large: bool,
@@ -200,7 +205,13 @@ pub struct Advisor<'a> {
 }
 
 impl<'a> Advisor<'a> {
-    pub fn new(sc: &'a Scenario, targets: &'a [Target], reps: u32, allow_large: bool) -> Result<Advisor<'a>, Error> {
+    pub fn new(
+        sc: &'a Scenario,
+        offers: &'a [crate::scenario::Offer],
+        targets: &'a [Target],
+        reps: u32,
+        allow_large: bool,
+    ) -> Result<Advisor<'a>, Error> {
         let pairs = sc.quota_pairs();
         let mut scopes = Vec::with_capacity(targets.len());
         for t in targets {
@@ -227,18 +238,18 @@ impl<'a> Advisor<'a> {
                 }
             });
         }
-        Ok(Advisor { sc, targets, reps, allow_large, simulations: Default::default(), scopes })
+        Ok(Advisor { sc, offers, targets, reps, allow_large, simulations: Default::default(), scopes })
     }
 
     /// Replications of `sc` (seeds shared by every point), or why the point is not run.
-    pub fn samples(&self, sc: &Scenario) -> Result<Vec<Sample>, Error> {
+    pub fn samples(&self, sc: &Scenario, held: Held) -> Result<Vec<Sample>, Error> {
         guard::check(&guard::estimate(sc), self.reps as f64, self.allow_large, "this point of the advice")?;
         self.simulations.fetch_add(self.reps as u64, std::sync::atomic::Ordering::Relaxed);
         // Every point shares the replications' seeds (common random numbers).
         crate::replicate::each(1, self.reps, |_, rep| {
             let mut sc = sc.clone();
             sc.seed = seed_for(self.sc.seed, 0, rep);
-            sample(&sc)
+            sample(&sc, held)
         })
     }
 
@@ -288,8 +299,8 @@ impl<'a> Advisor<'a> {
         (checks.iter().all(|c| c.met), checks)
     }
 
-    fn point(&self, sc: &Scenario, value: u64, focus: Focus<'_>) -> Result<Point, Error> {
-        let samples = self.samples(sc)?;
+    fn point(&self, sc: &Scenario, held: Held, value: u64, focus: Focus<'_>) -> Result<Point, Error> {
+        let samples = self.samples(sc, held)?;
         let (met, checks) = self.check(&samples, focus);
         let metrics: Vec<&Metrics> = samples
             .iter()
@@ -310,8 +321,8 @@ impl<'a> Advisor<'a> {
     }
 }
 
-fn sample(sc: &Scenario) -> Result<Sample, Error> {
-    let n = crate::replicate::run(sc)?;
+fn sample(sc: &Scenario, held: Held) -> Result<Sample, Error> {
+    let n = crate::replicate::run(sc, held)?;
     Ok(Sample { totals: n.totals, by_pair: n.by_pair, cost: n.cost.unwrap_or(0.0) })
 }
 
@@ -564,11 +575,7 @@ impl Advisor<'_> {
     pub fn least_qps(&self, account: usize, api: usize, current: u32) -> Result<QpsAdvice, Error> {
         let pair = [(account, api)];
         let focus = Focus { pairs: &pair, totals: false, every_scope: false };
-        let eval = |qps: u64| {
-            let mut sc = self.sc.clone();
-            sc.held_limits.insert((account, api), qps as u32);
-            self.point(&sc, qps, focus)
-        };
+        let eval = |qps: u64| self.point(self.sc, Some(((account, api), qps as u32)), qps, focus);
         let purchasable_max = self.sc.apis[api].category.prepaid_max_qps();
         let applies =
             self.targets.iter().zip(&self.scopes).any(|(t, s)| !t.total && s.is_none_or(|p| p == (account, api)));
@@ -655,7 +662,7 @@ impl Advisor<'_> {
             {
                 *t = threads as u32;
             }
-            self.point(&sc, threads, focus)
+            self.point(&sc, None, threads, focus)
         };
         let (found, outcome, points) = boundary_search(current as u64, cap, false, eval)?;
         let points = match (found, &outcome) {
@@ -722,21 +729,24 @@ impl Advisor<'_> {
     /// One point of the least-QPS search: the targets on (account, API) with its limit held at `qps`, as the
     /// search judges it (for checking the search against every value).
     pub fn qps_point(&self, account: usize, api: usize, qps: u32) -> Result<Point, Error> {
-        let mut sc = self.sc.clone();
-        sc.held_limits.insert((account, api), qps);
         let pair = [(account, api)];
-        self.point(&sc, qps as u64, Focus { pairs: &pair, totals: false, every_scope: false })
+        self.point(
+            self.sc,
+            Some(((account, api), qps)),
+            qps as u64,
+            Focus { pairs: &pair, totals: false, every_scope: false },
+        )
     }
 }
 
 /// About how many simulations the searches will take (each search about twice log2 of its range in points,
 /// every offer combination once), for a progress bar.
-pub fn estimated_simulations(sc: &Scenario, reps: u32, searches: Searches) -> u64 {
+pub fn estimated_simulations(sc: &Scenario, offers: &[crate::scenario::Offer], reps: u32, searches: Searches) -> u64 {
     let pairs = crate::engine::limits_at_start(sc).len() as u64;
     reps as u64
         * (if searches.qps { pairs * 2 * 17 } else { 0 }
             + if searches.threads { sc.clients.len() as u64 * 2 * 10 } else { 0 }
-            + if searches.plans && !sc.offers.is_empty() { purchase::combinations(sc) } else { 0 })
+            + if searches.plans && !offers.is_empty() { purchase::combinations(sc, offers) } else { 0 })
 }
 
 #[cfg(test)]

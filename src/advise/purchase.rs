@@ -4,7 +4,7 @@
 use super::{Advisor, Check, Focus};
 use crate::Error;
 use crate::replicate::estimate::{Estimate, estimate};
-use crate::scenario::{OfferKind, PrepaidPrice, Scenario};
+use crate::scenario::{Offer, OfferKind, PrepaidPrice, Scenario};
 use jiff::tz::TimeZone;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -75,12 +75,12 @@ fn text(t: jiff::Timestamp) -> String {
 }
 
 /// How many combinations of the offers' choices (today's plans included) `cheapest` would simulate.
-pub fn combinations(sc: &Scenario) -> u64 {
-    choices(sc).map_or(0, |c| c.iter().map(|o| o.len() as u64).product())
+pub fn combinations(sc: &Scenario, offers: &[Offer]) -> u64 {
+    choices(sc, offers).map_or(0, |c| c.iter().map(|o| o.len() as u64).product())
 }
 
 /// The ways each offer can be bought (not at all included), in the offers' order.
-fn choices(sc: &Scenario) -> Result<Vec<Vec<Option<Purchase>>>, Error> {
+fn choices(sc: &Scenario, offers: &[Offer]) -> Result<Vec<Vec<Option<Purchase>>>, Error> {
     let start = sc.start;
     let end = start
         .checked_add(jiff::SignedDuration::from_nanos(sc.duration as i64))
@@ -100,8 +100,8 @@ fn choices(sc: &Scenario) -> Result<Vec<Vec<Option<Purchase>>>, Error> {
     while let Some(&d) = days.last().filter(|&&d| d < last_day) {
         days.push(d.tomorrow().map_err(|e| Error::BadInput(e.to_string()))?);
     }
-    let mut all = Vec::with_capacity(sc.offers.len());
-    for offer in &sc.offers {
+    let mut all = Vec::with_capacity(offers.len());
+    for offer in offers {
         let mut options: Vec<Option<Purchase>> = vec![None];
         match &offer.kind {
             OfferKind::PrepaidQps { api, qps, hours, price } => {
@@ -224,10 +224,10 @@ impl Advisor<'_> {
     /// are validated like written ones) and picks the cheapest that meets the targets.
     pub fn cheapest(&self, text: &str, file: &str) -> Result<Option<PlanAdvice>, Error> {
         let sc = self.sc;
-        if sc.offers.is_empty() {
+        if self.offers.is_empty() {
             return Ok(None);
         }
-        let options = choices(sc)?;
+        let options = choices(sc, self.offers)?;
         let count = options.iter().map(Vec::len).try_fold(1usize, |n, k| n.checked_mul(k));
         match count {
             Some(n) if n <= MAX_CANDIDATES => {}
@@ -266,7 +266,7 @@ impl Advisor<'_> {
                 ))
             })?;
             candidate_sc.seed = sc.seed;
-            let samples = self.samples(&candidate_sc)?;
+            let samples = self.samples(&candidate_sc, None)?;
             let focus = Focus { pairs: &pairs, totals: true, every_scope: true };
             let (met, checks) = self.check(&samples, focus);
             let by_pair = pairs
@@ -327,7 +327,7 @@ impl Advisor<'_> {
         let most_qps = pairs
             .iter()
             .map(|&(account, api)| {
-                let offered = sc.offers.iter().filter(|o| o.account == account).filter_map(|o| match &o.kind {
+                let offered = self.offers.iter().filter(|o| o.account == account).filter_map(|o| match &o.kind {
                     OfferKind::PrepaidQps { api: a, qps, .. } if *a == api => qps.iter().copied().max(),
                     OfferKind::Package { api: Some(a), .. } if *a == api => Some(crate::quota::plans::PACKAGE_QPS),
                     OfferKind::Package { api: None, category, .. }
@@ -341,7 +341,7 @@ impl Advisor<'_> {
                 (format!("{}/{}", sc.accounts[account].name, sc.apis[api].name), offered.fold(today, u32::max))
             })
             .collect();
-        let currency = sc.offers.iter().find_map(|o| o.currency.clone());
+        let currency = self.offers.iter().find_map(|o| o.currency.clone());
         Ok(Some(PlanAdvice { candidates, chosen, baseline, pay_as_you_go_priced, most_qps, not_simulated, currency }))
     }
 }

@@ -35,7 +35,7 @@ pub(super) fn advise_command(args: &AdviseArgs) -> Result<(), Error> {
     let formats = args.charts.formats()?;
     let file = args.scenario.display().to_string();
     let text = crate::scenario::read_text(&args.scenario)?;
-    let mut scenario = Scenario::parse(&text, &file)?;
+    let (mut scenario, study) = Scenario::parse_study(&text, &file)?;
     if let Some(seed) = args.seed {
         scenario.seed = seed;
     }
@@ -55,7 +55,7 @@ pub(super) fn advise_command(args: &AdviseArgs) -> Result<(), Error> {
         use std::io::Write;
         let _ = writeln!(std::io::stderr(), "{w}");
     }
-    let reps = args.replications.reps.or(scenario.sweep.reps).unwrap_or(10);
+    let reps = args.replications.reps.or(study.sweep.reps).unwrap_or(10);
     if reps == 0 {
         return Err(Error::BadInput("--reps: must be at least 1".into()));
     }
@@ -64,7 +64,7 @@ pub(super) fn advise_command(args: &AdviseArgs) -> Result<(), Error> {
     }
     let dir = args.out.clone().unwrap_or_else(|| default_dir(&scenario.name, "advise"));
     report::prepare_dir(&dir)?;
-    let advisor = Advisor::new(&scenario, &targets, reps, args.allow_large)?;
+    let advisor = Advisor::new(&scenario, &study.offers, &targets, reps, args.allow_large)?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(args.replications.jobs.unwrap_or(0))
         .build()
@@ -72,7 +72,7 @@ pub(super) fn advise_command(args: &AdviseArgs) -> Result<(), Error> {
     // Progress on standard error (a terminal, not --quiet): simulations done, and an estimate of those left
     // (each search about twice log2 of its range in points, every offer combination once).
     let searches = crate::advise::Searches { qps: only("qps"), threads: only("threads"), plans: only("plans") };
-    let estimated = crate::advise::estimated_simulations(&scenario, reps, searches);
+    let estimated = crate::advise::estimated_simulations(&scenario, &study.offers, reps, searches);
     let bar = if args.quiet { ProgressBar::hidden() } else { ProgressBar::new(estimated.max(1)) };
     bar.set_style(
         ProgressStyle::with_template("{spinner} {pos} simulations of about {len}, {elapsed} elapsed, about {eta} left")

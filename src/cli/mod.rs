@@ -307,5 +307,5 @@ fn run_options(scenario: &Scenario, bin: Option<&str>) -> Result<RunOptions, Err
             auto / NANOS_PER_SEC
         )));
     }
-    Ok(RunOptions { bin, skip_bad_rows: false, budget: engine::Budget::default() })
+    Ok(RunOptions { bin, skip_bad_rows: false, budget: engine::Budget::default(), held: None })
 }

@@ -99,7 +99,7 @@ pub(super) fn sweep_command(args: &SweepArgs) -> Result<(), Error> {
     let formats = args.charts.formats()?;
     let file = args.scenario.display().to_string();
     let text = crate::scenario::read_text(&args.scenario)?;
-    let mut scenario = Scenario::parse(&text, &file)?;
+    let (mut scenario, study) = Scenario::parse_study(&text, &file)?;
     // Every point's seed derives from the scenario's: a new seed means a new `seed` in the text too.
     let text = match args.seed {
         None => text,
@@ -108,7 +108,7 @@ pub(super) fn sweep_command(args: &SweepArgs) -> Result<(), Error> {
             crate::sweep::with_seed(&text, &file, seed)?
         }
     };
-    let defaults = &scenario.sweep;
+    let defaults = &study.sweep;
     let (texts, source) =
         if args.params.is_empty() { (&defaults.params, "[sweep] param") } else { (&args.params, "--param") };
     let reps = args.replications.reps.or(defaults.reps).unwrap_or(10);

@@ -43,6 +43,9 @@ pub struct RunOptions {
     pub skip_bad_rows: bool,
     /// The most work the run may do before it stops with [`Error::TooLarge`].
     pub budget: Budget,
+    /// One (account, API) whose limit is held at a QPS for the whole run, whatever its plans say (the
+    /// least-QPS search of `advise` tries limits this way); `None` in a run as the scenario says.
+    pub held: Option<((usize, usize), u32)>,
 }
 
 impl RunOptions {
@@ -51,6 +54,7 @@ impl RunOptions {
             bin: crate::stats::auto_bin(scenario.duration, scenario.quota_pairs().len()),
             skip_bad_rows: false,
             budget: Budget::default(),
+            held: None,
         }
     }
 }

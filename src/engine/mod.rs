@@ -195,6 +195,12 @@ struct Engine<'s, 'o, O: Observer, Q: EventQueue<Event>> {
     pacers: Vec<Pacer>,
     pacer_of: HashMap<(BudgetScope, usize), u32>,
     observer: &'o mut O,
+    held: Option<((usize, usize), u32)>,
+}
+
+/// The QPS `pair` is held at, if it is the held one.
+fn held_at(held: Option<((usize, usize), u32)>, pair: (usize, usize)) -> Option<u32> {
+    held.filter(|(p, _)| *p == pair).map(|(_, qps)| qps)
 }
 
 /// The plans of each quota of `pairs`, and the keys they were built for.
@@ -290,7 +296,7 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
             .enumerate()
             .map(|(q, key)| {
                 let (limit, plan) = plans.in_force(q, 0);
-                let limit = sc.held_limits.get(&(key.account, key.api)).copied().unwrap_or(limit);
+                let limit = held_at(options.held, (key.account, key.api)).unwrap_or(limit);
                 Quota::new(
                     key.account,
                     key.api,
@@ -365,6 +371,7 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
             pacers: Vec::new(),
             pacer_of: HashMap::new(),
             observer,
+            held: options.held,
             attempts: 0,
             budget: options.budget,
             seen_request: Vec::new(),
@@ -476,8 +483,8 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
     fn refresh_limits(&mut self, now: Nanos) {
         for q in 0..self.quotas.len() {
             let (mut limit, plan) = self.plans.in_force(q, now);
-            if !self.sc.held_limits.is_empty() {
-                limit = self.sc.held_limits.get(&self.quota_pairs[q]).copied().unwrap_or(limit);
+            if self.held.is_some() {
+                limit = held_at(self.held, self.quota_pairs[q]).unwrap_or(limit);
             }
             if self.quotas[q].set_limit(now, limit, plan) {
                 self.rec.new_phase(q);

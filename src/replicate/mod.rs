@@ -49,9 +49,10 @@ pub struct Numbers {
     pub cost: Option<f64>,
 }
 
-/// Runs `sc` once and reads its [`Numbers`].
-pub fn run(sc: &Scenario) -> Result<Numbers, Error> {
-    let out = engine::run(sc, RunOptions::for_scenario(sc))?;
+/// Runs `sc` once (with `held`: one (account, API)'s limit held for the whole run) and reads its
+/// [`Numbers`].
+pub fn run(sc: &Scenario, held: Option<((usize, usize), u32)>) -> Result<Numbers, Error> {
+    let out = engine::run(sc, RunOptions { held, ..RunOptions::for_scenario(sc) })?;
     Ok(numbers(sc, &out))
 }
 

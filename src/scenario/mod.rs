@@ -82,10 +82,12 @@ pub struct Scenario {
     /// Pay-as-you-go QPS set by an account's `pay-as-you-go` plan, per (account, API); every other pair has
     /// its API's. Sparse, so a scenario declaring many accounts and APIs costs nothing for the pairs.
     pub payg_overrides: HashMap<(usize, usize), u32>,
-    /// Limits held for the whole run, whatever the plans say, per (account, API): set by `advise` to try
-    /// a QPS; a scenario file never sets them.
-    pub held_limits: HashMap<(usize, usize), u32>,
-    /// What can be bought, for `advise`.
+}
+
+/// The study around a scenario, written in the same file but not part of the model a run plays: what
+/// `advise` may buy (`[[offer]]`) and the defaults of `sweep` (`[sweep]`).
+#[derive(Clone, Debug, Default)]
+pub struct Study {
     pub offers: Vec<Offer>,
     pub sweep: SweepDefaults,
 }
@@ -149,6 +151,11 @@ impl Scenario {
 
     /// Validates scenario text; `file` is the name used in error messages.
     pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
+        Scenario::parse_study(text, file).map(|(scenario, _)| scenario)
+    }
+
+    /// Validates scenario text, and the study around it (offers, sweep defaults).
+    pub fn parse_study(text: &str, file: &str) -> Result<(Scenario, Study), ScenarioError> {
         if let Some((line, depth)) = locate::deepest_nesting(text).filter(|(_, d)| *d > MAX_NESTING) {
             return Err(ScenarioError {
                 file: file.to_string(),
@@ -448,7 +455,7 @@ impl Ctx<'_> {
         Ok(Cost::Drawn(dist))
     }
 
-    fn validate(&self, raw: RawScenario) -> Result<Scenario> {
+    fn validate(&self, raw: RawScenario) -> Result<(Scenario, Study)> {
         let base = Path::new(self.file).parent().unwrap_or(Path::new(""));
         check_name(&raw.name).map_err(|m| self.err("name", m))?;
         let (start, offset) = parse_instant(&raw.start).map_err(|m| self.err("start", m))?;
@@ -770,7 +777,7 @@ impl Ctx<'_> {
             }
         }
 
-        Ok(Scenario {
+        let scenario = Scenario {
             name: raw.name,
             seed: raw.seed,
             start,
@@ -785,10 +792,8 @@ impl Ctx<'_> {
             clients,
             plans,
             payg_overrides,
-            held_limits: HashMap::new(),
-            offers,
-            sweep,
-        })
+        };
+        Ok((scenario, Study { offers, sweep }))
     }
 }
 

@@ -240,7 +240,7 @@ fn demand_qps(sc: &Scenario) -> Option<f64> {
 fn run_once(point: &Point, rep: u32) -> Result<RunValues, Error> {
     let mut sc = point.scenario.clone();
     sc.seed = seed_for(point.scenario.seed, point.index, rep);
-    let n = crate::replicate::run(&sc)?;
+    let n = crate::replicate::run(&sc, None)?;
     let name = |(account, api): (usize, usize)| format!("{}/{}", sc.accounts[account].name, sc.apis[api].name);
     let by_pair =
         n.by_pair.iter().zip(&n.mean_limits).map(|((p, m), limit)| (name(*p), metric_values(m, *limit))).collect();
