@@ -353,7 +353,8 @@ fn unchanged(path: &Path, entry: &ManifestFile) -> bool {
     bytes == entry.bytes && hex(&hash.finalize()) == entry.sha256
 }
 
-/// A file being written: its bytes go to the file and the digest at once.
+/// A file being written: its bytes go to the file and the digest at once. It sits behind the buffer, so
+/// the digest takes 64 KiB at a time rather than every small write a serializer makes.
 struct Hashing<W: Write> {
     inner: W,
     hash: Sha256,
@@ -405,9 +406,10 @@ impl OutputSet {
         let fail = |source| Error::Write { path: path.display().to_string(), source };
         let tmp = Temporary::create(&self.dir, "tmp").map_err(fail)?;
         let entry = {
-            let mut w = Hashing { inner: BufWriter::with_capacity(1 << 16, &tmp.file), hash: Sha256::new(), bytes: 0 };
+            let mut w = BufWriter::with_capacity(1 << 16, Hashing { inner: &tmp.file, hash: Sha256::new(), bytes: 0 });
             write(&mut w).and_then(|()| w.flush()).map_err(fail)?;
-            ManifestFile { name: name.to_string(), bytes: w.bytes, sha256: hex(&w.hash.finalize()) }
+            let h = w.into_inner().map_err(|e| fail(e.into_error()))?;
+            ManifestFile { name: name.to_string(), bytes: h.bytes, sha256: hex(&h.hash.finalize()) }
         };
         tmp.file.sync_all().map_err(fail)?;
         self.files.push((name.to_string(), tmp, entry));
