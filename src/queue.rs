@@ -106,9 +106,12 @@ impl<T: Keyed> RadixQueue<T> {
             lower[nb].push(item);
             self.occupied[nb / 64] |= 1 << (nb % 64);
         }
-        // Every bucket keeping its largest size would hold many times the queue's length.
-        if items.capacity() > 1024 {
-            items.shrink_to(1024);
+        // Every bucket keeping its largest size would hold many times the queue's length; shrinking each one
+        // that held more than a few would regrow it at its next turn (a page-fault storm with a million
+        // pending). So a drained bucket keeps a capacity up to a quarter of the queue's length.
+        let keep = (self.len / 4).max(1024);
+        if items.capacity() > keep {
+            items.shrink_to(keep);
         }
         self.last = last;
         self.mark_empty(b);
