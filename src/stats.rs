@@ -224,6 +224,9 @@ pub struct Recorder {
     sub_log: Vec<(u32, u32, u32)>,
     /// Width of the chart bins the sub-accounts are counted in: the timeline's (at most [`CHART_BINS`]).
     pub sub_bin: Nanos,
+    /// Set when `sub_log` reached [`SUB_LOG_MAX`]: so many callers, each active in so many bins, that no
+    /// five of them say who sent the load; the log is freed and the timeline draws no callers' panel.
+    sub_dropped: bool,
     /// Per quota with a unit limit, units admitted and throttled and attempts the units refused, per bin;
     /// empty for the others.
     unit_bins: Vec<Vec<[u64; 3]>>,
@@ -249,6 +252,7 @@ impl Recorder {
             unit_bins: vec![Vec::new(); quotas],
             sub_now: Vec::new(),
             sub_log: Vec::new(),
+            sub_dropped: false,
             sub_bin: bin.saturating_mul(duration.div_ceil(bin).div_ceil(CHART_BINS as u64).max(1)),
             pending: Vec::new(),
             grouped: Vec::new(),
@@ -266,7 +270,9 @@ impl Recorder {
         }
         let c = self.cells.len();
         self.cells.push(Cell::default());
-        self.sub_now.push((u32::MAX, 0));
+        if !self.sub_dropped {
+            self.sub_now.push((u32::MAX, 0));
+        }
         self.cell_keys.push(CellKey { sub_account: key.0, api: key.1, quota: quota as u32 });
         self.cell_index.insert(key, c as u32);
         c
@@ -339,16 +345,23 @@ impl Recorder {
         }
         let i = (now / self.bin) as usize;
         let bin = &mut bins[i];
-        if quota < SUB_BIN_QUOTAS {
+        if quota < SUB_BIN_QUOTAS && !self.sub_dropped {
             let b = (now / self.sub_bin) as u32;
             let now_in = &mut self.sub_now[cell];
             if now_in.0 == b {
                 now_in.1 += 1;
             } else {
-                if now_in.1 > 0 {
-                    self.sub_log.push((cell as u32, now_in.0, now_in.1));
-                }
+                let closed = (cell as u32, now_in.0, now_in.1);
                 *now_in = (b, 1);
+                if closed.2 > 0 {
+                    self.sub_log.push(closed);
+                    if self.sub_log.len() >= SUB_LOG_MAX {
+                        // Freed at once: so many callers that no five of them say who sent the load.
+                        self.sub_dropped = true;
+                        self.sub_log = Vec::new();
+                        self.sub_now = Vec::new();
+                    }
+                }
             }
         }
         let cell = &mut self.cells[cell];
@@ -447,7 +460,7 @@ impl Recorder {
     /// attempts per chart bin (of [`Recorder::sub_bin`]); at most `top` of them. Empty for quotas past the
     /// first [`SUB_BIN_QUOTAS`].
     pub fn top_callers(&self, quota: usize, top: usize) -> Vec<(usize, Vec<u32>)> {
-        if quota >= SUB_BIN_QUOTAS {
+        if quota >= SUB_BIN_QUOTAS || self.sub_dropped {
             return Vec::new();
         }
         let mut cells: Vec<usize> = (0..self.cells.len())
@@ -539,6 +552,10 @@ pub struct Metrics {
     pub throttled_by_units: Option<u64>,
 }
 
+/// The most (caller, chart bin) entries the timeline's callers' panel keeps (24 MiB): enough for 10^4
+/// callers each active in every bin; past it, the panel is not drawn (see `Recorder::sub_dropped`).
+pub const SUB_LOG_MAX: usize = 1 << 21;
+
 /// How many quotas keep attempts per sub-account per bin (the timeline draws that many panels).
 pub const SUB_BIN_QUOTAS: usize = 8;
 /// The most bins a timeline panel draws: about one for every seven pixels of its width. Finer bins (1 s
@@ -569,6 +586,38 @@ pub fn auto_bin(duration: Nanos, series: usize) -> Nanos {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The busiest callers' series are exact (every attempt in its chart bin), and a run whose callers
+    /// would fill more than SUB_LOG_MAX (caller, bin) entries frees them and reports none.
+    #[test]
+    fn busiest_callers_are_counted_per_chart_bin_within_a_bounded_log() {
+        let s = crate::time::NANOS_PER_SEC;
+        // 150 s in 1 s bins: chart bins of 1 s.
+        let mut rec = Recorder::new(1, 150 * s, s);
+        let (a, b) = (rec.cell(0, 0, 0), rec.cell(1, 0, 0));
+        for t in 0..150 {
+            rec.attempt(a, 0, t * s, true);
+            rec.attempt(a, 0, t * s + 1, false);
+            if t % 3 == 0 {
+                rec.attempt(b, 0, t * s, true);
+            }
+        }
+        let top = rec.top_callers(0, 5);
+        assert_eq!(top.len(), 2);
+        assert_eq!((top[0].0, top[1].0), (a, b));
+        assert!(top[0].1.iter().all(|&n| n == 2));
+        assert_eq!(top[1].1.iter().sum::<u32>(), 50);
+        // 15,000 callers in each of 150 bins: 2.25 M entries, past the bound.
+        let mut big = Recorder::new(1, 150 * s, s);
+        let cells: Vec<usize> = (0..15_000).map(|i| big.cell(i, 0, 0)).collect();
+        for t in 0..150 {
+            for &c in &cells {
+                big.attempt(c, 0, t * s, true);
+            }
+        }
+        assert!(big.top_callers(0, 5).is_empty());
+        assert_eq!(big.series(0).iter().map(|b| b.admitted).sum::<u64>(), 150 * 15_000);
+    }
 
     #[test]
     fn bins_grow_for_long_runs() {
