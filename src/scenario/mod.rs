@@ -323,39 +323,10 @@ impl Ctx<'_> {
         }
     }
 
-    fn validate(&self, raw: RawScenario) -> Result<(Scenario, Study)> {
-        let base = Path::new(self.file).parent().unwrap_or(Path::new(""));
-        check_name(&raw.name).map_err(|m| self.err("name", m))?;
-        let (start, offset) = parse_instant(&raw.start).map_err(|m| self.err("start", m))?;
-        let duration = self.positive_duration("duration", &raw.duration)?;
-        if i64::try_from(duration)
-            .ok()
-            .and_then(|d| start.checked_add(jiff::SignedDuration::from_nanos(d)).ok())
-            .is_none()
-        {
-            let why = if i64::try_from(duration).is_err() {
-                "is longer than a run can be: at most about 292 years (2^63 ns)"
-            } else {
-                "the run would end past the last instant the calendar holds (9999-12-31)"
-            };
-            return Err(self.err("duration", why));
-        }
-
-        let s = &raw.server;
-        let server_limiter = self.limiter_spec("server", s.limiter_keys())?;
-        // Zero would let a throttled caller try again at the same instant forever: time must move.
-        let throttle_latency = s
-            .throttle_latency
-            .as_deref()
-            .map_or(Ok(DEFAULT_THROTTLE_LATENCY), |t| self.positive_duration("server.throttle_latency", t))?;
-        let on_plan_change = self.one_of(
-            "server.plan_change",
-            s.plan_change.as_deref().unwrap_or("carry-over"),
-            &[("carry-over", OnPlanChange::CarryOver), ("reset", OnPlanChange::Reset)],
-        )?;
-
-        self.unique("variant", raw.variants.iter().map(|v| v.name.as_str()))?;
-        for (i, v) in raw.variants.iter().enumerate() {
+    /// `[[variant]]`s: each named once, not `baseline`, setting something, with paths of fields.
+    fn variants(&self, variants: &[raw::RawVariant]) -> Result<()> {
+        self.unique("variant", variants.iter().map(|v| v.name.as_str()))?;
+        for (i, v) in variants.iter().enumerate() {
             if v.name == BASELINE {
                 return Err(self.err(
                     &format!("variant[{i}].name"),
@@ -375,12 +346,22 @@ impl Ctx<'_> {
                 ));
             }
         }
-        let api_index = self.unique("api", raw.apis.iter().map(|a| a.name.as_str()))?;
-        if raw.apis.is_empty() {
+        Ok(())
+    }
+
+    /// `[[api]]`s: each named once, with its category, pay-as-you-go QPS, response time, prices and
+    /// limiter (its own, or `[server]`'s), and its unit limit.
+    fn apis<'r>(
+        &self,
+        raw_apis: &'r [raw::RawApi],
+        server_limiter: &LimiterSpec,
+    ) -> Result<(Vec<Api>, HashMap<&'r str, usize>)> {
+        let api_index = self.unique("api", raw_apis.iter().map(|a| a.name.as_str()))?;
+        if raw_apis.is_empty() {
             return Err(self.err("api", "at least one [[api]] is needed"));
         }
-        let mut apis = Vec::with_capacity(raw.apis.len());
-        for (i, a) in raw.apis.iter().enumerate() {
+        let mut apis = Vec::with_capacity(raw_apis.len());
+        for (i, a) in raw_apis.iter().enumerate() {
             let key = format!("api[{i}]");
             let category = match a.category.as_deref() {
                 None => Category::Other,
@@ -416,6 +397,69 @@ impl Ctx<'_> {
             limiter.units = a.units.as_ref().map(|u| self.units(&format!("{key}.units"), u)).transpose()?;
             apis.push(Api { name: a.name.clone(), category, latency, payg_qps, prices, limiter });
         }
+        Ok((apis, api_index))
+    }
+
+    /// An API with a unit limit needs its callers to say what a call costs, and no call may cost more than
+    /// a window allows.
+    fn costs_meet_units(&self, apis: &[Api], clients: &[Client]) -> Result<()> {
+        for (i, api) in apis.iter().enumerate() {
+            let Some(units) = api.limiter.units else { continue };
+            let callers = || clients.iter().filter(|c| c.apis.apis().contains(&i));
+            if callers().all(|c| c.cost.is_none()) {
+                return Err(self.err(
+                    &format!("api[{i}].units"),
+                    "this API has a unit limit but no client calling it gives `cost`; set `cost` on its clients (a \
+                        number, a distribution, or trace columns)",
+                ));
+            }
+            if let Some(c) = callers().find(|c| matches!(c.cost, Some(Cost::Units(u)) if u > units.limit)) {
+                return Err(self.err(
+                    &format!("api[{i}].units.limit"),
+                    format!(
+                        "client `{}` spends more units a call than the limit allows a window: no call would ever \
+                        be admitted",
+                        c.name
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn validate(&self, raw: RawScenario) -> Result<(Scenario, Study)> {
+        let base = Path::new(self.file).parent().unwrap_or(Path::new(""));
+        check_name(&raw.name).map_err(|m| self.err("name", m))?;
+        let (start, offset) = parse_instant(&raw.start).map_err(|m| self.err("start", m))?;
+        let duration = self.positive_duration("duration", &raw.duration)?;
+        if i64::try_from(duration)
+            .ok()
+            .and_then(|d| start.checked_add(jiff::SignedDuration::from_nanos(d)).ok())
+            .is_none()
+        {
+            let why = if i64::try_from(duration).is_err() {
+                "is longer than a run can be: at most about 292 years (2^63 ns)"
+            } else {
+                "the run would end past the last instant the calendar holds (9999-12-31)"
+            };
+            return Err(self.err("duration", why));
+        }
+
+        let s = &raw.server;
+        let server_limiter = self.limiter_spec("server", s.limiter_keys())?;
+        // Zero would let a throttled caller try again at the same instant forever: time must move.
+        let throttle_latency = s
+            .throttle_latency
+            .as_deref()
+            .map_or(Ok(DEFAULT_THROTTLE_LATENCY), |t| self.positive_duration("server.throttle_latency", t))?;
+        let on_plan_change = self.one_of(
+            "server.plan_change",
+            s.plan_change.as_deref().unwrap_or("carry-over"),
+            &[("carry-over", OnPlanChange::CarryOver), ("reset", OnPlanChange::Reset)],
+        )?;
+
+        self.variants(&raw.variants)?;
+        let (apis, api_index) = self.apis(&raw.apis, &server_limiter)?;
 
         let account_index = self.unique("account", raw.accounts.iter().map(|a| a.name.as_str()))?;
         if raw.accounts.is_empty() {
@@ -623,27 +667,7 @@ impl Ctx<'_> {
             });
         }
 
-        for (i, api) in apis.iter().enumerate() {
-            let Some(units) = api.limiter.units else { continue };
-            let callers = || clients.iter().filter(|c| c.apis.apis().contains(&i));
-            if callers().all(|c| c.cost.is_none()) {
-                return Err(self.err(
-                    &format!("api[{i}].units"),
-                    "this API has a unit limit but no client calling it gives `cost`; set `cost` on its clients (a \
-                        number, a distribution, or trace columns)",
-                ));
-            }
-            if let Some(c) = callers().find(|c| matches!(c.cost, Some(Cost::Units(u)) if u > units.limit)) {
-                return Err(self.err(
-                    &format!("api[{i}].units.limit"),
-                    format!(
-                        "client `{}` spends more units a call than the limit allows a window: no call would ever \
-                        be admitted",
-                        c.name
-                    ),
-                ));
-            }
-        }
+        self.costs_meet_units(&apis, &clients)?;
 
         let scenario = Scenario {
             name: raw.name,
