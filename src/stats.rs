@@ -493,6 +493,16 @@ impl Recorder {
         out
     }
 
+    /// Per quota (of `quotas`), the sum of its cells: what the report and the replications read a quota's
+    /// metrics from.
+    pub fn quota_cells(&self, quotas: usize) -> Vec<Cell> {
+        let mut per_quota = vec![Cell::default(); quotas];
+        for (cell, key) in self.cells.iter().zip(&self.cell_keys) {
+            per_quota[key.quota as usize].add(cell);
+        }
+        per_quota
+    }
+
     /// How many chart bins of [`Recorder::sub_bin`] the run spans.
     pub fn chart_bins(&self) -> usize {
         (self.bins_per_quota as u64 * self.bin).div_ceil(self.sub_bin) as usize

@@ -59,11 +59,7 @@ pub fn run(sc: &Scenario, held: Option<((usize, usize), u32)>) -> Result<Numbers
 /// A run's [`Numbers`], summed from its cells the way the full report sums them (same order, same
 /// values, byte for byte).
 pub fn numbers(sc: &Scenario, out: &RunOutput) -> Numbers {
-    let rec = &out.recorder;
-    let mut per_quota = vec![Cell::default(); out.quota_pairs.len()];
-    for (cell, key) in rec.cells.iter().zip(&rec.cell_keys) {
-        per_quota[key.quota as usize].add(cell);
-    }
+    let per_quota = out.recorder.quota_cells(out.quota_pairs.len());
     let mut totals = Cell::default();
     for cell in &per_quota {
         totals.add(cell);

@@ -138,11 +138,7 @@ pub struct Report {
 impl Report {
     pub fn new(sc: &Scenario, out: &RunOutput) -> Report {
         let rec = &out.recorder;
-        // Per quota, the sum of its cells.
-        let mut per_quota = vec![Cell::default(); out.quota_pairs.len()];
-        for (cell, key) in rec.cells.iter().zip(&rec.cell_keys) {
-            per_quota[key.quota as usize].add(cell);
-        }
+        let per_quota = rec.quota_cells(out.quota_pairs.len());
         let mut totals = Cell::default();
         let mut by_api = Vec::with_capacity(out.quota_pairs.len());
         let mut phases = Vec::new();

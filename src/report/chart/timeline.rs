@@ -264,6 +264,18 @@ fn limit_per(window: Nanos, limit: Option<u64>, limit_qps: u32, rule: &crate::qu
     capacity * secs_f64(per) / secs_f64(window)
 }
 
+/// The limits in force as a step line, each drawn as `value(limit_qps)` from its change to the next.
+fn limit_steps(series: &Series, frame: &Frame, value: impl Fn(u32) -> f64) -> Vec<(f64, f64)> {
+    let mut pts = Vec::with_capacity(series.limits.len() * 2);
+    for (i, change) in series.limits.iter().enumerate() {
+        let end = series.limits.get(i + 1).map_or(frame.duration_s, |next| secs_f64(next.at));
+        let y = value(change.limit_qps);
+        pts.push((secs_f64(change.at) / frame.unit, y));
+        pts.push((end / frame.unit, y));
+    }
+    pts
+}
+
 /// The title of a panel, and its legend beside or under it; returns the plotting area left.
 fn strip<'b>(
     area: &Area<'b>,
@@ -318,24 +330,13 @@ fn requests_panel(area: &Area<'_>, series: &Series, report: &Report, frame: &Fra
     let admitted = frame.steps(bin_s, bins.iter().enumerate().map(|(i, b)| value(i, b.admitted)));
     let spec = &series.limiter;
     let own = |qps: u32| limit_per(spec.rule.window(), spec.limit, qps, &spec.rule, scale.per);
-    let mut limit = Vec::new();
-    for (i, change) in series.limits.iter().enumerate() {
-        let end = series.limits.get(i + 1).map_or(duration_s, |next| secs_f64(next.at));
-        limit.push((secs_f64(change.at) / unit, own(change.limit_qps)));
-        limit.push((end / unit, own(change.limit_qps)));
-    }
+    let limit = limit_steps(series, frame, own);
     // Further windows (a per-hour limit beside a per-second one), as the same rate per `per`.
     let more: Vec<(String, Vec<(f64, f64)>)> = spec
         .more
         .iter()
         .map(|w| {
-            let mut pts = Vec::new();
-            for (i, change) in series.limits.iter().enumerate() {
-                let end = series.limits.get(i + 1).map_or(duration_s, |next| secs_f64(next.at));
-                let y = limit_per(w.window, w.limit, change.limit_qps, &spec.rule, scale.per);
-                pts.push((secs_f64(change.at) / unit, y));
-                pts.push((end / unit, y));
-            }
+            let pts = limit_steps(series, frame, |qps| limit_per(w.window, w.limit, qps, &spec.rule, scale.per));
             let words = if w.window == scale.per {
                 format!("limit {}", per_words(w.window))
             } else {
@@ -462,12 +463,7 @@ fn sub_account_panel(area: &Area<'_>, series: &Series, frame: &Frame, scale: &Sc
     }
     let spec = &series.limiter;
     let own = |qps: u32| limit_per(spec.rule.window(), spec.limit, qps, &spec.rule, scale.per);
-    let mut limit = Vec::new();
-    for (i, change) in series.limits.iter().enumerate() {
-        let end = series.limits.get(i + 1).map_or(duration_s, |next| secs_f64(next.at));
-        limit.push((secs_f64(change.at) / frame.unit, own(change.limit_qps)));
-        limit.push((end / frame.unit, own(change.limit_qps)));
-    }
+    let limit = limit_steps(series, frame, own);
     let most_limit = limit.iter().map(|p| p.1).fold(1.0, f64::max);
     let peak = below.iter().copied().fold(0.0, f64::max);
     let (top, note) = scale_top(peak, most_limit, &scale.per_words);
