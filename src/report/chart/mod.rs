@@ -3,6 +3,7 @@
 //! Text is drawn with DejaVu Sans compiled into the binary (from the `dejavu` crate, under the Bitstream
 //! Vera / Arev licence), so charts render on a machine with no fonts or system libraries.
 
+mod glyphs;
 pub mod timeline;
 
 use plotters::coord::{CoordTranslate, Shift};
@@ -35,8 +36,8 @@ fn register_fonts() -> Result<(), String> {
 }
 
 /// Draws on a white `width` × `height` canvas and returns it as SVG. plotters lays the chart out (with
-/// the bundled font's metrics); the text itself is left to whoever renders the SVG, which spaces it
-/// properly (plotters' own rasterizer places glyphs without kerning).
+/// the bundled font's metrics); the text itself is left to whoever renders the SVG (a browser, or
+/// `rasterize`), which spaces it properly (plotters' own rasterizer places glyphs without kerning).
 pub fn render(width: u32, height: u32, draw: impl FnOnce(Area<'_>) -> DrawResult) -> Svg {
     register_fonts()?;
     let mut svg = String::new();
@@ -57,25 +58,10 @@ pub fn render(width: u32, height: u32, draw: impl FnOnce(Area<'_>) -> DrawResult
     Ok(svg)
 }
 
-/// The fonts an SVG's text is set in: DejaVu Sans, compiled in, standing for every generic family.
-fn font_db() -> std::sync::Arc<resvg::usvg::fontdb::Database> {
-    static DB: OnceLock<std::sync::Arc<resvg::usvg::fontdb::Database>> = OnceLock::new();
-    DB.get_or_init(|| {
-        let mut db = resvg::usvg::fontdb::Database::new();
-        db.load_font_data(dejavu::sans::regular().to_vec());
-        db.load_font_data(dejavu::sans::bold().to_vec());
-        db.set_sans_serif_family("DejaVu Sans");
-        db.set_serif_family("DejaVu Sans");
-        db.set_monospace_family("DejaVu Sans");
-        std::sync::Arc::new(db)
-    })
-    .clone()
-}
-
-/// Rasterizes an SVG to PNG bytes with a real text shaper and the bundled font (no system fonts).
+/// Rasterizes an SVG to PNG bytes, its text drawn as the bundled font's glyph outlines (no system fonts).
 pub fn rasterize(svg: &str) -> Result<Vec<u8>, String> {
-    let options = resvg::usvg::Options { fontdb: font_db(), ..Default::default() };
-    let tree = resvg::usvg::Tree::from_str(svg, &options).map_err(|e| e.to_string())?;
+    let tree = resvg::usvg::Tree::from_str(&glyphs::outline(svg), &resvg::usvg::Options::default())
+        .map_err(|e| e.to_string())?;
     let size = tree.size().to_int_size();
     let mut pixmap = resvg::tiny_skia::Pixmap::new(size.width(), size.height())
         .ok_or_else(|| format!("cannot make a {}x{} picture", size.width(), size.height()))?;
@@ -266,27 +252,20 @@ impl TextBox {
     }
 }
 
-/// Every text of an SVG chart with its box, laid out with the bundled font the way the PNG is rendered:
-/// what the layout checks (no label over another, none outside the canvas) read.
+/// Every text of an SVG chart with the box of its glyphs' outlines, laid out as the PNG is drawn, and the
+/// canvas size: what the layout checks (no label over another, none outside the canvas) read.
 pub fn text_boxes(svg: &str) -> Result<(Vec<TextBox>, (f32, f32)), String> {
-    let options = resvg::usvg::Options { fontdb: font_db(), ..Default::default() };
-    let tree = resvg::usvg::Tree::from_str(svg, &options).map_err(|e| e.to_string())?;
-    fn walk(group: &resvg::usvg::Group, out: &mut Vec<TextBox>) {
-        for node in group.children() {
-            match node {
-                resvg::usvg::Node::Group(g) => walk(g, out),
-                resvg::usvg::Node::Text(t) => {
-                    // The glyphs' own outlines: tighter than the line box, so that rows of a legend set
-                    // close together do not count as touching.
-                    let b = t.flattened().abs_bounding_box();
-                    let text = t.chunks().iter().map(|c| c.text()).collect::<String>();
-                    out.push(TextBox { text, left: b.left(), top: b.top(), right: b.right(), bottom: b.bottom() });
-                }
-                _ => {}
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(tree.root(), &mut out);
-    Ok((out, (tree.size().width(), tree.size().height())))
+    let open = svg.find("<svg").and_then(|at| svg[at..].find('>').map(|end| &svg[at..at + end]));
+    let size = |name: &str| {
+        open.and_then(|tag| tag.split(&format!(" {name}=\"")).nth(1))
+            .and_then(|rest| rest.split('"').next())
+            .and_then(|v| v.parse::<f32>().ok())
+            .ok_or_else(|| format!("the chart's <svg> has no {name}"))
+    };
+    let canvas = (size("width")?, size("height")?);
+    let boxes = glyphs::ink_boxes(svg)
+        .into_iter()
+        .map(|(text, [left, top, right, bottom])| TextBox { text, left, top, right, bottom })
+        .collect();
+    Ok((boxes, canvas))
 }
