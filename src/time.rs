@@ -71,8 +71,16 @@ pub fn secs_f64(nanos: Nanos) -> f64 {
 }
 
 /// Rounds a non-negative number of seconds to nanoseconds, saturating at the largest representable time.
+#[inline]
 pub fn nanos_from_secs_f64(secs: f64) -> Nanos {
-    let ns = (secs * NANOS_PER_SEC as f64).round();
+    let ns = secs * NANOS_PER_SEC as f64;
+    // Below 2^52 a double has a fraction: rounding half away from zero by truncation and the exact
+    // fractional part gives `round()`'s result without its call into libm (this runs for every draw).
+    if ns > 0.0 && ns < (1u64 << 52) as f64 {
+        let whole = ns as u64;
+        return whole + u64::from(ns - whole as f64 >= 0.5);
+    }
+    let ns = ns.round();
     if ns >= u64::MAX as f64 {
         u64::MAX
     } else if ns > 0.0 {
@@ -102,6 +110,38 @@ pub fn format_duration(nanos: Nanos) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The fast path rounds as `f64::round` does, at halves, just under them, near 2^52 and past it.
+    #[test]
+    fn nanos_round_like_libm() {
+        let reference = |secs: f64| {
+            let ns = (secs * NANOS_PER_SEC as f64).round();
+            if ns >= u64::MAX as f64 {
+                u64::MAX
+            } else if ns > 0.0 {
+                ns as u64
+            } else {
+                0
+            }
+        };
+        let mut xs =
+            vec![0.0, -0.0, -1.0, f64::NAN, f64::INFINITY, 1e30, 0.5e-9, 1.5e-9, 2.5e-9, 0.5f64.next_down() / 1e9];
+        for k in 0..64 {
+            let p = 2f64.powi(k) / 1e9;
+            xs.extend([p, p * 1.5, p * 0.75, f64::from_bits(p.to_bits() - 1), f64::from_bits(p.to_bits() + 1)]);
+        }
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        for _ in 0..200_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let mantissa = (state >> 11) as f64 / (1u64 << 53) as f64;
+            xs.push(mantissa * 10f64.powi((state % 14) as i32 - 9) + (state % 3) as f64 * 0.5e-9);
+        }
+        for x in xs {
+            assert_eq!(nanos_from_secs_f64(x), reference(x), "{x:e} s");
+        }
+    }
 
     #[test]
     fn durations_parse_in_the_forms_scenarios_use() {
