@@ -97,15 +97,22 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
                 // A draw under the shape's least rate is kept whatever the time, without computing the rate
                 // (the same decision: the rate is never below it).
                 let floor = shape.min_rate();
+                let ClientState { bounds, arrivals: state, .. } = state;
+                let bounds = bounds.as_ref();
                 let mut t = now;
                 loop {
-                    let gap: f64 = Exp1.sample(&mut state.arrivals);
+                    let gap: f64 = Exp1.sample(state);
                     t = t.saturating_add(nanos_from_secs_f64(gap / envelope));
                     if t >= self.sc.duration {
                         return t;
                     }
-                    let u = state.arrivals.random::<f64>() * envelope;
-                    if u < floor || u < shape.rate_at(t) {
+                    let u = state.random::<f64>() * envelope;
+                    if u < floor {
+                        return t;
+                    }
+                    // Most draws are decided by the rate's bounds near t, without its cosine.
+                    let keep = bounds.and_then(|b| b.decide(shape, t, u)).unwrap_or_else(|| u < shape.rate_at(t));
+                    if keep {
                         return t;
                     }
                 }

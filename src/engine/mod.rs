@@ -24,7 +24,7 @@ use crate::scenario::{Scenario, SubAccount};
 use crate::stats::Recorder;
 use crate::time::{Nanos, nanos_from_secs_f64};
 use crate::workload::trace::{TraceEvent, TraceSource};
-use crate::workload::{Adaptive, Arrivals, BudgetScope, ClientModel, Cost, RateShape};
+use crate::workload::{Adaptive, Arrivals, BudgetScope, ClientModel, Cost, RateBounds, RateShape};
 use rand::RngExt;
 use rand_distr::{Distribution, Exp1};
 use std::collections::BinaryHeap;
@@ -164,6 +164,8 @@ struct ClientState {
     adaptive: StreamRng,
     /// Draws of request costs.
     cost: StreamRng,
+    /// An open client's rate bounds, if its shape has them (thinning skips most rate computations).
+    bounds: Option<RateBounds>,
 }
 
 const NO_CELL: u32 = u32::MAX;
@@ -347,6 +349,10 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
                 },
                 adaptive: stream(sc.seed, c, Purpose::Adaptive),
                 cost: stream(sc.seed, c, Purpose::Cost),
+                bounds: match &client.model {
+                    ClientModel::Open { shape, .. } => shape.bounds(),
+                    _ => None,
+                },
                 cells: vec![NO_CELL; client.apis.apis().len()],
                 quotas: client.apis.apis().iter().map(|&api| quota_of(client.account, api)).collect(),
             });

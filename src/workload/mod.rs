@@ -225,6 +225,31 @@ impl RateShape {
         }
     }
 
+    /// Bounds of the rate over short pieces of time, for a shape whose rate costs a cosine to compute
+    /// (the daily cycle); `None` for the others, whose rate is a load and a comparison.
+    pub fn bounds(&self) -> Option<RateBounds> {
+        let RateShape::Daily { mean, amplitude, peak, .. } = *self else { return None };
+        let phase = |tod: Nanos| (tod as f64 - peak as f64) / DAY as f64 * std::f64::consts::TAU;
+        // Far above the rounding of `rate_at` (a few ulps), far below the rate's change over a piece.
+        let margin = 1e-9 * self.max_rate();
+        let pieces = (0..RateBounds::PIECES)
+            .map(|k| {
+                let (a, b) = (phase(k * RateBounds::PIECE), phase((k + 1) * RateBounds::PIECE));
+                let (ca, cb) = (a.cos(), b.cos());
+                let (mut lo, mut hi) = (ca.min(cb), ca.max(cb));
+                // An extreme of the cosine inside the piece: a multiple of π between its ends.
+                for m in -2i32..=2 {
+                    let at = f64::from(m) * std::f64::consts::PI;
+                    if a < at && at < b {
+                        if m % 2 == 0 { hi = 1.0 } else { lo = -1.0 }
+                    }
+                }
+                (mean * (1.0 + amplitude * lo) - margin, mean * (1.0 + amplitude * hi) + margin)
+            })
+            .collect();
+        Some(RateBounds { pieces })
+    }
+
     /// The expected number of arrivals in [0, t): the integral of the rate, by exact pieces where the
     /// shape is piecewise and by the closed form of the cosine otherwise.
     pub fn expected_arrivals(&self, t: Nanos) -> f64 {
@@ -255,6 +280,36 @@ impl RateShape {
                 let on_time = t / period * on + (t % period).min(*on);
                 rate * secs(on_time)
             }
+        }
+    }
+}
+
+/// A daily shape's least and greatest rate over each of [`RateBounds::PIECES`] equal pieces of the day
+/// (widened by a margin beyond rounding): thinning keeps a draw under a piece's least rate and drops one
+/// over its greatest without computing the rate, the decision `rate_at` would make.
+#[derive(Clone, Debug)]
+pub struct RateBounds {
+    pieces: Box<[(f64, f64)]>,
+}
+
+impl RateBounds {
+    const PIECES: Nanos = 1024;
+    /// 84.375 s: a day is a whole number of them.
+    const PIECE: Nanos = DAY / Self::PIECES;
+
+    /// Whether a thinning draw `u` (at most the envelope) is kept at `t`, if the bounds tell; `None` when
+    /// `u` falls between them and the rate must be computed.
+    #[inline]
+    pub fn decide(&self, shape: &RateShape, t: Nanos, u: f64) -> Option<bool> {
+        let RateShape::Daily { day_start, .. } = *shape else { return None };
+        let tod = (day_start + t % DAY) % DAY;
+        let (lo, hi) = self.pieces[(tod / Self::PIECE) as usize];
+        if u < lo {
+            Some(true)
+        } else if u >= hi {
+            Some(false)
+        } else {
+            None
         }
     }
 }
@@ -676,6 +731,31 @@ mod tests {
         let daily = RateShape::Daily { mean: 4.0, amplitude: 0.5, peak: 14 * 3_600 * S, day_start: 9 * 3_600 * S };
         assert!((daily.expected_arrivals(2 * DAY) - 4.0 * 2.0 * 86_400.0).abs() < 1e-6);
         assert!((daily.rate_at(5 * 3_600 * S) - 6.0).abs() < 1e-9, "the peak at 14:00");
+    }
+
+    /// The bounds decide a draw only as the rate would: over a day and a half of instants (every 7.3 s,
+    /// and the pieces' edges) and draws across the envelope, a decided draw agrees with `u < rate_at(t)`,
+    /// and all but a small share are decided.
+    #[test]
+    fn daily_bounds_decide_as_the_rate_does() {
+        const S: Nanos = 1_000_000_000;
+        let daily = RateShape::Daily { mean: 1.5, amplitude: 0.8, peak: 15 * 3_600 * S, day_start: 5 * 3_600 * S };
+        let bounds = daily.bounds().unwrap();
+        let envelope = daily.max_rate();
+        let (mut decided, mut total) = (0, 0);
+        let edges = (0..1_600).map(|k| k * RateBounds::PIECE - 5 * 3_600 * S % RateBounds::PIECE);
+        for t in (0..(36 * 3_600 * S)).step_by(7_300_000_000).chain(edges) {
+            for i in 0..200 {
+                let u = envelope * f64::from(i) / 200.0;
+                total += 1;
+                if let Some(keep) = bounds.decide(&daily, t, u) {
+                    decided += 1;
+                    assert_eq!(keep, u < daily.rate_at(t), "t = {t}, u = {u}");
+                }
+            }
+        }
+        assert!(decided as f64 > 0.99 * total as f64, "{decided} of {total}");
+        assert!(RateShape::Flat(2.0).bounds().is_none());
     }
 
     #[test]
