@@ -11,13 +11,13 @@
 //! `-- quick` fewer and smaller cases. Times are wall seconds of the run alone (scenario parsing and file
 //! writing excluded), the best of three fresh processes; RSS is the process's peak.
 
+#[path = "common/closed_loop.rs"]
+mod closed_loop;
+
 use quotasim::engine::{self, RunOptions};
-use quotasim::rng::{Purpose, stream};
 use quotasim::scenario::Scenario;
 use rand::SeedableRng;
 use rand_distr::{Distribution, Exp1};
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -44,77 +44,7 @@ fn threads_duration_s(threads: u64) -> u64 {
 }
 
 fn threads_scenario(threads: u64) -> Scenario {
-    let text = format!(
-        r#"
-name = "scale-threads"
-seed = 1
-start = "2026-11-26T09:00:00+08:00"
-duration = "{}s"
-[server]
-throttle_latency = "10ms"
-[[api]]
-name = "Api"
-qps = {threads}
-latency = {{ dist = "exponential", mean = "500ms" }}
-[[account]]
-name = "acme"
-[[client]]
-name = "workers"
-account = "acme"
-api = "Api"
-model = "closed"
-threads = {threads}
-retry = {{ policy = "fixed", wait = "1s", max_attempts = 10 }}
-"#,
-        threads_duration_s(threads)
-    );
-    Scenario::parse(&text, "scale").expect("the bench scenario is valid")
-}
-
-/// The same model with nothing but a std heap, a window counter and the draws. Returns attempts.
-fn bare_loop(threads: u64, end: u64) -> u64 {
-    let (limit, mean, throttle, wait, max_attempts) = (threads, 500_000_000f64, 10_000_000u64, SECOND, 10u32);
-    let mut rng = stream(1, 0, Purpose::Latency);
-    let mut heap = BinaryHeap::new();
-    let mut attempts_of = vec![0u32; threads as usize];
-    let (mut seq, mut window, mut count, mut attempts) = (0u64, u64::MAX, 0u64, 0u64);
-    for t in 0..threads as u32 {
-        heap.push(Reverse((0u64, seq, t, 0u8)));
-        seq += 1;
-    }
-    while let Some(Reverse((now, _, t, kind))) = heap.pop() {
-        let next = match kind {
-            0 => {
-                attempts += 1;
-                attempts_of[t as usize] += 1;
-                if now / SECOND != window {
-                    window = now / SECOND;
-                    count = 0;
-                }
-                if count < limit {
-                    count += 1;
-                    let x: f64 = Exp1.sample(&mut rng);
-                    (now + (x * mean) as u64, 1)
-                } else {
-                    (now + throttle, 2)
-                }
-            }
-            1 => {
-                attempts_of[t as usize] = 0;
-                (now, 0)
-            }
-            _ if attempts_of[t as usize] < max_attempts => (now + wait, 0),
-            _ => {
-                attempts_of[t as usize] = 0;
-                (now, 0)
-            }
-        };
-        if next.0 < end {
-            heap.push(Reverse((next.0, seq, t, next.1)));
-            seq += 1;
-        }
-    }
-    attempts
+    closed_loop::scenario(threads, threads_duration_s(threads))
 }
 
 fn bench_dir() -> PathBuf {
@@ -210,7 +140,7 @@ fn child(kind: &str, n: u64, rows: u64) {
     let (attempts, wall) = match kind {
         "floor" => {
             let t = Instant::now();
-            let attempts = bare_loop(n, threads_duration_s(n) * SECOND);
+            let attempts = closed_loop::bare_loop(n, threads_duration_s(n) * SECOND);
             (attempts, t.elapsed().as_secs_f64())
         }
         _ => {
