@@ -1,7 +1,11 @@
-//! A sweep of 64 points × 10 replications on one thread and on two: the speed-up of `--jobs 2`.
-//! The scenario is `scenarios/sweep-threads.toml` over 1 to 64 threads.
+//! A sweep of 64 points × 10 replications on one thread and on two: the speed-up of `--jobs 2`; and
+//! `engine_runs_alone`, the same 640 runs as bare `engine::run` calls on scenarios prepared beforehand
+//! (the replications' seeds set, nothing read from the runs): what a replication costs the sweep beyond
+//! its simulation. The scenario is `scenarios/sweep-threads.toml` over 1 to 64 threads.
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use quotasim::engine::{self, RunOptions};
+use quotasim::replicate::seed_for;
 use quotasim::sweep::{self, SweepSpec, params::parse_param};
 use std::hint::black_box;
 
@@ -17,6 +21,23 @@ fn sweep_64_by_10(c: &mut Criterion) {
             b.iter(|| sweep::run(&spec, black_box(&points), Some(jobs), &|| ()).unwrap())
         });
     }
+    let runs: Vec<_> = points
+        .iter()
+        .flat_map(|p| {
+            (0..spec.reps).map(move |r| {
+                let mut sc = p.scenario.clone();
+                sc.seed = seed_for(p.scenario.seed, p.index, r);
+                sc
+            })
+        })
+        .collect();
+    group.bench_function("engine_runs_alone", |b| {
+        b.iter(|| {
+            for sc in &runs {
+                black_box(engine::run(sc, RunOptions::for_scenario(sc)).unwrap());
+            }
+        })
+    });
     group.finish();
 }
 
