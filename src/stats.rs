@@ -221,7 +221,7 @@ pub struct Recorder {
     sub_now: Vec<(u32, u32)>,
     /// Closed (cell, chart bin, attempts) entries: a cell's attempts per chart bin it called in, kept
     /// sparse so that 10^5 callers cost what they send, not callers × bins.
-    sub_log: Vec<(u32, u32, u32)>,
+    sub_log: Vec<SubEntry>,
     /// Width of the chart bins the sub-accounts are counted in: the timeline's (at most [`CHART_BINS`]).
     pub sub_bin: Nanos,
     /// Set when `sub_log` reached [`SUB_LOG_MAX`]: so many callers, each active in so many bins, that no
@@ -351,16 +351,18 @@ impl Recorder {
             if now_in.0 == b {
                 now_in.1 += 1;
             } else {
-                let closed = (cell as u32, now_in.0, now_in.1);
+                let (closed_bin, mut attempts) = *now_in;
                 *now_in = (b, 1);
-                if closed.2 > 0 {
-                    self.sub_log.push(closed);
-                    if self.sub_log.len() >= SUB_LOG_MAX {
-                        // Freed at once: so many callers that no five of them say who sent the load.
-                        self.sub_dropped = true;
-                        self.sub_log = Vec::new();
-                        self.sub_now = Vec::new();
-                    }
+                while attempts > 0 {
+                    let part = attempts.min(SubEntry::MAX_ATTEMPTS);
+                    self.sub_log.push(SubEntry::new(cell as u32, closed_bin, part));
+                    attempts -= part;
+                }
+                if self.sub_log.len() >= SUB_LOG_MAX {
+                    // Freed at once: so many callers that no five of them say who sent the load.
+                    self.sub_dropped = true;
+                    self.sub_log = Vec::new();
+                    self.sub_now = Vec::new();
                 }
             }
         }
@@ -472,7 +474,7 @@ impl Recorder {
         let chart_bins = self.chart_bins();
         let mut out: Vec<(usize, Vec<u32>)> = cells.iter().map(|&c| (c, vec![0; chart_bins])).collect();
         let open = self.sub_now.iter().enumerate().map(|(c, &(b, n))| (c as u32, b, n));
-        for (c, b, n) in self.sub_log.iter().copied().chain(open) {
+        for (c, b, n) in self.sub_log.iter().map(|e| e.unpack()).chain(open) {
             if let Some(row) = out.iter_mut().find(|r| r.0 == c as usize)
                 && let Some(slot) = row.1.get_mut(b as usize)
             {
@@ -562,9 +564,30 @@ pub struct Metrics {
     pub throttled_by_units: Option<u64>,
 }
 
-/// The most (caller, chart bin) entries the timeline's callers' panel keeps (24 MiB): enough for 10^4
+/// The most (caller, chart bin) entries the timeline's callers' panel keeps (16 MiB): enough for 10^4
 /// callers each active in every bin; past it, the panel is not drawn (see `Recorder::sub_dropped`).
 pub const SUB_LOG_MAX: usize = 1 << 21;
+
+/// A closed (cell, chart bin, attempts) entry of the callers' log in 8 bytes: the chart bin (below 256:
+/// there are at most [`CHART_BINS`]) in the top byte of the second word, the attempts in the 24 bits
+/// below; more attempts in one bin take several entries (the reader sums them).
+#[derive(Clone, Copy, Debug)]
+struct SubEntry(u32, u32);
+
+const _: () = assert!(CHART_BINS < 255, "a chart bin fits a byte");
+
+impl SubEntry {
+    const MAX_ATTEMPTS: u32 = (1 << 24) - 1;
+
+    fn new(cell: u32, chart_bin: u32, attempts: u32) -> SubEntry {
+        // A bin past the byte is past every chart bin too: the reader skips it either way.
+        SubEntry(cell, chart_bin.min(255) << 24 | attempts)
+    }
+
+    fn unpack(self) -> (u32, u32, u32) {
+        (self.0, self.1 >> 24, self.1 & Self::MAX_ATTEMPTS)
+    }
+}
 
 /// How many quotas keep attempts per sub-account per bin (the timeline draws that many panels).
 pub const SUB_BIN_QUOTAS: usize = 8;
@@ -627,6 +650,18 @@ mod tests {
         }
         assert!(big.top_callers(0, 5).is_empty());
         assert_eq!(big.series(0).iter().map(|b| b.admitted).sum::<u64>(), 150 * 15_000);
+        // More attempts in one chart bin than an entry holds (2^24 - 1) take two entries, summed back.
+        let mut busy = Recorder::new(1, 150 * s, s);
+        let c = busy.cell(0, 0, 0);
+        let many = (1u32 << 24) + 5;
+        for _ in 0..many {
+            busy.attempt(c, 0, 7 * s, true);
+        }
+        busy.attempt(c, 0, 9 * s, true);
+        busy.attempt(c, 0, 10 * s, true);
+        let series = &busy.top_callers(0, 1)[0].1;
+        assert_eq!((series[7], series[9], series[10]), (many, 1, 1));
+        assert_eq!(busy.sub_log.len(), 3);
     }
 
     #[test]
