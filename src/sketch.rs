@@ -125,6 +125,11 @@ impl Sketch {
                     }
                     Some(&e) if (e >> COUNT_BITS) == s as u32 => {}
                     _ if fits(n) && !Self::crowded(entries, s) => {
+                        // Grown by a quarter, not doubled: with 10^5 callers' lists the doubling's slack
+                        // was a third of the run's memory.
+                        if entries.len() == entries.capacity() {
+                            entries.reserve_exact((entries.len() / 4).max(4));
+                        }
                         entries.insert(at, (s as u32) << COUNT_BITS | n as u32);
                         return;
                     }
