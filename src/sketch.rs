@@ -96,6 +96,8 @@ impl Sketch {
     /// A sparse list that has taken [`BUSY`] times as many values as it has entries turns dense: its
     /// binary search is paid at every value, and the dense run (at most 37 KB) then costs under a byte per
     /// value counted. (The list's span alone decides otherwise, in [`Sketch::crowded`].)
+    #[cold]
+    #[inline(never)]
     fn densify_if_busy(&mut self) {
         if let Counts::Sparse(entries) = &self.counts
             && self.total >= BUSY * entries.len() as u64

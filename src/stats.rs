@@ -337,35 +337,43 @@ impl Recorder {
         }
     }
 
+    /// Cell `cell` calls in a new chart bin `b`: its count in the last one goes to the callers' log. Once
+    /// per cell and chart bin, so kept out of [`Recorder::attempt`]'s path.
+    #[cold]
+    #[inline(never)]
+    fn next_sub_bin(&mut self, cell: usize, b: u32) {
+        let (closed_bin, mut attempts) = self.sub_now[cell];
+        self.sub_now[cell] = (b, 1);
+        while attempts > 0 {
+            let part = attempts.min(SubEntry::MAX_ATTEMPTS);
+            self.sub_log.push(SubEntry::new(cell as u32, closed_bin, part));
+            attempts -= part;
+        }
+        if self.sub_log.len() >= SUB_LOG_MAX {
+            // Freed at once: so many callers that no five of them say who sent the load.
+            self.sub_dropped = true;
+            self.sub_log = Vec::new();
+            self.sub_now = Vec::new();
+        }
+    }
+
     #[inline]
     pub fn attempt(&mut self, cell: usize, quota: usize, now: Nanos, admitted: bool) {
-        let bins = &mut self.bins[quota];
-        if bins.is_empty() {
-            bins.resize(self.bins_per_quota, Bin::default());
-        }
-        let i = (now / self.bin) as usize;
-        let bin = &mut bins[i];
         if quota < SUB_BIN_QUOTAS && !self.sub_dropped {
             let b = (now / self.sub_bin) as u32;
             let now_in = &mut self.sub_now[cell];
             if now_in.0 == b {
                 now_in.1 += 1;
             } else {
-                let (closed_bin, mut attempts) = *now_in;
-                *now_in = (b, 1);
-                while attempts > 0 {
-                    let part = attempts.min(SubEntry::MAX_ATTEMPTS);
-                    self.sub_log.push(SubEntry::new(cell as u32, closed_bin, part));
-                    attempts -= part;
-                }
-                if self.sub_log.len() >= SUB_LOG_MAX {
-                    // Freed at once: so many callers that no five of them say who sent the load.
-                    self.sub_dropped = true;
-                    self.sub_log = Vec::new();
-                    self.sub_now = Vec::new();
-                }
+                self.next_sub_bin(cell, b);
             }
         }
+        let bins = &mut self.bins[quota];
+        if bins.is_empty() {
+            bins.resize(self.bins_per_quota, Bin::default());
+        }
+        let i = (now / self.bin) as usize;
+        let bin = &mut bins[i];
         let cell = &mut self.cells[cell];
         if admitted {
             bin.admitted += 1;
