@@ -1,6 +1,6 @@
 //! `quotasim advise scenarios/plan-shopping.toml --target 'throttle_rate<=1%'`, the README's purchase
 //! example, on the machine's cores: every search (least QPS per API, most threads, the cheapest of the
-//! offers' combinations), as the command runs it. Target: under 10 s on two cores.
+//! offers' combinations), as the command runs it. Target: under 8 s on two cores.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use quotasim::advise::{self, Advisor, Searches};

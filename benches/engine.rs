@@ -4,17 +4,15 @@
 //! `full` is the simulator with statistics on; `bare` is the floor: a std `BinaryHeap` of (time, seq) with
 //! the same model and no statistics. Both report attempts per second of wall time.
 
+#[path = "common/closed_loop.rs"]
+mod closed_loop;
+
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use quotasim::engine::{self, RunOptions};
-use quotasim::rng::{Purpose, stream};
 use quotasim::scenario::Scenario;
-use rand_distr::{Distribution, Exp1};
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 use std::hint::black_box;
 
 const HOURS: u64 = 6;
-const SECOND: u64 = 1_000_000_000;
 
 fn scenario() -> Scenario {
     scenario_with("retry = { policy = \"fixed\", wait = \"1s\", max_attempts = 10 }")
@@ -55,60 +53,12 @@ threads = 4
     Scenario::parse(&text, "bench").expect("the bench scenario is valid")
 }
 
-/// The same model with nothing but a heap, a window counter and the random draws. Returns attempts.
-fn bare_loop(end: u64) -> u64 {
-    const THREADS: u32 = 4;
-    let (limit, mean, throttle, wait, max_attempts) = (2u32, 500_000_000f64, 10_000_000u64, SECOND, 10u32);
-    let mut rng = stream(1, 0, Purpose::Latency);
-    // (time, seq, thread, kind): kind 0 = send, 1 = admitted response back, 2 = throttled response back.
-    let mut heap = BinaryHeap::new();
-    let mut attempts_of = [0u32; THREADS as usize];
-    let (mut seq, mut window, mut count, mut attempts) = (0u64, u64::MAX, 0u32, 0u64);
-    for t in 0..THREADS {
-        heap.push(Reverse((0u64, seq, t, 0u8)));
-        seq += 1;
-    }
-    while let Some(Reverse((now, _, t, kind))) = heap.pop() {
-        let next = match kind {
-            0 => {
-                attempts += 1;
-                attempts_of[t as usize] += 1;
-                if now / SECOND != window {
-                    window = now / SECOND;
-                    count = 0;
-                }
-                if count < limit {
-                    count += 1;
-                    let x: f64 = Exp1.sample(&mut rng);
-                    Some((now + (x * mean) as u64, 1))
-                } else {
-                    Some((now + throttle, 2))
-                }
-            }
-            1 => {
-                attempts_of[t as usize] = 0;
-                Some((now, 0))
-            }
-            _ if attempts_of[t as usize] < max_attempts => Some((now + wait, 0)),
-            _ => {
-                attempts_of[t as usize] = 0;
-                Some((now, 0))
-            }
-        };
-        if let Some((time, kind)) = next.filter(|(time, _)| *time < end) {
-            heap.push(Reverse((time, seq, t, kind)));
-            seq += 1;
-        }
-    }
-    attempts
-}
-
 fn closed_loop(c: &mut Criterion) {
     let sc = scenario();
     let options = RunOptions::for_scenario(&sc);
     let out = engine::run(&sc, options).expect("the bench scenario runs");
     let attempts = out.recorder.cells.iter().map(|c| c.admitted + c.throttled).sum::<u64>();
-    let bare_attempts = bare_loop(sc.duration);
+    let bare_attempts = closed_loop::bare_loop_limited(4, 2, sc.duration);
 
     let mut group = c.benchmark_group("closed_loop_4_threads_limit_2");
     group.throughput(Throughput::Elements(attempts));
@@ -117,7 +67,7 @@ fn closed_loop(c: &mut Criterion) {
     });
     group.throughput(Throughput::Elements(bare_attempts));
     group.bench_function(BenchmarkId::new("bare", format!("{HOURS}h")), |b| {
-        b.iter(|| bare_loop(black_box(sc.duration)))
+        b.iter(|| closed_loop::bare_loop_limited(4, 2, black_box(sc.duration)))
     });
     group.finish();
 

@@ -1,7 +1,8 @@
-//! The closed loop the scale and SimPy benches share: C threads, exponential 500 ms responses, a limit of
-//! C QPS (so demand is twice the limit), 10 ms throttle replies and 1 s fixed retries (10 attempts at
-//! most); as a scenario, and as the floor: a bare std `BinaryHeap` loop of the same model with no
-//! statistics.
+//! The closed loop the engine, scale and SimPy benches share: C threads, exponential 500 ms responses, a
+//! limit of C QPS (so demand is twice the limit), 10 ms throttle replies and 1 s fixed retries (10
+//! attempts at most); as a scenario, and as the floor: a bare std `BinaryHeap` loop of the same model with
+//! no statistics (and any limit). Each bench uses part of it.
+#![allow(dead_code)]
 
 use quotasim::rng::{Purpose, stream};
 use quotasim::scenario::Scenario;
@@ -41,7 +42,12 @@ retry = {{ policy = "fixed", wait = "1s", max_attempts = 10 }}
 
 /// The same model with nothing but a std heap, a window counter and the draws. Returns attempts.
 pub fn bare_loop(threads: u64, end: u64) -> u64 {
-    let (limit, mean, throttle, wait, max_attempts) = (threads, 500_000_000f64, 10_000_000u64, SECOND, 10u32);
+    bare_loop_limited(threads, threads, end)
+}
+
+/// The bare loop of `threads` against `limit` a second.
+pub fn bare_loop_limited(threads: u64, limit: u64, end: u64) -> u64 {
+    let (mean, throttle, wait, max_attempts) = (500_000_000f64, 10_000_000u64, SECOND, 10u32);
     let mut rng = stream(1, 0, Purpose::Latency);
     let mut heap = BinaryHeap::new();
     let mut attempts_of = vec![0u32; threads as usize];
