@@ -123,13 +123,43 @@ impl<T: Keyed> RadixQueue<T> {
 /// heap (items ordering themselves, the earliest greatest) is fastest with few events pending, a
 /// [`RadixQueue`] with many; the engine picks one per run from the scenario, and both give the same order.
 pub trait EventQueue<T>: Default {
+    /// Whether the engine handles the earliest item where it lies (`peek`, then `replace_top` with the
+    /// first item the handling schedules, or `pop` if it schedules none): one sift instead of a pop's
+    /// and a push's.
+    const TOP_IN_PLACE: bool = false;
     fn push(&mut self, item: T);
     fn pop(&mut self) -> Option<T>;
     /// Items pending (for the run's memory guard).
     fn pending(&self) -> usize;
+    /// The earliest item, left in the queue (only where `TOP_IN_PLACE`).
+    fn peek(&self) -> Option<&T> {
+        None
+    }
+    /// Puts `item` where the earliest item was, and restores the order.
+    fn replace_top(&mut self, item: T) {
+        self.pop();
+        self.push(item);
+    }
 }
 
 impl<T: Ord> EventQueue<T> for std::collections::BinaryHeap<T> {
+    const TOP_IN_PLACE: bool = true;
+
+    #[inline]
+    fn peek(&self) -> Option<&T> {
+        std::collections::BinaryHeap::peek(self)
+    }
+
+    #[inline]
+    fn replace_top(&mut self, item: T) {
+        // A `PeekMut` written through sifts the new top down when dropped.
+        if let Some(mut top) = self.peek_mut() {
+            *top = item;
+        } else {
+            self.push(item);
+        }
+    }
+
     #[inline]
     fn push(&mut self, item: T) {
         std::collections::BinaryHeap::push(self, item)
@@ -235,6 +265,42 @@ mod tests {
             }
             while let Some(a) = EventQueue::pop(&mut radix) {
                 prop_assert_eq!(Some(a), EventQueue::pop(&mut heap));
+            }
+        }
+
+        // The engine's way with a heap: handle the earliest item in place, let the first item scheduled
+        // while handling it replace it, push the others, pop it when it scheduled none. The same order as
+        // popping first and pushing everything.
+        #[test]
+        fn handling_the_top_in_place_keeps_the_order(
+            spawns in proptest::collection::vec(proptest::collection::vec(0u64..40, 0..3), 1..300),
+        ) {
+            let mut radix: RadixQueue<E> = RadixQueue::new();
+            let mut heap: std::collections::BinaryHeap<E> = Default::default();
+            let (mut seq_a, mut seq_b) = (0u64, 0u64);
+            for q in 0..3 {
+                EventQueue::push(&mut radix, E(q, seq_a));
+                EventQueue::push(&mut heap, E(q, seq_b));
+                seq_a += 1;
+                seq_b += 1;
+            }
+            for delays in spawns.iter().cycle().take(600) {
+                let Some(a) = EventQueue::pop(&mut radix) else { break };
+                for d in delays {
+                    EventQueue::push(&mut radix, E(a.0 + d, seq_a));
+                    seq_a += 1;
+                }
+                let b = *EventQueue::peek(&heap).unwrap();
+                prop_assert_eq!(a, b);
+                for (i, d) in delays.iter().enumerate() {
+                    let item = E(b.0 + d, seq_b);
+                    seq_b += 1;
+                    if i == 0 { EventQueue::replace_top(&mut heap, item) } else { EventQueue::push(&mut heap, item) }
+                }
+                if delays.is_empty() {
+                    EventQueue::pop(&mut heap);
+                }
+                prop_assert_eq!(radix.len(), heap.len());
             }
         }
     }

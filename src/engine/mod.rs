@@ -206,6 +206,9 @@ struct Engine<'s, 'o, O: Observer, Q: EventQueue<Event>> {
     attempts: u64,
     budget: Budget,
     queue: Q,
+    /// With a queue that handles its earliest event in place: that event is being handled and still in
+    /// the queue (the first event it schedules replaces it).
+    top_in_hand: bool,
     seq: u64,
     requests: Vec<Request>,
     free: Vec<u32>,
@@ -388,6 +391,7 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
         Ok(Engine::<O, Q> {
             sc,
             queue: Q::default(),
+            top_in_hand: false,
             seq: 0,
             requests: Vec::new(),
             free: Vec::new(),
@@ -416,7 +420,14 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
     #[inline]
     fn schedule(&mut self, time: Nanos, kind: Kind) {
         if time < self.sc.duration {
-            self.queue.push(Event { time, seq: self.seq, kind });
+            let event = Event { time, seq: self.seq, kind };
+            if Q::TOP_IN_PLACE && self.top_in_hand {
+                // The event being handled is still the queue's earliest: the new one takes its place.
+                self.top_in_hand = false;
+                self.queue.replace_top(event);
+            } else {
+                self.queue.push(event);
+            }
             self.seq += 1;
         }
     }
@@ -452,7 +463,15 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
             }
         }
         let mut events = 0u64;
-        while let Some(Event { time, kind, .. }) = self.queue.pop() {
+        loop {
+            let Event { time, kind, .. } = if Q::TOP_IN_PLACE {
+                let Some(&event) = self.queue.peek() else { break };
+                self.top_in_hand = true;
+                event
+            } else {
+                let Some(event) = self.queue.pop() else { break };
+                event
+            };
             events += 1;
             if events.is_multiple_of(PROGRESS_EVERY) {
                 self.observer.progress(time);
@@ -466,6 +485,11 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
                 Kind::Return(slot) => self.on_return(slot, time),
                 Kind::Served(slot) => self.served(slot, time),
                 Kind::PlanChange => self.refresh_limits(time),
+            }
+            if Q::TOP_IN_PLACE && self.top_in_hand {
+                // Nothing took its place: the handled event leaves the queue.
+                self.top_in_hand = false;
+                self.queue.pop();
             }
         }
         Ok(())
