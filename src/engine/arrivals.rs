@@ -111,7 +111,7 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
                         return t;
                     }
                     // Most draws are decided by the rate's bounds near t, without its cosine.
-                    let keep = bounds.and_then(|b| b.decide(shape, t, u)).unwrap_or_else(|| u < shape.rate_at(t));
+                    let keep = bounds.and_then(|b| b.decide(t, u)).unwrap_or_else(|| u < shape.rate_at(t));
                     if keep {
                         return t;
                     }

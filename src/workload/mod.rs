@@ -175,6 +175,19 @@ pub enum RateShape {
 
 const DAY: Nanos = 86_400 * crate::time::NANOS_PER_SEC;
 
+/// The time of day at simulated time `t`, the run having started at time of day `day_start`.
+#[inline]
+fn time_of_day(day_start: Nanos, t: Nanos) -> Nanos {
+    (day_start + t % DAY) % DAY
+}
+
+/// The daily cycle's phase at time of day `tod` (0 at the peak): `rate_at` and the rate's bounds compute
+/// it alike, so that the bounds decide as the rate would.
+#[inline]
+fn daily_phase(tod: Nanos, peak: Nanos) -> f64 {
+    (tod as f64 - peak as f64) / DAY as f64 * std::f64::consts::TAU
+}
+
 impl RateShape {
     pub fn rate_at(&self, t: Nanos) -> f64 {
         match self {
@@ -191,9 +204,7 @@ impl RateShape {
                 from.1
             }
             RateShape::Daily { mean, amplitude, peak, day_start } => {
-                let tod = (day_start + t % DAY) % DAY;
-                let phase = (tod as f64 - *peak as f64) / DAY as f64 * std::f64::consts::TAU;
-                mean * (1.0 + amplitude * phase.cos())
+                mean * (1.0 + amplitude * daily_phase(time_of_day(*day_start, t), *peak).cos())
             }
             RateShape::OnOff { rate, on, off } => {
                 if t % (on + off) < *on {
@@ -228,8 +239,8 @@ impl RateShape {
     /// Bounds of the rate over short pieces of time, for a shape whose rate costs a cosine to compute
     /// (the daily cycle); `None` for the others, whose rate is a load and a comparison.
     pub fn bounds(&self) -> Option<RateBounds> {
-        let RateShape::Daily { mean, amplitude, peak, .. } = *self else { return None };
-        let phase = |tod: Nanos| (tod as f64 - peak as f64) / DAY as f64 * std::f64::consts::TAU;
+        let RateShape::Daily { mean, amplitude, peak, day_start } = *self else { return None };
+        let phase = |tod: Nanos| daily_phase(tod, peak);
         // Far above the rounding of `rate_at` (a few ulps), far below the rate's change over a piece.
         let margin = 1e-9 * self.max_rate();
         let pieces = (0..RateBounds::PIECES)
@@ -247,7 +258,7 @@ impl RateShape {
                 (mean * (1.0 + amplitude * lo) - margin, mean * (1.0 + amplitude * hi) + margin)
             })
             .collect();
-        Some(RateBounds { pieces })
+        Some(RateBounds { day_start, pieces })
     }
 
     /// The expected number of arrivals in [0, t): the integral of the rate, by exact pieces where the
@@ -289,6 +300,7 @@ impl RateShape {
 /// over its greatest without computing the rate, the decision `rate_at` would make.
 #[derive(Clone, Debug)]
 pub struct RateBounds {
+    day_start: Nanos,
     pieces: Box<[(f64, f64)]>,
 }
 
@@ -300,10 +312,8 @@ impl RateBounds {
     /// Whether a thinning draw `u` (at most the envelope) is kept at `t`, if the bounds tell; `None` when
     /// `u` falls between them and the rate must be computed.
     #[inline]
-    pub fn decide(&self, shape: &RateShape, t: Nanos, u: f64) -> Option<bool> {
-        let RateShape::Daily { day_start, .. } = *shape else { return None };
-        let tod = (day_start + t % DAY) % DAY;
-        let (lo, hi) = self.pieces[(tod / Self::PIECE) as usize];
+    pub fn decide(&self, t: Nanos, u: f64) -> Option<bool> {
+        let (lo, hi) = self.pieces[(time_of_day(self.day_start, t) / Self::PIECE) as usize];
         if u < lo {
             Some(true)
         } else if u >= hi {
@@ -748,7 +758,7 @@ mod tests {
             for i in 0..200 {
                 let u = envelope * f64::from(i) / 200.0;
                 total += 1;
-                if let Some(keep) = bounds.decide(&daily, t, u) {
+                if let Some(keep) = bounds.decide(t, u) {
                     decided += 1;
                     assert_eq!(keep, u < daily.rate_at(t), "t = {t}, u = {u}");
                 }

@@ -191,14 +191,26 @@ fn kerning(face: &Face<'_>, left: GlyphId, right: GlyphId) -> f32 {
         .map_or(0.0, f32::from)
 }
 
-/// A text laid out: each glyph with its pen position in font units, and the scale to pixels.
+/// A text laid out: its face, each glyph with its pen position in font units, the scale to pixels, and
+/// where the pen starts on the baseline (pixels).
 struct Layout {
+    face: &'static Face<'static>,
     glyphs: Vec<(GlyphId, f32)>,
-    width: f32,
     scale: f32,
+    x: f32,
+    y: f32,
 }
 
-fn layout(face: &Face<'_>, text: &Text<'_>) -> Layout {
+/// Lays out a parsed text in its face; `None` for an element that is not plotters' shape or when the
+/// bundled font did not load.
+fn lay_out<'a>(text: Option<Text<'a>>) -> Option<(Text<'a>, Layout)> {
+    let text = text?;
+    let face = text.face()?;
+    let laid = layout(face, &text);
+    Some((text, laid))
+}
+
+fn layout(face: &'static Face<'static>, text: &Text<'_>) -> Layout {
     let scale = text.size / f32::from(face.units_per_em());
     let mut glyphs = Vec::with_capacity(text.content.len());
     let mut pen = 0.0;
@@ -213,7 +225,8 @@ fn layout(face: &Face<'_>, text: &Text<'_>) -> Layout {
         pen += f32::from(face.glyph_hor_advance(id).unwrap_or(0));
         previous = Some(id);
     }
-    Layout { glyphs, width: pen * scale, scale }
+    let (x, y) = text.origin(pen * scale);
+    Layout { face, glyphs, scale, x, y }
 }
 
 impl Text<'_> {
@@ -250,15 +263,13 @@ pub fn outline(svg: &str) -> String {
     for (start, end, text) in texts(svg) {
         out.push_str(&svg[copied..start]);
         copied = end;
-        let Some((text, face)) = text.and_then(|t| t.face().map(|f| (t, f))) else {
+        let Some((text, Layout { face, glyphs, scale, x, y })) = lay_out(text) else {
             out.push_str(&svg[start..end]);
             continue;
         };
-        let laid = layout(face, &text);
-        let (x, y) = text.origin(laid.width);
         let mut d = String::new();
-        for &(id, pen) in &laid.glyphs {
-            let mut path = PathData { d: &mut d, x: x + pen * laid.scale, y, scale: laid.scale };
+        for &(id, pen) in &glyphs {
+            let mut path = PathData { d: &mut d, x: x + pen * scale, y, scale };
             face.outline_glyph(id, &mut path);
         }
         if d.is_empty() {
@@ -288,14 +299,12 @@ pub fn outline(svg: &str) -> String {
 pub fn ink_boxes(svg: &str) -> Vec<(String, [f32; 4])> {
     let mut out = Vec::new();
     for (_, _, text) in texts(svg) {
-        let Some((text, face)) = text.and_then(|t| t.face().map(|f| (t, f))) else { continue };
-        let laid = layout(face, &text);
-        let (x, y) = text.origin(laid.width);
+        let Some((text, Layout { face, glyphs, scale, x, y })) = lay_out(text) else { continue };
         let mut ink: Option<[f32; 4]> = None;
-        for &(id, pen) in &laid.glyphs {
+        for &(id, pen) in &glyphs {
             let Some(r) = face.glyph_bounding_box(id) else { continue };
-            let (l, t) = (x + (pen + f32::from(r.x_min)) * laid.scale, y - f32::from(r.y_max) * laid.scale);
-            let (rr, b) = (x + (pen + f32::from(r.x_max)) * laid.scale, y - f32::from(r.y_min) * laid.scale);
+            let (l, t) = (x + (pen + f32::from(r.x_min)) * scale, y - f32::from(r.y_max) * scale);
+            let (rr, b) = (x + (pen + f32::from(r.x_max)) * scale, y - f32::from(r.y_min) * scale);
             ink = Some(match ink {
                 None => [l, t, rr, b],
                 Some([l0, t0, r0, b0]) => [l0.min(l), t0.min(t), r0.max(rr), b0.max(b)],
