@@ -565,7 +565,7 @@ pub fn run(quick: bool, jobs: Option<usize>) -> Result<Vec<Check>, Error> {
             let sc = Scenario::parse(&text, "validate")?;
             let out = engine::run(&sc, RunOptions::for_scenario(&sc))?;
             // The checks read the summary's fields (phases, sub-accounts), so the full report is made.
-            let summary = Report::new(&sc, &out).summary;
+            let summary = Report::new(&sc, out).summary;
             Ok(case.checks.iter().map(|k| (k.measure)(&summary, case.duration_s as f64)).collect())
         })
     })?;

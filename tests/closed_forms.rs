@@ -167,8 +167,8 @@ fn sub_accounts_share_their_main_accounts_limit() {
     assert_eq!(together.summary.totals.attempts, 180);
     assert_eq!(together.summary.totals.throttled, 60);
     assert_eq!(together.summary.by_sub_account.len(), 3);
-    for entry in &together.summary.by_sub_account {
-        assert_eq!(entry.metrics.offered_qps, 1.0, "{} offers 1/s, under the limit", entry.sub_account);
+    for entry in together.summary.by_sub_account.iter() {
+        assert_eq!(entry.metrics().offered_qps, 1.0, "{} offers 1/s, under the limit", entry.sub_account);
     }
     for s in subs {
         let (_, alone) =

@@ -168,7 +168,7 @@ fn trace_columns_give_each_row_its_cost_and_show_which_limit_bites() {
     std::fs::write(&path, &text).unwrap();
     let sc = quotasim::scenario::Scenario::load(&path).unwrap();
     let out = quotasim::engine::run(&sc, quotasim::engine::RunOptions::for_scenario(&sc)).unwrap();
-    let r = quotasim::report::Report::new(&sc, &out);
+    let r = quotasim::report::Report::new(&sc, out);
     let t = r.summary.totals;
     // First 5 s: 2 admitted a second (100 units each), 2 refused by the request limit. Last 5 s: 1
     // admitted a second (400), 3 refused, each by the units (400 + 400 > 500).

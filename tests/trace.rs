@@ -152,7 +152,7 @@ fn a_generated_trace_replays_to_the_same_counts() {
             .by_sub_account
             .iter()
             .map(|e| {
-                ((e.sub_account.clone(), e.api.clone()), (e.metrics.requests, e.metrics.admitted, e.metrics.throttled))
+                ((e.sub_account.to_string(), e.api.to_string()), (e.cell.requests, e.cell.admitted, e.cell.throttled))
             })
             .collect()
     };
@@ -212,7 +212,7 @@ fn access_logs_and_json_lines_map_callers_and_apis() {
         .summary
         .by_sub_account
         .iter()
-        .map(|e| ((e.sub_account.clone(), e.api.clone()), e.metrics.requests))
+        .map(|e| ((e.sub_account.to_string(), e.api.to_string()), e.cell.requests))
         .collect();
     assert_eq!(by, BTreeMap::from([(("h1".into(), "A".into()), 2), (("h2".into(), "B".into()), 1)]));
 

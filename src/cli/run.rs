@@ -65,7 +65,7 @@ pub(super) fn run_command(args: &RunArgs) -> Result<(), Error> {
         let _ = writeln!(std::io::stderr(), "{}", crate::text::terminal(w));
     }
     let output = run_with_progress(&scenario, options, args.quiet, args.requests.as_deref())?;
-    let mut report = Report::new(&scenario, &output);
+    let mut report = Report::new(&scenario, output);
     let verdict = report::verdict::Verdict::new(&scenario, &report);
     let scenario_path = args.scenario.display().to_string();
     let verdict_lines = verdict.lines(Some(&scenario_path));

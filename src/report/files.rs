@@ -29,9 +29,9 @@ pub fn summary_csv(report: &Report, out: Writer<'_>) -> std::io::Result<()> {
         let unit_columns =
             units.then_some(crate::metric::Metric::UNITS.map(crate::metric::Metric::name)).into_iter().flatten();
         w.write_record(["account", "sub_account", "api"].into_iter().chain(columns).chain(unit_columns))?;
-        for e in &report.summary.by_sub_account {
-            let names = [&e.account, &e.sub_account, &e.api].map(|n| csv_cell(n).into_owned());
-            let m = &e.metrics;
+        for e in report.summary.by_sub_account.iter() {
+            let names = [e.account, e.sub_account, e.api].map(|n| csv_cell(n).into_owned());
+            let m = &e.metrics();
             let unit_values = units
                 .then(|| {
                     [m.units_admitted, m.units_throttled, m.throttled_by_units]

@@ -237,17 +237,18 @@ pub fn run_page(report: &Report, charts: &[String], scenario_text: &str, scenari
         let names = with_metrics(&["account", "sub-account", "API"]);
         // The most throttled first, at most MAX_SUB_ROWS: 100,000 callers must not make a page no browser
         // opens; summary.csv holds them all.
-        let mut order: Vec<&super::SubAccountEntry> = s.by_sub_account.iter().collect();
+        let mut order: Vec<u32> = (0..s.by_sub_account.len() as u32).collect();
         if order.len() > MAX_SUB_ROWS {
-            order.sort_by_key(|e| std::cmp::Reverse(e.metrics.throttled));
-            order.truncate(MAX_SUB_ROWS);
+            let throttled = |i: u32| s.by_sub_account.get(i as usize).cell.throttled;
+            order = super::first_k(order, MAX_SUB_ROWS, |a, b| throttled(*b).cmp(&throttled(*a)).then(a.cmp(b)));
         }
         let rows: Vec<Vec<Cell>> = order
             .into_iter()
-            .map(|e| {
+            .map(|i| {
+                let e = s.by_sub_account.get(i as usize);
                 let mut row =
-                    vec![Cell::Text(e.account.clone()), Cell::Text(e.sub_account.clone()), Cell::Text(e.api.clone())];
-                row.extend(metric_cells(&e.metrics));
+                    vec![Cell::Text(e.account.into()), Cell::Text(e.sub_account.into()), Cell::Text(e.api.into())];
+                row.extend(metric_cells(&e.metrics()));
                 row
             })
             .collect();

@@ -17,7 +17,7 @@ pub mod table;
 pub mod verdict;
 
 pub use outputs::{OutputSet, write_atomic};
-pub use summary::{ApiEntry, BatchEntry, PhaseEntry, Report, Series, SubAccountEntry, Summary};
+pub use summary::{ApiEntry, BatchEntry, PhaseEntry, Report, Series, SubAccountRow, SubAccountRows, Summary, first_k};
 
 use crate::Error;
 use std::path::{Path, PathBuf};

@@ -35,13 +35,99 @@ pub struct PhaseEntry {
     pub metrics: Metrics,
 }
 
-#[derive(Debug, Serialize)]
-pub struct SubAccountEntry {
-    pub account: String,
-    pub sub_account: String,
-    pub api: String,
-    #[serde(flatten)]
-    pub metrics: Metrics,
+/// One (account, sub-account, API) row: its names and the cell that counted it; the metrics are made
+/// when asked for (see [`SubAccountRows`]).
+#[derive(Clone, Copy, Debug)]
+pub struct SubAccountRow<'a> {
+    pub account: &'a str,
+    pub sub_account: &'a str,
+    pub api: &'a str,
+    pub cell: &'a Cell,
+    duration: Nanos,
+}
+
+impl SubAccountRow<'_> {
+    pub fn metrics(&self) -> Metrics {
+        self.cell.metrics(self.duration)
+    }
+}
+
+impl Serialize for SubAccountRow<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Entry<'a> {
+            account: &'a str,
+            sub_account: &'a str,
+            api: &'a str,
+            #[serde(flatten)]
+            metrics: Metrics,
+        }
+        Entry { account: self.account, sub_account: self.sub_account, api: self.api, metrics: self.metrics() }
+            .serialize(serializer)
+    }
+}
+
+/// Every (account, sub-account, API) row of a run, in (sub-account, API) order, kept as the recorder's
+/// cells and turned into metrics as each row is read or written: a million callers' rows made into
+/// summary entries up front would take 300 MB beside the cells they come from.
+#[derive(Debug, Default)]
+pub struct SubAccountRows {
+    /// (sub-account, API, cell), the cell [`NO_CELL`] for a pair no request reached.
+    rows: Vec<(u32, u32, u32)>,
+    cells: Vec<Cell>,
+    sub_accounts: Vec<crate::scenario::SubAccount>,
+    accounts: Vec<String>,
+    apis: Vec<String>,
+    empty: Cell,
+    duration: Nanos,
+}
+
+const NO_CELL: u32 = u32::MAX;
+
+impl SubAccountRows {
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    pub fn get(&self, i: usize) -> SubAccountRow<'_> {
+        let (sub, api, cell) = self.rows[i];
+        let s = &self.sub_accounts[sub as usize];
+        SubAccountRow {
+            account: &self.accounts[s.account],
+            sub_account: &s.name,
+            api: &self.apis[api as usize],
+            cell: if cell == NO_CELL { &self.empty } else { &self.cells[cell as usize] },
+            duration: self.duration,
+        }
+    }
+
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = SubAccountRow<'_>> + '_ {
+        (0..self.rows.len()).map(|i| self.get(i))
+    }
+}
+
+/// The first `k` of `rows` in `order` (a total order), in that order: what sorting all of them and
+/// keeping `k` gives, in linear time, for a million callers of whom a page shows a few.
+pub fn first_k(mut rows: Vec<u32>, k: usize, order: impl Fn(&u32, &u32) -> std::cmp::Ordering) -> Vec<u32> {
+    if k == 0 {
+        return Vec::new();
+    }
+    if rows.len() > k {
+        rows.select_nth_unstable_by(k - 1, &order);
+        rows.truncate(k);
+    }
+    rows.sort_unstable_by(order);
+    rows
+}
+
+impl Serialize for SubAccountRows {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.iter())
+    }
 }
 
 /// A batch client's backlog: how long it took against the floor its limits allow.
@@ -89,7 +175,7 @@ pub struct Summary {
     pub bin_s: f64,
     pub totals: Metrics,
     pub by_api: Vec<ApiEntry>,
-    pub by_sub_account: Vec<SubAccountEntry>,
+    pub by_sub_account: SubAccountRows,
     pub phases: Vec<PhaseEntry>,
     pub billing: Vec<AccountBill>,
     pub batches: Vec<BatchEntry>,
@@ -136,7 +222,8 @@ pub struct Report {
 }
 
 impl Report {
-    pub fn new(sc: &Scenario, out: &RunOutput) -> Report {
+    /// The report of `out`, which it takes: the per-sub-account rows keep the recorder's cells.
+    pub fn new(sc: &Scenario, mut out: RunOutput) -> Report {
         let rec = &out.recorder;
         let per_quota = rec.quota_cells(out.quota_pairs.len());
         let mut totals = Cell::default();
@@ -230,20 +317,23 @@ impl Report {
             .collect();
         rows.sort_unstable();
         rows.dedup();
-        let empty = Cell::default();
-        let by_sub_account = rows
-            .into_iter()
-            .map(|(sub, api)| {
-                let s = &out.sub_accounts[sub];
-                let cell = rec.find_cell(sub, api).map_or(&empty, |c| &rec.cells[c]);
-                SubAccountEntry {
-                    account: sc.accounts[s.account].name.clone(),
-                    sub_account: s.name.clone(),
-                    api: sc.apis[api].name.clone(),
-                    metrics: cell.metrics(sc.duration),
-                }
-            })
-            .collect();
+        let rows = rows.into_iter().map(|(sub, api)| {
+            let cell = rec.find_cell(sub, api).map_or(NO_CELL, |c| c as u32);
+            (sub as u32, api as u32, cell)
+        });
+        let rows = rows.collect();
+        let billing = bills(sc, &out);
+        let batches = batches(sc, &out);
+        let bin = rec.bin;
+        let by_sub_account = SubAccountRows {
+            rows,
+            cells: std::mem::take(&mut out.recorder.cells),
+            sub_accounts: std::mem::take(&mut out.sub_accounts),
+            accounts: sc.accounts.iter().map(|a| a.name.clone()).collect(),
+            apis: sc.apis.iter().map(|a| a.name.clone()).collect(),
+            empty: Cell::default(),
+            duration: sc.duration,
+        };
 
         let summary = Summary {
             scenario: sc.name.clone(),
@@ -252,13 +342,13 @@ impl Report {
             scenario_sha256: None,
             duration_s: secs_f64(sc.duration),
             start: sc.instant_text(0),
-            bin_s: secs_f64(rec.bin),
+            bin_s: secs_f64(bin),
             totals: totals.metrics(sc.duration),
             by_api,
             by_sub_account,
             phases,
-            billing: bills(sc, out),
-            batches: batches(sc, out),
+            billing,
+            batches,
             traces: out
                 .traces
                 .iter()
@@ -272,7 +362,7 @@ impl Report {
             verdict: None,
         };
         let clock_origin = Some((sc.offset.to_datetime(sc.start), sc.offset.to_string()));
-        Report { summary, series, bin: rec.bin, clock_origin }
+        Report { summary, series, bin, clock_origin }
     }
 }
 
@@ -367,4 +457,24 @@ pub fn batch_floor(quotas: &[FloorQuota<'_>], requests: u64, start_ns: i128) -> 
         if admitted(mid) >= need { high = mid } else { low = mid }
     }
     secs_f64(high) + secs_f64(shortest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::first_k;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The first k by a key with ties broken by position are a stable sort's first k; the test fails
+        /// if the selection keeps the wrong side or the wrong count.
+        #[test]
+        fn first_k_is_a_sorts_first_k(keys in prop::collection::vec(0u8..4, 0..60), k in 0usize..70) {
+            let rows: Vec<u32> = (0..keys.len() as u32).collect();
+            let order = |a: &u32, b: &u32| keys[*b as usize].cmp(&keys[*a as usize]).then(a.cmp(b));
+            let mut sorted = rows.clone();
+            sorted.sort_by_key(|&i| std::cmp::Reverse(keys[i as usize]));
+            sorted.truncate(k);
+            prop_assert_eq!(first_k(rows, k, order), sorted);
+        }
+    }
 }

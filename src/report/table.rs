@@ -82,24 +82,22 @@ pub fn render(report: &Report, colour: bool) -> String {
         let e = &s.by_api[i];
         row(&mut out, &e.account, &e.api, &limits_text(&report.series[i]), &e.metrics, colour);
         // Several sub-accounts sharing this quota: each one's share, beneath it.
-        let subs: Vec<_> = s
-            .by_sub_account
-            .iter()
-            .filter(|x| x.account == e.account && x.api == e.api && x.metrics.requests > 0)
-            .collect();
-        if subs.len() > 1 {
+        let subs =
+            || s.by_sub_account.iter().filter(|x| x.account == e.account && x.api == e.api && x.cell.requests > 0);
+        let callers = subs().count();
+        if callers > 1 {
             let room = MAX_ROWS.saturating_sub(sub_rows);
-            for x in subs.iter().take(room) {
-                let name: String = format!("  └ {}", terminal(&x.sub_account)).chars().take(20).collect();
-                row(&mut out, "", &name, "", &x.metrics, colour);
+            for x in subs().take(room) {
+                let name: String = format!("  └ {}", terminal(x.sub_account)).chars().take(20).collect();
+                row(&mut out, "", &name, "", &x.metrics(), colour);
                 sub_rows += 1;
             }
-            if subs.len() > room {
+            if callers > room {
                 let _ = writeln!(
                     out,
                     "{:12}   … and {} more sub-accounts of {} / {} (summary.csv)",
                     "",
-                    subs.len() - room,
+                    callers - room,
                     terminal(&e.account),
                     terminal(&e.api)
                 );

@@ -49,7 +49,7 @@ pub const NO_RETRY: &str = "{ policy = \"none\" }";
 pub fn run_text(text: &str) -> (Scenario, Report) {
     let sc = Scenario::parse(text, "test.toml").unwrap_or_else(|e| panic!("{e}"));
     let out = engine::run(&sc, RunOptions::for_scenario(&sc)).unwrap_or_else(|e| panic!("{e}"));
-    let report = Report::new(&sc, &out);
+    let report = Report::new(&sc, out);
     (sc, report)
 }
 
@@ -57,7 +57,7 @@ pub fn run_with_bin(text: &str, bin: u64) -> (Scenario, Report) {
     let sc = Scenario::parse(text, "test.toml").unwrap_or_else(|e| panic!("{e}"));
     let out = engine::run(&sc, RunOptions { bin, skip_bad_rows: false, budget: Default::default(), held: None })
         .unwrap_or_else(|e| panic!("{e}"));
-    let report = Report::new(&sc, &out);
+    let report = Report::new(&sc, out);
     (sc, report)
 }
 

@@ -98,24 +98,38 @@ fn pair_verdict(sc: &Scenario, report: &Report, i: usize) -> PairVerdict {
     let demand = demand(sc, report, series, account, api, m.requests);
     let gap = demand.mean_qps / limit_qps.max(1) as f64;
     let (episodes, episodes_total, throttling_share) = episodes(sc, report, series);
-    let subs: Vec<_> = s
-        .by_sub_account
-        .iter()
-        .filter(|e| e.account == entry.account && e.api == entry.api && e.metrics.requests > 0)
+    // The callers of this quota by index, and the largest few shares of its throttled attempts chosen
+    // among them: a million callers cost 4 MB here, and only those shown are named.
+    let rows = &s.by_sub_account;
+    let subs: Vec<u32> = (0..rows.len() as u32)
+        .filter(|&i| {
+            let e = rows.get(i as usize);
+            e.account == entry.account && e.api == entry.api && e.cell.requests > 0
+        })
         .collect();
-    let mut who: Vec<CallerShare> = if subs.len() > 1 {
-        subs.iter()
-            .map(|e| CallerShare {
-                name: e.sub_account.clone(),
-                throttled_share: e.metrics.throttled as f64 / m.throttled.max(1) as f64,
-                demand_share: e.metrics.requests as f64 / m.requests.max(1) as f64,
-            })
-            .collect()
+    let share = |n: u64, of: u64| n as f64 / of.max(1) as f64;
+    let throttled_share = |i: u32| share(rows.get(i as usize).cell.throttled, m.throttled);
+    // Most throttled first, then by name; the index keeps the order total, as a stable sort's would be.
+    let order = |a: &u32, b: &u32| {
+        (throttled_share(*b).total_cmp(&throttled_share(*a)))
+            .then_with(|| rows.get(*a as usize).sub_account.cmp(rows.get(*b as usize).sub_account))
+            .then(a.cmp(b))
+    };
+    let callers = subs.len();
+    let who = if callers > 1 {
+        let shown = crate::report::first_k(subs, MAX_WHO, order).into_iter();
+        let who = shown.map(|i| {
+            let e = rows.get(i as usize);
+            CallerShare {
+                name: e.sub_account.to_string(),
+                throttled_share: throttled_share(i),
+                demand_share: share(e.cell.requests, m.requests),
+            }
+        });
+        who.collect()
     } else {
         Vec::new()
     };
-    who.sort_by(|a, b| b.throttled_share.total_cmp(&a.throttled_share).then(a.name.cmp(&b.name)));
-    who.truncate(MAX_WHO);
     let latency = &sc.apis[api].latency;
     let given_latency = sc.clients.iter().any(|c| {
         c.account == account
@@ -146,7 +160,7 @@ fn pair_verdict(sc: &Scenario, report: &Report, i: usize) -> PairVerdict {
         episodes,
         episodes_total,
         throttling_share,
-        callers: subs.len(),
+        callers,
         who,
         cost,
         remedy,
