@@ -20,7 +20,7 @@ use crate::queue::{EventQueue, RadixQueue};
 use crate::quota::Quota;
 use crate::quota::plans::{PlanBook, QuotaKey};
 use crate::rng::{Purpose, StreamRng, stream};
-use crate::scenario::{Scenario, SubAccount};
+use crate::scenario::Scenario;
 use crate::stats::Recorder;
 use crate::time::{Nanos, nanos_from_secs_f64};
 use crate::workload::trace::{TraceEvent, TraceSource};
@@ -33,11 +33,13 @@ use std::collections::HashMap;
 mod api;
 mod arrivals;
 mod strategy;
+mod sub_accounts;
 
 pub use api::{
     AttemptOutcome, AttemptSeen, Budget, Observer, PROGRESS_EVERY, Progress, RunOptions, RunOutput, TraceRead,
 };
 use strategy::{AimdState, Pacer, SreState};
+use sub_accounts::SubAccounts;
 
 #[derive(Clone, Copy, Debug)]
 enum Kind {
@@ -216,9 +218,7 @@ struct Engine<'s, 'o, O: Observer, Q: EventQueue<Event>> {
     quotas: Vec<Quota>,
     plans: PlanBook,
     rec: Recorder,
-    sub_accounts: Vec<SubAccount>,
-    /// (account, name) of every sub-account, for trace callers.
-    sub_index: HashMap<(usize, String), usize>,
+    sub_accounts: SubAccounts,
     quota_pairs: Vec<(usize, usize)>,
     /// Tokens of each retry budget, and which budget a (scope, owner) has.
     budget_tokens: Vec<f64>,
@@ -301,7 +301,7 @@ fn run_on<O: Observer, Q: EventQueue<Event>>(
         quota_pairs: engine.quota_pairs,
         quotas: engine.quotas,
         plans: engine.plans.usage(),
-        sub_accounts: engine.sub_accounts,
+        sub_accounts: engine.sub_accounts.into_list(),
         batch_done,
         traces,
     })
@@ -387,7 +387,6 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
             });
         }
         let rec = Recorder::new(quotas.len(), sc.duration, options.bin);
-        let sub_index = sc.sub_accounts.iter().enumerate().map(|(i, s)| ((s.account, s.name.clone()), i)).collect();
         Ok(Engine::<O, Q> {
             sc,
             queue: Q::default(),
@@ -399,8 +398,7 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
             quotas,
             plans,
             rec,
-            sub_accounts: sc.sub_accounts.clone(),
-            sub_index,
+            sub_accounts: SubAccounts::new(&sc.sub_accounts),
             quota_pairs,
             budget_tokens: Vec::new(),
             budget_of: HashMap::new(),
@@ -515,7 +513,7 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
             at: now,
             request: self.seen_request[slot as usize],
             account: &sc.accounts[sc.clients[req.client as usize].account].name,
-            sub_account: &self.sub_accounts[sub_account].name,
+            sub_account: self.sub_accounts.name(sub_account),
             api: &sc.apis[req.api as usize].name,
             attempt,
             outcome,
@@ -613,7 +611,7 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
             self.observer.request_started(
                 now,
                 &sc.accounts[account].name,
-                &self.sub_accounts[sub_account].name,
+                self.sub_accounts.name(sub_account),
                 &sc.apis[api].name,
             );
         }
