@@ -58,7 +58,7 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
             && state.caller_sub.len() <= caller
         {
             // A new caller: a sub-account of the client's account, shared with any of the same name.
-            let sub = self.sub_accounts.find_or_add(self.sc.clients[c].account, source.newest_caller());
+            let sub = self.sub_accounts.find_or_add(self.sc.clients[c].account, source.caller_name());
             state.caller_sub.push(sub);
             state.caller_cells.extend(std::iter::repeat_n(NO_CELL, state.cells.len()));
         }

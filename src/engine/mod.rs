@@ -291,7 +291,7 @@ fn run_on<O: Observer, Q: EventQueue<Event>>(
             c.trace.as_ref().map(|t| TraceRead {
                 client,
                 rows: t.rows(),
-                skipped_rows: t.skipped,
+                skipped_rows: t.skipped(),
                 rows_before_start: t.before_start(),
             })
         })

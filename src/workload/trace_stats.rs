@@ -76,7 +76,7 @@ pub fn trace_stats(spec: &TraceSpec, skip_bad_rows: bool) -> Result<TraceStats, 
     let pick = |q: f64| sorted.get(((q * sorted.len() as f64).ceil() as usize).saturating_sub(1)).copied().unwrap_or(0);
     Ok(TraceStats {
         requests: total,
-        skipped_rows: source.skipped,
+        skipped_rows: source.skipped(),
         span_s: last_at as f64 / 1e9,
         first: text(0),
         last: text(last_at),
