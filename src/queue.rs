@@ -135,6 +135,14 @@ pub trait EventQueue<T>: Default {
     fn peek(&self) -> Option<&T> {
         None
     }
+    /// Up to `n` items due soon (the first often the next), for the engine to warm what they will touch
+    /// while it handles the current one; none where no cheap guess exists.
+    fn soon<'a>(&'a self, _n: usize) -> impl Iterator<Item = &'a T>
+    where
+        T: 'a,
+    {
+        std::iter::empty()
+    }
     /// Puts `item` where the earliest item was, and restores the order.
     fn replace_top(&mut self, item: T) {
         self.pop();
@@ -189,6 +197,26 @@ impl<T: Keyed> EventQueue<T> for RadixQueue<T> {
     fn pending(&self) -> usize {
         RadixQueue::len(self)
     }
+
+    #[inline]
+    fn soon<'a>(&'a self, n: usize) -> impl Iterator<Item = &'a T>
+    where
+        T: 'a,
+    {
+        // The lowest occupied bucket holds the next item (alone when it is a low one), the next buckets
+        // items due after it.
+        let occupied = (0..3).flat_map(move |w| {
+            let mut bits = self.occupied[w];
+            std::iter::from_fn(move || {
+                (bits != 0).then(|| {
+                    let b = w * 64 + bits.trailing_zeros() as usize;
+                    bits &= bits - 1;
+                    b
+                })
+            })
+        });
+        occupied.take(n).filter_map(|b| self.buckets[b].last())
+    }
 }
 
 #[cfg(test)]
@@ -239,6 +267,14 @@ mod tests {
                     now = got.0;
                 }
                 prop_assert_eq!(q.len(), reference.len());
+                // The items due soon are pending ones, the next among them when the queue has any.
+                let soon: Vec<E> = EventQueue::soon(&q, 4).copied().collect();
+                prop_assert!(soon.iter().all(|e| reference.contains(e)), "{:?} not all pending", soon);
+                prop_assert_eq!(soon.is_empty(), reference.is_empty());
+                prop_assert!(soon.len() <= 4);
+                if let Some(next) = reference.iter().min_by_key(|e| (e.0, e.1)) {
+                    prop_assert!(soon.contains(next) || q.buckets.iter().any(|b| b.len() > 1 && b.contains(next)));
+                }
             }
             reference.sort_by_key(|e| (e.0, e.1));
             for want in reference {

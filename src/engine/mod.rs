@@ -160,6 +160,8 @@ struct Request {
 }
 
 const NO_BUDGET: u32 = u32::MAX;
+/// How many events due soon have their requests read ahead (see `Engine::warm_soon`).
+const WARM: usize = 4;
 
 struct ClientState {
     arrivals: StreamRng,
@@ -430,6 +432,17 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
         }
     }
 
+    /// Reads the requests of events due soon, so that with many requests in flight its cache miss
+    /// overlaps the handling of the current event instead of following it.
+    #[inline]
+    fn warm_soon(&self) {
+        for event in self.queue.soon(WARM) {
+            if let Kind::Return(slot) | Kind::Retry(slot) | Kind::Start(slot) = event.kind {
+                std::hint::black_box(self.requests[slot as usize].client);
+            }
+        }
+    }
+
     fn run(&mut self) -> Result<(), Error> {
         // Scheduled first, so a plan change precedes every other event at the same instant.
         for t in self.plans.change_times(self.sc.duration) {
@@ -468,6 +481,7 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
                 event
             } else {
                 let Some(event) = self.queue.pop() else { break };
+                self.warm_soon();
                 event
             };
             events += 1;
