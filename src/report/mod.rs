@@ -46,8 +46,10 @@ pub fn write_outputs(
     scenario_path: Option<&str>,
 ) -> Result<(Vec<PathBuf>, Vec<PathBuf>), Error> {
     let mut set = OutputSet::new(dir, "run")?;
-    set.add("summary.json", |w| files::summary_json(report, w))?;
-    set.add("summary.csv", |w| files::summary_csv(report, w))?;
+    set.add_two(
+        ("summary.json", |w: &mut dyn std::io::Write| files::summary_json(report, w)),
+        ("summary.csv", |w: &mut dyn std::io::Write| files::summary_csv(report, w)),
+    )?;
     set.add("timeseries.csv", |w| files::timeseries_csv(report, w))?;
     set.add("billing.csv", |w| files::billing_csv(report, w))?;
     let mut svgs = Vec::new();
