@@ -74,22 +74,22 @@ fn planted_symlinks_are_never_written_through() {
 
 #[test]
 fn a_final_name_planted_as_a_symlink_is_refused_and_left_alone() {
-    let tmp = tempfile::tempdir().unwrap();
-    let victim = victim(tmp.path());
-    let out = tmp.path().join("out");
-    std::fs::create_dir(&out).unwrap();
-    symlink(&victim, out.join("summary.json")).unwrap();
-    let result = quotasim(&["run", &scenario_path("quickstart.toml"), "--out", out.to_str().unwrap(), "--no-chart"]);
-    assert_eq!(result.status.code(), Some(2), "{}", stderr(&result));
-    assert!(
-        stderr(&result).contains("summary.json") && stderr(&result).contains("symbolic link"),
-        "{}",
-        stderr(&result)
-    );
-    assert_eq!(std::fs::read(&victim).unwrap(), b"DATA");
-    assert!(std::fs::symlink_metadata(out.join("summary.json")).unwrap().file_type().is_symlink());
-    // Nothing half-written is left: no temporary file, no manifest.
-    assert!(entries(&out).iter().all(|n| n == "summary.json" || n == ".quotasim.lock"), "{:?}", entries(&out));
+    // The two summaries are written at once: either one refused leaves neither behind.
+    for planted in ["summary.json", "summary.csv"] {
+        let tmp = tempfile::tempdir().unwrap();
+        let victim = victim(tmp.path());
+        let out = tmp.path().join("out");
+        std::fs::create_dir(&out).unwrap();
+        symlink(&victim, out.join(planted)).unwrap();
+        let result =
+            quotasim(&["run", &scenario_path("quickstart.toml"), "--out", out.to_str().unwrap(), "--no-chart"]);
+        assert_eq!(result.status.code(), Some(2), "{}", stderr(&result));
+        assert!(stderr(&result).contains(planted) && stderr(&result).contains("symbolic link"), "{}", stderr(&result));
+        assert_eq!(std::fs::read(&victim).unwrap(), b"DATA");
+        assert!(std::fs::symlink_metadata(out.join(planted)).unwrap().file_type().is_symlink());
+        // Nothing half-written is left: no temporary file, no manifest.
+        assert!(entries(&out).iter().all(|n| n == planted || n == ".quotasim.lock"), "{:?}", entries(&out));
+    }
 }
 
 #[test]
