@@ -341,9 +341,8 @@ struct RowState {
     /// The callers' names of the rows being read ahead, one after another, and where the last row's is.
     names: String,
     caller: Option<(u32, u32)>,
-    rows: u64,
-    before_start: u64,
-    skipped: u64,
+    /// Rows read, before the start and skipped so far (the callers are counted as they are looked up).
+    counts: Counts,
 }
 
 fn open_file(path: &Path) -> Result<Box<dyn BufRead>, String> {
@@ -420,9 +419,7 @@ impl TraceSource {
             caller_index: HashMap::default(),
             names: String::new(),
             caller: None,
-            rows: 0,
-            before_start: 0,
-            skipped: 0,
+            counts: Counts::default(),
         };
         Ok(TraceSource {
             spec: spec.clone(),
@@ -491,13 +488,7 @@ impl TraceSource {
             let result = self.read_event();
             let last = !matches!(result, Ok(Some(_)));
             let caller = self.state.caller.take();
-            let counts = Counts {
-                rows: self.state.rows,
-                before_start: self.state.before_start,
-                skipped: self.state.skipped,
-                callers: 0,
-            };
-            self.ahead.push_back(Ahead { result, caller, counts });
+            self.ahead.push_back(Ahead { result, caller, counts: self.state.counts });
             if last {
                 break;
             }
@@ -528,7 +519,9 @@ impl TraceSource {
                 Ok(Some(None)) => continue,
                 // A file that cannot be read (or is not a trace) stays an error: skipping would only meet
                 // it again.
-                Err(message) if self.skip_bad_rows && !message.starts_with(CANNOT_READ) => self.state.skipped += 1,
+                Err(message) if self.skip_bad_rows && !message.starts_with(CANNOT_READ) => {
+                    self.state.counts.skipped += 1
+                }
                 Err(message) => return Err(TraceError { file: self.label.clone(), line: self.lines.line, message }),
             }
         }
@@ -637,10 +630,10 @@ impl RowState {
             return Err("rows must be in time order: this one is earlier than the row before".into());
         }
         self.last = time;
-        self.rows += 1;
+        self.counts.rows += 1;
         let origin = *self.origin.get_or_insert(time);
         if time < origin {
-            self.before_start += 1;
+            self.counts.before_start += 1;
             return Ok(Some(None));
         }
         let at = if self.speed == 1.0 { (time - origin) as f64 } else { ((time - origin) as f64 / self.speed).round() };
