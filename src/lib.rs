@@ -14,6 +14,7 @@ pub mod engine;
 mod error;
 pub mod guard;
 pub mod metric;
+mod prefetch;
 pub mod queue;
 pub mod queueing;
 pub mod quota;

@@ -16,6 +16,7 @@
 //! appear.
 
 use crate::Error;
+use crate::prefetch::prefetch;
 use crate::queue::{EventQueue, RadixQueue};
 use crate::quota::Quota;
 use crate::quota::plans::{PlanBook, QuotaKey};
@@ -432,13 +433,13 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
         }
     }
 
-    /// Reads the requests of events due soon, so that with many requests in flight its cache miss
-    /// overlaps the handling of the current event instead of following it.
+    /// Asks for the requests of events due soon, so that with many requests in flight their cache misses
+    /// overlap the handling of the current event instead of following it.
     #[inline]
     fn warm_soon(&self) {
         for event in self.queue.soon(WARM) {
             if let Kind::Return(slot) | Kind::Retry(slot) | Kind::Start(slot) = event.kind {
-                std::hint::black_box(self.requests[slot as usize].client);
+                prefetch(&self.requests[slot as usize]);
             }
         }
     }
