@@ -163,6 +163,9 @@ struct Request {
 const NO_BUDGET: u32 = u32::MAX;
 /// How many events due soon have their requests read ahead (see `Engine::warm_soon`).
 const WARM: usize = 4;
+/// Request slots from which on they are warmed: fewer stay in the core's own cache (80 bytes each, about
+/// 1.3 MB here), where warming only costs.
+const WARM_FROM: usize = 1 << 14;
 
 struct ClientState {
     arrivals: StreamRng,
@@ -482,7 +485,9 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
                 event
             } else {
                 let Some(event) = self.queue.pop() else { break };
-                self.warm_soon();
+                if self.requests.len() >= WARM_FROM {
+                    self.warm_soon();
+                }
                 event
             };
             events += 1;
