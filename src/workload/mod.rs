@@ -5,6 +5,7 @@
 //! policies ([`RetryPolicy`]), and recorded logs to replay ([`trace`]). Sampling is static dispatch over small enums, so the engine's loop neither
 //! allocates nor calls through a vtable.
 
+mod callers;
 pub mod lines;
 pub mod trace;
 pub mod trace_stats;

@@ -7,6 +7,7 @@
 //! [`TraceSource`] turns rows into [`TraceEvent`]s in simulated time: shifted so the first row falls at
 //! the scenario's start (or kept at their own instants), and sped up or slowed down by `speed`.
 
+use super::callers::CallerIndex;
 use super::lines::CANNOT_READ;
 use super::lines::line_error;
 pub use super::lines::{LineError, LineReader, MAX_ROW_BYTES, Splitter};
@@ -335,9 +336,8 @@ struct RowState {
     origin: Option<i128>,
     last: i128,
     speed: f64,
-    /// Each distinct caller's index, keyed by its name (short names held inline, so a look-up touches one
-    /// place in memory).
-    caller_index: HashMap<compact_str::CompactString, usize>,
+    /// Each distinct caller's number, by name.
+    caller_index: CallerIndex,
     /// The callers' names of the rows being read ahead, one after another, and where the last row's is.
     names: String,
     caller: Option<(u32, u32)>,
@@ -416,7 +416,7 @@ impl TraceSource {
             origin: (!spec.shift).then_some(start),
             last: i128::MIN,
             speed: spec.speed,
-            caller_index: HashMap::default(),
+            caller_index: CallerIndex::default(),
             names: String::new(),
             caller: None,
             counts: Counts::default(),
@@ -478,10 +478,10 @@ impl TraceSource {
     }
 
     /// Reads up to [`AHEAD`] rows (fewer at the end of the file or at an error, which stays in its place),
-    /// then looks their callers up one after another: each look-up is independent of the others, so the
-    /// processor overlaps their cache misses, where one look-up a row, between the engine's work, waits
-    /// for each in turn (with 10^5 callers most of a row's time). Callers are numbered in row order as
-    /// before, and each row's counts are kept with it, so what the engine sees does not change.
+    /// then numbers their callers in one batch ([`CallerIndex::number_all`]), whose cache misses overlap,
+    /// where one look-up a row, between the engine's work, waits for each in turn (with 10^5 callers most
+    /// of a row's time). Callers are numbered in row order as before, and each row's counts are kept with
+    /// it, so what the engine sees does not change.
     fn read_ahead(&mut self) {
         self.state.names.clear();
         while self.ahead.len() < AHEAD {
@@ -493,20 +493,26 @@ impl TraceSource {
                 break;
             }
         }
-        let state = &mut self.state;
+        let RowState { names, caller_index, .. } = &mut self.state;
+        let mut batch = [""; AHEAD];
+        let mut numbers = [0; AHEAD];
+        let named = self.ahead.iter().filter_map(|a| a.caller.filter(|_| matches!(a.result, Ok(Some(_)))));
+        let mut n = 0;
+        for (name, (from, to)) in batch.iter_mut().zip(named) {
+            *name = &names[from as usize..to as usize];
+            n += 1;
+        }
+        let mut callers = caller_index.count();
+        caller_index.number_all(&batch[..n], &mut numbers[..n]);
+        let mut numbers = numbers.iter();
         for ahead in &mut self.ahead {
-            if let (Ok(Some(event)), Some((from, to))) = (&mut ahead.result, ahead.caller) {
-                let name = &state.names[from as usize..to as usize];
-                event.caller = Some(match state.caller_index.get(name) {
-                    Some(&i) => i,
-                    None => {
-                        let i = state.caller_index.len();
-                        state.caller_index.insert(name.into(), i);
-                        i
-                    }
-                });
+            if let (Ok(Some(event)), Some(_)) = (&mut ahead.result, ahead.caller) {
+                let number = *numbers.next().expect("a number for each row naming a caller");
+                // Numbers are given in row order: a new caller's is the count so far.
+                callers = callers.max(number + 1);
+                event.caller = Some(number);
             }
-            ahead.counts.callers = state.caller_index.len() as u64;
+            ahead.counts.callers = callers as u64;
         }
     }
 
