@@ -112,10 +112,12 @@ impl<S: BuildHasher> CallerIndex<S> {
         let number = self.len;
         let place = self.records.len();
         self.records.extend_from_slice(&number.to_le_bytes());
+        // A name is a field of one row, which is far shorter than 4 GB (`MAX_ROW_BYTES`).
         self.records.extend_from_slice(&(name.len() as u32).to_le_bytes());
         self.records.extend_from_slice(name.as_bytes());
         self.slots[at] = Self::tag(hash) | (place as u64 + 1);
-        self.len += 1;
+        // As the run's sub-accounts, numbered in four bytes: 2^32 callers would need over 100 GB here.
+        self.len = self.len.checked_add(1).expect("fewer than 2^32 callers");
         if self.len as usize * 2 > self.slots.len() {
             self.grow();
         }
