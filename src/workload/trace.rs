@@ -84,7 +84,21 @@ impl TimeFormat {
     }
 
     /// Unix nanoseconds of `text`, which must name an instant the calendar holds (years -9999 to 9999).
+    #[inline]
     pub fn read(self, text: &str) -> Result<i128, String> {
+        if let TimeFormat::Unix(scale) = self
+            && let Some(n) = plain_digits(text)
+        {
+            let ns = n as i128 * scale as i128;
+            if (Timestamp::MIN.as_nanosecond()..=Timestamp::MAX.as_nanosecond()).contains(&ns) {
+                return Ok(ns);
+            }
+        }
+        self.read_any(text)
+    }
+
+    /// [`TimeFormat::read`] for any text, the plain digits' shortcut aside.
+    fn read_any(self, text: &str) -> Result<i128, String> {
         let text = text.trim();
         let bad = |what: &str| format!("`{text}` is not {what}");
         let ns = match self {
@@ -120,6 +134,48 @@ impl TimeFormat {
         }
         Ok(ns)
     }
+}
+
+/// `text`'s value when it is 1 to 19 ASCII digits and nothing else (as most Unix times in a log are) and
+/// fits an `i64`: read in one pass (19 digits cannot overflow a `u64`), where the general reading trims,
+/// takes a sign and checks each digit for overflow. Anything else is left to it, so both give the same
+/// value and the same errors.
+#[inline]
+fn plain_digits(text: &str) -> Option<i64> {
+    let bytes = text.as_bytes();
+    if bytes.is_empty() || bytes.len() > 19 {
+        return None;
+    }
+    let (mut n, mut rest) = (0u64, bytes);
+    while let Some((chunk, tail)) = rest.split_first_chunk::<8>() {
+        n = n * 100_000_000 + eight_digits(*chunk)?;
+        rest = tail;
+    }
+    for &b in rest {
+        let digit = b.wrapping_sub(b'0');
+        if digit > 9 {
+            return None;
+        }
+        n = n * 10 + digit as u64;
+    }
+    i64::try_from(n).ok()
+}
+
+/// The value of eight ASCII digits, the first the most significant, read at once in a `u64`; `None` if
+/// one is not a digit.
+#[inline]
+fn eight_digits(chunk: [u8; 8]) -> Option<u64> {
+    let v = u64::from_le_bytes(chunk).wrapping_sub(0x3030_3030_3030_3030);
+    // A digit's byte is now 0 to 9: its high half is clear, and stays clear with 6 added. Any other byte
+    // (a byte below `0` borrowing from the next one, which is then also counted out) sets one.
+    if (v | v.wrapping_add(0x0606_0606_0606_0606)) & 0xf0f0_f0f0_f0f0_f0f0 != 0 {
+        return None;
+    }
+    // Pairs of digits, then fours, then the eight: each step multiplies the higher half by 10, 100,
+    // 10^4 and adds the lower.
+    let v = ((v & 0x0f0f_0f0f_0f0f_0f0f).wrapping_mul(2561)) >> 8;
+    let v = ((v & 0x00ff_00ff_00ff_00ff).wrapping_mul(6_553_601)) >> 16;
+    Some(((v & 0x0000_ffff_0000_ffff).wrapping_mul(42_949_672_960_001)) >> 32)
 }
 
 fn out_of_range(text: &str) -> String {
@@ -743,6 +799,26 @@ mod tests {
         assert_eq!(plus8, rfc);
         assert_eq!(TimeFormat::AccessLog.read("01/Aug/1995:02:00:00 -0400"), Ok(rfc));
         assert!(TimeFormat::Unix(1).read("soon").is_err());
+    }
+
+    proptest::proptest! {
+        /// Plain digits read by the shortcut give what the general reading gives, value or error, whatever
+        /// their length (past an `i64`, past the calendar) and whatever surrounds them.
+        #[test]
+        fn unix_times_read_the_same_with_or_without_the_shortcut(
+            text in proptest::prop_oneof![
+                "[ +-]?[0-9]{0,21}(\\.[0-9]{0,3})?[ a]?",
+                // About i64::MAX (9223372036854775807), where 19 digits stop fitting.
+                "9[0-9]{18}|92233720368547758[0-9]{2}",
+                // Digits with one byte anywhere that is not one (each side of the digits in ASCII, or not
+                // ASCII at all).
+                "[0-9]{0,10}[/:\\x00-\\x2f\\x3a-\\x7fé][0-9]{0,10}",
+            ],
+            scale in proptest::sample::select(vec![1u64, 1_000, 1_000_000, NANOS_PER_SEC]),
+        ) {
+            let format = TimeFormat::Unix(scale);
+            proptest::prop_assert_eq!(format.read(&text), format.read_any(&text));
+        }
     }
 
     /// Rows are read and their callers looked up [`AHEAD`] at a time, yet each event comes with the
