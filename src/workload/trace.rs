@@ -601,10 +601,10 @@ impl TraceSource {
                 splitter.split(line)?;
                 let splitter = &*splitter;
                 let get = |i: usize| -> Result<&str, String> {
-                    let bytes = splitter
-                        .get(i)
-                        .ok_or_else(|| format!("the row has {} fields, too few for the mapping", splitter.len()))?;
-                    std::str::from_utf8(bytes).map_err(|_| format!("field {} is not UTF-8 text", i + 1))
+                    splitter
+                        .get_str(i)
+                        .ok_or_else(|| format!("the row has {} fields, too few for the mapping", splitter.len()))?
+                        .map_err(|_| format!("field {} is not UTF-8 text", i + 1))
                 };
                 let mut cost = None;
                 for (&i, name) in columns.cost.iter().zip(&spec.cost) {
