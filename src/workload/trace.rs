@@ -399,6 +399,33 @@ struct RowState {
     caller: Option<(u32, u32)>,
     /// Rows read, before the start and skipped so far (the callers are counted as they are looked up).
     counts: Counts,
+    last_api: LastApi,
+}
+
+/// The API the last mapped field named, and that field: a log's rows mostly name a few APIs, so a row
+/// naming the same as the row before is mapped by comparing it, not by the rules and the names' table.
+#[derive(Default)]
+struct LastApi {
+    field: String,
+    api: Option<usize>,
+}
+
+impl LastApi {
+    #[inline]
+    fn map(&mut self, mapping: &ApiMapping, field: Option<&str>) -> Result<usize, String> {
+        let ApiMapping::Field { .. } = mapping else { return map_api(mapping, field) };
+        let value = field.unwrap_or_default();
+        if let Some(api) = self.api
+            && self.field == value
+        {
+            return Ok(api);
+        }
+        let api = map_api(mapping, field)?;
+        self.field.clear();
+        self.field.push_str(value);
+        self.api = Some(api);
+        Ok(api)
+    }
 }
 
 fn open_file(path: &Path) -> Result<Box<dyn BufRead>, String> {
@@ -476,6 +503,7 @@ impl TraceSource {
             names: String::new(),
             caller: None,
             counts: Counts::default(),
+            last_api: LastApi::default(),
         };
         Ok(TraceSource {
             spec: spec.clone(),
@@ -632,7 +660,7 @@ impl TraceSource {
             (Some(text), Some((_, unit))) => Some(response_time(text, *unit)?),
             _ => None,
         };
-        let api = map_api(&spec.api, fields.api)?;
+        let api = self.state.last_api.map(&spec.api, fields.api)?;
         self.state.event(time, fields.caller, api, latency, fields.cost)
     }
 }
@@ -936,5 +964,25 @@ mod tests {
         assert_eq!(map_api(&m, Some("/images/logo.gif")), Ok(0));
         assert_eq!(map_api(&m, Some("Pages")), Ok(1));
         assert!(map_api(&m, Some("/other")).is_err());
+    }
+
+    proptest::proptest! {
+        /// Remembering the last field mapped changes no row's API, nor any error, whatever the order of
+        /// the fields (repeats, prefixes of one another, a field that maps to nothing, none at all).
+        #[test]
+        fn the_last_api_remembered_maps_as_the_rules_do(
+            fields in proptest::collection::vec(
+                proptest::option::of(proptest::sample::select(vec!["/images/a", "/images/", "/image", "Pages", "Page", ""])),
+                0..30,
+            ),
+            default in proptest::option::of(2usize..3),
+        ) {
+            let names = api_names([("Pages", 1)].into_iter());
+            let m = ApiMapping::Field { field: "url".into(), rules: vec![("/images/".into(), 0)], default, names };
+            let mut last = LastApi::default();
+            for field in fields {
+                proptest::prop_assert_eq!(last.map(&m, field), map_api(&m, field));
+            }
+        }
     }
 }
