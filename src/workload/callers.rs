@@ -21,6 +21,9 @@ pub struct CallerIndex<S = foldhash::fast::FixedState> {
 const PLACE_BITS: u32 = 48;
 const PLACE_MASK: u64 = (1 << PLACE_BITS) - 1;
 const HEAD: usize = 8;
+/// Slots from which on a batch's slots and records are prefetched (2^15 slots: 256 KB, and 2^14 callers'
+/// records).
+const PREFETCH_FROM: usize = 1 << 15;
 
 impl Default for CallerIndex {
     fn default() -> Self {
@@ -48,11 +51,16 @@ impl<S: BuildHasher> CallerIndex<S> {
             let hashes = &mut hashes[..names.len()];
             for (h, name) in hashes.iter_mut().zip(names) {
                 *h = self.hasher.hash_one(name.as_bytes());
-                prefetch(&self.slots[self.home(*h)]);
             }
-            for &h in hashes.iter() {
-                if let Some(place) = self.candidate(h) {
-                    prefetch(&self.records[place]);
+            // A small table stays in the core's cache: asking for it ahead would only cost.
+            if self.slots.len() >= PREFETCH_FROM {
+                for &h in hashes.iter() {
+                    prefetch(&self.slots[self.home(h)]);
+                }
+                for &h in hashes.iter() {
+                    if let Some(place) = self.candidate(h) {
+                        prefetch(&self.records[place]);
+                    }
                 }
             }
             for ((&h, name), number) in hashes.iter().zip(names).zip(numbers) {
