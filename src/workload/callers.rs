@@ -1,6 +1,7 @@
-//! A trace's callers, numbered by name in the order they first appear. Rows are looked up in batches
-//! (see [`CallerIndex::number_all`]) so that with 10^5 or more callers, whose table outgrows the core's
-//! cache, the batch's memory reads are started together instead of one after another.
+//! A trace's callers, numbered by name in the order they first appear. A name's slot is asked of memory
+//! as its row is read ([`CallerIndex::ask`]) and rows are numbered in batches ([`CallerIndex::number_all`]),
+//! so that with 10^5 or more callers, whose table outgrows the core's cache, the batch's memory reads are
+//! under way together instead of one after another.
 
 use crate::prefetch::prefetch;
 use std::hash::BuildHasher;
@@ -41,31 +42,31 @@ impl<S: BuildHasher> CallerIndex<S> {
         self.len as usize
     }
 
-    /// Numbers each of `names` in turn, in the order they come, into `numbers`. First the slots
-    /// the names start from are asked for, then the records their first candidates point at, so the
-    /// batch's cache misses are under way together before the first is needed.
-    pub fn number_all(&mut self, names: &[&str], numbers: &mut [usize]) {
-        const BATCH: usize = 16;
-        let mut hashes = [0u64; BATCH];
-        for (names, numbers) in names.chunks(BATCH).zip(numbers.chunks_mut(BATCH)) {
-            let hashes = &mut hashes[..names.len()];
-            for (h, name) in hashes.iter_mut().zip(names) {
-                *h = self.hasher.hash_one(name.as_bytes());
-            }
-            // A small table stays in the core's cache: asking for it ahead would only cost.
-            if self.slots.len() >= PREFETCH_FROM {
-                for &h in hashes.iter() {
-                    prefetch(&self.slots[self.home(h)]);
+    /// The hash of a caller's name, for [`CallerIndex::number_all`]; with a large table, the slot its
+    /// search starts from is asked of memory now, so the rows read after it overlap the miss.
+    #[inline]
+    pub fn ask(&self, name: &str) -> u64 {
+        let hash = self.hasher.hash_one(name.as_bytes());
+        if self.slots.len() >= PREFETCH_FROM {
+            prefetch(&self.slots[self.home(hash)]);
+        }
+        hash
+    }
+
+    /// Numbers each of `names` (whose hashes [`CallerIndex::ask`] gave) in the order they come, into
+    /// `numbers`. With a large table the records the names' slots point at are asked for first, so their
+    /// cache misses are under way together before the first is needed.
+    pub fn number_all(&mut self, names: &[&str], hashes: &[u64], numbers: &mut [usize]) {
+        debug_assert!(names.len() == hashes.len() && names.len() == numbers.len());
+        if self.slots.len() >= PREFETCH_FROM {
+            for &h in hashes {
+                if let Some(place) = self.candidate(h) {
+                    prefetch(&self.records[place]);
                 }
-                for &h in hashes.iter() {
-                    if let Some(place) = self.candidate(h) {
-                        prefetch(&self.records[place]);
-                    }
-                }
             }
-            for ((&h, name), number) in hashes.iter().zip(names).zip(numbers) {
-                *number = self.number_hashed(name, h);
-            }
+        }
+        for ((&h, name), number) in hashes.iter().zip(names).zip(numbers) {
+            *number = self.number_hashed(name, h);
         }
     }
 
@@ -176,10 +177,12 @@ mod tests {
     fn numbered<S: BuildHasher>(mut index: CallerIndex<S>, names: &[&str], batched: bool) -> Vec<usize> {
         let mut got = vec![usize::MAX; names.len()];
         if batched {
-            index.number_all(names, &mut got);
+            let hashes: Vec<u64> = names.iter().map(|n| index.ask(n)).collect();
+            index.number_all(names, &hashes, &mut got);
         } else {
             for (n, name) in got.iter_mut().zip(names) {
-                index.number_all(std::slice::from_ref(name), std::slice::from_mut(n));
+                let hash = index.ask(name);
+                index.number_all(std::slice::from_ref(name), &[hash], std::slice::from_mut(n));
             }
         }
         let distinct = names.iter().collect::<std::collections::HashSet<_>>().len();
@@ -212,10 +215,12 @@ mod tests {
         let names: Vec<String> = (0..100_000).map(|i| format!("caller-{i}")).collect();
         let names: Vec<&str> = names.iter().map(String::as_str).collect();
         let mut numbers = vec![0; names.len()];
-        index.number_all(&names, &mut numbers);
+        let hashes: Vec<u64> = names.iter().map(|n| index.ask(n)).collect();
+        index.number_all(&names, &hashes, &mut numbers);
         assert!(numbers.iter().enumerate().all(|(i, &n)| n == i));
         let again: Vec<&str> = names.iter().step_by(7).rev().copied().collect();
-        index.number_all(&again, &mut numbers[..again.len()]);
+        let hashes: Vec<u64> = again.iter().map(|n| index.ask(n)).collect();
+        index.number_all(&again, &hashes, &mut numbers[..again.len()]);
         assert!(again.iter().zip(&numbers).all(|(name, &n)| names[n] == *name));
         assert_eq!(index.count(), 100_000);
         assert!(index.slots.len() >= 200_000);

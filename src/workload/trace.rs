@@ -394,8 +394,10 @@ struct RowState {
     speed: f64,
     /// Each distinct caller's number, by name.
     caller_index: CallerIndex,
-    /// The callers' names of the rows being read ahead, one after another, and where the last row's is.
+    /// The callers' names of the rows being read ahead, one after another, their hashes, and where the
+    /// last row's name is.
     names: String,
+    hashes: Vec<u64>,
     caller: Option<(u32, u32)>,
     /// Rows read, before the start and skipped so far (the callers are counted as they are looked up).
     counts: Counts,
@@ -501,6 +503,7 @@ impl TraceSource {
             speed: spec.speed,
             caller_index: CallerIndex::default(),
             names: String::new(),
+            hashes: Vec::new(),
             caller: None,
             counts: Counts::default(),
             last_api: LastApi::default(),
@@ -562,12 +565,14 @@ impl TraceSource {
     }
 
     /// Reads up to [`AHEAD`] rows (fewer at the end of the file or at an error, which stays in its place),
-    /// then numbers their callers in one batch ([`CallerIndex::number_all`]), whose cache misses overlap,
+    /// then numbers their callers in one batch ([`CallerIndex::number_all`]; each name's slot was asked
+    /// for as its row was read), whose cache misses overlap,
     /// where one look-up a row, between the engine's work, waits for each in turn (with 10^5 callers most
     /// of a row's time). Callers are numbered in row order as before, and each row's counts are kept with
     /// it, so what the engine sees does not change.
     fn read_ahead(&mut self) {
         self.state.names.clear();
+        self.state.hashes.clear();
         while self.ahead.len() < AHEAD {
             let result = self.read_event();
             let last = !matches!(result, Ok(Some(_)));
@@ -577,7 +582,7 @@ impl TraceSource {
                 break;
             }
         }
-        let RowState { names, caller_index, .. } = &mut self.state;
+        let RowState { names, hashes, caller_index, .. } = &mut self.state;
         let mut batch = [""; AHEAD];
         let mut numbers = [0; AHEAD];
         let named = self.ahead.iter().filter_map(|a| a.caller.filter(|_| matches!(a.result, Ok(Some(_)))));
@@ -587,7 +592,7 @@ impl TraceSource {
             n += 1;
         }
         let mut callers = caller_index.count();
-        caller_index.number_all(&batch[..n], &mut numbers[..n]);
+        caller_index.number_all(&batch[..n], hashes, &mut numbers[..n]);
         let mut numbers = numbers.iter();
         for ahead in &mut self.ahead {
             if let (Ok(Some(event)), Some(_)) = (&mut ahead.result, ahead.caller) {
@@ -732,6 +737,7 @@ impl RowState {
         self.caller = caller.map(|c| {
             let from = self.names.len() as u32;
             self.names.push_str(c);
+            self.hashes.push(self.caller_index.ask(c));
             (from, self.names.len() as u32)
         });
         let caller = self.caller.map(|_| usize::MAX);
