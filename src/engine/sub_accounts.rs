@@ -14,6 +14,10 @@ pub(super) struct SubAccounts {
     hasher: foldhash::fast::FixedState,
 }
 
+fn hash_of(hasher: &foldhash::fast::FixedState, account: usize, name: &str) -> u64 {
+    hasher.hash_one((account, name))
+}
+
 impl SubAccounts {
     pub(super) fn new(declared: &[SubAccount]) -> SubAccounts {
         let mut subs = SubAccounts { list: Vec::new(), index: HashTable::new(), hasher: Default::default() };
@@ -23,13 +27,9 @@ impl SubAccounts {
         subs
     }
 
-    fn hash(&self, account: usize, name: &str) -> u64 {
-        self.hasher.hash_one((account, name))
-    }
-
     /// The sub-account `name` of `account`, added if new.
     pub(super) fn find_or_add(&mut self, account: usize, name: &str) -> usize {
-        let hash = self.hash(account, name);
+        let hash = hash_of(&self.hasher, account, name);
         let list = &self.list;
         let same = |&i: &u32| list[i as usize].account == account && list[i as usize].name == name;
         if let Some(&i) = self.index.find(hash, same) {
@@ -38,10 +38,7 @@ impl SubAccounts {
         let i = self.list.len();
         let at = u32::try_from(i).expect("fewer than 2^32 sub-accounts");
         let (list, hasher) = (&self.list, &self.hasher);
-        self.index.insert_unique(hash, at, |&j| {
-            let s = &list[j as usize];
-            hasher.hash_one((s.account, s.name.as_str()))
-        });
+        self.index.insert_unique(hash, at, |&j| hash_of(hasher, list[j as usize].account, &list[j as usize].name));
         self.list.push(SubAccount { account, name: name.to_string() });
         i
     }

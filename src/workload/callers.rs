@@ -82,19 +82,32 @@ impl<S: BuildHasher> CallerIndex<S> {
         (hash >> PLACE_BITS) << PLACE_BITS
     }
 
-    /// The record of the first slot from `hash`'s home that may hold it (its tag matching), if any.
-    fn candidate(&self, hash: u64) -> Option<usize> {
-        let mut at = self.home(hash);
-        loop {
+    /// The slots from `hash`'s home on, as (index, slot), to the empty one that ends every search.
+    fn probe(&self, hash: u64) -> impl Iterator<Item = (usize, u64)> + '_ {
+        let mask = self.mask();
+        let mut next = Some(self.home(hash));
+        std::iter::from_fn(move || {
+            let at = next?;
             let slot = self.slots[at];
-            if slot == 0 {
-                return None;
-            }
-            if slot & !PLACE_MASK == Self::tag(hash) {
-                return Some((slot & PLACE_MASK) as usize - 1);
-            }
-            at = (at + 1) & self.mask();
-        }
+            next = (slot != 0).then_some((at + 1) & mask);
+            Some((at, slot))
+        })
+    }
+
+    /// Whether a slot that is not empty may hold `hash`'s caller (its tag matches).
+    fn may_hold(slot: u64, hash: u64) -> bool {
+        slot & !PLACE_MASK == Self::tag(hash)
+    }
+
+    /// Where in `records` a slot that is not empty points.
+    fn place(slot: u64) -> usize {
+        (slot & PLACE_MASK) as usize - 1
+    }
+
+    /// The record of the first slot from `hash`'s home that may hold it, if any.
+    fn candidate(&self, hash: u64) -> Option<usize> {
+        let (_, slot) = self.probe(hash).find(|&(_, slot)| slot == 0 || Self::may_hold(slot, hash))?;
+        (slot != 0).then(|| Self::place(slot))
     }
 
     fn record(&self, place: usize) -> (usize, &[u8]) {
@@ -104,19 +117,17 @@ impl<S: BuildHasher> CallerIndex<S> {
     }
 
     fn number_hashed(&mut self, name: &str, hash: u64) -> usize {
-        let mut at = self.home(hash);
-        loop {
-            let slot = self.slots[at];
+        // Not found, the search ends at an empty slot: the new caller's.
+        let mut at = 0;
+        for (here, slot) in self.probe(hash) {
             if slot == 0 {
-                break;
-            }
-            if slot & !PLACE_MASK == Self::tag(hash) {
-                let (number, stored) = self.record((slot & PLACE_MASK) as usize - 1);
+                at = here;
+            } else if Self::may_hold(slot, hash) {
+                let (number, stored) = self.record(Self::place(slot));
                 if stored == name.as_bytes() {
                     return number;
                 }
             }
-            at = (at + 1) & self.mask();
         }
         let number = self.len;
         let place = self.records.len();
@@ -137,12 +148,8 @@ impl<S: BuildHasher> CallerIndex<S> {
         let doubled = vec![0; self.slots.len() * 2];
         let old = std::mem::replace(&mut self.slots, doubled);
         for slot in old.into_iter().filter(|&s| s != 0) {
-            let place = (slot & PLACE_MASK) as usize - 1;
-            let (_, name) = self.record(place);
-            let mut at = self.home(self.hasher.hash_one(name));
-            while self.slots[at] != 0 {
-                at = (at + 1) & self.mask();
-            }
+            let (_, name) = self.record(Self::place(slot));
+            let (at, _) = self.probe(self.hasher.hash_one(name)).last().expect("a search ends at an empty slot");
             self.slots[at] = slot;
         }
     }

@@ -115,6 +115,11 @@ fn zero_bytes(word: u64) -> u64 {
     !(((word & LOW7).wrapping_add(LOW7)) | word | LOW7)
 }
 
+/// Copies `bytes` to `text` if they are UTF-8, and says whether they were.
+fn copy_text(bytes: &[u8], text: &mut String) -> bool {
+    std::str::from_utf8(bytes).map(|t| text.push_str(t)).is_ok()
+}
+
 impl Splitter {
     pub fn new(delimiter: u8) -> Splitter {
         Splitter { delimiter, bytes: Vec::new(), text: String::new(), utf8: true, fields: Vec::new() }
@@ -160,13 +165,7 @@ impl Splitter {
             }
             self.fields.push((start, self.bytes.len()));
             if i >= line.len() {
-                self.utf8 = match std::str::from_utf8(&self.bytes) {
-                    Ok(text) => {
-                        self.text.push_str(text);
-                        true
-                    }
-                    Err(_) => false,
-                };
+                self.utf8 = copy_text(&self.bytes, &mut self.text);
                 return Ok(());
             }
             i += 1;
@@ -207,16 +206,10 @@ impl Splitter {
 
     /// Keeps the row's field bytes: as text when they are UTF-8, so fields are read without another check.
     fn keep(&mut self, line: &[u8]) {
-        self.utf8 = match std::str::from_utf8(line) {
-            Ok(text) => {
-                self.text.push_str(text);
-                true
-            }
-            Err(_) => {
-                self.bytes.extend_from_slice(line);
-                false
-            }
-        };
+        self.utf8 = copy_text(line, &mut self.text);
+        if !self.utf8 {
+            self.bytes.extend_from_slice(line);
+        }
     }
 
     pub fn len(&self) -> usize {

@@ -90,7 +90,7 @@ impl TimeFormat {
             && let Some(n) = plain_digits(text)
         {
             let ns = n as i128 * scale as i128;
-            if (Timestamp::MIN.as_nanosecond()..=Timestamp::MAX.as_nanosecond()).contains(&ns) {
+            if in_calendar(ns) {
                 return Ok(ns);
             }
         }
@@ -129,7 +129,7 @@ impl TimeFormat {
                 .map(|t| t.as_nanosecond())
                 .map_err(|_| bad("an access-log time like `01/Aug/1995:00:00:01 -0400`"))?,
         };
-        if !(Timestamp::MIN.as_nanosecond()..=Timestamp::MAX.as_nanosecond()).contains(&ns) {
+        if !in_calendar(ns) {
             return Err(out_of_range(text));
         }
         Ok(ns)
@@ -176,6 +176,10 @@ fn eight_digits(chunk: [u8; 8]) -> Option<u64> {
     let v = ((v & 0x0f0f_0f0f_0f0f_0f0f).wrapping_mul(2561)) >> 8;
     let v = ((v & 0x00ff_00ff_00ff_00ff).wrapping_mul(6_553_601)) >> 16;
     Some(((v & 0x0000_ffff_0000_ffff).wrapping_mul(42_949_672_960_001)) >> 32)
+}
+
+fn in_calendar(ns: i128) -> bool {
+    (Timestamp::MIN.as_nanosecond()..=Timestamp::MAX.as_nanosecond()).contains(&ns)
 }
 
 fn out_of_range(text: &str) -> String {
