@@ -183,6 +183,39 @@ pub fn over_budget_attempts(made: u64, limit: u64, now: crate::time::Nanos) -> E
     ))
 }
 
+/// A run is judged by its pace once it has made this share of its attempt budget: enough work that a
+/// storm has shown itself, little enough (1.6e7 attempts of 1e9, a second or two) that it stops quickly.
+pub const PACE_AFTER: u64 = 64;
+/// ... and it stops when its pace so far, kept up to its end, would pass the budget this many times over.
+/// A run whose work is spread as its estimate assumed never gets near it: to be stopped wrongly, a run
+/// would have to do eight times its average pace in its first stretch and then almost nothing.
+pub const PACE_OVER: f64 = 8.0;
+
+/// Whether a run that has made `made` attempts by `now` of `duration`, at that pace to its end, would
+/// pass `limit` [`PACE_OVER`] times over (judged only past `limit / PACE_AFTER` attempts).
+pub fn over_pace(made: u64, limit: u64, now: crate::time::Nanos, duration: crate::time::Nanos) -> Option<f64> {
+    if made < limit / PACE_AFTER || now == 0 {
+        return None;
+    }
+    let projected = made as f64 * duration as f64 / now as f64;
+    (projected > PACE_OVER * limit as f64).then_some(projected)
+}
+
+/// The error a run whose pace would pass its attempt budget many times over stops with: a retry storm
+/// (a nanosecond throttle reply and wait, say) that would otherwise take minutes to reach the budget.
+pub fn over_budget_pace(made: u64, throttled: u64, projected: f64, limit: u64, now: crate::time::Nanos) -> Error {
+    Error::TooLarge(format!(
+        "the run stopped {}: it had made {} attempts ({:.1} % of them throttled), and at that pace it would make \
+         about {} by its end, more than the {} allowed without --allow-large; lengthen the retry wait or the \
+         throttle latency, lower the load, shorten the duration, or pass --allow-large",
+        at(now),
+        human(made as f64),
+        100.0 * throttled as f64 / made.max(1) as f64,
+        human(projected),
+        human(limit as f64)
+    ))
+}
+
 /// The error a run that would pass its memory budget stops with.
 pub fn over_budget_memory(held: u64, limit: u64, now: crate::time::Nanos) -> Error {
     Error::TooLarge(format!(
@@ -275,5 +308,18 @@ mod tests {
             "",
         ));
         assert!(check(&spike, 1.0, false, "the run").is_err(), "{spike:?}");
+    }
+
+    #[test]
+    fn only_a_pace_far_past_the_budget_stops_a_run() {
+        let (limit, duration) = (1_000_000_000, 600_000_000_000);
+        // Too little work to judge yet, whatever its pace.
+        assert_eq!(over_pace(limit / PACE_AFTER - 1, limit, 1, duration), None);
+        // Steady work that ends at the budget, or at eight times it, goes on.
+        assert_eq!(over_pace(limit / 10, limit, duration / 10, duration), None);
+        assert_eq!(over_pace(limit / 10, limit, duration / 80, duration), None);
+        // Past eight times it: stopped, with the projection.
+        let projected = over_pace(limit / 10, limit, duration / 100, duration).unwrap();
+        assert!((projected - 10.0 * limit as f64).abs() < 1.0, "{projected}");
     }
 }

@@ -44,10 +44,8 @@ fn every_bundled_scenario_runs_and_writes_every_output() {
         }
         let png = std::fs::read(tmp.path().join("timeline.png")).unwrap();
         assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
-        // Nothing but the outputs, their manifest and the folder's lock file is left behind (no temporary
-        // files).
-        assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), OUTPUTS.len() + 2);
-        assert!(tmp.path().join(".quotasim.lock").is_file());
+        // Nothing but the outputs and their manifest is left behind (no temporary files, no lock file).
+        assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), OUTPUTS.len() + 1);
         assert!(tmp.path().join("run-manifest.json").exists());
     }
 }
@@ -431,8 +429,9 @@ fn completions_help_examples_open_and_colour() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains(&format!("it is at {}", tmp.path().join("report.html").display())), "{said}");
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains(&format!("it is at {}", tmp.path().join("report.html").display())), "{text}");
     // Piped: no escape codes, even where the throttle rate is above 1 %; the sub-accounts sharing the
     // quota are listed beneath it.
     assert!(!text.contains('\x1b'), "{text}");
@@ -530,21 +529,26 @@ fn open_prints_the_path_when_the_launcher_fails() {
         std::fs::write(&path, "#!/bin/sh\nexit 3\n").unwrap();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
     }
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_quotasim"))
-        .args([
-            "run",
-            &scenario_path("quickstart.toml"),
-            "--out",
-            tmp.path().join("o").to_str().unwrap(),
-            "--no-chart",
-            "--open",
-        ])
-        .env("PATH", &bin)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.contains("no viewer to open it with; it is at") && text.contains("report.html"), "{text}");
+    // Said on standard error, with or without --quiet: a request not met is not chatter.
+    for quiet in [false, true] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_quotasim"))
+            .args([
+                "run",
+                &scenario_path("quickstart.toml"),
+                "--out",
+                tmp.path().join("o").to_str().unwrap(),
+                "--no-chart",
+                "--open",
+            ])
+            .args(quiet.then_some("--quiet"))
+            .env("PATH", &bin)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let text = String::from_utf8(out.stderr).unwrap();
+        assert!(text.contains("no viewer to open it with; it is at") && text.contains("report.html"), "{text}");
+        assert_eq!(out.stdout.is_empty(), quiet);
+    }
 }
 
 /// Errors speak the scenario's language: a misspelt key gets "did you mean", a value of the wrong form an

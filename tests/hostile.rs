@@ -445,6 +445,28 @@ fn runs_that_pass_their_budget_stop_with_advice_and_no_outputs() {
     }
 }
 
+/// The storm at the default limits: one thread whose throttled attempts come back after 1 ns and
+/// retry after 1 ns, four billion times. Its pace, not its total, stops it: exit 2 within a minute (it
+/// took minutes to reach 10^9 attempts), no output kept.
+#[test]
+fn a_nanosecond_retry_storm_stops_by_its_pace_within_a_minute() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sc = guarded(
+        tmp.path(),
+        "10m",
+        "throttle_latency = \"1ns\"",
+        "model = \"closed\"\nthreads = 1\nretry = { policy = \"exponential\", base = \"1ns\", cap = \"1ns\", multiplier = 1, max_attempts = 4294967295 }\n",
+    );
+    let out_dir = tmp.path().join("out");
+    let start = std::time::Instant::now();
+    let out = run_with_env(&sc, &out_dir, &[]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("the run stopped") && err.contains("at that pace") && err.contains("--allow-large"), "{err}");
+    assert!(!out_dir.join("summary.json").exists(), "no partial outputs");
+    assert!(start.elapsed() < std::time::Duration::from_secs(60), "{:?}", start.elapsed());
+}
+
 #[test]
 fn a_limit_variable_that_is_not_a_number_is_refused_not_ignored() {
     let tmp = tempfile::tempdir().unwrap();

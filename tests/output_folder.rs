@@ -88,7 +88,7 @@ fn a_final_name_planted_as_a_symlink_is_refused_and_left_alone() {
         assert_eq!(std::fs::read(&victim).unwrap(), b"DATA");
         assert!(std::fs::symlink_metadata(out.join(planted)).unwrap().file_type().is_symlink());
         // Nothing half-written is left: no temporary file, no manifest.
-        assert!(entries(&out).iter().all(|n| n == planted || n == ".quotasim.lock"), "{:?}", entries(&out));
+        assert!(entries(&out).iter().all(|n| n == planted), "{:?}", entries(&out));
     }
 }
 
@@ -208,6 +208,24 @@ fn two_writers_of_one_folder_leave_a_manifest_that_matches_its_files() {
         expected.push("run-manifest.json".into());
         expected.sort();
         assert_eq!(on_disk, expected, "round {round}");
+    }
+}
+
+/// Two runs of one scenario leave folders that `diff -r` finds identical: the lock is taken on the folder
+/// itself and leaves nothing in it.
+#[test]
+fn two_identical_runs_leave_identical_folders() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    for out in [&a, &b] {
+        let result =
+            quotasim(&["run", &scenario_path("faq-two-threads.toml"), "--out", out.to_str().unwrap(), "--quiet"]);
+        assert!(result.status.success(), "{}", stderr(&result));
+    }
+    assert_eq!(entries(&a), entries(&b));
+    assert!(entries(&a).iter().all(|n| !n.starts_with('.')), "{:?}", entries(&a));
+    for name in entries(&a) {
+        assert_eq!(std::fs::read(a.join(&name)).unwrap(), std::fs::read(b.join(&name)).unwrap(), "{name}");
     }
 }
 

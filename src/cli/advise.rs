@@ -110,5 +110,5 @@ pub(super) fn advise_command(args: &AdviseArgs) -> Result<(), Error> {
         out(&output::render(&doc))?;
         out(&wrote(&written))?;
     }
-    open_output(args.charts.open.as_deref(), &written, args.quiet)
+    open_output(args.charts.open.as_deref(), &written)
 }

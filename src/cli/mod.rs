@@ -219,7 +219,9 @@ pub fn execute(args: Args) -> Result<(), Error> {
 
 /// `--open`: shows report.html or the first chart among `written` in the system's viewer, detached; when
 /// none can be started, prints the path. Never fails the command.
-fn open_output(what: Option<&str>, written: &[PathBuf], quiet: bool) -> Result<(), Error> {
+/// Opens what `--open` asked for. A failure to open it is said on standard error even under `--quiet`:
+/// it is a request not met, not chatter.
+fn open_output(what: Option<&str>, written: &[PathBuf]) -> Result<(), Error> {
     let Some(what) = what else { return Ok(()) };
     let wanted = |p: &&PathBuf| {
         let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
@@ -229,7 +231,7 @@ fn open_output(what: Option<&str>, written: &[PathBuf], quiet: bool) -> Result<(
         }
     };
     let Some(path) = written.iter().find(wanted) else {
-        return out(&format!("--open {what}: nothing of that kind was written\n"));
+        return say_error(&format!("--open {what}: nothing of that kind was written"));
     };
     let viewers: &[(&str, &[&str])] = if cfg!(target_os = "macos") {
         &[("open", &[])]
@@ -264,10 +266,14 @@ fn open_output(what: Option<&str>, written: &[PathBuf], quiet: bool) -> Result<(
             return Ok(());
         }
     }
-    if quiet {
-        return Ok(());
-    }
-    out(&format!("no viewer to open it with; it is at {}\n", path.display()))
+    say_error(&format!("--open: no viewer to open it with; it is at {}", path.display()))
+}
+
+/// A line on standard error; a closed standard error is not worth failing a command for.
+fn say_error(line: &str) -> Result<(), Error> {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{}", crate::text::terminal(line));
+    Ok(())
 }
 
 /// Where a command writes by default: `output/<scenario>/<what>/` beside the run's own `output/<scenario>/`,

@@ -90,7 +90,7 @@ pub(super) fn run_command(args: &RunArgs) -> Result<(), Error> {
         }
         out(&wrote(&written))?;
     }
-    open_output(args.charts.open.as_deref(), &written, args.quiet)?;
+    open_output(args.charts.open.as_deref(), &written)?;
     if !crossed.is_empty() {
         let what: Vec<String> = crossed.iter().map(|(t, v)| format!("`{t}` (it is {})", trim_value(*v))).collect();
         let headline = report.summary.verdict.as_ref().map_or(String::new(), |v| format!("\n{}", v.headline));

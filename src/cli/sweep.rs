@@ -170,7 +170,7 @@ pub(super) fn sweep_command(args: &SweepArgs) -> Result<(), Error> {
             ))?;
         }
     }
-    open_output(args.charts.open.as_deref(), &written, args.quiet)
+    open_output(args.charts.open.as_deref(), &written)
 }
 
 pub(super) fn merge_command(args: &MergeArgs) -> Result<(), Error> {
@@ -182,5 +182,5 @@ pub(super) fn merge_command(args: &MergeArgs) -> Result<(), Error> {
     let (written, removed) = crate::sweep::write::write_whole(&doc, &dir, formats, None, contour)?;
     note_leftovers(&removed, false);
     out(&format!("merged {} points; {}", doc.points.len(), wrote(&written)))?;
-    open_output(args.charts.open.as_deref(), &written, false)
+    open_output(args.charts.open.as_deref(), &written)
 }

@@ -210,8 +210,9 @@ struct Engine<'s, 'o, O: Observer, Q: EventQueue<Event>> {
     seen_request: Vec<u64>,
     seen_row: Vec<u64>,
     requests_started: u64,
-    /// Attempts sent so far, against `budget`.
+    /// Attempts sent so far, against `budget`, and how many of them were throttled.
     attempts: u64,
+    throttled: u64,
     budget: Budget,
     queue: Q,
     /// With a queue that handles its earliest event in place: that event is being handled and still in
@@ -413,6 +414,7 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
             observer,
             held: options.held,
             attempts: 0,
+            throttled: 0,
             budget: options.budget,
             seen_request: Vec::new(),
             seen_row: Vec::new(),
@@ -546,6 +548,15 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
         if self.attempts > self.budget.attempts {
             return Err(crate::guard::over_budget_attempts(self.attempts, self.budget.attempts, now));
         }
+        if let Some(projected) = crate::guard::over_pace(self.attempts, self.budget.attempts, now, self.sc.duration) {
+            return Err(crate::guard::over_budget_pace(
+                self.attempts,
+                self.throttled,
+                projected,
+                self.budget.attempts,
+                now,
+            ));
+        }
         let held = self.held_bytes();
         if held.saturating_mul(2) > self.budget.memory {
             return Err(crate::guard::over_budget_memory(held, self.budget.memory, now));
@@ -651,6 +662,7 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
             return self.schedule(now.saturating_add(server_wait), Kind::Served(slot));
         }
         let admitted = decision.is_some();
+        self.throttled += u64::from(!admitted);
         self.rec.attempt(req.cell as usize, req.quota as usize, now, admitted);
         if O::ATTEMPTS {
             let outcome = if admitted { AttemptOutcome::Admitted } else { AttemptOutcome::Throttled };

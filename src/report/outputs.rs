@@ -7,8 +7,9 @@
 //!   `.quotasim-PID-RANDOM.tmp`; a file is put in place by a rename, which replaces a name and never writes
 //!   through it. A final name that exists as anything but a regular file (a symlink, a folder, a device)
 //!   is refused before anything is written.
-//! - **One writer at a time.** The whole write holds an exclusive lock on `.quotasim.lock` in the folder
-//!   (opened without following links); a second quotasim waits for it, saying which process holds it.
+//! - **One writer at a time.** The whole write holds an exclusive lock on the folder itself (on Unix; a
+//!   `.quotasim.lock` file in it elsewhere), so nothing but the outputs is left in it; a second quotasim
+//!   waits for it, and says so.
 //! - **Removes only what it can prove it wrote**: its own temporary files (its naming, regular files,
 //!   their process gone, found while holding the lock), and files a previous run's manifest listed that this
 //!   run does not write, only when the name is one quotasim writes, the entry is a regular file and its
@@ -50,7 +51,8 @@ pub fn manifest_name(command: &str) -> String {
     format!("{command}-manifest.json")
 }
 
-/// The lock file every writer of a folder holds for the whole write.
+/// The lock file every writer of a folder holds for the whole write, where a folder cannot be locked
+/// itself (not on Unix).
 pub const LOCK_NAME: &str = ".quotasim.lock";
 
 /// The names quotasim writes into an output folder, besides its charts: the only names it ever removes.
@@ -293,6 +295,10 @@ fn remove_leftovers(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// An exclusive lock on an output folder, held until dropped.
+///
+/// On Unix the lock is taken on the folder itself (`flock` on a descriptor of the directory), so the folder
+/// holds nothing but the outputs: two identical runs leave identical folders. Elsewhere it is a regular
+/// file, [`LOCK_NAME`], left in place.
 pub struct FolderLock {
     _file: File,
 }
@@ -300,21 +306,42 @@ pub struct FolderLock {
 impl FolderLock {
     /// Takes the lock on `dir`, waiting (and saying so on standard error) while another process holds it.
     pub fn take(dir: &Path) -> Result<FolderLock, Error> {
+        let (file, path) = Self::open(dir)?;
+        let fail = |source| Error::Write { path: path.display().to_string(), source };
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                let _ =
+                    writeln!(std::io::stderr(), "waiting for another quotasim, which is writing to {}", dir.display());
+                file.lock().map_err(fail)?;
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(fail(e)),
+        }
+        Ok(FolderLock { _file: file })
+    }
+
+    /// The folder itself, opened as a directory (what a Unix lock is taken on).
+    #[cfg(unix)]
+    fn open(dir: &Path) -> Result<(File, PathBuf), Error> {
+        use std::os::unix::fs::OpenOptionsExt;
+        let fail = |source| Error::Write { path: dir.display().to_string(), source };
+        let file = OpenOptions::new().read(true).custom_flags(libc::O_DIRECTORY).open(dir).map_err(fail)?;
+        Ok((file, dir.to_path_buf()))
+    }
+
+    /// A regular file of quotasim's name in the folder, never followed through a link.
+    #[cfg(not(unix))]
+    fn open(dir: &Path) -> Result<(File, PathBuf), Error> {
         let path = dir.join(LOCK_NAME);
         let fail = |source| Error::Write { path: path.display().to_string(), source };
-        let mut options = OpenOptions::new();
-        options.read(true).write(true).create(true).truncate(false);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
-        }
-        let mut file = options.open(&path).map_err(|e| match not_regular(&path) {
-            Some(what) => Error::BadInput(format!(
-                "{} is {what}; quotasim locks its output folder with a regular file of that name: remove it",
-                path.display()
-            )),
-            None => fail(e),
+        let file = OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&path).map_err(|e| {
+            match not_regular(&path) {
+                Some(what) => Error::BadInput(format!(
+                    "{} is {what}; quotasim locks its output folder with a regular file of that name: remove it",
+                    path.display()
+                )),
+                None => fail(e),
+            }
         })?;
         if !file.metadata().map_err(fail)?.is_file() {
             return Err(Error::BadInput(format!(
@@ -323,22 +350,7 @@ impl FolderLock {
                 path.display()
             )));
         }
-        match file.try_lock() {
-            Ok(()) => {}
-            Err(std::fs::TryLockError::WouldBlock) => {
-                let mut holder = String::new();
-                let _ = (&file).take(32).read_to_string(&mut holder);
-                let holder = holder.trim();
-                let who =
-                    if holder.is_empty() { "another quotasim".to_string() } else { format!("quotasim (pid {holder})") };
-                let _ = writeln!(std::io::stderr(), "waiting for {who}, which is writing to {}", dir.display());
-                file.lock().map_err(fail)?;
-            }
-            Err(std::fs::TryLockError::Error(e)) => return Err(fail(e)),
-        }
-        // Who holds it, for a second writer's message; the lock is what counts, not these bytes.
-        let _ = file.set_len(0).and_then(|()| writeln!(file, "{}", std::process::id()));
-        Ok(FolderLock { _file: file })
+        Ok((file, path))
     }
 }
 
