@@ -34,9 +34,12 @@ pub struct PairVerdict {
     pub episodes_total: usize,
     /// The share of the run spent in those stretches.
     pub throttling_share: f64,
-    /// The callers (sub-accounts, trace callers) by their share of the throttled attempts.
+    /// The callers (sub-accounts, trace callers) that stand out: at least [`super::STANDS_OUT`] of the
+    /// throttled attempts, by their share, the largest few.
     pub who: Vec<CallerShare>,
     pub callers: usize,
+    /// The largest share of the throttles any one caller has, when several call.
+    pub largest_share: Option<f64>,
     pub cost: CallerCost,
     pub remedy: Remedy,
     /// The same, in plain words, one sentence a line.

@@ -24,6 +24,10 @@ pub fn bites(b: &crate::stats::Bin) -> bool {
 const MAX_PAIRS: usize = 10;
 const MAX_EPISODES: usize = 5;
 const MAX_WHO: usize = 5;
+/// A caller is named in "Who" when it has at least this share of a quota's throttles: pacing or removing
+/// it alone would then take away a tenth of them or more. Below, no one caller moves the throttle rate
+/// much, and naming the busiest of many (five of 10^5 callers at 0.00 % each) would blame by accident.
+pub const STANDS_OUT: f64 = 0.10;
 
 /// A rate in words: whole above 10, one decimal below.
 pub fn qps_text(x: f64) -> String {
@@ -116,20 +120,22 @@ fn pair_verdict(sc: &Scenario, report: &Report, i: usize) -> PairVerdict {
             .then(a.cmp(b))
     };
     let callers = subs.len();
-    let who = if callers > 1 {
-        let shown = crate::report::first_k(subs, MAX_WHO, order).into_iter();
-        let who = shown.map(|i| {
-            let e = rows.get(i as usize);
-            CallerShare {
-                name: e.sub_account.to_string(),
-                throttled_share: throttled_share(i),
-                demand_share: share(e.cell.requests, m.requests),
-            }
-        });
-        who.collect()
-    } else {
-        Vec::new()
-    };
+    let (mut who, mut largest_share) = (Vec::new(), None);
+    if callers > 1 {
+        let shown = crate::report::first_k(subs, MAX_WHO, order);
+        largest_share = shown.first().map(|&i| throttled_share(i));
+        let material = shown.into_iter().filter(|&i| throttled_share(i) >= STANDS_OUT);
+        who = material
+            .map(|i| {
+                let e = rows.get(i as usize);
+                CallerShare {
+                    name: e.sub_account.to_string(),
+                    throttled_share: throttled_share(i),
+                    demand_share: share(e.cell.requests, m.requests),
+                }
+            })
+            .collect();
+    }
     let latency = &sc.apis[api].latency;
     let given_latency = sc.clients.iter().any(|c| {
         c.account == account
@@ -162,6 +168,7 @@ fn pair_verdict(sc: &Scenario, report: &Report, i: usize) -> PairVerdict {
         throttling_share,
         callers,
         who,
+        largest_share,
         cost,
         remedy,
         words: Vec::new(),
@@ -462,6 +469,14 @@ fn words(v: &PairVerdict, sc: &Scenario) -> Vec<String> {
             "  When: throttling bites {} of the run: {}{more}.",
             percent(v.throttling_share),
             shown.join("; ")
+        ));
+    }
+    if v.who.is_empty() && v.callers > 1 {
+        w.push(format!(
+            "  Who: no caller stands out: {} callers share the throttles, none {} of them (a caller is named at {} or more).",
+            count(v.callers as u64),
+            v.largest_share.map_or("more than a tenth".to_string(), |x| format!("more than {}", percent(x))),
+            percent(STANDS_OUT)
         ));
     }
     if !v.who.is_empty() {
