@@ -91,10 +91,15 @@ fn the_closed_loop_needs_c_over_r_and_runs_l_times_r_threads() {
     assert_eq!(doc["least_qps"][0]["least_qps"], 12, "{}", doc["least_qps"][0]);
     assert_eq!(doc["most_threads"][0]["most_threads"], 2, "{}", doc["most_threads"][0]);
     assert_eq!(doc["most_threads"][0]["current_threads"], 6);
-    // The searches stay logarithmic: a handful of points each, and a few more probed below the answer to
-    // check that the targets are monotone there (the four next to it and halvings).
-    assert!(doc["least_qps"][0]["points"].as_array().unwrap().len() <= 8 + 6);
-    assert_eq!(doc["least_qps"][0]["monotone"], true);
+    // Every value from 1 to the bracket's top (doubling from 5 first meets at 20) was evaluated, and only
+    // then is the answer called monotone.
+    let q = &doc["least_qps"][0];
+    let top = q["evaluated"]["up_to"].as_u64().unwrap();
+    assert_eq!((top, q["evaluated"]["resolution"].as_u64()), (20, Some(1)), "{q}");
+    let values: Vec<u64> = q["points"].as_array().unwrap().iter().map(|p| p["value"].as_u64().unwrap()).collect();
+    assert_eq!(values, (1..=top).collect::<Vec<_>>());
+    assert_eq!(q["monotone"], true);
+    assert_eq!(q["all_meet_from_qps"], 12);
     assert_eq!(doc["simulations"].as_u64().unwrap() % 3, 0);
 }
 
@@ -257,7 +262,7 @@ fn a_search_stops_at_the_work_limit_and_says_so() {
 /// The search against every value: `Advisor::qps_point` judges QPS = 1..=`top` as the search judges its
 /// points; the least meeting value and the least value past which every value meets must be what advise
 /// reports, monotone or not.
-fn brute_force(text: &str, targets: &[&str], top: u32) -> (Option<u64>, Option<u64>) {
+fn brute_force(text: &str, targets: &[&str], top: u32) -> (Option<u64>, Option<u64>, Vec<(u64, u64)>) {
     let (sc, study) = quotasim::scenario::Scenario::parse_study(text, "s.toml").unwrap();
     let targets: Vec<_> = targets.iter().map(|t| quotasim::advise::parse_target(t).unwrap()).collect();
     let reps = study.sweep.reps.unwrap_or(10);
@@ -269,7 +274,16 @@ fn brute_force(text: &str, targets: &[&str], top: u32) -> (Option<u64>, Option<u
         None => Some(1),
         Some(i) => met.get(i + 1).map(|m| m.0),
     };
-    (least, threshold)
+    // The runs of misses above the least meeting value.
+    let mut failing: Vec<(u64, u64)> = Vec::new();
+    for &(v, ok) in met.iter().filter(|m| least.is_some_and(|l| m.0 > l)) {
+        match failing.last_mut() {
+            Some(r) if !ok && r.1 + 1 == v => r.1 = v,
+            _ if !ok => failing.push((v, v)),
+            _ => {}
+        }
+    }
+    (least, threshold, failing)
 }
 
 const CLOSED_NON_MONOTONE: &str = r#"name = "closed"
@@ -310,21 +324,38 @@ fn non_monotone_targets_are_found_and_reported_both_ways() {
         ("low QPS", CLOSED_NON_MONOTONE.replace("threads = 10", "threads = 8"), &["admitted_qps<=1.5"], 40),
     ];
     for (name, text, targets, top) in cases {
-        let (least, threshold) = brute_force(&text, targets, top);
+        let (least, threshold, failing) = brute_force(&text, targets, top);
         let mut args = vec!["--only", "qps"];
         for t in targets {
             args.extend(["--target", t]);
         }
         let doc = advise(&text, &args);
         let q = &doc["least_qps"][0];
+        // The answer is the least value that meets; the value from which every one meets and the ranges
+        // that miss between are brute force's over the values advise evaluated (every one up to its top).
+        assert_eq!(q["least_qps"].as_u64(), least, "{name}: {q}");
         assert_eq!(q["least_meeting_qps"].as_u64(), least, "{name}: {q}");
-        if threshold.is_some_and(|t| t < top as u64) {
-            assert_eq!(q["least_qps"].as_u64(), threshold, "{name}");
+        let up_to = q["evaluated"]["up_to"].as_u64().unwrap();
+        assert_eq!(q["evaluated"]["resolution"], 1, "{name}");
+        let seen: Vec<(u64, u64)> = failing.iter().filter(|r| r.0 <= up_to).map(|r| (r.0, r.1.min(up_to))).collect();
+        let reported: Vec<(u64, u64)> = q["failing"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| (r[0].as_u64().unwrap(), r[1].as_u64().unwrap().min(up_to)))
+            .filter(|r| r.0 <= up_to)
+            .collect();
+        assert_eq!(reported, seen, "{name}: {q}");
+        if threshold.is_some_and(|t| t < up_to) {
+            assert_eq!(q["all_meet_from_qps"].as_u64(), threshold, "{name}");
         }
         assert_eq!(q["monotone"].as_bool(), Some(least == threshold), "{name}");
     }
-    // The closed loop is the issue's case exactly: 10 meets, 19 is the threshold.
-    assert_eq!(brute_force(CLOSED_NON_MONOTONE, &["gave_up<=0", "latency_p99<=1.5s"], 24), (Some(10), Some(19)));
+    // The closed loop is the issue's case exactly: 10 meets, 11–14, 16 and 18 miss, 19 is the threshold.
+    assert_eq!(
+        brute_force(CLOSED_NON_MONOTONE, &["gave_up<=0", "latency_p99<=1.5s"], 24),
+        (Some(10), Some(19), vec![(11, 14), (16, 16), (18, 18)])
+    );
 }
 
 /// A target met only at low QPS is never answered "no QPS meets it": the values tried say what met.

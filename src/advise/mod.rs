@@ -3,12 +3,14 @@
 //!
 //! Every point is a set of replications; a target holds at a point when its whole 95 % interval is on the
 //! right side of the bound, so the advice is conservative. All points of one search draw the same random
-//! streams (replication r always uses the same seed), so two points differ only by what was changed: this
-//! keeps the searched metrics monotone in practice, which the doubling-and-bisection searches rely on.
+//! streams (replication r always uses the same seed), so two points differ only by what was changed. The
+//! QPS and thread searches are scans ([`scan`]): bracketed by doubling, then every value up to the
+//! bracket evaluated, so that what they say of monotony is what the evaluated values showed.
 
 pub mod chart;
 pub mod output;
 pub mod purchase;
+pub mod scan;
 pub mod write;
 
 use crate::Error;
@@ -191,6 +193,12 @@ pub struct Point {
     pub latency_p99_s: f64,
 }
 
+impl scan::Judged for Point {
+    fn met(&self) -> bool {
+        self.met
+    }
+}
+
 /// Runs and checks; counts simulations.
 pub struct Advisor<'a> {
     pub sc: &'a Scenario,
@@ -348,6 +356,7 @@ pub struct QpsAdvice {
     pub api: String,
     /// The limit in force at the start today.
     pub current_qps: u32,
+    /// The least value that meets the targets (of those evaluated: see `evaluated`).
     pub least_qps: Option<u32>,
     pub outcome: Outcome,
     /// The most prepaid QPS the API's category can buy without contacting sales.
@@ -356,13 +365,40 @@ pub struct QpsAdvice {
     /// When no QPS meets the targets and the API has a unit limit: the units bind whatever the QPS.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
-    /// The least QPS tried that meets the targets; below `least_qps` when the targets are not monotone.
+    /// The same as `least_qps` (kept for scripts written before `least_qps` meant it).
     pub least_meeting_qps: Option<u32>,
-    /// Whether every tried value at or above the least meeting one met (the search's premise).
+    /// The least value from which every evaluated value meets: above `least_qps` when the targets are not
+    /// monotone.
+    pub all_meet_from_qps: Option<u32>,
+    /// The ranges of evaluated values above `least_qps` that miss.
+    pub failing: Vec<(u64, u64)>,
+    /// Whether every evaluated value agreed with a monotone answer.
     pub monotone: bool,
     /// The targets whose verdict flips back and forth as the QPS grows.
     pub non_monotone_targets: Vec<String>,
+    pub evaluated: Evaluated,
     pub points: Vec<Point>,
+}
+
+/// What a search evaluated: every value from 1 to `up_to` at `resolution` (1: every one), the bracket's
+/// values beyond, and the values whose runs pass the work limits.
+#[derive(Clone, Debug, Serialize)]
+pub struct Evaluated {
+    pub up_to: u64,
+    pub resolution: u64,
+    pub values: usize,
+    pub too_large: Vec<u64>,
+}
+
+impl Evaluated {
+    fn of<T>(scan: &scan::Scan<T>) -> Evaluated {
+        Evaluated {
+            up_to: scan.top,
+            resolution: scan.resolution,
+            values: scan.points.len(),
+            too_large: scan.too_large.clone(),
+        }
+    }
 }
 
 /// The most threads of one closed or batch client.
@@ -370,207 +406,61 @@ pub struct QpsAdvice {
 pub struct ThreadsAdvice {
     pub client: String,
     pub current_threads: u32,
-    /// The most threads up to which every tried count meets the targets.
+    /// The most threads that meet the targets (of those evaluated).
     pub most_threads: Option<u32>,
     pub outcome: Outcome,
-    /// The most threads tried that meet the targets; above `most_threads` when they are not monotone.
+    /// The same as `most_threads` (kept for scripts written before `most_threads` meant it).
     pub most_meeting_threads: Option<u32>,
+    /// The most threads up to which every evaluated count meets: below `most_threads` when the targets
+    /// are not monotone.
+    pub all_meet_up_to_threads: Option<u32>,
+    /// The ranges of evaluated counts below `most_threads` that miss.
+    pub failing: Vec<(u64, u64)>,
     pub monotone: bool,
     pub non_monotone_targets: Vec<String>,
     /// The search stopped here: more threads only wait longer behind the limits.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cap: Option<u32>,
+    pub evaluated: Evaluated,
     pub points: Vec<Point>,
 }
 
-/// What the tried points say, whatever order they were tried in: the boundary value past which every
-/// tried value meets (`threshold`), the best value that meets (`best_meeting`), whether the verdicts were
-/// monotone, and which targets flip.
-struct Reading {
-    threshold: Option<u64>,
-    best_meeting: Option<u64>,
-    monotone: bool,
-    flips: Vec<String>,
-}
+/// How many values a search evaluates after its bracket before it takes a coarser resolution: every QPS
+/// from 1 to 128 (and every thread count) is evaluated, since with common random numbers the values do not
+/// depend on each other and run side by side.
+pub const SCAN_POINTS: u64 = 128;
 
-/// `increasing`: the targets should hold from some value up (QPS); otherwise up to some value (threads).
-fn read_points(points: &[Point], increasing: bool) -> Reading {
+/// The targets whose verdict flips back and forth along the values (moving toward the good end, a
+/// monotone target once met stays met).
+fn flips(points: &[Point], direction: scan::Direction) -> Vec<String> {
     let mut sorted: Vec<&Point> = points.iter().collect();
     sorted.sort_by_key(|p| p.value);
-    if !increasing {
+    if direction == scan::Direction::Down {
         sorted.reverse();
     }
-    // Walking from the worst end toward the best (QPS upward, threads downward), the answer is the first
-    // value after the last miss.
-    let last_miss = sorted.iter().rposition(|p| !p.met);
-    let threshold = match last_miss {
-        None => sorted.first().map(|p| p.value),
-        Some(i) => sorted.get(i + 1).map(|p| p.value),
-    };
-    let best_meeting = sorted.iter().find(|p| p.met).map(|p| p.value);
-    let monotone = best_meeting == threshold || best_meeting.is_none();
     let mut flips = Vec::new();
     if let Some(first) = sorted.first() {
         for c in &first.checks {
             let verdicts: Vec<bool> =
                 sorted.iter().filter_map(|p| p.checks.iter().find(|k| k.target == c.target).map(|k| k.met)).collect();
-            // Once met (moving toward the best end), a monotone target stays met.
             if verdicts.windows(2).any(|w| w[0] && !w[1]) {
                 flips.push(c.target.clone());
             }
         }
     }
-    Reading { threshold, best_meeting, monotone, flips }
+    flips
 }
 
-/// Values the monotone search did not try near its answer (below it for QPS, above for threads): the four
-/// next to it, then halvings (or doublings) away from it.
-fn probes_near(anchor: u64, ceiling: u64, increasing: bool, tried: &[u64]) -> Vec<u64> {
-    let mut v = Vec::new();
-    for k in 1..=4 {
-        v.push(if increasing { anchor.saturating_sub(k) } else { anchor.saturating_add(k) });
+/// A point, or `None` when its runs would pass the work limits (which `--allow-large` lifts).
+fn unless_too_large(point: Result<Point, Error>) -> Result<Option<Point>, Error> {
+    match point {
+        Ok(p) => Ok(Some(p)),
+        Err(Error::TooLarge(_)) => Ok(None),
+        Err(e) => Err(e),
     }
-    let mut x = anchor;
-    loop {
-        x = if increasing { x / 2 } else { x.saturating_mul(2) };
-        if x == 0 || x > ceiling {
-            break;
-        }
-        v.push(x);
-        if x == 1 {
-            break;
-        }
-    }
-    v.retain(|&x| x >= 1 && x <= ceiling && !tried.contains(&x));
-    v.sort_unstable();
-    v.dedup();
-    v
-}
-
-/// Searches integers in [1, ceiling] for the boundary of a monotone predicate, from `start`: doubling
-/// away from it, then bisection. `increasing`: the predicate holds from some value up (least QPS);
-/// otherwise it holds up to some value (most threads). Returns the boundary value that holds, how the
-/// search ended, and every evaluated point in the order evaluated.
-fn boundary_search(
-    start: u64,
-    ceiling: u64,
-    increasing: bool,
-    mut eval: impl FnMut(u64) -> Result<Point, Error>,
-) -> Result<(Option<u64>, Outcome, Vec<Point>), Error> {
-    let mut points = Vec::new();
-    let mut probe = |v: u64, points: &mut Vec<Point>| -> Result<Option<bool>, Error> {
-        match eval(v) {
-            Ok(p) => {
-                let met = p.met;
-                points.push(p);
-                Ok(Some(met))
-            }
-            Err(Error::TooLarge(_)) => Ok(None),
-            Err(e) => Err(e),
-        }
-    };
-    let start = start.clamp(1, ceiling);
-    // `good` holds the predicate, `bad` does not; the answer lies between them.
-    let (mut good, mut bad): (Option<u64>, Option<u64>) = (None, None);
-    match probe(start, &mut points)? {
-        None => return Ok((None, Outcome::TooLarge(start), points)),
-        Some(true) => good = Some(start),
-        Some(false) => bad = Some(start),
-    }
-    // Double away from the start until the other side is found.
-    loop {
-        let next = match (good, bad, increasing) {
-            (Some(_), Some(_), _) => break,
-            // Least QPS: met at `g`, look down; not met at `b`, look up.
-            (Some(g), None, true) => {
-                if g == 1 {
-                    break;
-                }
-                g / 2
-            }
-            (None, Some(b), true) => {
-                if b >= ceiling {
-                    return Ok((None, Outcome::NotUpTo(ceiling), points));
-                }
-                (b * 2).min(ceiling)
-            }
-            // Most threads: met at `g`, look up; not met at `b`, look down.
-            (Some(g), None, false) => {
-                if g >= ceiling {
-                    break;
-                }
-                (g * 2).min(ceiling)
-            }
-            (None, Some(b), false) => {
-                if b == 1 {
-                    return Ok((None, Outcome::NotEvenOne, points));
-                }
-                b / 2
-            }
-            (None, None, _) => unreachable!("the start was probed"),
-        };
-        match probe(next, &mut points)? {
-            None => return Ok((good, Outcome::TooLarge(next), points)),
-            Some(true) => good = Some(next),
-            Some(false) => bad = Some(next),
-        }
-    }
-    // Bisect between the two sides.
-    if let (Some(mut g), Some(mut b)) = (good, bad) {
-        while g.abs_diff(b) > 1 {
-            let mid = g.min(b) + g.abs_diff(b) / 2;
-            match probe(mid, &mut points)? {
-                None => return Ok((Some(g), Outcome::TooLarge(mid), points)),
-                Some(true) => g = mid,
-                Some(false) => b = mid,
-            }
-        }
-        good = Some(g);
-    }
-    Ok((good, Outcome::Found, points))
 }
 
 impl Advisor<'_> {
-    /// After the search: probes near its answer; if any verdict contradicts monotony there, every value in
-    /// the stretch below the answer (the 64 values at most) is tried, so the least meeting value is exact
-    /// there. Returns the points, all of them.
-    fn verify(
-        &self,
-        mut points: Vec<Point>,
-        anchor: u64,
-        ceiling: u64,
-        increasing: bool,
-        mut eval: impl FnMut(u64) -> Result<Point, Error>,
-    ) -> Result<Vec<Point>, Error> {
-        let mut probe = |v: u64, points: &mut Vec<Point>| -> Result<bool, Error> {
-            match eval(v) {
-                Ok(p) => {
-                    points.push(p);
-                    Ok(true)
-                }
-                Err(Error::TooLarge(_)) => Ok(false),
-                Err(e) => Err(e),
-            }
-        };
-        let tried: Vec<u64> = points.iter().map(|p| p.value).collect();
-        for v in probes_near(anchor, ceiling, increasing, &tried) {
-            if !probe(v, &mut points)? {
-                break;
-            }
-        }
-        let reading = read_points(&points, true);
-        if increasing && !reading.monotone {
-            let top = reading.threshold.unwrap_or(anchor).min(ceiling);
-            let tried: Vec<u64> = points.iter().map(|p| p.value).collect();
-            for v in top.saturating_sub(64).max(1)..top {
-                if !tried.contains(&v) && !probe(v, &mut points)? {
-                    break;
-                }
-            }
-        }
-        Ok(points)
-    }
-
     /// The least QPS, held for the whole run, at which the targets hold for (account, API).
     pub fn least_qps(&self, account: usize, api: usize, current: u32) -> Result<QpsAdvice, Error> {
         let pair = [(account, api)];
@@ -590,36 +480,36 @@ impl Advisor<'_> {
                 beyond_purchasable: false,
                 note: None,
                 least_meeting_qps: None,
+                all_meet_from_qps: None,
+                failing: Vec::new(),
                 monotone: true,
                 non_monotone_targets: Vec::new(),
+                evaluated: Evaluated { up_to: 0, resolution: 1, values: 0, too_large: Vec::new() },
                 points: Vec::new(),
             });
         }
-        let ceiling = MAX_QPS as u64;
-        let (found, outcome, points) = boundary_search(current as u64, ceiling, true, eval)?;
-        let anchor = match outcome {
-            Outcome::TooLarge(_) => None,
-            _ => Some(found.unwrap_or(current as u64)),
+        let scan = scan::scan(current as u64, MAX_QPS as u64, scan::Direction::Up, SCAN_POINTS, |q| {
+            unless_too_large(eval(q))
+        })?;
+        let reading = scan::read(&scan, scan::Direction::Up);
+        let outcome = match scan.bracket {
+            scan::Bracket::NotUpTo(n) => Outcome::NotUpTo(n),
+            scan::Bracket::TooLarge(n) if reading.answer.is_none() => Outcome::TooLarge(n),
+            _ => Outcome::Found,
         };
-        let points = match anchor {
-            Some(a) => self.verify(points, a, ceiling, true, eval)?,
-            None => points,
-        };
-        let reading = read_points(&points, true);
-        // The answer a buyer can rely on: past it, every value tried met.
-        let least_qps = match outcome {
-            Outcome::TooLarge(_) => found,
-            _ => reading.threshold.filter(|_| found.is_some()),
-        }
-        .map(|q| q as u32);
+        let least_qps = reading.answer.map(|q| q as u32);
         let note = match (&outcome, self.sc.apis[api].limiter.units) {
-            (Outcome::NotUpTo(_), Some(u)) if reading.best_meeting.is_none() => Some(format!(
+            (Outcome::NotUpTo(_), Some(u)) if reading.answer.is_none() => Some(format!(
                 "its unit limit ({} units per {}) binds whatever the QPS: raise that instead",
                 u.limit,
                 crate::time::format_duration(u.window)
             )),
             _ => None,
         };
+        let evaluated = Evaluated::of(&scan);
+        let mut points: Vec<Point> = scan.points.into_iter().map(|(_, p)| p).collect();
+        points.sort_by_key(|p| p.value);
+        let non_monotone_targets = flips(&points, scan::Direction::Up);
         Ok(QpsAdvice {
             account: self.sc.accounts[account].name.clone(),
             api: self.sc.apis[api].name.clone(),
@@ -629,9 +519,12 @@ impl Advisor<'_> {
             purchasable_max,
             beyond_purchasable: least_qps.is_some_and(|q| q > purchasable_max),
             note,
-            least_meeting_qps: reading.best_meeting.map(|q| q as u32),
-            monotone: reading.monotone && reading.flips.is_empty(),
-            non_monotone_targets: reading.flips,
+            least_meeting_qps: least_qps,
+            all_meet_from_qps: reading.solid.map(|q| q as u32),
+            monotone: reading.monotone() && non_monotone_targets.is_empty(),
+            failing: reading.failing,
+            non_monotone_targets,
+            evaluated,
             points,
         })
     }
@@ -664,25 +557,30 @@ impl Advisor<'_> {
             }
             self.point(&sc, None, threads, focus)
         };
-        let (found, outcome, points) = boundary_search(current as u64, cap, false, eval)?;
-        let points = match (found, &outcome) {
-            (Some(f), Outcome::Found) => self.verify(points, f, cap, false, eval)?,
-            _ => points,
+        let scan = scan::scan(current as u64, cap, scan::Direction::Down, SCAN_POINTS, |t| unless_too_large(eval(t)))?;
+        let reading = scan::read(&scan, scan::Direction::Down);
+        let outcome = match scan.bracket {
+            scan::Bracket::TooLarge(n) => Outcome::TooLarge(n),
+            _ if reading.answer.is_none() => Outcome::NotEvenOne,
+            _ => Outcome::Found,
         };
-        let reading = read_points(&points, false);
-        let most = match outcome {
-            Outcome::Found => reading.threshold.or(found),
-            _ => found,
-        };
+        let most = reading.answer;
+        let evaluated = Evaluated::of(&scan);
+        let mut points: Vec<Point> = scan.points.into_iter().map(|(_, p)| p).collect();
+        points.sort_by_key(|p| p.value);
+        let non_monotone_targets = flips(&points, scan::Direction::Down);
         Ok(Some(ThreadsAdvice {
             client: client.name.clone(),
             current_threads: current,
             most_threads: most.map(|t| t as u32),
             outcome,
-            most_meeting_threads: reading.best_meeting.map(|t| t as u32),
-            monotone: reading.monotone && reading.flips.is_empty(),
-            non_monotone_targets: reading.flips,
+            most_meeting_threads: most.map(|t| t as u32),
+            all_meet_up_to_threads: reading.solid.map(|t| t as u32),
+            monotone: reading.monotone() && non_monotone_targets.is_empty(),
+            failing: reading.failing,
+            non_monotone_targets,
             cap: (most == Some(cap)).then_some(cap as u32),
+            evaluated,
             points,
         }))
     }
@@ -739,13 +637,13 @@ impl Advisor<'_> {
     }
 }
 
-/// About how many simulations the searches will take (each search about twice log2 of its range in points,
+/// About how many simulations the searches will take (each scan its bracket and every value below it,
 /// every offer combination once), for a progress bar.
 pub fn estimated_simulations(sc: &Scenario, offers: &[crate::scenario::Offer], reps: u32, searches: Searches) -> u64 {
     let pairs = crate::engine::limits_at_start(sc).len() as u64;
     reps as u64
-        * (if searches.qps { pairs * 2 * 17 } else { 0 }
-            + if searches.threads { sc.clients.len() as u64 * 2 * 10 } else { 0 }
+        * (if searches.qps { pairs * 40 } else { 0 }
+            + if searches.threads { sc.clients.len() as u64 * 24 } else { 0 }
             + if searches.plans && !offers.is_empty() { purchase::combinations(sc, offers) } else { 0 })
 }
 
@@ -765,33 +663,5 @@ mod tests {
         assert!(parse_target("throtle_rate<=1%").unwrap_err().contains("not a metric"));
         assert!(parse_target("gave_up<=3s").unwrap_err().contains("not a time"));
         assert!(parse_target("gave_up<=lots").unwrap_err().contains("not a number"));
-    }
-
-    fn point(value: u64, met: bool) -> Point {
-        Point { value, met, checks: Vec::new(), throttle_rate: 0.0, admitted_qps: 0.0, latency_p99_s: 0.0 }
-    }
-
-    fn fake(met_from: u64) -> impl FnMut(u64) -> Result<Point, Error> {
-        move |v| Ok(point(v, v >= met_from))
-    }
-
-    #[test]
-    fn the_search_finds_the_boundary_in_logarithmic_steps() {
-        for answer in [1, 2, 3, 7, 8, 9, 100, 1000, 99_999] {
-            for start in [1, 2, 5, 64, 5000] {
-                let (found, outcome, points) = boundary_search(start, 100_000, true, fake(answer)).unwrap();
-                assert_eq!((found, outcome), (Some(answer), Outcome::Found), "answer {answer} from {start}");
-                assert!(points.len() <= 2 * 18, "{} points", points.len());
-            }
-        }
-        let (found, outcome, _) = boundary_search(2, 100, true, fake(101)).unwrap();
-        assert_eq!((found, outcome), (None, Outcome::NotUpTo(100)));
-        // Most threads: holds up to `answer`.
-        for answer in [1, 2, 6, 33] {
-            let (found, _, _) = boundary_search(4, 1000, false, |v| Ok(point(v, v <= answer))).unwrap();
-            assert_eq!(found, Some(answer));
-        }
-        let (found, outcome, _) = boundary_search(4, 1000, false, |v| Ok(point(v, false))).unwrap();
-        assert_eq!((found, outcome), (None, Outcome::NotEvenOne));
     }
 }

@@ -110,6 +110,10 @@ fn evidence(s: &mut String, points: &[Point], answer: u64, neighbour: Option<u64
     }
 }
 
+fn flipping(targets: &[String]) -> String {
+    if targets.is_empty() { String::new() } else { format!(" (flipping: {})", targets.join(", ")) }
+}
+
 /// A value with the digits an interval needs: four significant ones.
 fn number(x: f64) -> String {
     if x == 0.0 || !x.is_finite() {
@@ -119,8 +123,40 @@ fn number(x: f64) -> String {
     format!("{x:.digits$}")
 }
 
-fn tried(points: &[Point]) -> String {
-    points.iter().map(|p| format!("{}{}", p.value, if p.met { "✓" } else { "✗" })).collect::<Vec<_>>().join(" ")
+/// The evaluated values in runs of one verdict, in ascending order, and how they were chosen:
+/// `every value from 1 to 8: 1–6 ✗, 7–8 ✓`.
+fn evaluated(what: &str, points: &[Point], e: &super::Evaluated) -> String {
+    let mut sorted: Vec<(u64, bool)> = points.iter().map(|p| (p.value, p.met)).collect();
+    sorted.sort_unstable();
+    let mut runs: Vec<(u64, u64, bool)> = Vec::new();
+    for (v, met) in sorted {
+        match runs.last_mut() {
+            Some(r) if r.2 == met => r.1 = v,
+            _ => runs.push((v, v, met)),
+        }
+    }
+    let runs: Vec<String> = runs
+        .iter()
+        .map(|&(a, b, met)| {
+            let mark = if met { "✓" } else { "✗" };
+            if a == b { format!("{a} {mark}") } else { format!("{a}–{b} {mark}") }
+        })
+        .collect();
+    let how = if e.resolution == 1 {
+        format!("every {what} from 1 to {}", e.up_to)
+    } else {
+        format!("every {}th {what} up to {}, then the step before the answer bisected", e.resolution, e.up_to)
+    };
+    let past = if e.too_large.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; not run, past the work limits: {}",
+            e.too_large.iter().map(u64::to_string).collect::<Vec<_>>().join(", ")
+        )
+    };
+    let beyond = if points.iter().any(|p| p.value > e.up_to) { ", and the bracket's beyond" } else { "" };
+    format!("evaluated {} values ({how}{beyond}): {}{past}", e.values, runs.join(", "))
 }
 
 /// The advice's answer in one line: the cheapest purchase that meets the targets and its cost, or else the
@@ -160,7 +196,17 @@ pub fn verdict(doc: &AdviceDoc) -> String {
         .least_qps
         .iter()
         .map(|q| match q.least_qps {
-            Some(l) => format!("{}/{} needs {l} QPS (has {})", q.account, q.api, q.current_qps),
+            Some(l) if q.monotone => format!("{}/{} needs {l} QPS (has {})", q.account, q.api, q.current_qps),
+            Some(l) => format!(
+                "{}/{} needs {l} QPS (has {}; not monotone: {} miss, {})",
+                q.account,
+                q.api,
+                q.current_qps,
+                if q.failing.is_empty() { "values above".to_string() } else { super::scan::ranges_text(&q.failing) },
+                q.all_meet_from_qps.map_or("the highest value evaluated misses".to_string(), |v| format!(
+                    "every value from {v} meets"
+                ))
+            ),
             None => format!("{}/{}: no QPS tried meets it", q.account, q.api),
         })
         .collect();
@@ -198,6 +244,16 @@ pub fn qps_block(doc: &AdviceDoc, q: &QpsAdvice) -> String {
     let tried_values = q.points.len();
     let _ = match (&q.outcome, q.least_qps) {
         (Outcome::NoTarget, _) => writeln!(s, "{pair}: no target applies (every target is scoped to another pair)"),
+        (Outcome::NotUpTo(n), Some(m)) => writeln!(
+            s,
+            "{pair}: met at {m} QPS, but not at every value above it: of the {tried_values} values tried up to {n}, \
+                the highest miss"
+        ),
+        (Outcome::NotUpTo(n), None) => writeln!(
+            s,
+            "{pair}: none of the {tried_values} values tried, from 1 up to {n} QPS, meets {}",
+            targets_text(doc)
+        ),
         (_, Some(l)) => writeln!(
             s,
             "{pair} needs {l} QPS for {} (now {}){}",
@@ -209,18 +265,6 @@ pub fn qps_block(doc: &AdviceDoc, q: &QpsAdvice) -> String {
                 String::new()
             }
         ),
-        (Outcome::NotUpTo(n), None) => match q.least_meeting_qps {
-            Some(m) => writeln!(
-                s,
-                "{pair}: met at {m} QPS, but not at every value above it: of the {tried_values} values tried up to \
-                    {n}, the highest miss"
-            ),
-            None => writeln!(
-                s,
-                "{pair}: none of the {tried_values} values tried, from 1 up to {n} QPS, meets {}",
-                targets_text(doc)
-            ),
-        },
         (Outcome::TooLarge(n), None) => {
             writeln!(s, "{pair}: stopped at {n} QPS, whose runs pass the work limits (--allow-large lifts them)")
         }
@@ -229,15 +273,14 @@ pub fn qps_block(doc: &AdviceDoc, q: &QpsAdvice) -> String {
     if !q.monotone {
         let _ = writeln!(
             s,
-            "    not monotone: the least QPS tried that meets is {}, but some values above it miss{}; {} is the \
-                least past which every value tried meets",
-            q.least_meeting_qps.map_or("none".into(), |v| v.to_string()),
-            if q.non_monotone_targets.is_empty() {
-                String::new()
-            } else {
-                format!(" (flipping: {})", q.non_monotone_targets.join(", "))
-            },
-            q.least_qps.map_or("none".into(), |v| v.to_string())
+            "    not monotone: {} QPS meets, but {} above it miss{}; {}",
+            q.least_qps.map_or("none".into(), |v| v.to_string()),
+            if q.failing.is_empty() { "values".to_string() } else { super::scan::ranges_text(&q.failing) },
+            flipping(&q.non_monotone_targets),
+            match q.all_meet_from_qps {
+                Some(v) => format!("every value evaluated from {v} up to {} meets", q.evaluated.up_to),
+                None => "the highest value evaluated misses".to_string(),
+            }
         );
     }
     if let Some(note) = &q.note {
@@ -246,7 +289,7 @@ pub fn qps_block(doc: &AdviceDoc, q: &QpsAdvice) -> String {
     if let Some(l) = q.least_qps {
         evidence(&mut s, &q.points, l as u64, l.checked_sub(1).map(u64::from));
     }
-    let _ = writeln!(s, "    tried (QPS, ✓ met): {}", tried(&q.points));
+    let _ = writeln!(s, "    {}", evaluated("QPS", &q.points, &q.evaluated));
 
     s
 }
@@ -279,19 +322,20 @@ pub fn threads_block(t: &ThreadsAdvice) -> String {
     if !t.monotone {
         let _ = writeln!(
             s,
-            "    not monotone: {} threads also met, above counts that miss{}",
-            t.most_meeting_threads.map_or("none".into(), |v| v.to_string()),
-            if t.non_monotone_targets.is_empty() {
-                String::new()
-            } else {
-                format!(" (flipping: {})", t.non_monotone_targets.join(", "))
+            "    not monotone: {} threads meet, but {} below miss{}; {}",
+            t.most_threads.map_or("none".into(), |v| v.to_string()),
+            if t.failing.is_empty() { "counts".to_string() } else { super::scan::ranges_text(&t.failing) },
+            flipping(&t.non_monotone_targets),
+            match t.all_meet_up_to_threads {
+                Some(v) => format!("every count evaluated from 1 up to {v} meets"),
+                None => "one thread misses".to_string(),
             }
         );
     }
     if let Some(m) = t.most_threads {
         evidence(&mut s, &t.points, m as u64, Some(m as u64 + 1));
     }
-    let _ = writeln!(s, "    tried (threads, ✓ met): {}", tried(&t.points));
+    let _ = writeln!(s, "    {}", evaluated("count", &t.points, &t.evaluated));
 
     s
 }
