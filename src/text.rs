@@ -117,6 +117,13 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
+/// Ranges of whole numbers as words: `14, 16–18`.
+pub fn ranges(ranges: &[(u64, u64)]) -> String {
+    let parts: Vec<String> =
+        ranges.iter().map(|&(a, b)| if a == b { a.to_string() } else { format!("{a}–{b}") }).collect();
+    parts.join(", ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

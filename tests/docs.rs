@@ -101,7 +101,7 @@ fn the_readmes_quickstart_output_is_what_it_prints() {
         .unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
     let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
-    for line in text.lines().filter(|l| !l.starts_with("wrote ") && !l.contains("Confirm:")) {
+    for line in text.lines().filter(|l| !l.starts_with("wrote ") && !l.contains("quotasim advise ")) {
         assert!(readme.contains(line), "the README's quickstart lacks: {line}");
     }
 }

@@ -10,6 +10,7 @@
 pub mod chart;
 pub mod output;
 pub mod purchase;
+pub mod remedy;
 pub mod scan;
 pub mod write;
 

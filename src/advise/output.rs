@@ -202,7 +202,7 @@ pub fn verdict(doc: &AdviceDoc) -> String {
                 q.account,
                 q.api,
                 q.current_qps,
-                if q.failing.is_empty() { "values above".to_string() } else { super::scan::ranges_text(&q.failing) },
+                if q.failing.is_empty() { "values above".to_string() } else { crate::text::ranges(&q.failing) },
                 q.all_meet_from_qps.map_or("the highest value evaluated misses".to_string(), |v| format!(
                     "every value from {v} meets"
                 ))
@@ -275,7 +275,7 @@ pub fn qps_block(doc: &AdviceDoc, q: &QpsAdvice) -> String {
             s,
             "    not monotone: {} QPS meets, but {} above it miss{}; {}",
             q.least_qps.map_or("none".into(), |v| v.to_string()),
-            if q.failing.is_empty() { "values".to_string() } else { super::scan::ranges_text(&q.failing) },
+            if q.failing.is_empty() { "values".to_string() } else { crate::text::ranges(&q.failing) },
             flipping(&q.non_monotone_targets),
             match q.all_meet_from_qps {
                 Some(v) => format!("every value evaluated from {v} up to {} meets", q.evaluated.up_to),
@@ -324,7 +324,7 @@ pub fn threads_block(t: &ThreadsAdvice) -> String {
             s,
             "    not monotone: {} threads meet, but {} below miss{}; {}",
             t.most_threads.map_or("none".into(), |v| v.to_string()),
-            if t.failing.is_empty() { "counts".to_string() } else { super::scan::ranges_text(&t.failing) },
+            if t.failing.is_empty() { "counts".to_string() } else { crate::text::ranges(&t.failing) },
             flipping(&t.non_monotone_targets),
             match t.all_meet_up_to_threads {
                 Some(v) => format!("every count evaluated from 1 up to {v} meets"),

@@ -263,13 +263,6 @@ pub fn read_values(values: impl Iterator<Item = (u64, bool)>, direction: Directi
     Reading { answer: Some(sorted[first_met].0), solid, failing }
 }
 
-/// Ranges as words: `14, 16–18`.
-pub fn ranges_text(ranges: &[(u64, u64)]) -> String {
-    let parts: Vec<String> =
-        ranges.iter().map(|&(a, b)| if a == b { a.to_string() } else { format!("{a}–{b}") }).collect();
-    parts.join(", ")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -314,7 +307,7 @@ mod tests {
         assert_eq!(r.solid, Some(19));
         assert_eq!(r.failing, vec![(14, 14), (16, 18)]);
         assert!(!r.monotone());
-        assert_eq!(ranges_text(&r.failing), "14, 16–18");
+        assert_eq!(crate::text::ranges(&r.failing), "14, 16–18");
         // Met only low: 1 meets, nothing above does.
         let (s, r) = run(2, 1000, Direction::Up, 128, |v| v == 1);
         assert_eq!((r.answer, r.solid), (Some(1), None));

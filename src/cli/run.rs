@@ -31,6 +31,13 @@ pub struct RunArgs {
     /// Count and pass over malformed trace rows (reported in summary.json) instead of stopping at the first.
     #[arg(long)]
     pub skip_bad_rows: bool,
+    /// The throttle rate the verdict's remedies aim under, e.g. `1%` (the default) or `0.5%`.
+    #[arg(long, value_name = "RATE", default_value = "1%")]
+    pub remedy_rate: String,
+    /// Give the verdict's remedies as the closed forms estimate them, without the simulations that confirm
+    /// them (faster; labelled as estimates).
+    #[arg(long)]
+    pub no_confirm: bool,
     /// Run even when the work is estimated above 10^9 attempts or 4 GiB (refused otherwise).
     #[arg(long)]
     pub allow_large: bool,
@@ -47,6 +54,8 @@ pub(super) fn run_command(args: &RunArgs) -> Result<(), Error> {
         .map(|t| crate::threshold::parse(t))
         .collect::<Result<Vec<_>, _>>()
         .map_err(Error::BadInput)?;
+    let aim =
+        crate::advise::remedy::Aim { under_ppm: remedy_ppm(&args.remedy_rate)?, skip_bad_rows: args.skip_bad_rows };
     let (mut scenario, text) = load_variant(&args.scenario, args.variant.as_deref())?;
     if let Some(seed) = args.seed {
         scenario.seed = seed;
@@ -66,7 +75,10 @@ pub(super) fn run_command(args: &RunArgs) -> Result<(), Error> {
     }
     let output = run_with_progress(&scenario, options, args.quiet, args.requests.as_deref())?;
     let mut report = Report::new(&scenario, output);
-    let verdict = report::verdict::Verdict::new(&scenario, &report);
+    let mut verdict = report::verdict::Verdict::new(&scenario, &report, aim.rate());
+    if !args.no_confirm {
+        crate::advise::remedy::confirm(&scenario, &mut verdict, report.summary.totals.attempts, aim)?;
+    }
     let scenario_path = args.scenario.display().to_string();
     let verdict_lines = verdict.lines(Some(&scenario_path));
     report.summary.verdict = Some(verdict);
@@ -97,6 +109,26 @@ pub(super) fn run_command(args: &RunArgs) -> Result<(), Error> {
         return Err(Error::Failed(format!("--fail-if crossed: {}{headline}", what.join(", "))));
     }
     Ok(())
+}
+
+/// `--remedy-rate`: a share above 0 and at most 100 %, as `1%` or `0.01`, in parts per million.
+fn remedy_ppm(text: &str) -> Result<u64, Error> {
+    let bad = || {
+        Error::BadInput(format!(
+            "--remedy-rate: `{}` is not valid; expected a throttle rate above 0 and at most 100 %, e.g. `1%` or `0.01`",
+            crate::text::terminal(text)
+        ))
+    };
+    let t = text.trim();
+    let share = match t.strip_suffix('%') {
+        Some(p) => p.trim().parse::<f64>().map_err(|_| bad())? / 100.0,
+        None => t.parse::<f64>().map_err(|_| bad())?,
+    };
+    let ppm = (share * 1e6).round();
+    if !share.is_finite() || share <= 0.0 || share > 1.0 || ppm < 1.0 {
+        return Err(bad());
+    }
+    Ok(ppm as u64)
 }
 
 /// A metric's value for a message: at most six significant digits.

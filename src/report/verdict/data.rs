@@ -98,21 +98,97 @@ pub struct CallerCost {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Remedy {
-    /// The least QPS estimated to throttle under 1 %.
+    /// The least QPS, held for the whole run, that throttles under `target_rate`: found by the engine on
+    /// the run's own workload when `confirmed`, else the closed form's estimate.
     pub qps: u64,
-    /// How `qps` was estimated.
+    /// How `qps` was found.
     pub method: String,
+    /// Whether `qps` was found by simulation (not with `--no-confirm`).
+    pub confirmed: bool,
+    /// The throttle rate the remedy stays under (0.01).
+    pub target_rate: f64,
+    /// The simulations behind a confirmed `qps`.
+    pub check: Option<RemedyCheck>,
     /// The most QPS the platform sells for this API's category.
     pub purchasable_max_qps: u32,
-    /// For a pair called by one closed-loop (or batch) client: the threads that fit today's limit.
+    /// For a pair called by one closed-loop (or batch) client: the most threads that throttle under
+    /// `target_rate` at today's plans (confirmed by simulation; none when even one thread does not).
     pub threads_that_fit: Option<u64>,
+    pub threads_check: Option<ThreadsCheck>,
     /// A client-side pace that would keep the callers under today's limit.
     pub pace_qps: Option<u32>,
+    /// What that pace does in a simulation of the run.
+    pub pace_check: Option<PaceCheck>,
     /// The `quotasim advise` target that confirms the estimate by simulation.
     pub advise_target: String,
     /// Throttles for want of units, when they are most of the throttles: then the unit limit binds and
     /// more QPS alone would not close the gap.
     pub units_bind: Option<u64>,
+}
+
+/// How a remedy's QPS was confirmed: every value from 1 to `up_to` simulated (at `resolution`) on the
+/// run's own workload and seed, the limit held for the whole run.
+#[derive(Clone, Debug, Serialize)]
+pub struct RemedyCheck {
+    /// The least value that throttles under the target (None: none up to `ceiling`).
+    pub answer: Option<u64>,
+    /// The closed form's estimate, where the search started.
+    pub estimate_qps: u64,
+    /// The throttle rate at the answer, in this run's workload.
+    pub throttle_rate: Option<f64>,
+    /// The value just below the answer and its throttle rate.
+    pub below: Option<(u64, f64)>,
+    /// The throttle rate at the answer over other seeds of the same workload (the run's own among them).
+    pub seeds: Option<SeedSpread>,
+    /// The least value this run's own workload throttles under the target at (the answer, unless the mean
+    /// over the seeds was not under it there: then the answer is the next value where both are).
+    pub least_in_this_run: Option<u64>,
+    /// When the answer was moved up for the seeds' mean: the value it was moved from.
+    pub seeds_moved_from: Option<u64>,
+    /// The least value from which every evaluated value throttles under the target.
+    pub all_meet_from: Option<u64>,
+    /// Ranges of evaluated values above the answer that do not.
+    pub failing: Vec<(u64, u64)>,
+    pub up_to: u64,
+    pub resolution: u64,
+    /// Values evaluated.
+    pub values: usize,
+    /// When no value meets: the highest tried.
+    pub ceiling: Option<u64>,
+    /// Values left out: their runs passed the confirmation's work bound (a storm of retries far below
+    /// today's limit, say).
+    pub not_simulated: Vec<u64>,
+    /// Simulations run for this pair (values, seeds, threads, pace).
+    pub simulations: u64,
+}
+
+/// A throttle rate over several seeds.
+#[derive(Clone, Debug, Serialize)]
+pub struct SeedSpread {
+    pub seeds: u32,
+    pub mean: f64,
+    pub lo: Option<f64>,
+    pub hi: Option<f64>,
+}
+
+/// The most threads of a lone closed client that throttle under the target at today's plans.
+#[derive(Clone, Debug, Serialize)]
+pub struct ThreadsCheck {
+    pub threads: Option<u64>,
+    /// At `threads`, or at one thread when none meets.
+    pub throttle_rate: Option<f64>,
+    pub current: u64,
+}
+
+/// A pace at today's limit, simulated.
+#[derive(Clone, Debug, Serialize)]
+pub struct PaceCheck {
+    pub throttle_rate: f64,
+    pub latency_p99_s: f64,
+    pub queued_p99_s: f64,
+    pub unfinished: u64,
+    /// One pacer shared by every client calling the pair (`scope = "account"`).
+    pub shared: bool,
 }
 
 #[derive(Clone, Debug, Serialize)]

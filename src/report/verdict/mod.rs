@@ -43,12 +43,14 @@ fn seconds(x: f64) -> String {
 }
 
 impl Verdict {
-    pub fn new(sc: &Scenario, report: &Report) -> Verdict {
+    /// The verdict of a run whose remedies aim under `remedy_rate` of attempts throttled (0.01).
+    pub fn new(sc: &Scenario, report: &Report, remedy_rate: f64) -> Verdict {
         let s = &report.summary;
         let mut order: Vec<usize> = (0..s.by_api.len()).filter(|&i| s.by_api[i].metrics.throttled > 0).collect();
         order.sort_by(|&a, &b| s.by_api[b].metrics.throttled.cmp(&s.by_api[a].metrics.throttled).then(a.cmp(&b)));
         let more_pairs = order.len().saturating_sub(MAX_PAIRS);
-        let pairs: Vec<PairVerdict> = order.iter().take(MAX_PAIRS).map(|&i| pair_verdict(sc, report, i)).collect();
+        let pairs: Vec<PairVerdict> =
+            order.iter().take(MAX_PAIRS).map(|&i| pair_verdict(sc, report, i, remedy_rate)).collect();
         let headroom = pairs.is_empty().then(|| headroom(sc, report)).flatten();
         let headline = match (pairs.first(), &headroom) {
             (Some(p), _) => p.words[0].clone(),
@@ -65,6 +67,17 @@ impl Verdict {
         Verdict { throttled: !pairs.is_empty(), headline, pairs, more_pairs, headroom }
     }
 
+    /// Writes each pair's sentences, and the headline, anew from its fields (after the remedies were
+    /// confirmed by simulation).
+    pub fn reword(&mut self, sc: &Scenario) {
+        for p in &mut self.pairs {
+            p.words = words(p, sc);
+        }
+        if let Some(p) = self.pairs.first() {
+            self.headline = p.words[0].clone();
+        }
+    }
+
     /// The verdict as lines for the terminal (or a page): the headline, then each pair's sentences.
     pub fn lines(&self, scenario_path: Option<&str>) -> Vec<String> {
         let mut out = Vec::new();
@@ -75,7 +88,7 @@ impl Verdict {
         for p in &self.pairs {
             out.extend(p.words.iter().cloned());
             out.push(format!(
-                "  Confirm: quotasim advise {} --target '{}'",
+                "  Over replications, other targets and purchases: quotasim advise {} --target '{}'",
                 scenario_path.unwrap_or("SCENARIO"),
                 p.remedy.advise_target
             ));
@@ -91,7 +104,7 @@ impl Verdict {
 }
 
 /// Every (account, API) pair's index in `by_api` matches its series.
-fn pair_verdict(sc: &Scenario, report: &Report, i: usize) -> PairVerdict {
+fn pair_verdict(sc: &Scenario, report: &Report, i: usize, remedy_rate: f64) -> PairVerdict {
     let s = &report.summary;
     let entry = &s.by_api[i];
     let series = &report.series[i];
@@ -152,7 +165,7 @@ fn pair_verdict(sc: &Scenario, report: &Report, i: usize) -> PairVerdict {
         unfinished: m.unfinished,
         bill: s.billing.iter().find(|b| b.account == entry.account).and_then(|b| b.cost),
     };
-    let mut remedy = remedy(sc, report, series, account, api, limit_qps, &demand);
+    let mut remedy = remedy(sc, report, series, (account, api), limit_qps, &demand, remedy_rate);
     remedy.units_bind = m.throttled_by_units.filter(|&u| 2 * u > m.throttled);
     let mut v = PairVerdict {
         account: entry.account.clone(),
@@ -314,15 +327,16 @@ fn episodes(sc: &Scenario, report: &Report, series: &Series) -> (Vec<Episode>, u
     (episodes, total, share)
 }
 
-/// What would close the gap: the least QPS estimated to throttle under 1 %, the threads that fit, a pace.
+/// What would close the gap: the least QPS estimated to throttle under `rate`, the threads that fit, a pace.
+/// The estimates seed the confirmation by simulation ([`crate::advise::remedy`]), which replaces them.
 fn remedy(
     sc: &Scenario,
     report: &Report,
     series: &Series,
-    account: usize,
-    api: usize,
+    (account, api): (usize, usize),
     limit_qps: u32,
     demand: &Demand,
+    rate: f64,
 ) -> Remedy {
     let a = &sc.apis[api];
     let callers: Vec<_> = sc.clients.iter().filter(|c| c.account == account && c.apis.apis().contains(&api)).collect();
@@ -339,16 +353,19 @@ fn remedy(
         let (mut lo, mut hi) = (0u64, counts.iter().copied().max().unwrap_or(0));
         while lo < hi {
             let mid = (lo + hi) / 2;
-            if excess(mid) as f64 <= BITES * total as f64 { hi = mid } else { lo = mid + 1 }
+            if (excess(mid) as f64) < rate * total as f64 { hi = mid } else { lo = mid + 1 }
         }
         let per_s = (lo as f64 / window_s).ceil() as u64;
         (
             per_s.max(1),
-            "the log's own windows: the least limit under which they would have throttled at most 1 %".to_string(),
+            format!(
+                "the log's own windows: the least limit under which they would have throttled under {}",
+                percent(rate)
+            ),
         )
     } else {
         let per_window = demand.peak_qps * window_s;
-        let c = crate::queueing::least_capacity_for_share(per_window, BITES);
+        let c = crate::queueing::least_capacity_for_share(per_window, rate);
         (
             ((c as f64 / window_s).ceil() as u64).max(1),
             format!(
@@ -374,10 +391,15 @@ fn remedy(
     Remedy {
         qps,
         method,
+        confirmed: false,
+        target_rate: rate,
+        check: None,
         purchasable_max_qps: a.category.prepaid_max_qps(),
         threads_that_fit,
+        threads_check: None,
         pace_qps,
-        advise_target: format!("{}/{}:throttle_rate<=1%", sc.accounts[account].name, a.name),
+        pace_check: None,
+        advise_target: format!("{}/{}:throttle_rate<={}%", sc.accounts[account].name, a.name, 100.0 * rate),
         units_bind: None,
     }
 }
@@ -508,9 +530,31 @@ fn words(v: &PairVerdict, sc: &Scenario) -> Vec<String> {
         c.attempts_per_request,
         count(c.gave_up)
     ));
+    let (qps, others, not) = remedy_words(v);
+    w.push(format!("  To close it: {qps}."));
+    match (others.is_empty(), not) {
+        (false, None) => w.push(format!("  Or: {}.", others.join("; or "))),
+        (false, Some(not)) => w.push(format!("  Or: {}. {not}.", others.join("; or "))),
+        (true, Some(not)) => w.push(format!("  {not}.")),
+        (true, None) => {}
+    }
+    w
+}
+
+/// The remedy in words: the least QPS (confirmed by simulation, or estimated); then the other ways, the
+/// threads that fit and a pace.
+fn remedy_words(v: &PairVerdict) -> (String, Vec<String>, Option<String>) {
     let r = &v.remedy;
-    let mut ways = vec![format!("about {} QPS would throttle under 1 %, by {}", r.qps, r.method)];
-    if r.qps > r.purchasable_max_qps as u64 {
+    let under = share_text(r.target_rate);
+    let mut ways = Vec::new();
+    match &r.check {
+        Some(c) => ways.push(confirmed_words(c, &under)),
+        None => ways.push(format!(
+            "about {} QPS would throttle under {under}, by {} (an estimate, not confirmed: run without --no-confirm)",
+            r.qps, r.method
+        )),
+    }
+    if r.check.as_ref().is_none_or(|c| c.answer.is_some()) && r.qps > r.purchasable_max_qps as u64 {
         ways[0]
             .push_str(&format!(", more than the {} QPS the platform sells for this category", r.purchasable_max_qps));
     }
@@ -522,14 +566,125 @@ fn words(v: &PairVerdict, sc: &Scenario) -> Vec<String> {
             count(v.throttled)
         );
     }
-    if let Some(t) = r.threads_that_fit {
-        ways.push(format!("or run {t} thread{} (what {} QPS keeps busy)", if t == 1 { "" } else { "s" }, v.limit_qps));
+    let threads = |n: u64| format!("{n} thread{}", if n == 1 { "" } else { "s" });
+    let mut not = None;
+    match (&r.threads_check, r.threads_that_fit) {
+        (Some(t), Some(n)) => ways.push(format!(
+            "run {} ({} throttled at today's {} QPS)",
+            threads(n),
+            t.throttle_rate.map_or("?".to_string(), percent),
+            v.limit_qps
+        )),
+        (Some(t), None) => {
+            not = Some(format!(
+                "Fewer threads would not do: even one throttles {} at today's {} QPS",
+                t.throttle_rate.map_or("?".to_string(), percent),
+                v.limit_qps
+            ))
+        }
+        (None, Some(n)) => ways.push(format!("run {} (what {} QPS keeps busy)", threads(n), v.limit_qps)),
+        (None, None) => {}
     }
     if let Some(p) = r.pace_qps {
-        ways.push(format!("or pace the callers at {p} QPS (`pace = {{ rate = {p} }}`)"));
+        let scope = if r.pace_check.as_ref().is_some_and(|c| c.shared) { ", scope = \"account\"" } else { "" };
+        let mut pace = format!("pace the callers at {p} QPS (`pace = {{ rate = {p}{scope} }}`)");
+        if let Some(c) = &r.pace_check {
+            pace.push_str(&format!(": {} throttled", percent(c.throttle_rate)));
+            if c.throttle_rate < r.target_rate {
+                pace.push_str(&format!(", but requests wait in the pacer up to {} (p99)", seconds(c.queued_p99_s)));
+                if c.unfinished > 0 {
+                    let are = if c.unfinished == 1 { "is" } else { "are" };
+                    pace.push_str(&format!(" and {} {are} still waiting at the end", count(c.unfinished)));
+                }
+            }
+        }
+        ways.push(pace);
     }
-    w.push(format!("  To close it: {}.", ways.join(", ")));
-    w
+    let qps = ways.remove(0);
+    (qps, ways, not)
+}
+
+/// A target share in words: `1 %`, `0.5 %`.
+fn share_text(x: f64) -> String {
+    let text = format!("{:.4}", 100.0 * x);
+    format!("{} %", text.trim_end_matches('0').trim_end_matches('.'))
+}
+
+/// "22 QPS held for the whole run throttles under 1 % (…): the least that does, confirmed by 31
+/// simulations …".
+fn confirmed_words(c: &RemedyCheck, under: &str) -> String {
+    let Some(answer) = c.answer else {
+        return format!(
+            "no QPS up to {} throttles under {under} (confirmed by {} simulations of this run's workload)",
+            count(c.ceiling.unwrap_or(c.up_to)),
+            c.simulations
+        );
+    };
+    let mut evidence = Vec::new();
+    if let Some(t) = c.throttle_rate {
+        evidence.push(format!("{} in this run", percent(t)));
+    }
+    if let Some(s) = c.seeds.as_ref().filter(|s| s.seeds > 1) {
+        let (lo, hi) = (s.lo.unwrap_or(s.mean), s.hi.unwrap_or(s.mean));
+        evidence.push(if hi - lo < 5e-7 {
+            format!("the same on {} seeds", s.seeds)
+        } else {
+            format!("{} [{}, {}] over {} seeds", percent(s.mean), percent(lo), percent(hi), s.seeds)
+        });
+    }
+    match (c.seeds_moved_from, c.below) {
+        (Some(m), _) => {
+            evidence.push(format!("{m} throttles under {under} in this run, but not on average over the seeds"))
+        }
+        (None, Some((q, t))) => evidence.push(format!("{q} throttles {}", percent(t))),
+        (None, None) => {}
+    }
+    let how = if c.resolution == 1 {
+        format!("every QPS from 1 to {}", c.up_to)
+    } else {
+        format!("every {}th QPS up to {}, then the last step bisected", c.resolution, c.up_to)
+    };
+    let monotone = if c.failing.is_empty() && c.all_meet_from.is_some() {
+        String::new()
+    } else {
+        format!(
+            "; not monotone: {} throttle {under} or more, {}",
+            if c.failing.is_empty() { "higher values".to_string() } else { crate::text::ranges(&c.failing) },
+            match c.all_meet_from {
+                Some(f) => format!("every value from {f} up to {} under", c.up_to),
+                None => "and so does the highest simulated".to_string(),
+            }
+        )
+    };
+    let left_out = if c.not_simulated.is_empty() {
+        String::new()
+    } else {
+        let values: Vec<(u64, u64)> = c.not_simulated.iter().map(|&v| (v, v)).collect();
+        format!(
+            "; not simulated, their runs passing the confirmation's work bound: {}",
+            crate::text::ranges(&merge_runs(values))
+        )
+    };
+    format!(
+        "{answer} QPS for the whole run, the least that throttles under {under}{} ({}); confirmed by {} \
+            simulations of this run's workload, {how}{monotone}{left_out}",
+        if c.not_simulated.iter().any(|&v| v < answer) { " of those simulated" } else { "" },
+        evidence.join("; "),
+        c.simulations
+    )
+}
+
+/// Adjacent ranges joined: (1, 1), (2, 2) → (1, 2).
+fn merge_runs(mut ranges: Vec<(u64, u64)>) -> Vec<(u64, u64)> {
+    ranges.sort_unstable();
+    let mut out: Vec<(u64, u64)> = Vec::new();
+    for (a, b) in ranges {
+        match out.last_mut() {
+            Some(last) if last.1 + 1 >= a => last.1 = last.1.max(b),
+            _ => out.push((a, b)),
+        }
+    }
+    out
 }
 
 fn gap_text(gap: f64) -> String {
