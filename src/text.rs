@@ -117,6 +117,18 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
+/// An ordinal in words' digits: 1st, 2nd, 3rd, 4th, 11th, 22nd.
+pub fn ordinal(n: u64) -> String {
+    let suffix = match (n % 10, n % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
+}
+
 /// Ranges of whole numbers as words: `14, 16–18`.
 pub fn ranges(ranges: &[(u64, u64)]) -> String {
     let parts: Vec<String> =
@@ -127,6 +139,14 @@ pub fn ranges(ranges: &[(u64, u64)]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ordinals_and_ranges_read_as_words() {
+        let got: Vec<String> = [1, 2, 3, 4, 11, 12, 13, 21, 22, 23, 101, 111].map(ordinal).to_vec();
+        assert_eq!(got, ["1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "23rd", "101st", "111th"]);
+        assert_eq!(ranges(&[(14, 14), (16, 18)]), "14, 16–18");
+        assert_eq!(ranges(&[]), "");
+    }
 
     #[test]
     fn terminal_escapes_every_control_character() {

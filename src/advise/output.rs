@@ -145,7 +145,11 @@ fn evaluated(what: &str, points: &[Point], e: &super::Evaluated) -> String {
     let how = if e.resolution == 1 {
         format!("every {what} from 1 to {}", e.up_to)
     } else {
-        format!("every {}th {what} up to {}, then the step before the answer bisected", e.resolution, e.up_to)
+        format!(
+            "every {} {what} up to {}, then the step before the answer bisected",
+            crate::text::ordinal(e.resolution),
+            e.up_to
+        )
     };
     let past = if e.too_large.is_empty() {
         String::new()

@@ -23,13 +23,14 @@ use crate::replicate::seed_for;
 use crate::report::verdict::{PaceCheck, PairVerdict, RemedyCheck, SeedSpread, ThreadsCheck, Verdict};
 use crate::scenario::Scenario;
 use crate::stats::Metrics;
+use crate::time::Nanos;
 use crate::workload::{BudgetScope, ClientModel, Pace};
 use rayon::prelude::*;
 
 /// Values evaluated per pair after the bracket, at most (then a coarser resolution).
 pub const MAX_VALUES: u64 = 128;
 /// The confirmation's work in attempts, beyond four of the run's own: a few seconds on two cores.
-pub const BUDGET: f64 = 2e7;
+pub const BUDGET: f64 = 5e7;
 /// Seeds the throttle rate at the answer is measured over (the run's own among them).
 pub const SEEDS: u32 = 8;
 /// No least-QPS search goes past this.
@@ -38,6 +39,11 @@ const CEILING: u64 = super::MAX_QPS as u64;
 /// is stopped and its value left out.
 pub const PER_RUN: u64 = 4;
 pub const MIN_PER_RUN: u64 = 100_000;
+/// Recorded attempts are passed through candidate limiters up to this many attempt-decisions in all (a
+/// decision costs a few nanoseconds, against a simulated attempt's fifty or more).
+const PASSES: f64 = 2e8;
+/// A pair with more attempts than this is simulated, not recorded (16 bytes an attempt).
+const MAX_RECORDED: u64 = 1 << 25;
 /// Values above the run's own least one tried for a mean over the seeds under the aim.
 const MAX_STEPS: usize = 8;
 
@@ -88,7 +94,7 @@ pub fn confirm(sc: &Scenario, verdict: &mut Verdict, attempts: u64, aim: Aim) ->
         ..global
     };
     let per_run = attempts.max(1) as f64;
-    let runs = ((BUDGET / per_run) as u64 + 4).max(16);
+    let runs = (BUDGET / per_run) as u64 + 4;
     let per_pair = runs / verdict.pairs.len() as u64;
     // Pairs side by side (each scan's values run side by side too); each pair's answer depends on its runs
     // alone, so the verdict is the same whatever the thread count.
@@ -129,6 +135,11 @@ struct Runs<'a> {
     aim: Aim,
     budget: crate::guard::Budget,
     done: std::sync::atomic::AtomicU64,
+    /// The pair's attempts (time, units) when they do not depend on its limit (see [`fixed_attempts`]):
+    /// then a candidate limit is judged by passing them through a limiter of its own, not by a run.
+    fixed: Option<Vec<(Nanos, u64)>>,
+    /// Candidates judged by a pass of the recorded attempts.
+    passes: std::sync::atomic::AtomicU64,
 }
 
 impl Runs<'_> {
@@ -141,6 +152,30 @@ impl Runs<'_> {
     fn candidate(&self, sc: &Scenario, held: Option<u32>) -> Result<Option<Candidate>, Error> {
         Ok(self.metrics(sc, held)?.map(|m| Candidate { met: self.aim.met(&m), rate: m.throttle_rate }))
     }
+
+    /// The run's own scenario with the pair's limit held at `q`: by its recorded attempts when they are
+    /// fixed, else by a run.
+    fn at(&self, q: u64) -> Result<Option<Candidate>, Error> {
+        let Some(attempts) = &self.fixed else { return self.candidate(self.sc, Some(q as u32)) };
+        self.passes.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let (account, api) = self.pair;
+        let mut quota = crate::quota::Quota::new(
+            account,
+            api,
+            &self.sc.apis[api].limiter,
+            self.sc.on_plan_change,
+            crate::engine::local_start_ns(self.sc),
+            q as u32,
+            crate::quota::plans::PlanRef::PayAsYouGo,
+        );
+        let admitted = attempts.iter().filter(|&&(t, cost)| quota.try_admit(t, cost).is_some()).count() as u64;
+        let m = Metrics {
+            attempts: attempts.len() as u64,
+            throttled: attempts.len() as u64 - admitted,
+            ..Default::default()
+        };
+        Ok(Some(Candidate { met: self.aim.met(&m), rate: m.throttled as f64 / m.attempts.max(1) as f64 }))
+    }
 }
 
 fn confirm_pair(
@@ -152,9 +187,24 @@ fn confirm_pair(
 ) -> Result<(), Error> {
     let Some(account) = sc.accounts.iter().position(|a| a.name == v.account) else { return Ok(()) };
     let Some(api) = sc.apis.iter().position(|a| a.name == v.api) else { return Ok(()) };
-    let r = Runs { sc, pair: (account, api), aim, budget, done: Default::default() };
-    let max_values = runs.saturating_sub(2 * SEEDS as u64 + 20).clamp(8, MAX_VALUES);
-    let seeds = (runs / 8).clamp(2, SEEDS as u64) as u32;
+    let pair = (account, api);
+    let attempts = (v.throttled as f64 / v.throttle_rate.max(1e-12)).round() as u64;
+    let fixed = match fixed_attempts(sc, pair) && attempts <= MAX_RECORDED {
+        true => record(sc, pair, aim, budget)?,
+        false => None,
+    };
+    // Logs' attempts do not depend on the seed either: one seed says what every seed would.
+    let logs_only = fixed.is_some()
+        && sc.clients.iter().filter(|c| calls(c, pair)).all(|c| matches!(c.model, ClientModel::Trace(_)));
+    // A pass of recorded attempts costs a fraction of a run; a run costs the whole budget's share.
+    let seeds = if logs_only { 1 } else { (runs / 6).clamp(1, SEEDS as u64) };
+    let max_values = match &fixed {
+        Some(a) => (PASSES / a.len().max(1) as f64) as u64,
+        None => runs.saturating_sub(seeds + 2),
+    };
+    let (max_values, seeds) = (max_values.clamp(4, MAX_VALUES), seeds as u32);
+    let recorded = fixed.is_some();
+    let r = Runs { sc, pair, aim, budget, done: Default::default(), passes: Default::default(), fixed };
     let (estimate, threads_guess, pace) = (v.remedy.qps, v.remedy.threads_that_fit, v.remedy.pace_qps);
     let (check, (threads, pace)) = rayon::join(
         || least_qps(&r, estimate, max_values, seeds),
@@ -168,11 +218,19 @@ fn confirm_pair(
         threads.as_ref().and_then(|t| t.threads).or(v.remedy.threads_that_fit.filter(|_| threads.is_none()));
     v.remedy.threads_check = threads;
     v.remedy.pace_check = pace;
-    v.remedy.method = format!(
-        "the engine: {} simulations of this run's own workload, the limit held for the whole run",
-        r.done.load(std::sync::atomic::Ordering::Relaxed)
-    );
-    v.remedy.check = Some(RemedyCheck { simulations: r.done.into_inner(), ..check });
+    let recorded_attempts = r.fixed.as_ref().map(|a| a.len() as u64);
+    let simulations = r.done.into_inner() + u64::from(recorded);
+    let passes = r.passes.into_inner();
+    v.remedy.method = match recorded_attempts {
+        Some(n) => format!(
+            "the engine: {simulations} simulations of this run's own workload, and its {n} attempts (which do not \
+             depend on the limit) passed through a limiter of each candidate QPS {passes} times"
+        ),
+        None => format!(
+            "the engine: {simulations} simulations of this run's own workload, the limit held for the whole run"
+        ),
+    };
+    v.remedy.check = Some(RemedyCheck { simulations, passes, recorded_attempts, ..check });
     v.remedy.confirmed = true;
     v.remedy.target_rate = aim.rate();
     Ok(())
@@ -180,7 +238,7 @@ fn confirm_pair(
 
 /// The least QPS held for the whole run that throttles the pair under the aim, from the estimate.
 fn least_qps(r: &Runs<'_>, estimate: u64, max_values: u64, seeds: u32) -> Result<RemedyCheck, Error> {
-    let found = scan::scan(estimate, CEILING, Direction::Up, max_values, |q| r.candidate(r.sc, Some(q as u32)))?;
+    let found = scan::scan(estimate, CEILING, Direction::Up, max_values, |q| r.at(q))?;
     let reading = scan::read(&found, Direction::Up);
     let rate_at = |q: u64| found.points.iter().find(|(v, _)| *v == q).map(|(_, c)| c.rate);
     // The answer must also hold on average over other seeds of the same workload, so that it does not rest
@@ -205,7 +263,7 @@ fn least_qps(r: &Runs<'_>, estimate: u64, max_values: u64, seeds: u32) -> Result
         for _ in 0..MAX_STEPS {
             let own = match found.points.iter().find(|(v, _)| *v == q) {
                 Some((_, c)) => Some((c.met, c.rate)),
-                None => r.candidate(r.sc, Some(q as u32))?.map(|c| (c.met, c.rate)),
+                None => r.at(q)?.map(|c| (c.met, c.rate)),
             };
             let Some((true, rate)) = own else {
                 q += 1;
@@ -243,6 +301,8 @@ fn least_qps(r: &Runs<'_>, estimate: u64, max_values: u64, seeds: u32) -> Result
         ceiling: matches!(found.bracket, scan::Bracket::NotUpTo(_)).then_some(CEILING),
         not_simulated: found.too_large.clone(),
         simulations: 0,
+        passes: 0,
+        recorded_attempts: None,
     })
 }
 
@@ -288,6 +348,58 @@ fn paced(r: &Runs<'_>, rate: Option<u32>) -> Result<Option<PaceCheck>, Error> {
     }))
 }
 
+/// Whether client `c` may call the pair.
+fn calls(c: &crate::workload::Client, (account, api): (usize, usize)) -> bool {
+    c.account == account && c.apis.apis().contains(&api)
+}
+
+/// Whether the pair's attempts are the same whatever its limit: every client calling it sends each request
+/// once, when it arrives (open arrivals or a log, no retry, no pacer, no adaptive throttle), and the
+/// limiter decides at once (not a leaky bucket that makes attempts wait, whose admissions are counted
+/// when served).
+fn fixed_attempts(sc: &Scenario, pair: (usize, usize)) -> bool {
+    use crate::quota::limiter::LimiterConfig;
+    if matches!(sc.apis[pair.1].limiter.rule, LimiterConfig::LeakyBucket(c) if !c.nodelay) {
+        return false;
+    }
+    sc.clients.iter().filter(|c| calls(c, pair)).all(|c| {
+        matches!(c.model, ClientModel::Open { .. } | ClientModel::Trace(_))
+            && c.retry.max_attempts() == 1
+            && c.pace.is_none()
+            && c.adaptive.is_none()
+    })
+}
+
+/// The pair's attempts in one run of the scenario, in the order the platform decided them.
+fn record(
+    sc: &Scenario,
+    pair: (usize, usize),
+    aim: Aim,
+    budget: crate::guard::Budget,
+) -> Result<Option<Vec<(Nanos, u64)>>, Error> {
+    struct Attempts {
+        quota: usize,
+        seen: Vec<(Nanos, u64)>,
+    }
+    impl crate::engine::Observer for Attempts {
+        const ATTEMPTS: bool = true;
+        fn request_started(&mut self, _: Nanos, _: &str, _: &str, _: &str) {}
+        fn attempt(&mut self, a: &crate::engine::AttemptSeen<'_>) {
+            if a.quota == self.quota {
+                self.seen.push((a.at, a.cost));
+            }
+        }
+    }
+    let Ok(quota) = sc.quota_pairs().binary_search(&pair) else { return Ok(None) };
+    let mut seen = Attempts { quota, seen: Vec::new() };
+    let options = RunOptions { skip_bad_rows: aim.skip_bad_rows, budget, ..RunOptions::for_scenario(sc) };
+    match crate::engine::run_observed(sc, options, &mut seen) {
+        Ok(_) => Ok(Some(seen.seen)),
+        Err(Error::TooLarge(_)) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// The one closed or batch client calling only this pair's API, when it is the pair's only caller, and its
 /// threads.
 fn lone_closed_client(sc: &Scenario, (account, api): (usize, usize)) -> Option<(usize, u32)> {
@@ -307,4 +419,120 @@ fn lone_closed_client(sc: &Scenario, (account, api): (usize, usize)) -> Option<(
 fn spread(rates: &[f64]) -> SeedSpread {
     let e: Estimate = estimate("throttle_rate", rates);
     SeedSpread { seeds: rates.len() as u32, mean: e.mean, lo: e.lo, hi: e.hi }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Open arrivals without retries (two clients, one with a mix of APIs and unit costs) against each
+    /// limiter kind: the recorded attempts passed through a limiter of each candidate QPS throttle exactly
+    /// what a run with the limit held there throttles.
+    #[test]
+    fn recorded_attempts_judge_a_limit_as_a_run_does() {
+        let limiters = [
+            "limiter = \"fixed-window\"",
+            "limiter = \"fixed-window\"\nalign = \"first-call\"",
+            "limiter = \"sliding-log\"\ncount_rejected = true",
+            "limiter = \"sliding-counter\"",
+            "limiter = \"token-bucket\"\nburst = 3",
+            "limiter = \"leaky-bucket\"\nburst = 2\nnodelay = true",
+            "limiter = \"fixed-window\"\nwindows = [{ window = \"1s\" }, { window = \"10s\", limit = 40 }]\nunits = { limit = 3000, window = \"1m\" }",
+        ];
+        for limiter in limiters {
+            let units = limiter.contains("units");
+            let (cost_one, cost_two) = match units {
+                true => ("cost = { dist = \"uniform\", min = 1, max = 90 }\n", "cost = 7\n"),
+                false => ("", ""),
+            };
+            let text = format!(
+                r#"name = "fixed"
+seed = 5
+start = "2026-11-26T09:00:00.25+08:00"
+duration = "3m"
+[server]
+plan_change = "reset"
+[[api]]
+name = "A"
+latency = {{ dist = "exponential", mean = "300ms" }}
+{limiter}
+[[api]]
+name = "B"
+latency = {{ dist = "constant", mean = "100ms" }}
+[[account]]
+name = "acme"
+[[account.plan]]
+type = "prepaid-qps"
+api = "A"
+qps = 9
+from = "2026-11-26T09:01:00+08:00"
+until = "2026-11-26T09:02:00+08:00"
+[[client]]
+name = "one"
+account = "acme"
+api = "A"
+model = "open"
+rate = 4
+retry = {{ policy = "none" }}
+{cost_one}
+[[client]]
+name = "two"
+account = "acme"
+mix = [{{ api = "A", weight = 1 }}, {{ api = "B", weight = 1 }}]
+model = "open"
+rate = 3
+arrivals = "constant"
+retry = {{ policy = "none" }}
+{cost_two}
+"#
+            );
+            let sc = Scenario::parse(&text, "fixed.toml").unwrap_or_else(|e| panic!("{limiter}: {e}"));
+            let pair = (0, 0);
+            assert!(fixed_attempts(&sc, pair), "{limiter}");
+            let aim = Aim { under_ppm: 10_000, skip_bad_rows: false };
+            let budget = crate::guard::budget();
+            let fixed = record(&sc, pair, aim, budget).unwrap();
+            assert!(fixed.as_ref().is_some_and(|f| f.len() > 500), "{limiter}");
+            let r = Runs { sc: &sc, pair, aim, budget, done: Default::default(), passes: Default::default(), fixed };
+            for q in 1..=12 {
+                let m = pair_metrics(&sc, pair, Some(q), aim, budget).unwrap().unwrap();
+                let c = r.at(q as u64).unwrap().unwrap();
+                assert_eq!(c.rate, m.throttle_rate, "{limiter} at {q} QPS");
+                assert_eq!(c.met, aim.met(&m), "{limiter} at {q} QPS");
+            }
+        }
+    }
+
+    /// Retries, a pacer, closed threads or a leaky bucket that makes attempts wait: the attempts depend on
+    /// the limit, so they are simulated.
+    #[test]
+    fn attempts_that_depend_on_the_limit_are_not_recorded() {
+        let base = r#"name = "x"
+start = "2026-11-26T09:00:00+08:00"
+duration = "1m"
+[[api]]
+name = "A"
+latency = { dist = "constant", mean = "100ms" }
+LIMITER
+[[account]]
+name = "acme"
+[[client]]
+name = "c"
+account = "acme"
+api = "A"
+CLIENT
+"#;
+        let open_none = "model = \"open\"\nrate = 3\nretry = { policy = \"none\" }";
+        for (limiter, client, fixed) in [
+            ("", open_none, true),
+            ("", "model = \"open\"\nrate = 3", false),
+            ("", "model = \"open\"\nrate = 3\nretry = { policy = \"none\" }\npace = { rate = 2 }", false),
+            ("", "model = \"closed\"\nthreads = 2\nretry = { policy = \"none\" }", false),
+            ("limiter = \"leaky-bucket\"\nburst = 2", open_none, false),
+            ("limiter = \"leaky-bucket\"\nburst = 2\nnodelay = true", open_none, true),
+        ] {
+            let sc = Scenario::parse(&base.replace("LIMITER", limiter).replace("CLIENT", client), "x.toml").unwrap();
+            assert_eq!(fixed_attempts(&sc, (0, 0)), fixed, "{limiter} / {client}");
+        }
+    }
 }

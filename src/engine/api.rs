@@ -44,7 +44,9 @@ pub struct RunOptions {
     /// The most work the run may do before it stops with [`Error::TooLarge`].
     pub budget: Budget,
     /// One (account, API) whose limit is held at a QPS for the whole run, whatever its plans say (the
-    /// least-QPS search of `advise` tries limits this way); `None` in a run as the scenario says.
+    /// least-QPS search of `advise` and the verdict's remedies try limits this way): its limiter never sees a
+    /// plan change, so the run is that of a scenario whose only plan for it is that limit. `None` in a run
+    /// as the scenario says.
     pub held: Option<((usize, usize), u32)>,
 }
 
@@ -75,6 +77,9 @@ pub struct AttemptSeen<'a> {
     pub outcome: AttemptOutcome,
     /// For a trace replay, the row's line in its file.
     pub row: Option<u64>,
+    /// The quota asked, by index into [`RunOutput::quota_pairs`], and the units the attempt asks for.
+    pub quota: usize,
+    pub cost: u64,
 }
 
 /// What became of one attempt.

@@ -264,6 +264,12 @@ pub fn limits_at_start(sc: &Scenario) -> Vec<((usize, usize), u32)> {
     pairs.iter().enumerate().map(|(q, &pair)| (pair, plans.in_force(q, 0).0)).collect()
 }
 
+/// The scenario's start on its own clock (the zone of `start`), in nanoseconds: where clock windows turn
+/// over.
+pub fn local_start_ns(sc: &Scenario) -> i128 {
+    sc.start.as_nanosecond() + i128::from(sc.offset.seconds()) * 1_000_000_000
+}
+
 /// Runs `scenario` to its end. Fails only on a trace that cannot be read or has a malformed row.
 pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunOutput, Error> {
     run_observed(scenario, options, &mut ())
@@ -328,7 +334,7 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
         // Clock windows turn over on the scenario's clock: a day window at local midnight in the zone of
         // `start` (UTC+8 on the modelled platform), not at UTC's. The offset is whole minutes, so windows of
         // a minute or less fall where they did on UTC.
-        let local_start_ns = sc.start.as_nanosecond() + i128::from(sc.offset.seconds()) * 1_000_000_000;
+        let local_start_ns = local_start_ns(sc);
         let quotas = keys
             .iter()
             .enumerate()
@@ -540,6 +546,8 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
             attempt,
             outcome,
             row: (row > 0).then_some(row),
+            quota: req.quota as usize,
+            cost: req.cost,
         });
     }
 
@@ -567,10 +575,12 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
     /// Puts in force, on every quota, the limit its plans give at `now`; a change starts a new phase.
     fn refresh_limits(&mut self, now: Nanos) {
         for q in 0..self.quotas.len() {
-            let (mut limit, plan) = self.plans.in_force(q, now);
-            if self.held.is_some() {
-                limit = held_at(self.held, self.quota_pairs[q]).unwrap_or(limit);
+            // A held quota keeps its limit and its state whatever the plans do: no plan change resets its
+            // window either, so it runs as a scenario whose only plan is that limit.
+            if held_at(self.held, self.quota_pairs[q]).is_some() {
+                continue;
             }
+            let (limit, plan) = self.plans.in_force(q, now);
             if self.quotas[q].set_limit(now, limit, plan) {
                 self.rec.new_phase(q);
             }

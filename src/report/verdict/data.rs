@@ -158,8 +158,13 @@ pub struct RemedyCheck {
     /// Values left out: their runs passed the confirmation's work bound (a storm of retries far below
     /// today's limit, say).
     pub not_simulated: Vec<u64>,
-    /// Simulations run for this pair (values, seeds, threads, pace).
+    /// Simulations run for this pair (values, seeds, threads, pace, the recording).
     pub simulations: u64,
+    /// When the pair's attempts do not depend on its limit (open arrivals or a log, no retries): how many
+    /// there were, recorded in one run, and how many candidate limits they were passed through instead of
+    /// a run each.
+    pub recorded_attempts: Option<u64>,
+    pub passes: u64,
 }
 
 /// A throttle rate over several seeds.

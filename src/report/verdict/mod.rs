@@ -642,7 +642,7 @@ fn confirmed_words(c: &RemedyCheck, under: &str) -> String {
     let how = if c.resolution == 1 {
         format!("every QPS from 1 to {}", c.up_to)
     } else {
-        format!("every {}th QPS up to {}, then the last step bisected", c.resolution, c.up_to)
+        format!("every {} QPS up to {}, then the last step bisected", crate::text::ordinal(c.resolution), c.up_to)
     };
     let monotone = if c.failing.is_empty() && c.all_meet_from.is_some() {
         String::new()
@@ -665,12 +665,19 @@ fn confirmed_words(c: &RemedyCheck, under: &str) -> String {
             crate::text::ranges(&merge_runs(values))
         )
     };
+    let by = match c.recorded_attempts {
+        Some(n) => format!(
+            "by this run's own {} attempts (no retries: they do not depend on the limit) passed through a limiter \
+             of each candidate, {how}",
+            count(n)
+        ),
+        None => format!("by {} simulations of this run's workload, {how}", c.simulations),
+    };
     format!(
-        "{answer} QPS for the whole run, the least that throttles under {under}{} ({}); confirmed by {} \
-            simulations of this run's workload, {how}{monotone}{left_out}",
+        "{answer} QPS for the whole run, the least that throttles under {under}{} ({}); confirmed {by}{monotone}\
+            {left_out}",
         if c.not_simulated.iter().any(|&v| v < answer) { " of those simulated" } else { "" },
         evidence.join("; "),
-        c.simulations
     )
 }
 
