@@ -42,6 +42,8 @@ pub const MIN_PER_RUN: u64 = 100_000;
 /// Recorded attempts are passed through candidate limiters up to this many attempt-decisions in all (a
 /// decision costs a few nanoseconds, against a simulated attempt's fifty or more).
 const PASSES: f64 = 2e8;
+/// Values judged per pair by passes of recorded attempts, at most.
+const MAX_PASSED_VALUES: u64 = 4096;
 /// A pair with more attempts than this is simulated, not recorded (16 bytes an attempt).
 const MAX_RECORDED: u64 = 1 << 25;
 /// Values above the run's own least one tried for a mean over the seeds under the aim.
@@ -135,9 +137,9 @@ struct Runs<'a> {
     aim: Aim,
     budget: crate::guard::Budget,
     done: std::sync::atomic::AtomicU64,
-    /// The pair's attempts (time, units) when they do not depend on its limit (see [`fixed_attempts`]):
-    /// then a candidate limit is judged by passing them through a limiter of its own, not by a run.
-    fixed: Option<Vec<(Nanos, u64)>>,
+    /// The pair's attempts when they do not depend on its limit (see [`fixed_attempts`]): then a
+    /// candidate limit is judged by passing them through a limiter of its own, not by a run.
+    fixed: Option<Recorded>,
     /// Candidates judged by a pass of the recorded attempts.
     passes: std::sync::atomic::AtomicU64,
 }
@@ -156,24 +158,32 @@ impl Runs<'_> {
     /// The run's own scenario with the pair's limit held at `q`: by its recorded attempts when they are
     /// fixed, else by a run.
     fn at(&self, q: u64) -> Result<Option<Candidate>, Error> {
-        let Some(attempts) = &self.fixed else { return self.candidate(self.sc, Some(q as u32)) };
+        let Some(recorded) = &self.fixed else { return self.candidate(self.sc, Some(q as u32)) };
         self.passes.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let (account, api) = self.pair;
-        let mut quota = crate::quota::Quota::new(
-            account,
-            api,
-            &self.sc.apis[api].limiter,
-            self.sc.on_plan_change,
-            crate::engine::local_start_ns(self.sc),
-            q as u32,
-            crate::quota::plans::PlanRef::PayAsYouGo,
-        );
-        let admitted = attempts.iter().filter(|&&(t, cost)| quota.try_admit(t, cost).is_some()).count() as u64;
-        let m = Metrics {
-            attempts: attempts.len() as u64,
-            throttled: attempts.len() as u64 - admitted,
-            ..Default::default()
+        let spec = &self.sc.apis[api].limiter;
+        let admitted = match recorded {
+            // A clock window admits min(n, capacity) of the n attempts it sees.
+            Recorded::Windows { counts, attempts: _ } => {
+                let capacity = spec.rule.capacity(q as u32);
+                counts.iter().map(|&n| (n as u64).min(capacity)).sum::<u64>()
+            }
+            Recorded::Attempts { times, costs } => {
+                let mut quota = crate::quota::Quota::new(
+                    account,
+                    api,
+                    spec,
+                    self.sc.on_plan_change,
+                    crate::engine::local_start_ns(self.sc),
+                    q as u32,
+                    crate::quota::plans::PlanRef::PayAsYouGo,
+                );
+                let cost = |i: usize| costs.as_ref().map_or(1, |c| c[i]);
+                (0..times.len()).filter(|&i| quota.try_admit(times[i], cost(i)).is_some()).count() as u64
+            }
         };
+        let attempts = recorded.attempts();
+        let m = Metrics { attempts, throttled: attempts - admitted, ..Default::default() };
         Ok(Some(Candidate { met: self.aim.met(&m), rate: m.throttled as f64 / m.attempts.max(1) as f64 }))
     }
 }
@@ -199,10 +209,12 @@ fn confirm_pair(
     // A pass of recorded attempts costs a fraction of a run; a run costs the whole budget's share.
     let seeds = if logs_only { 1 } else { (runs / 6).clamp(1, SEEDS as u64) };
     let max_values = match &fixed {
-        Some(a) => (PASSES / a.len().max(1) as f64) as u64,
+        Some(a) => (PASSES / a.pass_cost() as f64) as u64,
         None => runs.saturating_sub(seeds + 2),
     };
-    let (max_values, seeds) = (max_values.clamp(4, MAX_VALUES), seeds as u32);
+    // Passes are cheap: recorded attempts may judge every value of a wider bracket.
+    let most = if fixed.is_some() { MAX_PASSED_VALUES } else { MAX_VALUES };
+    let (max_values, seeds) = (max_values.clamp(4, most), seeds as u32);
     let recorded = fixed.is_some();
     let r = Runs { sc, pair, aim, budget, done: Default::default(), passes: Default::default(), fixed };
     let (estimate, threads_guess, pace) = (v.remedy.qps, v.remedy.threads_that_fit, v.remedy.pace_qps);
@@ -218,7 +230,7 @@ fn confirm_pair(
         threads.as_ref().and_then(|t| t.threads).or(v.remedy.threads_that_fit.filter(|_| threads.is_none()));
     v.remedy.threads_check = threads;
     v.remedy.pace_check = pace;
-    let recorded_attempts = r.fixed.as_ref().map(|a| a.len() as u64);
+    let recorded_attempts = r.fixed.as_ref().map(Recorded::attempts);
     let simulations = r.done.into_inner() + u64::from(recorded);
     let passes = r.passes.into_inner();
     v.remedy.method = match recorded_attempts {
@@ -370,31 +382,89 @@ fn fixed_attempts(sc: &Scenario, pair: (usize, usize)) -> bool {
     })
 }
 
-/// The pair's attempts in one run of the scenario, in the order the platform decided them.
+/// A pair's attempts, recorded in one run: as counts per window where the limiter is one clock-aligned
+/// fixed window (which admits min(n, capacity) of a window's n attempts whatever the limit), else each
+/// attempt's time (and units, where a unit limit asks) in the order the platform decided them.
+enum Recorded {
+    Windows { counts: Vec<u32>, attempts: u64 },
+    Attempts { times: Vec<Nanos>, costs: Option<Vec<u64>> },
+}
+
+impl Recorded {
+    fn attempts(&self) -> u64 {
+        match self {
+            Recorded::Windows { attempts, .. } => *attempts,
+            Recorded::Attempts { times, .. } => times.len() as u64,
+        }
+    }
+
+    /// What one candidate's pass costs, in decisions.
+    fn pass_cost(&self) -> u64 {
+        match self {
+            Recorded::Windows { counts, .. } => counts.len() as u64,
+            Recorded::Attempts { times, .. } => times.len() as u64,
+        }
+        .max(1)
+    }
+}
+
+/// The pair's attempts in one run of the scenario (see [`Recorded`]).
 fn record(
     sc: &Scenario,
     pair: (usize, usize),
     aim: Aim,
     budget: crate::guard::Budget,
-) -> Result<Option<Vec<(Nanos, u64)>>, Error> {
-    struct Attempts {
+) -> Result<Option<Recorded>, Error> {
+    use crate::quota::limiter::{Align, LimiterConfig};
+    struct Seen {
         quota: usize,
-        seen: Vec<(Nanos, u64)>,
+        /// The window's length and phase, for a clock window counted per window.
+        windows: Option<(Nanos, Nanos)>,
+        recorded: Recorded,
     }
-    impl crate::engine::Observer for Attempts {
+    impl crate::engine::Observer for Seen {
         const ATTEMPTS: bool = true;
         fn request_started(&mut self, _: Nanos, _: &str, _: &str, _: &str) {}
         fn attempt(&mut self, a: &crate::engine::AttemptSeen<'_>) {
-            if a.quota == self.quota {
-                self.seen.push((a.at, a.cost));
+            if a.quota != self.quota {
+                return;
+            }
+            match (&mut self.recorded, self.windows) {
+                (Recorded::Windows { counts, attempts }, Some((window, phase))) => {
+                    let w = ((a.at + phase) / window) as usize;
+                    if counts.len() <= w {
+                        counts.resize(w + 1, 0);
+                    }
+                    counts[w] += 1;
+                    *attempts += 1;
+                }
+                (Recorded::Attempts { times, costs }, _) => {
+                    times.push(a.at);
+                    if let Some(c) = costs {
+                        c.push(a.cost);
+                    }
+                }
+                _ => {}
             }
         }
     }
     let Ok(quota) = sc.quota_pairs().binary_search(&pair) else { return Ok(None) };
-    let mut seen = Attempts { quota, seen: Vec::new() };
+    let spec = &sc.apis[pair.1].limiter;
+    let windows = match spec.rule {
+        LimiterConfig::FixedWindow(c) if c.align == Align::Clock && spec.more.is_empty() && spec.units.is_none() => {
+            let phase = crate::engine::local_start_ns(sc).rem_euclid(c.window.max(1) as i128) as Nanos;
+            Some((c.window.max(1), phase))
+        }
+        _ => None,
+    };
+    let recorded = match windows {
+        Some(_) => Recorded::Windows { counts: Vec::new(), attempts: 0 },
+        None => Recorded::Attempts { times: Vec::new(), costs: spec.units.is_some().then(Vec::new) },
+    };
+    let mut seen = Seen { quota, windows, recorded };
     let options = RunOptions { skip_bad_rows: aim.skip_bad_rows, budget, ..RunOptions::for_scenario(sc) };
     match crate::engine::run_observed(sc, options, &mut seen) {
-        Ok(_) => Ok(Some(seen.seen)),
+        Ok(_) => Ok(Some(seen.recorded)),
         Err(Error::TooLarge(_)) => Ok(None),
         Err(e) => Err(e),
     }
@@ -492,7 +562,7 @@ retry = {{ policy = "none" }}
             let aim = Aim { under_ppm: 10_000, skip_bad_rows: false };
             let budget = crate::guard::budget();
             let fixed = record(&sc, pair, aim, budget).unwrap();
-            assert!(fixed.as_ref().is_some_and(|f| f.len() > 500), "{limiter}");
+            assert!(fixed.as_ref().is_some_and(|f| f.attempts() > 500), "{limiter}");
             let r = Runs { sc: &sc, pair, aim, budget, done: Default::default(), passes: Default::default(), fixed };
             for q in 1..=12 {
                 let m = pair_metrics(&sc, pair, Some(q), aim, budget).unwrap().unwrap();

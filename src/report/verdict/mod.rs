@@ -497,7 +497,10 @@ fn words(v: &PairVerdict, sc: &Scenario) -> Vec<String> {
         w.push(format!(
             "  Who: no caller stands out: {} callers share the throttles, none {} of them (a caller is named at {} or more).",
             count(v.callers as u64),
-            v.largest_share.map_or("more than a tenth".to_string(), |x| format!("more than {}", percent(x))),
+            v.largest_share.map_or("more than a tenth".to_string(), |x| match x < 5e-5 {
+                true => "more than 0.01 %".to_string(),
+                false => format!("more than {}", percent(x)),
+            }),
             percent(STANDS_OUT)
         ));
     }
