@@ -501,7 +501,7 @@ fn words(v: &PairVerdict, sc: &Scenario) -> Vec<String> {
                 true => "more than 0.01 %".to_string(),
                 false => format!("more than {}", percent(x)),
             }),
-            percent(STANDS_OUT)
+            share_text(STANDS_OUT)
         ));
     }
     if !v.who.is_empty() {
