@@ -440,18 +440,15 @@ pub fn page(doc: &AdviceDoc, targets: &str, charts: &[String], scenario_text: &s
             if let Some((first, rest)) = lines.split_first() {
                 // The values tried are in the table already.
                 let rest: Vec<String> =
-                    rest.iter().map(|l| l.trim().to_string()).filter(|l| !l.starts_with("tried (")).collect();
+                    rest.iter().map(|l| l.trim().to_string()).filter(|l| !l.starts_with("evaluated ")).collect();
                 page.details(first, &rest);
             }
         }
     };
-    let tried = |points: &[Point]| -> String {
-        points.iter().map(|p| format!("{}{}", p.value, if p.met { "✓" } else { "✗" })).collect::<Vec<_>>().join(" ")
-    };
     if !doc.least_qps.is_empty() {
         page.heading("Least QPS per (account, API)");
         let mut grid =
-            Grid::new(&["account / API", "QPS now", "least QPS meeting", "most purchasable", "tried (✓ met)"]);
+            Grid::new(&["account / API", "QPS now", "least QPS meeting", "most purchasable", "evaluated (✓ met)"]);
         for q in &doc.least_qps {
             grid.push(vec![
                 Cell::Text(format!("{} / {}", q.account, q.api)),
@@ -462,7 +459,7 @@ pub fn page(doc: &AdviceDoc, targets: &str, charts: &[String], scenario_text: &s
                     None => Cell::Bad("none".into()),
                 },
                 Cell::Num(q.purchasable_max.to_string()),
-                Cell::Text(tried(&q.points)),
+                Cell::Text(evaluated("QPS", &q.points, &q.evaluated)),
             ]);
         }
         page.grid(&grid);
@@ -470,7 +467,7 @@ pub fn page(doc: &AdviceDoc, targets: &str, charts: &[String], scenario_text: &s
     }
     if !doc.most_threads.is_empty() {
         page.heading("Most threads per client, at today's plans");
-        let mut grid = Grid::new(&["client", "threads now", "most meeting", "tried (✓ met)"]);
+        let mut grid = Grid::new(&["client", "threads now", "most meeting", "evaluated (✓ met)"]);
         for t in &doc.most_threads {
             grid.push(vec![
                 Cell::Text(t.client.clone()),
@@ -480,7 +477,7 @@ pub fn page(doc: &AdviceDoc, targets: &str, charts: &[String], scenario_text: &s
                     Some(m) => Cell::Num(m.to_string()),
                     None => Cell::Bad("none".into()),
                 },
-                Cell::Text(tried(&t.points)),
+                Cell::Text(evaluated("count", &t.points, &t.evaluated)),
             ]);
         }
         page.grid(&grid);
