@@ -12,6 +12,7 @@ pub mod advise;
 pub mod cli;
 pub mod engine;
 mod error;
+pub mod fit;
 pub mod guard;
 pub mod metric;
 mod prefetch;

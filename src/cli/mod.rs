@@ -4,6 +4,7 @@
 
 mod advise;
 mod check;
+mod fit;
 mod init;
 mod run;
 mod sweep;
@@ -13,6 +14,8 @@ mod validate;
 pub use advise::AdviseArgs;
 use advise::advise_command;
 use check::check_command;
+pub use fit::FitArgs;
+use fit::fit_command;
 pub use init::InitArgs;
 use init::init_command;
 pub use run::RunArgs;
@@ -29,7 +32,7 @@ use crate::report::{self, Report};
 use crate::scenario::Scenario;
 use crate::sweep::output::SweepDoc;
 use crate::time::{NANOS_PER_SEC, parse_duration};
-use crate::workload::trace::{ApiMapping, TraceSpec, reading};
+use crate::workload::trace::{ApiMapping, Format, TimeFormat, TraceSpec, reading};
 use crate::workload::trace_stats::trace_stats;
 use crate::{Error, guard, stats, time};
 use clap::{Parser, Subcommand};
@@ -80,6 +83,12 @@ pub enum Command {
             quotasim advise scenarios/plan-shopping.toml --target 'throttle_rate<=1%' --target 'latency_p99<=3s' \
             --reps 20\n  quotasim advise scenarios/quickstart.toml --target 'acme/CompareFace:gave_up<=0'")]
     Advise(AdviseArgs),
+    /// Learn the platform's limiter from a log of its answers (200 or 429, with times): every kind quotasim
+    /// models searched, replayed on the log's attempts; fit.json, a chart and report.html.
+    #[command(after_help = "Examples:\n  quotasim fit scenarios/traces/answers.csv --time-format unix-ms\n  \
+            quotasim fit access.log --account host\n  quotasim fit calls.jsonl --time ts --time-format rfc3339 \
+            --api-field api")]
+    Fit(FitArgs),
     /// Print a shell completion script: `quotasim completions bash > /etc/bash_completion.d/quotasim`.
     #[command(
         after_help = "Examples:\n  quotasim completions bash > ~/.local/share/bash-completion/completions/quotasim\n \
@@ -209,6 +218,7 @@ pub fn execute(args: Args) -> Result<(), Error> {
         Command::Check { scenario } => check_command(&scenario),
         Command::Init(init) => init_command(&init),
         Command::Advise(advise) => advise_command(&advise),
+        Command::Fit(fit) => fit_command(&fit),
         Command::Completions { shell } => {
             let mut buffer = Vec::new();
             clap_complete::generate(shell, &mut <Args as clap::CommandFactory>::command(), "quotasim", &mut buffer);

@@ -69,6 +69,8 @@ const OWN_FILES: &[&str] = &[
     "run-manifest.json",
     "sweep-manifest.json",
     "advise-manifest.json",
+    "fit.json",
+    "fit-manifest.json",
 ];
 
 /// Chart names, each written as `.png` and/or `.svg`.
@@ -81,7 +83,12 @@ pub fn is_own_name(name: &str) -> bool {
         || name
             .strip_suffix(".png")
             .or_else(|| name.strip_suffix(".svg"))
-            .is_some_and(|stem| OWN_CHARTS.contains(&stem))
+            .is_some_and(|stem| OWN_CHARTS.contains(&stem) || is_fit_chart(stem))
+}
+
+/// `fit`, `fit-2`, `fit-3`, ...: one chart per fitted group.
+fn is_fit_chart(stem: &str) -> bool {
+    stem == "fit" || stem.strip_prefix("fit-").is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
 fn hex(bytes: &[u8]) -> String {

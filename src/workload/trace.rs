@@ -434,7 +434,8 @@ impl LastApi {
     }
 }
 
-fn open_file(path: &Path) -> Result<Box<dyn BufRead>, String> {
+/// A trace file opened for buffered reading; an error starts with [`CANNOT_READ`].
+pub fn open_file(path: &Path) -> Result<Box<dyn BufRead>, String> {
     let file = File::open(path).map_err(|e| format!("{CANNOT_READ}: {e}"))?;
     Ok(Box::new(BufReader::with_capacity(1 << 16, file)))
 }
@@ -444,7 +445,8 @@ pub fn header(path: &Path, delimiter: u8) -> Result<Vec<String>, String> {
     read_header(&mut LineReader::new(open_file(path)?), delimiter)
 }
 
-fn read_header(lines: &mut LineReader, delimiter: u8) -> Result<Vec<String>, String> {
+/// The header row of a delimited file: its column names.
+pub fn read_header(lines: &mut LineReader, delimiter: u8) -> Result<Vec<String>, String> {
     let line = lines.next_line().map_err(line_error)?.ok_or("the file is empty: a header row is needed")?;
     let mut splitter = Splitter::new(delimiter);
     splitter.split(line)?;
@@ -674,17 +676,20 @@ impl TraceSource {
     }
 }
 
+/// A JSON Lines row's value at `key` as text: a string, or a number as written.
+pub fn json_field(object: &serde_json::Map<String, serde_json::Value>, key: &str) -> Result<String, String> {
+    match object.get(key) {
+        Some(serde_json::Value::String(s)) => Ok(s.clone()),
+        Some(serde_json::Value::Number(n)) => Ok(n.to_string()),
+        Some(other) => Err(format!("`{key}` is {other}, not a string or a number")),
+        None => Err(format!("no key `{key}`")),
+    }
+}
+
 fn json_row(spec: &TraceSpec, line: &str, state: &mut RowState) -> Result<Option<Option<TraceEvent>>, String> {
     let object: serde_json::Map<String, serde_json::Value> =
         serde_json::from_str(line).map_err(|e| format!("not a JSON object: {e}"))?;
-    let text = |key: &str| -> Result<String, String> {
-        match object.get(key) {
-            Some(serde_json::Value::String(s)) => Ok(s.clone()),
-            Some(serde_json::Value::Number(n)) => Ok(n.to_string()),
-            Some(other) => Err(format!("`{key}` is {other}, not a string or a number")),
-            None => Err(format!("no key `{key}`")),
-        }
-    };
+    let text = |key: &str| json_field(&object, key);
     let time = spec.time_format.read(&text(&spec.time)?)?;
     let caller = spec.caller.as_deref().map(text).transpose()?;
     let api_field = match &spec.api {
@@ -765,10 +770,9 @@ fn map_api(mapping: &ApiMapping, field: Option<&str>) -> Result<usize, String> {
     }
 }
 
-/// Splits an access-log line: `host ident user [time] "METHOD path PROTO" status bytes ["referer" "agent"]`.
-/// Field names for the mapping: `host`, `ident`, `user`, `method`, `path`, `protocol`, `status`, `bytes`,
-/// `referer`, `agent`.
-fn access_log_fields<'a>(line: &'a str, spec: &TraceSpec) -> Result<Fields<'a>, String> {
+/// Splits an access-log line: `host ident user [time] "METHOD path PROTO" status bytes ["referer" "agent"]`,
+/// into its time text and its fields in [`ACCESS_LOG_FIELDS`] order.
+pub fn access_log_split(line: &str) -> Result<(&str, [&str; 10]), String> {
     let bad = || "not a Common or Combined Log Format line".to_string();
     let (head, rest) = line.split_once(" [").ok_or_else(bad)?;
     let (time, rest) = rest.split_once("] ").ok_or_else(bad)?;
@@ -783,21 +787,22 @@ fn access_log_fields<'a>(line: &'a str, spec: &TraceSpec) -> Result<Fields<'a>, 
     let (status, bytes, extra) = (tail.next().unwrap_or(""), tail.next().unwrap_or(""), tail.next().unwrap_or(""));
     let mut quoted = extra.split('"').skip(1).step_by(2);
     let (referer, agent) = (quoted.next().unwrap_or(""), quoted.next().unwrap_or(""));
-    let field = |name: &str| -> Result<&'a str, String> {
-        Ok(match name {
-            "host" => host,
-            "ident" => ident,
-            "user" => user,
-            "method" => method,
-            "path" => path,
-            "protocol" => protocol,
-            "status" => status,
-            "bytes" => bytes,
-            "referer" => referer,
-            "agent" => agent,
-            other => return Err(format!("an access log has no field `{other}`")),
-        })
-    };
+    Ok((time, [host, ident, user, method, path, protocol, status, bytes, referer, agent]))
+}
+
+/// An access-log field by name, from [`access_log_split`]'s fields.
+pub fn access_log_field<'a>(fields: &[&'a str; 10], name: &str) -> Result<&'a str, String> {
+    ACCESS_LOG_FIELDS
+        .iter()
+        .position(|f| *f == name)
+        .map(|i| fields[i])
+        .ok_or_else(|| format!("an access log has no field `{name}`"))
+}
+
+/// An access-log line's fields as the mapping reads them.
+fn access_log_fields<'a>(line: &'a str, spec: &TraceSpec) -> Result<Fields<'a>, String> {
+    let (time, fields) = access_log_split(line)?;
+    let field = |name: &str| access_log_field(&fields, name);
     let api = match &spec.api {
         ApiMapping::Field { field: f, .. } => Some(field(f)?),
         ApiMapping::Constant(_) => None,
