@@ -606,3 +606,63 @@ fn the_readme_example_is_what_fit_prints() {
         assert!(text.lines().any(|t| t == line), "README line not printed: {line:?}\n{text}");
     }
 }
+
+#[test]
+fn rows_logged_twice_and_a_proxys_own_429s_still_find_the_rule() {
+    // A clock-aligned 4-per-second window; 1 % of rows logged twice, and 1 % more rows that are a proxy's
+    // own 429s (the platform never saw them), at random instants.
+    let times = traffic(31, 3.0, 900.0);
+    let mut limiter = Clock { w: 1000, c: 4, offset: 0, index: u64::MAX, count: 0 };
+    let mut rng = Rng(9);
+    let mut rows: Vec<(u64, &str)> = Vec::new();
+    for &t in &times {
+        let status = if limiter.admit(t) { "200" } else { "429" };
+        rows.push((t, status));
+        if rng.unit() < 0.01 {
+            rows.push((t, status));
+        }
+        if rng.unit() < 0.01 {
+            rows.push((t + (rng.unit() * 500.0) as u64, "429"));
+        }
+    }
+    rows.sort_by_key(|r| r.0);
+    let dir = tempfile::tempdir().unwrap();
+    let path = log_of(dir.path(), &rows);
+    let doc = fit(&path, dir.path());
+    let best = &doc["best"];
+    assert_eq!(
+        (best["limiter"].as_str(), best["align"].as_str(), best["window"].as_str(), best["limit"].as_u64()),
+        (Some("fixed-window"), Some("clock"), Some("1s"), Some(4)),
+        "{best:#}"
+    );
+    assert!(best["agreement"].as_f64().unwrap() >= 0.97, "{best:#}");
+}
+
+#[test]
+fn a_bucket_under_duplicates_and_proxy_429s() {
+    let times = traffic(32, 5.0, 900.0);
+    let mut limiter = Bucket { r: 5, b: 8, milli_tokens: 8000, last: None };
+    let mut rng = Rng(10);
+    let mut rows: Vec<(u64, &str)> = Vec::new();
+    for &t in &times {
+        let status = if limiter.admit(t) { "200" } else { "429" };
+        rows.push((t, status));
+        if rng.unit() < 0.01 {
+            rows.push((t, status));
+        }
+        if rng.unit() < 0.01 {
+            rows.push((t + (rng.unit() * 500.0) as u64, "429"));
+        }
+    }
+    rows.sort_by_key(|r| r.0);
+    let dir = tempfile::tempdir().unwrap();
+    let path = log_of(dir.path(), &rows);
+    let doc = fit(&path, dir.path());
+    let best = &doc["best"];
+    assert_eq!(
+        (best["limiter"].as_str(), best["qps"].as_f64(), best["burst"].as_u64()),
+        (Some("token-bucket"), Some(5.0), Some(8)),
+        "{best:#}"
+    );
+    assert!(best["agreement"].as_f64().unwrap() >= 0.97, "{best:#}");
+}

@@ -105,6 +105,8 @@ impl TimeFormat {
             TimeFormat::Unix(scale) => {
                 if let Ok(n) = text.parse::<i64>() {
                     n as i128 * scale as i128
+                } else if let Some(ns) = exact_decimal(text, scale) {
+                    ns
                 } else {
                     let f: f64 = text.parse().map_err(|_| bad("a Unix time"))?;
                     let ns = (f * scale as f64).round();
@@ -134,6 +136,28 @@ impl TimeFormat {
         }
         Ok(ns)
     }
+}
+
+/// A decimal `[-]digits.digits` times `scale` nanoseconds, exactly, rounded half away from zero to the
+/// nanosecond (a float would be off by up to a few hundred ns at today's Unix times in ns: enough to move
+/// an attempt across a window's edge in a log of whole milliseconds). None for anything else (exponents,
+/// more than 18 digits either side), left to the float reading.
+fn exact_decimal(text: &str, scale: u64) -> Option<i128> {
+    let (negative, body) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text.strip_prefix('+').unwrap_or(text)),
+    };
+    let (whole, fraction) = body.split_once('.')?;
+    let digits = |s: &str| s.len() <= 18 && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(whole) || !digits(fraction) || (whole.is_empty() && fraction.is_empty()) {
+        return None;
+    }
+    let whole: i128 = if whole.is_empty() { 0 } else { whole.parse().ok()? };
+    let denominator = 10i128.pow(fraction.len() as u32);
+    let numerator: i128 = if fraction.is_empty() { 0 } else { fraction.parse().ok()? };
+    let scaled = numerator * scale as i128;
+    let ns = whole * scale as i128 + (scaled + denominator / 2) / denominator;
+    Some(if negative { -ns } else { ns })
 }
 
 /// `text`'s value when it is 1 to 19 ASCII digits and nothing else (as most Unix times in a log are) and
@@ -842,6 +866,14 @@ mod tests {
         assert_eq!(plus8, rfc);
         assert_eq!(TimeFormat::AccessLog.read("01/Aug/1995:02:00:00 -0400"), Ok(rfc));
         assert!(TimeFormat::Unix(1).read("soon").is_err());
+        // Decimals exactly, where a float would be off by tens of nanoseconds.
+        let s = TimeFormat::parse("unix-s", utc).unwrap();
+        assert_eq!(s.read("1795996807.001"), Ok(1_795_996_807_001_000_000));
+        assert_eq!(s.read("1795996807.123456789"), Ok(1_795_996_807_123_456_789));
+        assert_eq!(s.read("-1.5"), Ok(-1_500_000_000));
+        assert_eq!(TimeFormat::Unix(1).read("2.5"), Ok(3));
+        assert_eq!(s.read(".25"), Ok(250_000_000));
+        assert_eq!(s.read("1e3"), Ok(1_000_000_000_000));
     }
 
     proptest::proptest! {
