@@ -607,15 +607,11 @@ fn the_readme_example_is_what_fit_prints() {
     }
 }
 
-#[test]
-fn rows_logged_twice_and_a_proxys_own_429s_still_find_the_rule() {
-    // A clock-aligned 4-per-second window; 1 % of rows logged twice, and 1 % more rows that are a proxy's
-    // own 429s (the platform never saw them), at random instants.
-    let times = traffic(31, 3.0, 900.0);
-    let mut limiter = Clock { w: 1000, c: 4, offset: 0, index: u64::MAX, count: 0 };
-    let mut rng = Rng(9);
-    let mut rows: Vec<(u64, &str)> = Vec::new();
-    for &t in &times {
+/// The limiter's answers with 1 % of rows logged twice and 1 % more rows a proxy's own 429s, in time order.
+fn noisy_rows(limiter: &mut dyn Limiter, times: &[u64], seed: u64) -> Vec<(u64, &'static str)> {
+    let mut rng = Rng(seed);
+    let mut rows = Vec::new();
+    for &t in times {
         let status = if limiter.admit(t) { "200" } else { "429" };
         rows.push((t, status));
         if rng.unit() < 0.01 {
@@ -626,6 +622,16 @@ fn rows_logged_twice_and_a_proxys_own_429s_still_find_the_rule() {
         }
     }
     rows.sort_by_key(|r| r.0);
+    rows
+}
+
+#[test]
+fn rows_logged_twice_and_a_proxys_own_429s_still_find_the_rule() {
+    // A clock-aligned 4-per-second window; 1 % of rows logged twice, and 1 % more rows that are a proxy's
+    // own 429s (the platform never saw them), at random instants.
+    let times = traffic(31, 3.0, 900.0);
+    let mut limiter = Clock { w: 1000, c: 4, offset: 0, index: u64::MAX, count: 0 };
+    let rows = noisy_rows(&mut limiter, &times, 9);
     let dir = tempfile::tempdir().unwrap();
     let path = log_of(dir.path(), &rows);
     let doc = fit(&path, dir.path());
@@ -642,19 +648,7 @@ fn rows_logged_twice_and_a_proxys_own_429s_still_find_the_rule() {
 fn a_bucket_under_duplicates_and_proxy_429s() {
     let times = traffic(32, 5.0, 900.0);
     let mut limiter = Bucket { r: 5, b: 8, milli_tokens: 8000, last: None };
-    let mut rng = Rng(10);
-    let mut rows: Vec<(u64, &str)> = Vec::new();
-    for &t in &times {
-        let status = if limiter.admit(t) { "200" } else { "429" };
-        rows.push((t, status));
-        if rng.unit() < 0.01 {
-            rows.push((t, status));
-        }
-        if rng.unit() < 0.01 {
-            rows.push((t + (rng.unit() * 500.0) as u64, "429"));
-        }
-    }
-    rows.sort_by_key(|r| r.0);
+    let rows = noisy_rows(&mut limiter, &times, 10);
     let dir = tempfile::tempdir().unwrap();
     let path = log_of(dir.path(), &rows);
     let doc = fit(&path, dir.path());
