@@ -9,6 +9,7 @@
 //! together.
 
 pub mod advise;
+pub mod bound;
 pub mod cli;
 pub mod engine;
 mod error;

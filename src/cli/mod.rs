@@ -323,5 +323,5 @@ fn run_options(scenario: &Scenario, bin: Option<&str>) -> Result<RunOptions, Err
             auto / NANOS_PER_SEC
         )));
     }
-    Ok(RunOptions { bin, skip_bad_rows: false, budget: engine::Budget::default(), held: None })
+    Ok(RunOptions { bin, skip_bad_rows: false, budget: engine::Budget::default(), held: None, clairvoyant: false })
 }

@@ -75,6 +75,12 @@ pub(super) fn run_command(args: &RunArgs) -> Result<(), Error> {
     }
     let output = run_with_progress(&scenario, options, args.quiet, args.requests.as_deref())?;
     let mut report = Report::new(&scenario, output);
+    // The clairvoyant schedule of the same requests, beside the run, where the requests do not depend on the
+    // platform's answers.
+    if scenario.quota_pairs().iter().any(|&pair| crate::bound::has_bound(&scenario, pair)) {
+        let bound = crate::bound::run(&scenario, options)?;
+        report.attach_bound(&scenario, &bound);
+    }
     let mut verdict = report::verdict::Verdict::new(&scenario, &report, aim.rate());
     if !args.no_confirm {
         crate::advise::remedy::confirm(&scenario, &mut verdict, report.summary.totals.attempts, aim)?;

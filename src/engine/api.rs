@@ -31,6 +31,11 @@ pub struct RunOutput {
     pub sub_accounts: Vec<SubAccount>,
     /// Per client: when a batch client's last request finished (None for other clients, or unfinished).
     pub batch_done: Vec<Option<Nanos>>,
+    /// Per client: when its work was done, for the clients that have a fixed amount of it: a batch's last
+    /// request, or a trace's once every row was read and every request ended (None otherwise, or unfinished).
+    pub client_done: Vec<Option<Nanos>>,
+    /// Per quota: the instant its last request ended (admitted or given up), if any did.
+    pub quota_last: Vec<Option<Nanos>>,
     pub traces: Vec<TraceRead>,
 }
 
@@ -48,6 +53,10 @@ pub struct RunOptions {
     /// plan change, so the run is that of a scenario whose only plan for it is that limit. `None` in a run
     /// as the scenario says.
     pub held: Option<((usize, usize), u32)>,
+    /// Run the clairvoyant schedule instead of the clients (see [`crate::bound`]): an attempt the quota
+    /// would refuse waits, in arrival order per quota, for the instant it would admit it; every reply and
+    /// think takes its distribution's least value.
+    pub clairvoyant: bool,
 }
 
 impl RunOptions {
@@ -57,6 +66,7 @@ impl RunOptions {
             skip_bad_rows: false,
             budget: Budget::default(),
             held: None,
+            clairvoyant: false,
         }
     }
 }

@@ -58,6 +58,8 @@ enum Kind {
     PlanChange,
     /// A pacer lets its first waiting attempt go.
     Release(u32),
+    /// The clairvoyant schedule: a quota admits the attempts waiting for it, in order, while it can.
+    Clear(u32),
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -200,6 +202,9 @@ struct ClientState {
     cost: StreamRng,
     /// An open client's rate bounds, if its shape has them (thinning skips most rate computations).
     bounds: Option<RateBounds>,
+    /// Requests begun and not yet ended, and when the last one ended.
+    in_flight: u64,
+    last_end: Nanos,
 }
 
 const NO_CELL: u32 = u32::MAX;
@@ -234,6 +239,10 @@ struct Engine<'s, 'o, O: Observer, Q: EventQueue<Event>> {
     pacer_of: HashMap<(BudgetScope, usize), u32>,
     observer: &'o mut O,
     held: Option<((usize, usize), u32)>,
+    /// The clairvoyant schedule ([`RunOptions::clairvoyant`]): per quota, the attempts waiting for it.
+    clairvoyant: bool,
+    waiting_for: Vec<std::collections::VecDeque<u32>>,
+    quota_last: Vec<Option<Nanos>>,
 }
 
 /// The QPS `pair` is held at, if it is the held one.
@@ -299,6 +308,13 @@ fn run_on<O: Observer, Q: EventQueue<Event>>(
     engine.run()?;
     engine.rec.flush();
     let batch_done = engine.clients.iter().map(|c| c.finished_at).collect();
+    let client_done = (engine.clients.iter().zip(&scenario.clients))
+        .map(|(state, client)| match client.model {
+            ClientModel::Batch { .. } => state.finished_at,
+            ClientModel::Trace(_) if state.pending.is_none() && state.in_flight == 0 => Some(state.last_end),
+            _ => None,
+        })
+        .collect();
     let traces = (engine.clients.iter().enumerate())
         .filter_map(|(client, c)| {
             c.trace.as_ref().map(|t| TraceRead {
@@ -316,6 +332,8 @@ fn run_on<O: Observer, Q: EventQueue<Event>>(
         plans: engine.plans.usage(),
         sub_accounts: engine.sub_accounts.into_list(),
         batch_done,
+        client_done,
+        quota_last: engine.quota_last,
         traces,
     })
 }
@@ -395,11 +413,15 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
                     ClientModel::Open { shape, .. } => shape.bounds(),
                     _ => None,
                 },
+                in_flight: 0,
+                last_end: 0,
                 cells: vec![NO_CELL; client.apis.apis().len()],
                 quotas: client.apis.apis().iter().map(|&api| quota_of(client.account, api)).collect(),
             });
         }
         let rec = Recorder::new(quotas.len(), sc.duration, options.bin);
+        let waiting_for = if options.clairvoyant { vec![Default::default(); quotas.len()] } else { Vec::new() };
+        let quota_last = vec![None; quotas.len()];
         Ok(Engine::<O, Q> {
             sc,
             queue: Q::default(),
@@ -419,6 +441,9 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
             pacer_of: HashMap::new(),
             observer,
             held: options.held,
+            clairvoyant: options.clairvoyant,
+            waiting_for,
+            quota_last,
             attempts: 0,
             throttled: 0,
             budget: options.budget,
@@ -511,6 +536,7 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
                 Kind::Return(slot) => self.on_return(slot, time),
                 Kind::Served(slot) => self.served(slot, time),
                 Kind::PlanChange => self.refresh_limits(time),
+                Kind::Clear(q) => self.clear(q as usize, time),
             }
             if Q::TOP_IN_PLACE && self.top_in_hand {
                 // Nothing took its place: the handled event leaves the queue.
@@ -637,6 +663,7 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
         req.given_latency = latency.is_some();
         req.attempts = 0;
         req.queued = 0;
+        self.clients[req.client as usize].in_flight += 1;
         self.rec.request(req.cell as usize, req.quota as usize);
         if O::ATTEMPTS {
             self.requests_started += 1;
@@ -660,6 +687,45 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
 
     #[inline]
     fn send(&mut self, slot: u32, now: Nanos) {
+        if self.clairvoyant && !self.may_send_now(slot, now) {
+            return;
+        }
+        self.send_now(slot, now);
+    }
+
+    /// The clairvoyant schedule's gate: an attempt goes now if nothing waits for its quota and the quota
+    /// admits it now; else it waits in line, and the quota is woken when it would next admit.
+    #[cold]
+    fn may_send_now(&mut self, slot: u32, now: Nanos) -> bool {
+        let req = self.requests[slot as usize];
+        let q = req.quota as usize;
+        if self.waiting_for[q].is_empty() {
+            let at = self.quotas[q].next_admit(now, req.cost);
+            if at <= now {
+                return true;
+            }
+            self.schedule(at, Kind::Clear(q as u32));
+        }
+        self.waiting_for[q].push_back(slot);
+        false
+    }
+
+    /// The clairvoyant schedule: quota `q` admits its waiting attempts in order while it can, and is woken
+    /// again when it would admit the next.
+    #[cold]
+    fn clear(&mut self, q: usize, now: Nanos) {
+        while let Some(&slot) = self.waiting_for[q].front() {
+            let at = self.quotas[q].next_admit(now, self.requests[slot as usize].cost);
+            if at > now {
+                return self.schedule(at, Kind::Clear(q as u32));
+            }
+            self.waiting_for[q].pop_front();
+            self.send_now(slot, now);
+        }
+    }
+
+    #[inline]
+    fn send_now(&mut self, slot: u32, now: Nanos) {
         let mut req = self.requests[slot as usize];
         req.attempts += 1;
         self.attempts += 1;
@@ -723,6 +789,7 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
     fn service_time(&mut self, req: &Request) -> Nanos {
         match req.given_latency {
             true => req.latency,
+            false if self.clairvoyant => self.sc.apis[req.api as usize].latency.min(),
             false => self.sc.apis[req.api as usize].latency.sample(&mut self.clients[req.client as usize].latency),
         }
     }
@@ -733,6 +800,10 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
         if self.on_outcome(slot, &req, now) {
             return;
         }
+        let state = &mut self.clients[req.client as usize];
+        state.in_flight -= 1;
+        state.last_end = now;
+        self.quota_last[req.quota as usize] = Some(now);
         // The request is over: a closed thread starts its next one after thinking, so does a batch
         // thread while the backlog lasts, and an open or trace slot is freed.
         let state = &mut self.clients[req.client as usize];
@@ -757,7 +828,7 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
         if think.is_zero() {
             self.start(slot, now);
         } else {
-            let pause = think.sample(&mut state.think);
+            let pause = if self.clairvoyant { think.min() } else { think.sample(&mut state.think) };
             self.schedule(now.saturating_add(pause), Kind::Start(slot));
         }
     }

@@ -351,6 +351,38 @@ pub fn run_page(report: &Report, charts: &[String], scenario_text: &str, scenari
         page.table(&["client", "requests", "threads", "makespan s", "floor s", "limit (QPS)"], &rows);
     }
 
+    let bounds: Vec<&super::summary::ApiEntry> = s.by_api.iter().filter(|e| e.bound.is_some()).collect();
+    if !bounds.is_empty() {
+        page.heading("Against the clairvoyant bound");
+        page.paragraph(
+            "The bound sends the same requests each at the earliest instant the quota admits it, in arrival \
+                order, never throttled, every reply at its shortest: no client strategy finishes sooner.",
+        );
+        let secs = |v: Option<f64>| v.map_or("not within the run".into(), |v| format!("{v:.2}"));
+        let ratio = |v: Option<f64>| v.map_or("—".into(), |v| format!("{v:.2}x"));
+        let rows: Vec<Vec<Cell>> = bounds
+            .iter()
+            .filter_map(|e| e.bound.map(|b| (e, b)))
+            .map(|(e, b)| {
+                vec![
+                    Cell::Text(e.account.clone()),
+                    Cell::Text(e.api.clone()),
+                    Cell::Num(secs(b.run_last_s)),
+                    Cell::Num(secs(b.bound.last_s)),
+                    Cell::Num(ratio(b.last_ratio)),
+                    Cell::Num(format!("{:.2}", e.metrics.latency_s.mean)),
+                    Cell::Num(format!("{:.2}", b.bound.mean_s)),
+                    Cell::Num(ratio(b.mean_ratio)),
+                    Cell::Num(format!("{:.1} %", e.metrics.throttle_rate * 100.0)),
+                ]
+            })
+            .collect();
+        page.table(
+            &["account", "API", "last done s", "bound s", "x bound", "mean s", "bound mean s", "x bound", "throttled"],
+            &rows,
+        );
+    }
+
     page.scenario(scenario_text);
     page.finish()
 }

@@ -17,6 +17,24 @@ pub struct ApiEntry {
     pub category: &'static str,
     #[serde(flatten)]
     pub metrics: Metrics,
+    /// The clairvoyant bound beside the run's own completion (see [`crate::bound`]), where it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bound: Option<BoundEntry>,
+    /// When the run's last request of this pair ended, and whether every request had ended by then.
+    #[serde(skip)]
+    pub last_end: Option<Nanos>,
+}
+
+/// The bound of one (account, API) and how the run compares: its last completion over the bound's, and
+/// its mean time from a request's start to its reply over the bound's.
+#[derive(Debug, Serialize, Clone, Copy, PartialEq)]
+pub struct BoundEntry {
+    #[serde(flatten)]
+    pub bound: crate::bound::PairBound,
+    /// The run's last completion (null: some request had not ended by the end of the run).
+    pub run_last_s: Option<f64>,
+    pub last_ratio: Option<f64>,
+    pub mean_ratio: Option<f64>,
 }
 
 /// One plan period of one (account, API): from one limit change to the next.
@@ -143,6 +161,9 @@ pub struct BatchEntry {
     /// No schedule can finish sooner (see [`batch_floor`]). `limit_qps` is the sum, over the APIs the
     /// client calls, of the highest limit each had while the batch ran (until it finished, or the run ended).
     pub floor_s: f64,
+    /// When the clairvoyant schedule finishes this batch (see [`crate::bound`]), when it was computed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bound_s: Option<Option<f64>>,
     pub limit_qps: u32,
     /// The APIs it calls (for the chart, which marks the batch on their panels only).
     #[serde(skip)]
@@ -156,6 +177,12 @@ pub struct TraceEntry {
     pub rows: u64,
     pub skipped_rows: u64,
     pub rows_before_start: u64,
+    /// When the client's work was done (every row read and every request ended), in seconds since the
+    /// start; null when the run ended first.
+    pub completion_s: Option<f64>,
+    /// When the clairvoyant schedule finishes it (see [`crate::bound`]), when it was computed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bound_s: Option<Option<f64>>,
 }
 
 /// `summary.json`, field for field.
@@ -255,6 +282,8 @@ impl Report {
                 api: a.name.clone(),
                 category: a.category.name(),
                 metrics: cell.metrics(sc.duration),
+                bound: None,
+                last_end: out.quota_last[q].filter(|_| cell.requests == cell.admitted + cell.gave_up),
             });
             let bins = match rec.series(q) {
                 [] => vec![Bin::default(); rec.bins_per_quota],
@@ -357,12 +386,44 @@ impl Report {
                     rows: t.rows,
                     skipped_rows: t.skipped_rows,
                     rows_before_start: t.rows_before_start,
+                    completion_s: out.client_done[t.client].map(secs_f64),
+                    bound_s: None,
                 })
                 .collect(),
             verdict: None,
         };
         let clock_origin = Some((sc.offset.to_datetime(sc.start), sc.offset.to_string()));
         Report { summary, series, bin, clock_origin }
+    }
+}
+
+impl Report {
+    /// Puts the clairvoyant bound beside each pair, batch and trace client that has one.
+    pub fn attach_bound(&mut self, sc: &Scenario, bound: &crate::bound::Bound) {
+        for (entry, pair) in self.summary.by_api.iter_mut().zip(&bound.pairs) {
+            entry.bound = pair.map(|b| {
+                let run_last_s = entry.last_end.map(secs_f64);
+                let ratio = |run: f64, best: f64| (best > 0.0).then(|| run / best);
+                // Means compare only over the same requests: every one completed in both.
+                let m = &entry.metrics;
+                let same = m.admitted == m.requests && b.completed == m.requests;
+                BoundEntry {
+                    bound: b,
+                    run_last_s,
+                    last_ratio: run_last_s.zip(b.last_s).and_then(|(r, b)| ratio(r, b)),
+                    mean_ratio: if same { ratio(m.latency_s.mean, b.mean_s) } else { None },
+                }
+            });
+        }
+        let name_of = |c: usize| sc.clients[c].name.as_str();
+        for entry in &mut self.summary.batches {
+            let c = (0..sc.clients.len()).find(|&c| name_of(c) == entry.client);
+            entry.bound_s = c.map(|c| bound.clients[c].map(secs_f64));
+        }
+        for entry in &mut self.summary.traces {
+            let c = (0..sc.clients.len()).find(|&c| name_of(c) == entry.client);
+            entry.bound_s = c.map(|c| bound.clients[c].map(secs_f64));
+        }
     }
 }
 
@@ -393,6 +454,7 @@ fn batches(sc: &Scenario, out: &RunOutput) -> Vec<BatchEntry> {
             threads,
             makespan_s: done.map(secs_f64),
             floor_s: batch_floor(&quotas, requests, sc.start.as_nanosecond()),
+            bound_s: None,
             limit_qps,
             apis: c.apis.apis().iter().map(|&a| sc.apis[a].name.clone()).collect(),
         })

@@ -4,7 +4,7 @@
 
 use super::summary::{Report, Series};
 use crate::stats::Metrics;
-use crate::text::terminal;
+use crate::text::{terminal, thousands};
 use std::fmt::Write;
 
 /// Rows shown before the rest are counted instead.
@@ -144,9 +144,16 @@ pub fn render(report: &Report, colour: bool) -> String {
     }
     for b in &s.batches {
         let took = b.makespan_s.map_or("did not finish within the run".to_string(), |m| format!("took {m:.1} s"));
+        let bound = match b.bound_s {
+            Some(Some(best)) => {
+                format!("; the clairvoyant bound finishes it at {best:.1} s{}", times(b.makespan_s, best))
+            }
+            Some(None) => "; even the clairvoyant bound does not finish it within the run".to_string(),
+            None => String::new(),
+        };
         let _ = writeln!(
             out,
-            "batch {}: {} requests on {} threads {took}; the floor at {} QPS is {:.1} s",
+            "batch {}: {} requests on {} threads {took}; the floor at {} QPS is {:.1} s{bound}",
             terminal(&b.client),
             b.requests,
             b.threads,
@@ -154,5 +161,56 @@ pub fn render(report: &Report, colour: bool) -> String {
             b.floor_s
         );
     }
+    for &i in &shown {
+        let e = &s.by_api[i];
+        if let Some(line) = bound_line(e) {
+            let _ = writeln!(out, "{line}");
+        }
+    }
     out
+}
+
+/// ` (1.02x)`: the run's time over the bound's, when both are known.
+fn times(run: Option<f64>, best: f64) -> String {
+    match run {
+        Some(r) if best > 0.0 => format!(" ({:.2}x)", r / best),
+        _ => String::new(),
+    }
+}
+
+/// The run beside the clairvoyant bound of one pair: "the bound's last request completes at 12.0 s (this
+/// run 14.2 s, 1.18x) and waits 0.8 s on average (this run 2.1 s, 2.63x); here 72.0 % of attempts were
+/// throttled, the bound never is".
+pub fn bound_line(e: &super::summary::ApiEntry) -> Option<String> {
+    let b = e.bound?;
+    let last = match (b.bound.last_s, b.run_last_s) {
+        (Some(best), Some(run)) => format!(
+            "completes at {best:.1} s (this run {run:.1} s{})",
+            times(Some(run), best).replace(" (", ", ").replace(')', "")
+        ),
+        (Some(best), None) => format!("completes at {best:.1} s (this run did not finish)"),
+        (None, _) => "does not complete within the run".to_string(),
+    };
+    let m = &e.metrics;
+    let mean = match b.mean_ratio {
+        Some(r) => format!(
+            "takes {:.2} s from start to reply on average (this run {:.2} s, {r:.2}x)",
+            b.bound.mean_s, m.latency_s.mean
+        ),
+        None => format!(
+            "takes {:.2} s from start to reply on average over the {} it completes (this run completed {} of {} \
+                requests, so its mean is not comparable)",
+            b.bound.mean_s,
+            thousands(b.bound.completed),
+            thousands(m.admitted),
+            thousands(m.requests)
+        ),
+    };
+    Some(format!(
+        "bound {} / {}: the clairvoyant schedule's last request {last} and {mean}; this run throttled {:.1} % of \
+            attempts, the bound none",
+        terminal(&e.account),
+        terminal(&e.api),
+        e.metrics.throttle_rate * 100.0
+    ))
 }

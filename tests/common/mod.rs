@@ -55,8 +55,11 @@ pub fn run_text(text: &str) -> (Scenario, Report) {
 
 pub fn run_with_bin(text: &str, bin: u64) -> (Scenario, Report) {
     let sc = Scenario::parse(text, "test.toml").unwrap_or_else(|e| panic!("{e}"));
-    let out = engine::run(&sc, RunOptions { bin, skip_bad_rows: false, budget: Default::default(), held: None })
-        .unwrap_or_else(|e| panic!("{e}"));
+    let out = engine::run(
+        &sc,
+        RunOptions { bin, skip_bad_rows: false, budget: Default::default(), held: None, clairvoyant: false },
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
     let report = Report::new(&sc, out);
     (sc, report)
 }

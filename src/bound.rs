@@ -1,0 +1,93 @@
+//! The clairvoyant bound: the yardstick no client strategy can beat. The same requests as the run (open
+//! arrivals, trace rows, batch backlogs: requests that do not depend on what the platform answered), each
+//! sent at the earliest instant the limiter and the plans in force admit it, in arrival order per (account,
+//! API), never throttled, every reply and every think at its distribution's least value. A closed loop's
+//! requests are made by its own replies, so a quota a closed client calls has no bound.
+//!
+//! Sending every request as early as the quota admits it, first come first served, admits the k-th request
+//! no later than any schedule can (for every k at once), so the last completion and the mean are both
+//! bounds. The schedule runs on the engine itself ([`RunOptions::clairvoyant`]), so plans, packages and
+//! every limiter are those of the run.
+
+use crate::Error;
+use crate::engine::{self, RunOptions};
+use crate::scenario::Scenario;
+use crate::time::{Nanos, secs_f64};
+use crate::workload::{ClientModel, RetryPolicy};
+use serde::Serialize;
+
+/// The bound of one (account, API): when its last request completes, and the requests' times from their
+/// start to their reply.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct PairBound {
+    /// When the last request completes, in seconds since the start (null: some request does not complete
+    /// before the run ends even so).
+    pub last_s: Option<f64>,
+    pub mean_s: f64,
+    pub p99_s: f64,
+    /// Requests the bound serves before the end.
+    pub completed: u64,
+}
+
+/// The bound of a run: per quota (in [`Scenario::quota_pairs`] order; None where a closed client calls
+/// it), and per client when its work is done (batch and trace clients).
+#[derive(Clone, Debug, Default)]
+pub struct Bound {
+    pub pairs: Vec<Option<PairBound>>,
+    pub clients: Vec<Option<Nanos>>,
+}
+
+/// The scenario the bound runs: the same clients without their strategies (no pacer, adaptive throttle
+/// or budget: the schedule itself never sends what the quota would refuse).
+pub fn clairvoyant(sc: &Scenario) -> Scenario {
+    let mut sc = sc.clone();
+    for c in &mut sc.clients {
+        c.pace = None;
+        c.adaptive = None;
+        c.budget = None;
+        c.retry = RetryPolicy::None;
+    }
+    sc
+}
+
+/// Whether (account, API) has a bound: no closed loop calls it.
+pub fn has_bound(sc: &Scenario, (account, api): (usize, usize)) -> bool {
+    !sc.clients
+        .iter()
+        .any(|c| matches!(c.model, ClientModel::Closed { .. }) && c.account == account && c.apis.apis().contains(&api))
+}
+
+/// Runs the clairvoyant schedule of `sc`.
+pub fn run(sc: &Scenario, options: RunOptions) -> Result<Bound, Error> {
+    let pairs = sc.quota_pairs();
+    let closed: Vec<bool> = pairs.iter().map(|&pair| !has_bound(sc, pair)).collect();
+    if closed.iter().all(|&c| c) {
+        return Ok(Bound { pairs: vec![None; pairs.len()], clients: vec![None; sc.clients.len()] });
+    }
+    let bare = clairvoyant(sc);
+    let out = engine::run(&bare, RunOptions { clairvoyant: true, ..options })?;
+    let cells = out.recorder.quota_cells(out.quota_pairs.len());
+    let pairs = (0..pairs.len())
+        .map(|q| {
+            (!closed[q]).then(|| {
+                let cell = &cells[q];
+                let latency = cell.latency.summary();
+                let unfinished = cell.requests > cell.admitted + cell.gave_up;
+                PairBound {
+                    last_s: out.quota_last[q].filter(|_| !unfinished).map(secs_f64),
+                    mean_s: latency.mean,
+                    p99_s: latency.p99,
+                    completed: cell.admitted,
+                }
+            })
+        })
+        .collect();
+    Ok(Bound { pairs, clients: out.client_done })
+}
+
+/// The closed form of the bound for `n` requests sent at once against a token bucket of `rate` per
+/// second and burst `burst`, every reply taking `reply`: the first `burst` go at once, then one every 1 /
+/// `rate`, so the last is admitted at (n − burst) / rate and completes one reply later.
+pub fn token_bucket_last(n: u64, rate: f64, burst: u64, reply: Nanos) -> f64 {
+    (n.saturating_sub(burst)) as f64 / rate + secs_f64(reply)
+}
