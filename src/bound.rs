@@ -12,12 +12,13 @@
 use crate::Error;
 use crate::engine::{self, RunOptions};
 use crate::scenario::Scenario;
-use crate::time::{Nanos, secs_f64};
+use crate::time::{NANOS_PER_SEC, Nanos, secs_f64};
 use crate::workload::{ClientModel, RetryPolicy};
 use serde::Serialize;
 
-/// The bound of one (account, API): when its last request completes, and the requests' times from their
-/// start to their reply.
+/// The bound of one (account, API): when its last request completes, and the requests' response times
+/// from their arrival to their reply (a batch's requests all arrive at the start, so theirs are their
+/// completion instants: the paper's completion time).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct PairBound {
     /// When the last request completes, in seconds since the start (null: some request does not complete
@@ -38,7 +39,10 @@ pub struct Bound {
 }
 
 /// The scenario the bound runs: the same clients without their strategies (no pacer, adaptive throttle
-/// or budget: the schedule itself never sends what the quota would refuse).
+/// or budget: the schedule itself never sends what the quota would refuse), and a batch's whole backlog
+/// there at the start, as if it had a thread per request. A batch's threads make its next request wait
+/// for its last reply, and which client's request goes first then matters; with the backlog all there,
+/// first come first served is the best order, and a bound for every number of threads.
 pub fn clairvoyant(sc: &Scenario) -> Scenario {
     let mut sc = sc.clone();
     for c in &mut sc.clients {
@@ -46,6 +50,10 @@ pub fn clairvoyant(sc: &Scenario) -> Scenario {
         c.adaptive = None;
         c.budget = None;
         c.retry = RetryPolicy::None;
+        if let ClientModel::Batch { threads, requests, ramp_up, .. } = &mut c.model {
+            *threads = u32::try_from(*requests).unwrap_or(u32::MAX);
+            *ramp_up = 0;
+        }
     }
     sc
 }
@@ -67,17 +75,22 @@ pub fn run(sc: &Scenario, options: RunOptions) -> Result<Bound, Error> {
     let bare = clairvoyant(sc);
     let out = engine::run(&bare, RunOptions { clairvoyant: true, ..options })?;
     let cells = out.recorder.quota_cells(out.quota_pairs.len());
+    let mut responses = out.quota_responses;
     let pairs = (0..pairs.len())
         .map(|q| {
             (!closed[q]).then(|| {
                 let cell = &cells[q];
-                let latency = cell.latency.summary();
                 let unfinished = cell.requests > cell.admitted + cell.gave_up;
+                let all = &mut responses[q];
+                all.sort_unstable();
+                let (n, sum) = out.quota_response[q];
+                // The nearest rank: the smallest time at least 99 % of the requests are within.
+                let p99 = all.get(((all.len() * 99).div_ceil(100)).max(1) - 1).copied().unwrap_or(0);
                 PairBound {
                     last_s: out.quota_last[q].filter(|_| !unfinished).map(secs_f64),
-                    mean_s: latency.mean,
-                    p99_s: latency.p99,
-                    completed: cell.admitted,
+                    mean_s: if n == 0 { 0.0 } else { sum as f64 / n as f64 / NANOS_PER_SEC as f64 },
+                    p99_s: secs_f64(p99),
+                    completed: n,
                 }
             })
         })

@@ -51,6 +51,13 @@ struct Case {
     text: String,
     duration_s: u64,
     checks: Vec<CheckSpec>,
+    /// Whether its measures read the clairvoyant bound (computed only where asked for).
+    bound: bool,
+}
+
+/// The clairvoyant bound's last completion of the first pair, in seconds.
+fn bound_last(s: &Summary, _: f64) -> (f64, f64) {
+    (s.by_api[0].bound.and_then(|b| b.bound.last_s).unwrap_or(f64::NAN), 1.0)
 }
 
 fn throttled_share(s: &Summary, _: f64) -> (f64, f64) {
@@ -300,6 +307,7 @@ fn share_case(name: String, server: &str, run: (u32, f64, &str, u64), analytic: 
         text: scenario(seconds, server, limit, SHORT, &poisson_client(lambda, retry)),
         duration_s: seconds,
         checks: vec![CheckSpec { metric: "throttled share", analytic, measure: throttled_share, edge_bound: 0.0 }],
+        bound: false,
     }
 }
 
@@ -384,6 +392,7 @@ fn cases(quick: bool) -> Vec<Case> {
                 edge_bound: edge,
             },
         ],
+        bound: false,
     });
 
     // A pacer of rate r (burst 1) fed Poisson arrivals at λ: an M/D/1 queue with service 1 / r.
@@ -405,6 +414,7 @@ fn cases(quick: bool) -> Vec<Case> {
                 measure: mean_queue_wait,
                 edge_bound: 0.0,
             }],
+            bound: false,
         });
     }
     cases.extend(strategy_cases(quick));
@@ -450,6 +460,7 @@ fn strategy_cases(quick: bool) -> Vec<Case> {
                 measure: attempts_per_second,
                 edge_bound: 2.0 * n as f64 / seconds as f64,
             }],
+            bound: false,
         });
     }
 
@@ -494,6 +505,7 @@ fn strategy_cases(quick: bool) -> Vec<Case> {
             measure: mean_server_wait,
             edge_bound: 0.0,
         }],
+        bound: false,
     });
 
     // A unit quota of U a minute, every call costing u, the request limit never reached: a clock window
@@ -516,6 +528,7 @@ fn strategy_cases(quick: bool) -> Vec<Case> {
             measure: throttled_share,
             edge_bound: 0.0,
         }],
+        bound: false,
     });
 
     // A priced plan stack whose bill is known: an hour of Poisson calls at λ, no throttling, a prepaid QPS
@@ -549,15 +562,45 @@ fn strategy_cases(quick: bool) -> Vec<Case> {
             measure: bill,
             edge_bound: 0.0,
         }],
+        bound: false,
     });
     cases
+}
+
+/// n requests at once against a token bucket of rate r and burst b: the clairvoyant bound's last
+/// completes at (n − b) / r plus one reply. Every reply is constant, so the runs agree to the nanosecond
+/// (the engine's grain, the check's only allowance).
+fn bound_case() -> Case {
+    let (n, rate, burst, reply) = (500u64, 4u32, 20u64, 100 * crate::time::NANOS_PER_SEC / 1000);
+    Case {
+        name: format!("bound: {n} at once, token bucket {rate}/s, burst {burst}, 100 ms replies"),
+        text: scenario(
+            600,
+            &format!("limiter = \"token-bucket\"\nburst = {burst}"),
+            rate,
+            "{ dist = \"constant\", mean = \"100ms\" }",
+            &format!(
+                "model = \"batch\"\nthreads = {n}\nrequests = {n}\nretry = {{ policy = \"fixed\", wait = \"1s\", \
+                    max_attempts = 1000000 }}"
+            ),
+        ),
+        duration_s: 600,
+        checks: vec![CheckSpec {
+            metric: "bound's last completion s",
+            analytic: crate::bound::token_bucket_last(n, rate as f64, burst, reply),
+            measure: bound_last,
+            edge_bound: 1e-9,
+        }],
+        bound: true,
+    }
 }
 
 /// Runs every case (`quick`: the short set, a few seconds on two cores) on `jobs` threads (all cores if
 /// None). Results do not depend on the thread count.
 pub fn run(quick: bool, jobs: Option<usize>) -> Result<Vec<Check>, Error> {
     let reps: u32 = if quick { 8 } else { 20 };
-    let cases = cases(quick);
+    let mut cases = cases(quick);
+    cases.push(bound_case());
     let measured: Vec<Vec<(f64, f64)>> = crate::replicate::pool(jobs)?.install(|| {
         crate::replicate::each(cases.len(), reps, |c, rep| {
             let case = &cases[c];
@@ -565,7 +608,12 @@ pub fn run(quick: bool, jobs: Option<usize>) -> Result<Vec<Check>, Error> {
             let sc = Scenario::parse(&text, "validate")?;
             let out = engine::run(&sc, RunOptions::for_scenario(&sc))?;
             // The checks read the summary's fields (phases, sub-accounts), so the full report is made.
-            let summary = Report::new(&sc, out).summary;
+            let mut report = Report::new(&sc, out);
+            if case.bound {
+                let bound = crate::bound::run(&sc, RunOptions::for_scenario(&sc))?;
+                report.attach_bound(&sc, &bound);
+            }
+            let summary = report.summary;
             Ok(case.checks.iter().map(|k| (k.measure)(&summary, case.duration_s as f64)).collect())
         })
     })?;

@@ -118,6 +118,8 @@ proptest! {
         let best = pair.bound.last_s.unwrap();
         let run = pair.run_last_s.unwrap();
         prop_assert!(run >= best - 1e-9, "run {run} < bound {best}");
+        // Every request completed in both: the mean response time is bounded too.
+        prop_assert!(pair.run_mean_s >= pair.bound.mean_s - 1e-9, "mean {} < bound {}", pair.run_mean_s, pair.bound.mean_s);
         prop_assert_eq!(pair.bound.completed, clients.iter().map(|c| c.0).sum::<u64>());
     }
 }

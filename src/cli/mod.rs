@@ -72,7 +72,7 @@ pub enum Command {
     #[command(subcommand)]
     Trace(TraceCommand),
     /// Check the simulator against results known in closed form (Poisson against each limiter, Erlang B,
-    /// M/D/1/b, retry chains, Little's law, the pacer's M/D/1 wait): analytic value, simulated value with
+    /// M/D/1/b, retry chains, Little's law, the pacer's M/D/1 wait, the clairvoyant bound's token-bucket closed form): analytic value, simulated value with
     /// its 95 % interval, PASS or FAIL. Exits 1 if any check fails.
     #[command(after_help = "Examples:\n  quotasim validate --quick\n  quotasim validate --json > checks.json")]
     Validate(ValidateArgs),

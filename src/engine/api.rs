@@ -36,6 +36,11 @@ pub struct RunOutput {
     pub client_done: Vec<Option<Nanos>>,
     /// Per quota: the instant its last request ended (admitted or given up), if any did.
     pub quota_last: Vec<Option<Nanos>>,
+    /// Per quota: its admitted requests' response times, from arrival to reply (a batch's requests
+    /// arrive at the start, all at once): how many, and their sum.
+    pub quota_response: Vec<(u64, u128)>,
+    /// Per quota, in the clairvoyant schedule only: each of those response times (for its p99).
+    pub quota_responses: Vec<Vec<Nanos>>,
     pub traces: Vec<TraceRead>,
 }
 

@@ -39,7 +39,7 @@ mod sub_accounts;
 pub use api::{
     AttemptOutcome, AttemptSeen, Budget, Observer, PROGRESS_EVERY, Progress, RunOptions, RunOutput, TraceRead,
 };
-use strategy::{AimdState, Pacer, SreState};
+use strategy::{AggregatorOf, AimdState, BucketState, Pacer, SreState, Successes};
 use sub_accounts::SubAccounts;
 
 #[derive(Clone, Copy, Debug)]
@@ -60,6 +60,12 @@ enum Kind {
     Release(u32),
     /// The clairvoyant schedule: a quota admits the attempts waiting for it, in order, while it can.
     Clear(u32),
+    /// An ATB or AATB client's bucket has a token for its first waiting attempt.
+    Token(u32),
+    /// An AATB client's routine report to its aggregator is due.
+    Report(u32),
+    /// An AATB client hears its aggregator's answer.
+    Reply(u32),
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -205,6 +211,9 @@ struct ClientState {
     /// Requests begun and not yet ended, and when the last one ended.
     in_flight: u64,
     last_end: Nanos,
+    /// An ATB or AATB client's token bucket; a window-based backoff's successes.
+    bucket: Option<Box<BucketState>>,
+    successes: Successes,
 }
 
 const NO_CELL: u32 = u32::MAX;
@@ -237,12 +246,17 @@ struct Engine<'s, 'o, O: Observer, Q: EventQueue<Event>> {
     budget_of: HashMap<(BudgetScope, usize), u32>,
     pacers: Vec<Pacer>,
     pacer_of: HashMap<(BudgetScope, usize), u32>,
+    /// AATB's aggregators, and which one a (scope, owner) reports to.
+    aggregators: Vec<crate::workload::adaptive::Aggregator>,
+    aggregator_of: AggregatorOf,
     observer: &'o mut O,
     held: Option<((usize, usize), u32)>,
     /// The clairvoyant schedule ([`RunOptions::clairvoyant`]): per quota, the attempts waiting for it.
     clairvoyant: bool,
     waiting_for: Vec<std::collections::VecDeque<u32>>,
     quota_last: Vec<Option<Nanos>>,
+    quota_response: Vec<(u64, u128)>,
+    quota_responses: Vec<Vec<Nanos>>,
 }
 
 /// The QPS `pair` is held at, if it is the held one.
@@ -334,6 +348,8 @@ fn run_on<O: Observer, Q: EventQueue<Event>>(
         batch_done,
         client_done,
         quota_last: engine.quota_last,
+        quota_response: engine.quota_response,
+        quota_responses: engine.quota_responses,
         traces,
     })
 }
@@ -415,6 +431,8 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
                 },
                 in_flight: 0,
                 last_end: 0,
+                bucket: None,
+                successes: Successes::new(),
                 cells: vec![NO_CELL; client.apis.apis().len()],
                 quotas: client.apis.apis().iter().map(|&api| quota_of(client.account, api)).collect(),
             });
@@ -422,6 +440,8 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
         let rec = Recorder::new(quotas.len(), sc.duration, options.bin);
         let waiting_for = if options.clairvoyant { vec![Default::default(); quotas.len()] } else { Vec::new() };
         let quota_last = vec![None; quotas.len()];
+        let quota_response = vec![(0, 0); quotas.len()];
+        let quota_responses = vec![Vec::new(); if options.clairvoyant { quotas.len() } else { 0 }];
         Ok(Engine::<O, Q> {
             sc,
             queue: Q::default(),
@@ -439,11 +459,15 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
             budget_of: HashMap::new(),
             pacers: Vec::new(),
             pacer_of: HashMap::new(),
+            aggregators: Vec::new(),
+            aggregator_of: AggregatorOf::new(),
             observer,
             held: options.held,
             clairvoyant: options.clairvoyant,
             waiting_for,
             quota_last,
+            quota_response,
+            quota_responses,
             attempts: 0,
             throttled: 0,
             budget: options.budget,
@@ -451,7 +475,8 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
             seen_row: Vec::new(),
             requests_started: 0,
         }
-        .with_budgets())
+        .with_budgets()
+        .with_buckets())
     }
 
     #[inline]
@@ -510,6 +535,7 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
                 self.schedule(start, Kind::Start(slot));
             }
         }
+        self.first_reports();
         let mut events = 0u64;
         loop {
             let Event { time, kind, .. } = if Q::TOP_IN_PLACE {
@@ -537,6 +563,9 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
                 Kind::Served(slot) => self.served(slot, time),
                 Kind::PlanChange => self.refresh_limits(time),
                 Kind::Clear(q) => self.clear(q as usize, time),
+                Kind::Token(c) => self.token(c as usize, time),
+                Kind::Report(c) => self.routine_report(c as usize, time),
+                Kind::Reply(c) => self.reply(c as usize, time),
             }
             if Q::TOP_IN_PLACE && self.top_in_hand {
                 // Nothing took its place: the handled event leaves the queue.
@@ -804,6 +833,15 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
         state.in_flight -= 1;
         state.last_end = now;
         self.quota_last[req.quota as usize] = Some(now);
+        if req.outcome == Outcome::Admitted {
+            let arrived = if matches!(client.model, ClientModel::Batch { .. }) { 0 } else { req.first_send };
+            let response = now - arrived;
+            let sum = &mut self.quota_response[req.quota as usize];
+            *sum = (sum.0 + 1, sum.1 + response as u128);
+            if let Some(all) = self.quota_responses.get_mut(req.quota as usize) {
+                all.push(response);
+            }
+        }
         // The request is over: a closed thread starts its next one after thinking, so does a batch
         // thread while the backlog lasts, and an open or trace slot is freed.
         let state = &mut self.clients[req.client as usize];

@@ -194,12 +194,12 @@ pub fn bound_line(e: &super::summary::ApiEntry) -> Option<String> {
     let m = &e.metrics;
     let mean = match b.mean_ratio {
         Some(r) => format!(
-            "takes {:.2} s from start to reply on average (this run {:.2} s, {r:.2}x)",
-            b.bound.mean_s, m.latency_s.mean
+            "its requests take {:.2} s from arrival to reply on average (this run {:.2} s, {r:.2}x)",
+            b.bound.mean_s, b.run_mean_s
         ),
         None => format!(
-            "takes {:.2} s from start to reply on average over the {} it completes (this run completed {} of {} \
-                requests, so its mean is not comparable)",
+            "its requests take {:.2} s from arrival to reply on average over the {} it completes (this run \
+                completed {} of {} requests, so its mean is not comparable)",
             b.bound.mean_s,
             thousands(b.bound.completed),
             thousands(m.admitted),

@@ -628,6 +628,13 @@ impl Ctx<'_> {
             }
             let adaptive = c.adaptive.as_ref().map(|a| self.adaptive(&format!("{key}.adaptive"), a)).transpose()?;
             let pace = c.pace.as_ref().map(|p| self.pace(&format!("{key}.pace"), p)).transpose()?;
+            if let (Some(Adaptive::Atb(_) | Adaptive::Aatb(_)), Some(_)) = (adaptive, pace) {
+                return Err(self.err(
+                    &format!("{key}.pace"),
+                    "an `atb` or `aatb` client paces itself with its own token bucket; remove `pace` (or choose \
+                        another `adaptive`)",
+                ));
+            }
             if let Some(other) =
                 pace.and_then(|(p, scope)| scope.conflict(p, &clients, (sub_account, account), |o| o.pace))
             {

@@ -263,7 +263,9 @@ pub struct RawClient {
     pub cost: Option<toml::Value>,
 }
 
-/// Adaptive client throttling: `kind = "sre"` with `k` and `window`.
+/// Adaptive client throttling: `kind = "sre"` (k, window), `"aimd"` (increase, decrease, min_rate,
+/// max_rate, rate), `"atb"` (rate, burst, tokens, congestion, step_below, step_above) or `"aatb"` (rate,
+/// burst, tokens, step_light, step_heavy, period, window, delay, server_rate, scope).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawAdaptive {
@@ -275,6 +277,17 @@ pub struct RawAdaptive {
     pub min_rate: Option<f64>,
     pub max_rate: Option<f64>,
     pub rate: Option<f64>,
+    pub burst: Option<f64>,
+    pub tokens: Option<f64>,
+    pub congestion: Option<f64>,
+    pub step_below: Option<f64>,
+    pub step_above: Option<f64>,
+    pub step_light: Option<f64>,
+    pub step_heavy: Option<f64>,
+    pub period: Option<String>,
+    pub delay: Option<String>,
+    pub server_rate: Option<f64>,
+    pub scope: Option<String>,
 }
 
 /// Client-side pacing: `rate` per second, `burst`, `scope`, `queue_limit`.
@@ -342,6 +355,8 @@ pub struct RawRetry {
     /// A jitter's name (`exponential`) or a duration (`retry-after`).
     pub jitter: Option<String>,
     pub budget: Option<RawBudget>,
+    pub window: Option<String>,
+    pub limit: Option<i64>,
 }
 
 /// A retry budget: `kind = "token-bucket"` (capacity, retry_cost, success_refund) or `"ratio"` (max_tokens,

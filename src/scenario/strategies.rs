@@ -2,6 +2,13 @@
 //! pacer and adaptive throttle, each checked at its key.
 
 use super::*;
+use crate::workload::{Aatb, Atb};
+
+/// The paper's ATB and AATB defaults, per second: a starting rate of 40 a minute, a bucket of 40 tokens,
+/// and 300 a minute taken as the rate that drew the last throttle before any did.
+const PAPER_RATE: f64 = 40.0 / 60.0;
+const PAPER_BURST: f64 = 40.0;
+const PAPER_CONGESTION: f64 = 300.0 / 60.0;
 
 impl Ctx<'_> {
     pub(super) fn retry(&self, key: &str, raw: &RawRetry) -> Result<RetryPolicy> {
@@ -11,12 +18,14 @@ impl Ctx<'_> {
             Fixed,
             Exponential,
             RetryAfter,
+            Window,
         }
         let policies = [
             ("none", Policy::None),
             ("fixed", Policy::Fixed),
             ("exponential", Policy::Exponential),
             ("retry-after", Policy::RetryAfter),
+            ("window", Policy::Window),
         ];
         // A jittered backoff is written as the exponential policy with a jitter, not as a policy of its own.
         let jitters = Jitter::NAMES.iter().map(|(n, _)| *n).filter(|n| *n != "none");
@@ -37,6 +46,7 @@ impl Ctx<'_> {
             Policy::Fixed => &["wait", "max_attempts", "budget"],
             Policy::Exponential => &["base", "multiplier", "cap", "jitter", "max_attempts", "budget"],
             Policy::RetryAfter => &["jitter", "max_attempts", "budget"],
+            Policy::Window => &["window", "limit", "cap", "max_attempts", "budget"],
         };
         let present = [
             ("wait", raw.wait.is_some()),
@@ -46,9 +56,13 @@ impl Ctx<'_> {
             ("cap", raw.cap.is_some()),
             ("jitter", raw.jitter.is_some()),
             ("budget", raw.budget.is_some()),
+            ("window", raw.window.is_some()),
+            ("limit", raw.limit.is_some()),
         ];
         self.takes_only(key, &format!("policy `{}`", raw.policy), &present, takes)?;
         let max_attempts = match raw.max_attempts {
+            // The paper's clients never give up.
+            None if matches!(kind, Policy::Window) => u32::MAX,
             None => RetryPolicy::PLATFORM_ADVICE.max_attempts(),
             Some(n) if (1..=i64::from(u32::MAX)).contains(&n) => n as u32,
             Some(n) => {
@@ -94,6 +108,30 @@ impl Ctx<'_> {
             Policy::RetryAfter => {
                 Ok(RetryPolicy::RetryAfter { jitter: duration("jitter", &raw.jitter)?.unwrap_or(0), max_attempts })
             }
+            Policy::Window => {
+                let window = match &raw.window {
+                    None => 60 * NANOS_PER_SEC,
+                    Some(w) => self.positive_duration(&format!("{key}.window"), w)?,
+                };
+                let limit = match raw.limit {
+                    None => None,
+                    Some(n) if (1..=1_000_000_000_000).contains(&n) => Some(n as u64),
+                    Some(n) => {
+                        return Err(self.err(
+                            &format!("{key}.limit"),
+                            format!(
+                                "{n} is not valid; expected the successes a window allows, 1 to 10^12 (or leave it \
+                                    out: unlimited backoff)"
+                            ),
+                        ));
+                    }
+                };
+                let cap = duration("cap", &raw.cap)?.unwrap_or(32 * NANOS_PER_SEC);
+                if cap == 0 {
+                    return Err(self.err(&format!("{key}.cap"), "must be longer than zero"));
+                }
+                Ok(RetryPolicy::Window { window, limit, cap, max_attempts })
+            }
         }
     }
 
@@ -130,8 +168,16 @@ impl Ctx<'_> {
     }
 
     pub(super) fn adaptive(&self, key: &str, raw: &raw::RawAdaptive) -> Result<Adaptive> {
+        #[derive(Clone, Copy, PartialEq)]
+        enum Kind {
+            Sre,
+            Aimd,
+            Atb,
+            Aatb,
+        }
         let k = |f: &str| format!("{key}.{f}");
-        let aimd = self.one_of(&k("kind"), &raw.kind, &[("sre", false), ("aimd", true)])?;
+        let kinds = [("sre", Kind::Sre), ("aimd", Kind::Aimd), ("atb", Kind::Atb), ("aatb", Kind::Aatb)];
+        let kind = self.one_of(&k("kind"), &raw.kind, &kinds)?;
         let present = [
             ("k", raw.k.is_some()),
             ("window", raw.window.is_some()),
@@ -140,36 +186,127 @@ impl Ctx<'_> {
             ("min_rate", raw.min_rate.is_some()),
             ("max_rate", raw.max_rate.is_some()),
             ("rate", raw.rate.is_some()),
+            ("burst", raw.burst.is_some()),
+            ("tokens", raw.tokens.is_some()),
+            ("congestion", raw.congestion.is_some()),
+            ("step_below", raw.step_below.is_some()),
+            ("step_above", raw.step_above.is_some()),
+            ("step_light", raw.step_light.is_some()),
+            ("step_heavy", raw.step_heavy.is_some()),
+            ("period", raw.period.is_some()),
+            ("delay", raw.delay.is_some()),
+            ("server_rate", raw.server_rate.is_some()),
+            ("scope", raw.scope.is_some()),
         ];
-        let takes: &[&str] =
-            if aimd { &["increase", "decrease", "min_rate", "max_rate", "rate"] } else { &["k", "window"] };
+        let takes: &[&str] = match kind {
+            Kind::Sre => &["k", "window"],
+            Kind::Aimd => &["increase", "decrease", "min_rate", "max_rate", "rate"],
+            Kind::Atb => &["rate", "burst", "tokens", "congestion", "step_below", "step_above"],
+            Kind::Aatb => &[
+                "rate",
+                "burst",
+                "tokens",
+                "step_light",
+                "step_heavy",
+                "period",
+                "window",
+                "delay",
+                "server_rate",
+                "scope",
+            ],
+        };
         self.takes_only(key, &format!("`{}`", raw.kind), &present, takes)?;
-        if aimd {
-            let number = |f: &str, v: Option<f64>, range: std::ops::RangeInclusive<f64>| -> Result<f64> {
-                let x = v.ok_or_else(|| self.err(key, format!("`aimd` needs `{f}`")))?;
-                if !(x.is_finite() && range.contains(&x) && x > 0.0) {
-                    return Err(self.err(
-                        &k(f),
-                        format!("{x} is not valid; expected a number above 0 and at most {}", range.end()),
-                    ));
-                }
-                Ok(x)
-            };
-            let increase = number("increase", raw.increase, 0.0..=1e9)?;
-            let decrease = number("decrease", raw.decrease, 0.0..=1.0)?;
-            if decrease >= 1.0 {
+        let number = |f: &str, v: Option<f64>, range: std::ops::RangeInclusive<f64>| -> Result<f64> {
+            let x = v.ok_or_else(|| self.err(key, format!("`{}` needs `{f}`", raw.kind)))?;
+            if !(x.is_finite() && range.contains(&x) && x > 0.0) {
                 return Err(
-                    self.err(&k("decrease"), "must be below 1: it is the factor a throttle multiplies the rate by")
+                    self.err(&k(f), format!("{x} is not valid; expected a number above 0 and at most {}", range.end()))
                 );
             }
-            let min_rate = number("min_rate", raw.min_rate, 0.0..=1e9)?;
-            let max_rate = number("max_rate", raw.max_rate, 0.0..=1e9)?;
-            if max_rate < min_rate {
-                return Err(self.err(&k("max_rate"), "must not be below `min_rate`"));
+            Ok(x)
+        };
+        // A default from the paper, or the value written, checked against its range.
+        let or = |f: &str, v: Option<f64>, default: f64, range: std::ops::RangeInclusive<f64>| {
+            number(f, Some(v.unwrap_or(default)), range)
+        };
+        let step = |f: &str, v: Option<f64>, default: f64| -> Result<f64> {
+            let x = or(f, v, default, 1.0..=1_000.0)?;
+            if x < 1.0 {
+                return Err(self.err(&k(f), format!("{x} is not valid; expected a factor of at least 1")));
             }
-            let start =
-                raw.rate.map_or(Ok(max_rate), |r| number("rate", Some(r), 0.0..=1e9))?.clamp(min_rate, max_rate);
-            return Ok(Adaptive::Aimd { increase, decrease, min_rate, max_rate, start });
+            Ok(x)
+        };
+        let bucket = || -> Result<(f64, f64, f64)> {
+            let rate = or("rate", raw.rate, PAPER_RATE, 0.0..=1e9)?;
+            let burst = or("burst", raw.burst, PAPER_BURST, 1.0..=1e9)?;
+            if burst < 1.0 {
+                return Err(self.err(&k("burst"), format!("{burst} is not valid; expected at least 1 token")));
+            }
+            let tokens = match raw.tokens {
+                None => 1.0_f64.min(burst),
+                Some(t) if t.is_finite() && (0.0..=burst).contains(&t) => t,
+                Some(t) => {
+                    return Err(self.err(&k("tokens"), format!("{t} is not valid; expected 0 to `burst` ({burst})")));
+                }
+            };
+            Ok((rate, burst, tokens))
+        };
+        match kind {
+            Kind::Atb => {
+                let (rate, burst, tokens) = bucket()?;
+                return Ok(Adaptive::Atb(Atb {
+                    rate,
+                    burst,
+                    tokens,
+                    congestion: or("congestion", raw.congestion, PAPER_CONGESTION, 0.0..=1e9)?,
+                    step_below: step("step_below", raw.step_below, 1.2)?,
+                    step_above: step("step_above", raw.step_above, 1.2)?,
+                }));
+            }
+            Kind::Aatb => {
+                let (rate, burst, tokens) = bucket()?;
+                let span = |f: &str, v: &Option<String>, default: Nanos| -> Result<Nanos> {
+                    v.as_deref().map_or(Ok(default), |t| self.positive_duration(&k(f), t))
+                };
+                let server_rate = raw.server_rate.map(|r| number("server_rate", Some(r), 0.0..=1e9)).transpose()?;
+                let delay = match &raw.delay {
+                    None => NANOS_PER_SEC / 1000,
+                    Some(t) => self.duration(&k("delay"), t)?,
+                };
+                return Ok(Adaptive::Aatb(Aatb {
+                    rate,
+                    burst,
+                    tokens,
+                    step_light: step("step_light", raw.step_light, 1.4)?,
+                    step_heavy: step("step_heavy", raw.step_heavy, 1.2)?,
+                    period: span("period", &raw.period, 30 * NANOS_PER_SEC)?,
+                    window: span("window", &raw.window, 30 * NANOS_PER_SEC)?,
+                    delay,
+                    server_rate,
+                    scope: match raw.scope {
+                        None => BudgetScope::Account,
+                        Some(_) => self.scope(&k("scope"), raw.scope.as_deref())?,
+                    },
+                }));
+            }
+            Kind::Aimd => {
+                let increase = number("increase", raw.increase, 0.0..=1e9)?;
+                let decrease = number("decrease", raw.decrease, 0.0..=1.0)?;
+                if decrease >= 1.0 {
+                    return Err(
+                        self.err(&k("decrease"), "must be below 1: it is the factor a throttle multiplies the rate by")
+                    );
+                }
+                let min_rate = number("min_rate", raw.min_rate, 0.0..=1e9)?;
+                let max_rate = number("max_rate", raw.max_rate, 0.0..=1e9)?;
+                if max_rate < min_rate {
+                    return Err(self.err(&k("max_rate"), "must not be below `min_rate`"));
+                }
+                let start =
+                    raw.rate.map_or(Ok(max_rate), |r| number("rate", Some(r), 0.0..=1e9))?.clamp(min_rate, max_rate);
+                return Ok(Adaptive::Aimd { increase, decrease, min_rate, max_rate, start });
+            }
+            Kind::Sre => {}
         }
         let factor = raw.k.unwrap_or(2.0);
         if !(factor.is_finite() && (1.0..=1_000.0).contains(&factor)) {

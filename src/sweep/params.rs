@@ -3,7 +3,7 @@
 //!
 //! Keys are dotted paths; an array of tables (`[[client]]`, `[[api]]`, `[[account]]`, `[[account.plan]]`)
 //! is entered by an element's `name` or by `[i]`: `client.workers.threads`, `api.CompareFace.latency.mean`,
-//! `server.window`, `client[0].rate`. Values are a list (`1,2,4,8`, `100ms,200ms`), an inclusive range
+//! `server.window`, `client[0].rate`; `*` enters every element alike (`client.*.retry`). Values are a list (`1,2,4,8`, `100ms,200ms`), an inclusive range
 //! (`1..=64`), a range with a step (`1..=64:4`, `0.5..=2.0:0.25`, `100ms..=1s:100ms`) or a geometric series
 //! (`1..=64*2`, `10ms..=1s*10`).
 
@@ -273,6 +273,15 @@ pub fn apply(root: &mut Table, key: &str, value: &Value) -> Result<(), String> {
                                 parts[..i].join(".")
                             )
                         })?;
+                        // `client.*.key`: every element alike.
+                        if *wanted == "*" {
+                            let rest = parts[i + 1..].join(".");
+                            for item in items.iter_mut() {
+                                let Value::Table(t) = item else { continue };
+                                apply(t, &rest, value).map_err(|m| format!("{}.*: {m}", parts[..i].join(".")))?;
+                            }
+                            return Ok(());
+                        }
                         items
                             .iter()
                             .position(|item| item.get("name").and_then(Value::as_str) == Some(*wanted))

@@ -5,10 +5,13 @@
 //! policies ([`RetryPolicy`]), and recorded logs to replay ([`trace`]). Sampling is static dispatch over small enums, so the engine's loop neither
 //! allocates nor calls through a vtable.
 
+pub mod adaptive;
 mod callers;
 pub mod lines;
 pub mod trace;
 pub mod trace_stats;
+
+pub use adaptive::{Aatb, Adaptive, Atb};
 
 use crate::rng::StreamRng;
 use crate::time::{Nanos, nanos_from_secs_f64};
@@ -426,7 +429,14 @@ pub enum RetryPolicy {
     Exponential { base: Nanos, multiplier: f64, cap: Nanos, max_attempts: u32, jitter: Jitter },
     /// Wait what the platform's reply says (until its limiter would next admit), plus uniform on [0, jitter].
     RetryAfter { jitter: Nanos, max_attempts: u32 },
+    /// The backoff of Farkiani et al.: before the retry that follows the n-th attempt wait uniform on
+    /// [0.1 s, min(2^n − 1 s, cap)]. With `limit`, window-based backoff (WB): no attempt leaves while the
+    /// client has learned of `limit` successes within the last `window`. Without it, unlimited backoff (UB).
+    Window { window: Nanos, limit: Option<u64>, cap: Nanos, max_attempts: u32 },
 }
+
+/// The shortest wait of [`RetryPolicy::Window`]'s backoff (the paper's 0.1 s).
+pub const WINDOW_BACKOFF_FLOOR: Nanos = crate::time::NANOS_PER_SEC / 10;
 
 /// What a retry wait may depend on besides the policy: the retry's number, the previous wait (for
 /// decorrelated jitter) and the platform's retry-after hint.
@@ -453,7 +463,8 @@ impl RetryPolicy {
             RetryPolicy::None => 1,
             RetryPolicy::Fixed { max_attempts, .. }
             | RetryPolicy::Exponential { max_attempts, .. }
-            | RetryPolicy::RetryAfter { max_attempts, .. } => max_attempts,
+            | RetryPolicy::RetryAfter { max_attempts, .. }
+            | RetryPolicy::Window { max_attempts, .. } => max_attempts,
         }
     }
 
@@ -469,6 +480,7 @@ impl RetryPolicy {
                 Jitter::Equal => (base.min(cap) / 2, cap),
             },
             RetryPolicy::RetryAfter { jitter, .. } => (0, window.saturating_add(jitter)),
+            RetryPolicy::Window { cap, .. } => (WINDOW_BACKOFF_FLOOR.min(cap), cap),
         }
     }
 
@@ -500,6 +512,12 @@ impl RetryPolicy {
                 }
             }
             RetryPolicy::RetryAfter { jitter, .. } => ctx.retry_after.saturating_add(uniform(rng, 0, jitter)),
+            RetryPolicy::Window { cap, .. } => {
+                // 2^n − 1 seconds, n the attempts so far; past 2^62 the cap has long been reached.
+                let n = ctx.attempts.min(62);
+                let top = ((1u64 << n) - 1).saturating_mul(crate::time::NANOS_PER_SEC).min(cap);
+                uniform(rng, WINDOW_BACKOFF_FLOOR.min(top), top)
+            }
         }
     }
 }
@@ -616,18 +634,6 @@ impl Pace {
         let interval = ((crate::time::NANOS_PER_SEC as f64 / rate).ceil() as Nanos).max(1);
         Pace { interval, burst: burst.max(1), queue_limit, rate }
     }
-}
-
-/// Adaptive client-side throttling: the client decides from recent outcomes whether to send at all.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Adaptive {
-    /// Google SRE's client-side throttling: before each attempt, reject it locally with probability
-    /// max(0, (requests − k × accepts) / (requests + 1)), counted over the last `window`.
-    Sre { k: f64, window: Nanos },
-    /// A pacing rate (attempts per second) that grows by `increase` for every second without a throttle and
-    /// is multiplied by `decrease` at each throttle reply, kept within [min_rate, max_rate]; it starts at
-    /// `start`. It steers the client's pacer (one of burst 1 is made if the client has none).
-    Aimd { increase: f64, decrease: f64, min_rate: f64, max_rate: f64, start: f64 },
 }
 
 /// A source of calls inside one sub-account of one account.

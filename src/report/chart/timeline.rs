@@ -389,12 +389,22 @@ fn requests_panel(area: &Area<'_>, series: &Series, report: &Report, frame: &Fra
         chart.draw_series(DashedLineSeries::new(clip(pts), 6, 4, LIMIT.stroke_width(2)))?;
     }
     chart.draw_series(LineSeries::new(limit, LIMIT.stroke_width(2)))?;
-    for b in &batches {
+    // More than two batches on a panel: a line for each, and words only for the latest floor and the
+    // last to finish, which would otherwise print over each other.
+    let many = batches.len() > 2;
+    let latest_floor = batches.iter().map(|b| b.floor_s).filter(|f| f.is_finite()).fold(f64::NAN, f64::max);
+    let last_done = batches.iter().filter_map(|b| b.makespan_s).fold(f64::NAN, f64::max);
+    let floor_said = batches.iter().position(|b| b.floor_s == latest_floor);
+    let done_said = batches.iter().position(|b| b.makespan_s == Some(last_done));
+    for (i, b) in batches.iter().enumerate() {
         // The floor reads leftwards from its line and the makespan rightwards (leftwards, lower, near the
         // right edge), so the two never overprint even when they nearly meet.
         let mut mark = |x_s: f64, colour: RGBAColor, stroke: u32, words: String, leftwards: bool, y: f64| {
             let x = x_s.min(duration_s) / unit;
             chart.draw_series(std::iter::once(PathElement::new([(x, 0.0), (x, top)], colour.stroke_width(stroke))))?;
+            if words.is_empty() {
+                return DrawResult::Ok(());
+            }
             // A label that would cross the left axis reads rightwards instead.
             let leftwards = leftwards && x > 0.2 * duration_s / unit;
             let pos = if leftwards { Pos::new(HPos::Right, VPos::Top) } else { Pos::new(HPos::Left, VPos::Top) };
@@ -407,12 +417,22 @@ fn requests_panel(area: &Area<'_>, series: &Series, report: &Report, frame: &Fra
             DrawResult::Ok(())
         };
         if b.floor_s.is_finite() {
-            mark(b.floor_s, CHANGE.mix(0.6), 1, format!("{} floor {:.0} s", label(&b.client), b.floor_s), true, 0.62)?;
+            let words = match many {
+                false => format!("{} floor {:.0} s", label(&b.client), b.floor_s),
+                true if floor_said == Some(i) => format!("{} batches' floor {:.0} s", batches.len(), b.floor_s),
+                true => String::new(),
+            };
+            mark(b.floor_s, CHANGE.mix(0.6), 1, words, true, 0.62)?;
         }
         if let Some(m) = b.makespan_s {
             let near_edge = m / unit > 0.8 * duration_s / unit;
             let y = if near_edge { 0.52 } else { 0.62 };
-            mark(m, CHANGE.to_rgba(), 2, format!("{} done {:.0} s", label(&b.client), m), near_edge, y)?;
+            let words = match many {
+                false => format!("{} done {:.0} s", label(&b.client), m),
+                true if done_said == Some(i) => format!("last of {} batches done {:.0} s", batches.len(), m),
+                true => String::new(),
+            };
+            mark(m, CHANGE.to_rgba(), 2, words, near_edge, y)?;
         }
     }
     // A labelled line at every plan change, and the plan in force at the start; labels take turns on three

@@ -4,6 +4,10 @@
 //! one is throttled (retry or give up, and the wait), and [`Engine::on_outcome`] when the caller learns
 //! the outcome. The loop itself knows only that an attempt is sent, decided and returned.
 
+mod buckets;
+
+pub(super) use buckets::{AggregatorOf, BucketState, Successes};
+
 use super::{AttemptOutcome, Engine, Event, Kind, NO_BUDGET, Observer, Outcome, Request};
 use crate::queue::EventQueue;
 use crate::time::Nanos;
@@ -108,6 +112,7 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
     /// An AIMD client learned an outcome at `now`: its rate grows with the time since the last change, or
     /// falls by its factor at a throttle; its pacer follows.
     pub(super) fn steer(&mut self, c: usize, now: Nanos, throttled: bool) {
+        self.steer_bucket(c, now, throttled);
         let Some(Adaptive::Aimd { increase, decrease, min_rate, max_rate, .. }) = self.sc.clients[c].adaptive else {
             return;
         };
@@ -203,6 +208,9 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
                 return self.kept_back(slot, now, Outcome::RejectedLocally);
             }
         }
+        if !self.window_admits(c, slot, now) || !self.bucket_admits(c, slot, now) {
+            return;
+        }
         let p = self.requests[slot as usize].pacer;
         if p == NO_BUDGET {
             return self.send(slot, now);
@@ -277,13 +285,15 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
                     sre.accepted(now);
                 }
                 self.steer(req.client as usize, now, false);
+                self.note_success(req.client as usize, now);
                 if let (Some((b, _)), false) = (client.budget, req.budget == NO_BUDGET) {
                     b.note_success(&mut self.budget_tokens[req.budget as usize]);
                 }
             }
             Outcome::Retry => {
                 self.steer(req.client as usize, now, true);
-                self.schedule(now.saturating_add(req.wait), Kind::Retry(slot));
+                let wait = req.wait.max(self.answer_delay(req.client as usize));
+                self.schedule(now.saturating_add(wait), Kind::Retry(slot));
                 return true;
             }
             Outcome::GaveUp => self.steer(req.client as usize, now, true),
