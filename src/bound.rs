@@ -98,6 +98,18 @@ pub fn run(sc: &Scenario, options: RunOptions) -> Result<Bound, Error> {
     Ok(Bound { pairs, clients: out.client_done })
 }
 
+impl Bound {
+    /// When the last request of every pair that has a bound completes (None if some does not, or no pair
+    /// has one).
+    pub fn completion(&self) -> Option<f64> {
+        let lasts: Vec<Option<f64>> = self.pairs.iter().flatten().map(|p| p.last_s).collect();
+        if lasts.is_empty() {
+            return None;
+        }
+        lasts.into_iter().try_fold(0.0_f64, |m, l| l.map(|l| m.max(l)))
+    }
+}
+
 /// The closed form of the bound for `n` requests sent at once against a token bucket of `rate` per
 /// second and burst `burst`, every reply taking `reply`: the first `burst` go at once, then one every 1 /
 /// `rate`, so the last is admitted at (n − burst) / rate and completes one reply later.

@@ -47,6 +47,9 @@ pub struct Numbers {
     /// Per quota, the limit in force averaged over the run (QPS).
     pub mean_limits: Vec<f64>,
     pub cost: Option<f64>,
+    /// When the last request of the pairs that have a clairvoyant bound completed, if every request of
+    /// theirs was admitted (None otherwise, or without such pairs).
+    pub completion: Option<Nanos>,
 }
 
 /// Runs `sc` once (with `held`: one (account, API)'s limit held for the whole run) and reads its
@@ -68,11 +71,19 @@ pub fn numbers(sc: &Scenario, out: &RunOutput) -> Numbers {
     let mean_limits = out.quotas.iter().map(|q| mean_limit(q.history(), sc.duration)).collect();
     let bills = crate::report::billing::bills(sc, out);
     let priced = bills.iter().any(|b| b.cost.is_some());
+    let bounded: Vec<usize> =
+        (0..out.quota_pairs.len()).filter(|&q| crate::bound::has_bound(sc, out.quota_pairs[q])).collect();
+    let all_admitted = bounded.iter().all(|&q| per_quota[q].requests == per_quota[q].admitted);
+    let completion = bounded
+        .iter()
+        .map(|&q| out.quota_last[q])
+        .try_fold(None, |last: Option<Nanos>, t| t.map(|t| Some(last.map_or(t, |l| l.max(t)))));
     Numbers {
         totals: totals.metrics(sc.duration),
         by_pair,
         mean_limits,
         cost: priced.then(|| bills.iter().filter_map(|b| b.cost).sum()),
+        completion: completion.flatten().filter(|_| all_admitted),
     }
 }
 

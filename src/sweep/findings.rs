@@ -62,8 +62,9 @@ fn ranked(doc: &SweepDoc) -> Findings {
     });
     // The comparison's verdict first: the best, by how much, and where the scenario as written stands.
     let said = |p: &PointResult| {
+        let bound = p.x_bound.as_ref().map_or(String::new(), |x| format!(", {:.2}x the bound", x.mean));
         format!(
-            "{} ({:.1} % not served, p99 {:.2} s, {:.1} % of attempts throttled)",
+            "{} ({:.1} % not served, p99 {:.2} s, {:.1} % of attempts throttled{bound})",
             p.values[0],
             100.0 * not_served(p),
             mean0(p, "latency_p99_s"),
@@ -91,9 +92,12 @@ fn ranked(doc: &SweepDoc) -> Findings {
         doc.points.len(),
         doc.reps
     );
-    let mut grid = Grid::new(&[
+    // Beside each, its last completion over the clairvoyant bound's, where every point has one.
+    let bounded = order.iter().all(|p| p.x_bound.is_some());
+    let key = super::chart::human_key(&doc.params[0]);
+    let mut headers = vec![
         "rank",
-        &super::chart::human_key(&doc.params[0]),
+        &key,
         "throttle rate",
         "attempts/request",
         "admitted/s",
@@ -101,9 +105,13 @@ fn ranked(doc: &SweepDoc) -> Findings {
         "p50 s",
         "p99 s",
         "not served",
-    ]);
+    ];
+    if bounded {
+        headers.push("x bound");
+    }
+    let mut grid = Grid::new(&headers);
     for (i, p) in order.iter().enumerate() {
-        grid.push(vec![
+        let mut row = vec![
             Cell::Num((i + 1).to_string()),
             Cell::Text(p.values[0].chars().take(24).collect()),
             Cell::Num(format!("{:.1}%", 100.0 * mean0(p, "throttle_rate"))),
@@ -113,7 +121,11 @@ fn ranked(doc: &SweepDoc) -> Findings {
             Cell::Num(format!("{:.3}", mean0(p, "latency_p50_s"))),
             Cell::Num(format!("{:.3}", mean0(p, "latency_p99_s"))),
             Cell::Num(format!("{:.1}%", 100.0 * not_served(p))),
-        ]);
+        ];
+        if let Some(x) = p.x_bound.as_ref().filter(|_| bounded) {
+            row.push(Cell::Num(format!("{:.2}x", x.mean)));
+        }
+        grid.push(row);
     }
     Findings { verdict, title, notes: Vec::new(), grid }
 }

@@ -60,6 +60,9 @@ pub struct PointResult {
     /// The bill over the run, summed over accounts, when anything is priced.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cost: Option<Estimate>,
+    /// The last completion over the clairvoyant bound's, when every replication has both.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub x_bound: Option<Estimate>,
 }
 
 /// One (account, API)'s metrics at a point.
@@ -75,6 +78,8 @@ struct RunValues {
     totals: Vec<f64>,
     by_pair: Vec<(String, Vec<f64>)>,
     cost: Option<f64>,
+    /// The run's last completion over the clairvoyant bound's (see [`crate::bound`]), where both are known.
+    x_bound: Option<f64>,
 }
 
 /// Values of one run: every metric of [`crate::metric::Metric::FLAT`], then the time-averaged limit.
@@ -244,7 +249,15 @@ fn run_once(point: &Point, rep: u32) -> Result<RunValues, Error> {
     let name = |(account, api): (usize, usize)| format!("{}/{}", sc.accounts[account].name, sc.apis[api].name);
     let by_pair =
         n.by_pair.iter().zip(&n.mean_limits).map(|((p, m), limit)| (name(*p), metric_values(m, *limit))).collect();
-    Ok(RunValues { totals: metric_values(&n.totals, n.mean_limits.iter().sum()), by_pair, cost: n.cost })
+    let pairs = sc.quota_pairs();
+    let x_bound = match n.completion {
+        Some(done) if pairs.iter().any(|&p| crate::bound::has_bound(&sc, p)) => {
+            let bound = crate::bound::run(&sc, crate::engine::RunOptions::for_scenario(&sc))?;
+            bound.completion().filter(|&b| b > 0.0).map(|b| time::secs_f64(done) / b)
+        }
+        _ => None,
+    };
+    Ok(RunValues { totals: metric_values(&n.totals, n.mean_limits.iter().sum()), by_pair, cost: n.cost, x_bound })
 }
 
 /// Axis values of a point: numbers as they are, durations in seconds, other text by its position among
@@ -302,6 +315,7 @@ pub fn run(
                 })
                 .collect();
             let costs: Option<Vec<f64>> = runs.iter().map(|r| r.cost).collect();
+            let x_bound: Option<Vec<f64>> = runs.iter().map(|r| r.x_bound).collect();
             PointResult {
                 point: point.index,
                 values: point.values.iter().map(params::display).collect(),
@@ -310,6 +324,7 @@ pub fn run(
                 metrics: estimates(&|r: &RunValues| r.totals.as_slice()),
                 by_pair,
                 cost: costs.map(|c| estimate("cost", &c)),
+                x_bound: x_bound.map(|x| estimate("x_bound", &x)),
             }
         })
         .collect())

@@ -229,7 +229,8 @@ fn demand(sc: &Scenario, report: &Report, series: &Series, account: usize, api: 
                     format!(" + {} think", seconds(secs_f64(think.mean())))
                 };
                 let batch = if matches!(c.model, ClientModel::Batch { .. }) { " (while the batch runs)" } else { "" };
-                parts.push(format!("{threads} threads at {}{think}{of}{batch}", seconds(response)));
+                let noun = if *threads == 1 { "thread" } else { "threads" };
+                parts.push(format!("{threads} {noun} at {}{think}{of}{batch}", seconds(response)));
             }
             ClientModel::Open { shape, .. } => {
                 let m = shape.expected_arrivals(sc.duration) / duration * share;
