@@ -33,98 +33,17 @@ use std::collections::HashMap;
 
 mod api;
 mod arrivals;
+mod clairvoyant;
+mod event;
 mod strategy;
 mod sub_accounts;
 
 pub use api::{
     AttemptOutcome, AttemptSeen, Budget, Observer, PROGRESS_EVERY, Progress, RunOptions, RunOutput, TraceRead,
 };
+use event::{Event, Kind};
 use strategy::{AggregatorOf, AimdState, BucketState, Pacer, SreState, Successes};
 use sub_accounts::SubAccounts;
-
-#[derive(Clone, Copy, Debug)]
-enum Kind {
-    /// An open client's next request arrives, or a trace client's next row.
-    Arrival(u32),
-    /// A thread's slot starts its next request (its first attempt).
-    Start(u32),
-    /// A request's next attempt after a throttle.
-    Retry(u32),
-    /// An attempt's outcome reaches its caller.
-    Return(u32),
-    /// An attempt a limiter made wait at the server (a leaky bucket without `nodelay`) is served.
-    Served(u32),
-    /// A plan starts or ends by the clock.
-    PlanChange,
-    /// A pacer lets its first waiting attempt go.
-    Release(u32),
-    /// The clairvoyant schedule: a quota admits the attempts waiting for it, in order, while it can.
-    Clear(u32),
-    /// An ATB or AATB client's bucket has a token for its first waiting attempt.
-    Token(u32),
-    /// An AATB client's routine report to its aggregator is due.
-    Report(u32),
-    /// An AATB client hears its aggregator's answer.
-    Reply(u32),
-}
-
-#[derive(Clone, Copy, Debug)]
-struct Event {
-    time: Nanos,
-    seq: u64,
-    kind: Kind,
-}
-
-impl crate::queue::Keyed for Event {
-    #[inline]
-    fn key(&self) -> (u64, u64) {
-        (self.time, self.seq)
-    }
-}
-
-impl PartialEq for Event {
-    fn eq(&self, other: &Self) -> bool {
-        (self.time, self.seq) == (other.time, other.seq)
-    }
-}
-impl Eq for Event {}
-impl Event {
-    /// (time, seq) as one number, so that the heap's comparisons are one wide compare each, without a
-    /// branch between the two fields.
-    #[inline]
-    fn key(&self) -> u128 {
-        (self.time as u128) << 64 | self.seq as u128
-    }
-}
-
-impl PartialOrd for Event {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-    // Reversed, as `cmp` is.
-    #[inline]
-    fn lt(&self, other: &Self) -> bool {
-        other.key() < self.key()
-    }
-    #[inline]
-    fn le(&self, other: &Self) -> bool {
-        other.key() <= self.key()
-    }
-    #[inline]
-    fn gt(&self, other: &Self) -> bool {
-        other.key() > self.key()
-    }
-    #[inline]
-    fn ge(&self, other: &Self) -> bool {
-        other.key() >= self.key()
-    }
-}
-impl Ord for Event {
-    /// Reversed, so that std's max-heap pops the earliest (time, seq) first.
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        (other.time, other.seq).cmp(&(self.time, self.seq))
-    }
-}
 
 /// Where a request stands after its last attempt was decided.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -720,37 +639,6 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
             return;
         }
         self.send_now(slot, now);
-    }
-
-    /// The clairvoyant schedule's gate: an attempt goes now if nothing waits for its quota and the quota
-    /// admits it now; else it waits in line, and the quota is woken when it would next admit.
-    #[cold]
-    fn may_send_now(&mut self, slot: u32, now: Nanos) -> bool {
-        let req = self.requests[slot as usize];
-        let q = req.quota as usize;
-        if self.waiting_for[q].is_empty() {
-            let at = self.quotas[q].next_admit(now, req.cost);
-            if at <= now {
-                return true;
-            }
-            self.schedule(at, Kind::Clear(q as u32));
-        }
-        self.waiting_for[q].push_back(slot);
-        false
-    }
-
-    /// The clairvoyant schedule: quota `q` admits its waiting attempts in order while it can, and is woken
-    /// again when it would admit the next.
-    #[cold]
-    fn clear(&mut self, q: usize, now: Nanos) {
-        while let Some(&slot) = self.waiting_for[q].front() {
-            let at = self.quotas[q].next_admit(now, self.requests[slot as usize].cost);
-            if at > now {
-                return self.schedule(at, Kind::Clear(q as u32));
-            }
-            self.waiting_for[q].pop_front();
-            self.send_now(slot, now);
-        }
     }
 
     #[inline]

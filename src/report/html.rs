@@ -344,11 +344,19 @@ pub fn run_page(report: &Report, charts: &[String], scenario_text: &str, scenari
                     Cell::Num(b.threads.to_string()),
                     Cell::Num(b.makespan_s.map_or("unfinished".into(), |m| format!("{m:.1}"))),
                     Cell::Num(format!("{:.1}", b.floor_s)),
+                    Cell::Num(match b.bound_s {
+                        Some(Some(t)) => format!("{t:.1}"),
+                        Some(None) => "unfinished".into(),
+                        None => "—".into(),
+                    }),
                     Cell::Num(b.limit_qps.to_string()),
                 ]
             })
             .collect();
-        page.table(&["client", "requests", "threads", "makespan s", "floor s", "limit (QPS)"], &rows);
+        page.table(
+            &["client", "requests", "threads", "makespan s", "floor s", "in the bound's schedule s", "limit (QPS)"],
+            &rows,
+        );
     }
 
     let bounds: Vec<&super::summary::ApiEntry> = s.by_api.iter().filter(|e| e.bound.is_some()).collect();
