@@ -41,6 +41,10 @@ pub struct RunArgs {
     /// Run even when the work is estimated above 10^9 attempts or 4 GiB (refused otherwise).
     #[arg(long)]
     pub allow_large: bool,
+    /// With more than 1,000 (account, sub-account, API) rows, summary.json names the top N callers by
+    /// throttles and by requests and leaves every row to summary.csv.
+    #[arg(long, value_name = "N", default_value_t = crate::report::TOP_CALLERS)]
+    pub top: usize,
     /// Print nothing but errors.
     #[arg(long, short)]
     pub quiet: bool,
@@ -73,13 +77,20 @@ pub(super) fn run_command(args: &RunArgs) -> Result<(), Error> {
         use std::io::Write;
         let _ = writeln!(std::io::stderr(), "{}", crate::text::terminal(w));
     }
+    // The clairvoyant schedule of the same requests, beside the run, where the requests do not depend on the
+    // platform's answers. Run first, so that its cells are gone before the run's are made (a replay of a
+    // million callers holds a cell for each).
+    let bound = scenario
+        .quota_pairs()
+        .iter()
+        .any(|&pair| crate::bound::has_bound(&scenario, pair))
+        .then(|| crate::bound::run(&scenario, options))
+        .transpose()?;
     let output = run_with_progress(&scenario, options, args.quiet, args.requests.as_deref())?;
     let mut report = Report::new(&scenario, output);
-    // The clairvoyant schedule of the same requests, beside the run, where the requests do not depend on the
-    // platform's answers.
-    if scenario.quota_pairs().iter().any(|&pair| crate::bound::has_bound(&scenario, pair)) {
-        let bound = crate::bound::run(&scenario, options)?;
-        report.attach_bound(&scenario, &bound);
+    report.digest_callers(args.top);
+    if let Some(bound) = &bound {
+        report.attach_bound(&scenario, bound);
     }
     let mut verdict = report::verdict::Verdict::new(&scenario, &report, aim.rate());
     if !args.no_confirm {

@@ -255,8 +255,9 @@ pub fn run_page(report: &Report, charts: &[String], scenario_text: &str, scenari
         page.table(&headers(&names), &rows);
         if s.by_sub_account.len() > MAX_SUB_ROWS {
             page.note(&format!(
-                "The {MAX_SUB_ROWS} most throttled of {} rows; summary.csv and summary.json hold them all.",
-                s.by_sub_account.len()
+                "The {MAX_SUB_ROWS} most throttled of {} rows; summary.csv holds them all{}.",
+                s.by_sub_account.len(),
+                if s.by_sub_account.moved_out() { "" } else { ", and so does summary.json" }
             ));
         }
     }

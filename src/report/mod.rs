@@ -17,7 +17,10 @@ pub mod table;
 pub mod verdict;
 
 pub use outputs::{OutputSet, write_atomic};
-pub use summary::{ApiEntry, BatchEntry, PhaseEntry, Report, Series, SubAccountRow, SubAccountRows, Summary, first_k};
+pub use summary::{
+    ApiEntry, BatchEntry, CALLERS_IN_JSON, CallerEntry, PhaseEntry, Report, Series, SubAccountRow, SubAccountRows,
+    Summary, TOP_CALLERS, TopCallers, first_k,
+};
 
 use crate::Error;
 use std::path::{Path, PathBuf};

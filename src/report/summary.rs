@@ -147,6 +147,70 @@ pub fn first_k(mut rows: Vec<u32>, k: usize, order: impl Fn(&u32, &u32) -> std::
     rows
 }
 
+/// The most rows summary.json lists in `by_sub_account`: past it (a replay of many callers), a person
+/// could not open the file, and a program would rather read summary.csv's table.
+pub const CALLERS_IN_JSON: usize = 1_000;
+/// How many callers `top_callers` names in each order by default (`run --top N`).
+pub const TOP_CALLERS: usize = 20;
+
+/// In place of `by_sub_account` when there are more than [`CALLERS_IN_JSON`] rows: how many, the file
+/// that holds them, and the first `n` by throttles and by requests.
+#[derive(Debug, Serialize)]
+pub struct TopCallers {
+    pub rows: usize,
+    pub file: &'static str,
+    pub by_throttles: Vec<CallerEntry>,
+    pub by_requests: Vec<CallerEntry>,
+}
+
+/// One row of [`TopCallers`], as `by_sub_account` writes it.
+#[derive(Debug, Serialize)]
+pub struct CallerEntry {
+    pub account: String,
+    pub sub_account: String,
+    pub api: String,
+    #[serde(flatten)]
+    pub metrics: Metrics,
+}
+
+impl SubAccountRows {
+    /// Whether summary.json leaves the rows to summary.csv (see [`CALLERS_IN_JSON`]).
+    pub fn moved_out(&self) -> bool {
+        self.rows.len() > CALLERS_IN_JSON
+    }
+
+    /// The first `n` rows by `key` (largest first, ties in row order).
+    fn top(&self, n: usize, key: impl Fn(&Cell) -> u64) -> Vec<CallerEntry> {
+        let order: Vec<u32> = (0..self.rows.len() as u32).collect();
+        let key_of = |i: u32| key(self.get(i as usize).cell);
+        first_k(order, n, |a, b| key_of(*b).cmp(&key_of(*a)).then(a.cmp(b)))
+            .into_iter()
+            .map(|i| {
+                let row = self.get(i as usize);
+                CallerEntry {
+                    account: row.account.to_string(),
+                    sub_account: row.sub_account.to_string(),
+                    api: row.api.to_string(),
+                    metrics: row.metrics(),
+                }
+            })
+            .collect()
+    }
+}
+
+impl Report {
+    /// Names the top `n` callers in summary.json when its rows go to summary.csv instead.
+    pub fn digest_callers(&mut self, n: usize) {
+        let rows = &self.summary.by_sub_account;
+        self.summary.top_callers = rows.moved_out().then(|| TopCallers {
+            rows: rows.len(),
+            file: "summary.csv",
+            by_throttles: rows.top(n, |c| c.throttled),
+            by_requests: rows.top(n, |c| c.requests),
+        });
+    }
+}
+
 impl Serialize for SubAccountRows {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_seq(self.iter())
@@ -207,7 +271,12 @@ pub struct Summary {
     pub bin_s: f64,
     pub totals: Metrics,
     pub by_api: Vec<ApiEntry>,
+    /// Every (account, sub-account, API) row, up to [`CALLERS_IN_JSON`] of them; past that summary.json
+    /// gives `top_callers` instead and summary.csv holds every row.
+    #[serde(skip_serializing_if = "SubAccountRows::moved_out")]
     pub by_sub_account: SubAccountRows,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub top_callers: Option<TopCallers>,
     pub phases: Vec<PhaseEntry>,
     pub billing: Vec<AccountBill>,
     pub batches: Vec<BatchEntry>,
@@ -384,6 +453,7 @@ impl Report {
             totals: totals.metrics(sc.duration),
             by_api,
             by_sub_account,
+            top_callers: None,
             phases,
             billing,
             batches,
@@ -413,14 +483,15 @@ impl Report {
             entry.bound = pair.map(|b| {
                 let run_last_s = entry.last_end.map(secs_f64);
                 let ratio = |run: f64, best: f64| (best > 0.0).then(|| run / best);
-                // Means compare only over the same requests: every one completed in both.
+                // The run compares only when it completed the same requests: every one, as the bound does
+                // (a run that gave some up ends sooner by leaving them out).
                 let m = &entry.metrics;
                 let same = m.admitted == m.requests && b.completed == m.requests;
                 BoundEntry {
                     bound: b,
                     run_last_s,
                     run_mean_s: entry.response_mean_s,
-                    last_ratio: run_last_s.zip(b.last_s).and_then(|(r, b)| ratio(r, b)),
+                    last_ratio: run_last_s.zip(b.last_s).filter(|_| same).and_then(|(r, b)| ratio(r, b)),
                     mean_ratio: if same { ratio(entry.response_mean_s, b.mean_s) } else { None },
                 }
             });

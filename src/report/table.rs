@@ -186,7 +186,7 @@ pub fn bound_line(e: &super::summary::ApiEntry) -> Option<String> {
     let last = match (b.bound.last_s, b.run_last_s) {
         (Some(best), Some(run)) => format!(
             "completes at {best:.1} s (this run {run:.1} s{})",
-            times(Some(run), best).replace(" (", ", ").replace(')', "")
+            b.last_ratio.map_or(", not every request completed".to_string(), |r| format!(", {r:.2}x"))
         ),
         (Some(best), None) => format!("completes at {best:.1} s (this run did not finish)"),
         (None, _) => "does not complete within the run".to_string(),
