@@ -78,13 +78,18 @@ fn a_closed_loop_has_no_bound() {
     assert!(report.summary.by_api[0].bound.is_none());
 }
 
+/// A client's strategy: a retry policy, and for some an adaptive one (ATB, AATB) or window-based backoff.
 fn retry_of(i: u8) -> &'static str {
     [
         "{ policy = \"fixed\", wait = \"1s\", max_attempts = 1000000 }",
         "{ policy = \"fixed\", wait = \"0s\", max_attempts = 1000000 }",
         "{ policy = \"exponential\", base = \"100ms\", cap = \"4s\", jitter = \"full\", max_attempts = 1000000 }",
         "{ policy = \"retry-after\", max_attempts = 1000000 }",
-    ][i as usize % 4]
+        "{ policy = \"window\", cap = \"4s\" }",
+        "{ policy = \"window\", window = \"2s\", limit = 3, cap = \"4s\" }",
+        "{ policy = \"fixed\", wait = \"0s\", max_attempts = 1000000 }\nadaptive = { kind = \"atb\", rate = 2, burst = 3 }",
+        "{ policy = \"fixed\", wait = \"0s\", max_attempts = 1000000 }\nadaptive = { kind = \"aatb\", rate = 2, period = \"5s\", window = \"5s\" }",
+    ][i as usize % 8]
 }
 
 fn limiter_of(i: u8, burst: u64) -> String {
@@ -97,16 +102,17 @@ fn limiter_of(i: u8, burst: u64) -> String {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
 
-    /// Whatever the limiter, the retry policy and the clients, no run finishes its requests before the bound.
+    /// Whatever the limiter, the clients and their strategies (retry policies, window-based backoff, ATB,
+    /// AATB), no run finishes its requests before the bound.
     #[test]
     fn no_strategy_beats_the_bound(
         limiter in 0u8..4,
         burst in 1u64..8,
         qps in 1u32..6,
         reply_ms in 1u64..400,
-        clients in proptest::collection::vec((1u64..40, 1u32..6, 0u8..4), 1..4),
+        clients in proptest::collection::vec((1u64..40, 1u32..6, 0u8..8), 1..4),
     ) {
         let tables: String = clients
             .iter()
