@@ -130,9 +130,11 @@ struct ClientState {
     /// Requests begun and not yet ended, and when the last one ended.
     in_flight: u64,
     last_end: Nanos,
-    /// An ATB or AATB client's token bucket; a window-based backoff's successes.
+    /// An ATB or AATB client's token bucket; a window-based backoff's successes; whether either is there
+    /// (one test on the hot path for the clients that have neither).
     bucket: Option<Box<BucketState>>,
     successes: Successes,
+    gated: bool,
 }
 
 const NO_CELL: u32 = u32::MAX;
@@ -352,6 +354,8 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
                 last_end: 0,
                 bucket: None,
                 successes: Successes::new(),
+                gated: matches!(client.retry, crate::workload::RetryPolicy::Window { limit: Some(_), .. })
+                    || matches!(client.adaptive, Some(Adaptive::Atb(_) | Adaptive::Aatb(_))),
                 cells: vec![NO_CELL; client.apis.apis().len()],
                 quotas: client.apis.apis().iter().map(|&api| quota_of(client.account, api)).collect(),
             });

@@ -104,7 +104,7 @@ impl RetryPolicy {
 
     /// The wait before the retry that follows `ctx.attempts` attempts (the caller has checked that one is
     /// allowed), drawing from `rng` for jitter.
-    #[inline]
+    #[inline(always)]
     pub fn wait(&self, ctx: RetryContext, rng: &mut StreamRng) -> Nanos {
         match *self {
             RetryPolicy::None => 0,
@@ -124,14 +124,19 @@ impl RetryPolicy {
                 }
             }
             RetryPolicy::RetryAfter { jitter, .. } => ctx.retry_after.saturating_add(uniform(rng, 0, jitter)),
-            RetryPolicy::Window { cap, .. } => {
-                // 2^n − 1 seconds, n the attempts so far; past 2^62 the cap has long been reached.
-                let n = ctx.attempts.min(62);
-                let top = ((1u64 << n) - 1).saturating_mul(crate::time::NANOS_PER_SEC).min(cap);
-                uniform(rng, WINDOW_BACKOFF_FLOOR.min(top), top)
-            }
+            RetryPolicy::Window { cap, .. } => window_backoff(ctx.attempts, cap, rng),
         }
     }
+}
+
+/// [`RetryPolicy::Window`]'s wait after `attempts` attempts: U(0.1 s, min(2^n − 1 s, cap)). Apart, so that
+/// [`RetryPolicy::wait`] stays small enough to be inlined where the others are used.
+#[inline(never)]
+fn window_backoff(attempts: u32, cap: Nanos, rng: &mut StreamRng) -> Nanos {
+    // 2^n − 1 seconds, n the attempts so far; past 2^62 the cap has long been reached.
+    let n = attempts.min(62);
+    let top = ((1u64 << n) - 1).saturating_mul(crate::time::NANOS_PER_SEC).min(cap);
+    uniform(rng, WINDOW_BACKOFF_FLOOR.min(top), top)
 }
 
 /// An allowance of retries, shared by every request in its scope: when it refuses, a retry that the policy

@@ -112,9 +112,12 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
     /// An AIMD client learned an outcome at `now`: its rate grows with the time since the last change, or
     /// falls by its factor at a throttle; its pacer follows.
     pub(super) fn steer(&mut self, c: usize, now: Nanos, throttled: bool) {
-        self.steer_bucket(c, now, throttled);
-        let Some(Adaptive::Aimd { increase, decrease, min_rate, max_rate, .. }) = self.sc.clients[c].adaptive else {
-            return;
+        let (increase, decrease, min_rate, max_rate) = match self.sc.clients[c].adaptive {
+            Some(Adaptive::Aimd { increase, decrease, min_rate, max_rate, .. }) => {
+                (increase, decrease, min_rate, max_rate)
+            }
+            Some(Adaptive::Atb(_) | Adaptive::Aatb(_)) => return self.steer_bucket(c, now, throttled),
+            _ => return,
         };
         let state = &mut self.clients[c];
         let Some(aimd) = state.aimd.as_mut() else { return };
@@ -208,7 +211,7 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
                 return self.kept_back(slot, now, Outcome::RejectedLocally);
             }
         }
-        if !self.window_admits(c, slot, now) || !self.bucket_admits(c, slot, now) {
+        if state.gated && (!self.window_admits(c, slot, now) || !self.bucket_admits(c, slot, now)) {
             return;
         }
         let p = self.requests[slot as usize].pacer;
@@ -285,14 +288,19 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
                     sre.accepted(now);
                 }
                 self.steer(req.client as usize, now, false);
-                self.note_success(req.client as usize, now);
+                if self.clients[req.client as usize].gated {
+                    self.note_success(req.client as usize, now);
+                }
                 if let (Some((b, _)), false) = (client.budget, req.budget == NO_BUDGET) {
                     b.note_success(&mut self.budget_tokens[req.budget as usize]);
                 }
             }
             Outcome::Retry => {
                 self.steer(req.client as usize, now, true);
-                let wait = req.wait.max(self.answer_delay(req.client as usize));
+                let wait = match self.clients[req.client as usize].gated {
+                    true => req.wait.max(self.answer_delay(req.client as usize)),
+                    false => req.wait,
+                };
                 self.schedule(now.saturating_add(wait), Kind::Retry(slot));
                 return true;
             }
