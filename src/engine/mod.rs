@@ -645,7 +645,7 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
         self.send_now(slot, now);
     }
 
-    #[inline]
+    #[inline(always)]
     fn send_now(&mut self, slot: u32, now: Nanos) {
         let mut req = self.requests[slot as usize];
         req.attempts += 1;
