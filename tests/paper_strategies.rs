@@ -154,3 +154,33 @@ fn adaptive_buckets_throttle_far_less_than_unlimited_backoff_near_the_bound() {
     assert!(t_aatb * 10 <= t_ub && x_aatb <= 1.2, "AATB {t_aatb} throttles at {x_aatb:.3}x, UB {t_ub}");
     assert!(t_atb * 5 <= t_ub && x_atb <= 1.3, "ATB {t_atb} throttles at {x_atb:.3}x, UB {t_ub}");
 }
+
+/// Bad strategy keys are refused at their key, saying what would be valid.
+#[test]
+fn bad_strategy_keys_name_their_key_and_what_is_valid() {
+    let cases = [
+        ("adaptive = { kind = \"atb\", step_below = 0.5 }", "adaptive.step_below", "factor from 1 to 1000"),
+        ("adaptive = { kind = \"atb\", burst = 0 }", "adaptive.burst", "1 to 10^9 tokens"),
+        ("adaptive = { kind = \"atb\", burst = 2, tokens = 3 }", "adaptive.tokens", "0 to `burst`"),
+        ("adaptive = { kind = \"aatb\", period = \"0s\" }", "adaptive.period", "longer than zero"),
+        ("adaptive = { kind = \"atb\", k = 2 }", "adaptive.k", "takes no `k`"),
+        ("adaptive = { kind = \"aatb\", scope = \"planet\" }", "adaptive.scope", "planet"),
+        ("adaptive = { kind = \"atb\" }\npace = { rate = 2 }", "pace", "own token bucket"),
+    ];
+    for (extra, key, says) in cases {
+        let text = one_thread(3, extra);
+        let e = quotasim::scenario::Scenario::parse(&text, "bad.toml").expect_err(extra);
+        assert!(e.key.ends_with(key), "{extra}: key {}", e.key);
+        assert!(e.message.contains(says), "{extra}: {}", e.message);
+    }
+    for (retry, key, says) in [
+        ("{ policy = \"window\", limit = 0 }", "retry.limit", "1 to 10^12"),
+        ("{ policy = \"window\", cap = \"0s\" }", "retry.cap", "longer than zero"),
+        ("{ policy = \"window\", base = \"1s\" }", "retry.base", "base"),
+    ] {
+        let text = one_thread(3, &format!("retry = {retry}"));
+        let e = quotasim::scenario::Scenario::parse(&text, "bad.toml").expect_err(retry);
+        assert!(e.key.ends_with(key), "{retry}: key {}", e.key);
+        assert!(e.message.contains(says), "{retry}: {}", e.message);
+    }
+}

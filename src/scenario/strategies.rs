@@ -230,17 +230,17 @@ impl Ctx<'_> {
             number(f, Some(v.unwrap_or(default)), range)
         };
         let step = |f: &str, v: Option<f64>, default: f64| -> Result<f64> {
-            let x = or(f, v, default, 1.0..=1_000.0)?;
-            if x < 1.0 {
-                return Err(self.err(&k(f), format!("{x} is not valid; expected a factor of at least 1")));
+            let x = v.unwrap_or(default);
+            if !(x.is_finite() && (1.0..=1_000.0).contains(&x)) {
+                return Err(self.err(&k(f), format!("{x} is not valid; expected a factor from 1 to 1000")));
             }
             Ok(x)
         };
         let bucket = || -> Result<(f64, f64, f64)> {
             let rate = or("rate", raw.rate, PAPER_RATE, 0.0..=1e9)?;
-            let burst = or("burst", raw.burst, PAPER_BURST, 1.0..=1e9)?;
-            if burst < 1.0 {
-                return Err(self.err(&k("burst"), format!("{burst} is not valid; expected at least 1 token")));
+            let burst = raw.burst.unwrap_or(PAPER_BURST);
+            if !(burst.is_finite() && (1.0..=1e9).contains(&burst)) {
+                return Err(self.err(&k("burst"), format!("{burst} is not valid; expected 1 to 10^9 tokens")));
             }
             let tokens = match raw.tokens {
                 None => 1.0_f64.min(burst),
