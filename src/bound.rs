@@ -58,17 +58,21 @@ pub fn clairvoyant(sc: &Scenario) -> Scenario {
     sc
 }
 
-/// Whether (account, API) has a bound: no closed loop calls it.
-pub fn has_bound(sc: &Scenario, (account, api): (usize, usize)) -> bool {
-    !sc.clients
+/// Which of `pairs` (account, API) have a bound: those no closed loop calls. One pass over the clients.
+pub fn bounded(sc: &Scenario, pairs: &[(usize, usize)]) -> Vec<bool> {
+    let closed: std::collections::HashSet<(usize, usize)> = sc
+        .clients
         .iter()
-        .any(|c| matches!(c.model, ClientModel::Closed { .. }) && c.account == account && c.apis.apis().contains(&api))
+        .filter(|c| matches!(c.model, ClientModel::Closed { .. }))
+        .flat_map(|c| c.apis.apis().iter().map(move |&api| (c.account, api)))
+        .collect();
+    pairs.iter().map(|pair| !closed.contains(pair)).collect()
 }
 
 /// Runs the clairvoyant schedule of `sc`.
 pub fn run(sc: &Scenario, options: RunOptions) -> Result<Bound, Error> {
     let pairs = sc.quota_pairs();
-    let closed: Vec<bool> = pairs.iter().map(|&pair| !has_bound(sc, pair)).collect();
+    let closed: Vec<bool> = bounded(sc, &pairs).into_iter().map(|b| !b).collect();
     if closed.iter().all(|&c| c) {
         return Ok(Bound { pairs: vec![None; pairs.len()], clients: vec![None; sc.clients.len()] });
     }

@@ -80,10 +80,8 @@ pub(super) fn run_command(args: &RunArgs) -> Result<(), Error> {
     // The clairvoyant schedule of the same requests, beside the run, where the requests do not depend on the
     // platform's answers. Run first, so that its cells are gone before the run's are made (a replay of a
     // million callers holds a cell for each).
-    let bound = scenario
-        .quota_pairs()
-        .iter()
-        .any(|&pair| crate::bound::has_bound(&scenario, pair))
+    let bound = crate::bound::bounded(&scenario, &scenario.quota_pairs())
+        .contains(&true)
         .then(|| crate::bound::run(&scenario, options))
         .transpose()?;
     let output = run_with_progress(&scenario, options, args.quiet, args.requests.as_deref())?;

@@ -42,7 +42,7 @@ pub use api::{
     AttemptOutcome, AttemptSeen, Budget, Observer, PROGRESS_EVERY, Progress, RunOptions, RunOutput, TraceRead,
 };
 use event::{Event, Kind};
-use strategy::{AggregatorOf, AimdState, BucketState, Pacer, SreState, Successes};
+use strategy::{AimdState, BucketState, Pacer, SreState, Successes};
 use sub_accounts::SubAccounts;
 
 /// Where a request stands after its last attempt was decided.
@@ -169,7 +169,7 @@ struct Engine<'s, 'o, O: Observer, Q: EventQueue<Event>> {
     pacer_of: HashMap<(BudgetScope, usize), u32>,
     /// AATB's aggregators, and which one a (scope, owner) reports to.
     aggregators: Vec<crate::workload::adaptive::Aggregator>,
-    aggregator_of: AggregatorOf,
+    aggregator_of: HashMap<(BudgetScope, usize), u32>,
     observer: &'o mut O,
     held: Option<((usize, usize), u32)>,
     /// The clairvoyant schedule ([`RunOptions::clairvoyant`]): per quota, the attempts waiting for it.
@@ -383,7 +383,7 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
             pacers: Vec::new(),
             pacer_of: HashMap::new(),
             aggregators: Vec::new(),
-            aggregator_of: AggregatorOf::new(),
+            aggregator_of: HashMap::new(),
             observer,
             held: options.held,
             clairvoyant: options.clairvoyant,

@@ -71,8 +71,8 @@ pub fn numbers(sc: &Scenario, out: &RunOutput) -> Numbers {
     let mean_limits = out.quotas.iter().map(|q| mean_limit(q.history(), sc.duration)).collect();
     let bills = crate::report::billing::bills(sc, out);
     let priced = bills.iter().any(|b| b.cost.is_some());
-    let bounded: Vec<usize> =
-        (0..out.quota_pairs.len()).filter(|&q| crate::bound::has_bound(sc, out.quota_pairs[q])).collect();
+    let has_bound = crate::bound::bounded(sc, &out.quota_pairs);
+    let bounded: Vec<usize> = (0..out.quota_pairs.len()).filter(|&q| has_bound[q]).collect();
     let all_admitted = bounded.iter().all(|&q| per_quota[q].requests == per_quota[q].admitted);
     let completion = bounded
         .iter()

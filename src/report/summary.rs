@@ -77,15 +77,7 @@ impl SubAccountRow<'_> {
 
 impl Serialize for SubAccountRow<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        #[derive(Serialize)]
-        struct Entry<'a> {
-            account: &'a str,
-            sub_account: &'a str,
-            api: &'a str,
-            #[serde(flatten)]
-            metrics: Metrics,
-        }
-        Entry { account: self.account, sub_account: self.sub_account, api: self.api, metrics: self.metrics() }
+        CallerEntry { account: self.account, sub_account: self.sub_account, api: self.api, metrics: self.metrics() }
             .serialize(serializer)
     }
 }
@@ -163,12 +155,13 @@ pub struct TopCallers {
     pub by_requests: Vec<CallerEntry>,
 }
 
-/// One row of [`TopCallers`], as `by_sub_account` writes it.
+/// One (account, sub-account, API) row as summary.json writes it, in `by_sub_account` (names borrowed)
+/// and in [`TopCallers`] (owned).
 #[derive(Debug, Serialize)]
-pub struct CallerEntry {
-    pub account: String,
-    pub sub_account: String,
-    pub api: String,
+pub struct CallerEntry<S = String> {
+    pub account: S,
+    pub sub_account: S,
+    pub api: S,
     #[serde(flatten)]
     pub metrics: Metrics,
 }

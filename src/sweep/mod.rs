@@ -249,9 +249,9 @@ fn run_once(point: &Point, rep: u32) -> Result<RunValues, Error> {
     let name = |(account, api): (usize, usize)| format!("{}/{}", sc.accounts[account].name, sc.apis[api].name);
     let by_pair =
         n.by_pair.iter().zip(&n.mean_limits).map(|((p, m), limit)| (name(*p), metric_values(m, *limit))).collect();
-    let pairs = sc.quota_pairs();
+    // `completion` is there only where some pair has a bound.
     let x_bound = match n.completion {
-        Some(done) if pairs.iter().any(|&p| crate::bound::has_bound(&sc, p)) => {
+        Some(done) => {
             let bound = crate::bound::run(&sc, crate::engine::RunOptions::for_scenario(&sc))?;
             bound.completion().filter(|&b| b > 0.0).map(|b| time::secs_f64(done) / b)
         }

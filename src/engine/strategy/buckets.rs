@@ -7,7 +7,7 @@ use super::super::{Engine, Event, Kind, Observer};
 use crate::queue::EventQueue;
 use crate::time::{NANOS_PER_SEC, Nanos};
 use crate::workload::adaptive::{AATB_TOKENS_AFTER_THROTTLE, Aggregator, Bucket, MIN_RATE, MIN_STEP, Telemetry};
-use crate::workload::{Adaptive, BudgetScope, ClientModel, RetryPolicy};
+use crate::workload::{Adaptive, ClientModel, RetryPolicy};
 use rand::RngExt;
 use std::collections::VecDeque;
 
@@ -65,12 +65,8 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
             let state = match client.adaptive {
                 Some(Adaptive::Atb(p)) => BucketState::new(Bucket::new(p.rate, p.burst, p.tokens), p.congestion, 0),
                 Some(Adaptive::Aatb(p)) => {
-                    let owner = p.scope.owner(c, client.sub_account, client.account);
-                    let next = self.aggregators.len() as u32;
-                    let id = *self.aggregator_of.entry((p.scope, owner)).or_insert(next);
-                    if id == next {
-                        self.aggregators.push(Aggregator::default());
-                    }
+                    let key = (p.scope, p.scope.owner(c, client.sub_account, client.account));
+                    let id = super::shared(&mut self.aggregator_of, &mut self.aggregators, key, Aggregator::default);
                     BucketState::new(Bucket::new(p.rate, p.burst, p.tokens), 0.0, id)
                 }
                 _ => continue,
@@ -203,7 +199,7 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
     /// a period if its scope was throttled, else it may speed up (once a period).
     pub(in crate::engine) fn reply(&mut self, c: usize, now: Nanos) {
         let Some(Adaptive::Aatb(p)) = self.sc.clients[c].adaptive else { return };
-        let server_rate = p.server_rate.unwrap_or_else(|| self.server_rate(c, now));
+        let server_rate = p.server_rate.unwrap_or_else(|| self.server_rate(c));
         let client = &mut self.clients[c];
         let Some(state) = client.bucket.as_mut() else { return };
         let Some(answer) = state.answers.pop_front() else { return };
@@ -237,7 +233,7 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
 
     /// The server's rate as an aggregator announces it by default: the limit in force on the client's
     /// (first) API.
-    fn server_rate(&self, c: usize, _now: Nanos) -> f64 {
+    fn server_rate(&self, c: usize) -> f64 {
         let q = self.clients[c].quotas.first().copied().unwrap_or(0) as usize;
         let history = self.quotas.get(q).map(|q| q.history()).unwrap_or(&[]);
         history.last().map_or(1.0, |l| l.limit_qps.max(1) as f64)
@@ -272,6 +268,3 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
 fn secs(s: f64) -> Nanos {
     (s * NANOS_PER_SEC as f64).round().clamp(0.0, Nanos::MAX as f64) as Nanos
 }
-
-/// Which aggregator a (scope, owner) reports to.
-pub(in crate::engine) type AggregatorOf = std::collections::HashMap<(BudgetScope, usize), u32>;

@@ -6,14 +6,15 @@
 
 mod buckets;
 
-pub(super) use buckets::{AggregatorOf, BucketState, Successes};
+pub(super) use buckets::{BucketState, Successes};
 
 use super::{AttemptOutcome, Engine, Event, Kind, NO_BUDGET, Observer, Outcome, Request};
 use crate::queue::EventQueue;
 use crate::time::Nanos;
-use crate::workload::Adaptive;
 use crate::workload::RetryContext;
+use crate::workload::{Adaptive, BudgetScope};
 use rand::RngExt;
+use std::collections::HashMap;
 
 /// An AIMD pacing rate and when it last changed.
 #[derive(Clone, Copy)]
@@ -88,6 +89,21 @@ impl Pacer {
     }
 }
 
+/// The state a (scope, owner) shares, by its index in `states`: the one it has, or one made by `make`.
+pub(super) fn shared<T>(
+    of: &mut HashMap<(BudgetScope, usize), u32>,
+    states: &mut Vec<T>,
+    key: (BudgetScope, usize),
+    make: impl FnOnce() -> T,
+) -> u32 {
+    let next = states.len() as u32;
+    let id = *of.entry(key).or_insert(next);
+    if id == next {
+        states.push(make());
+    }
+    id
+}
+
 impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
     /// Makes the budget state each client's own sub-account draws on.
     pub(super) fn with_budgets(mut self) -> Self {
@@ -139,26 +155,16 @@ impl<'s, 'o, O: Observer, Q: EventQueue<Event>> Engine<'s, 'o, O, Q> {
     pub(super) fn pacer_for(&mut self, c: usize, sub_account: usize) -> u32 {
         let client = &self.sc.clients[c];
         let Some((pace, scope)) = client.pace else { return NO_BUDGET };
-        let owner = scope.owner(c, sub_account, client.account);
-        let next = self.pacers.len() as u32;
-        let id = *self.pacer_of.entry((scope, owner)).or_insert(next);
-        if id == next {
-            self.pacers.push(Pacer { pace, tat: 0, waiting: Default::default() });
-        }
-        id
+        let key = (scope, scope.owner(c, sub_account, client.account));
+        shared(&mut self.pacer_of, &mut self.pacers, key, || Pacer { pace, tat: 0, waiting: Default::default() })
     }
 
     /// The budget a request of client `c` from `sub_account` draws on, made at first use.
     pub(super) fn budget_for(&mut self, c: usize, sub_account: usize) -> u32 {
         let client = &self.sc.clients[c];
         let Some((budget, scope)) = client.budget else { return NO_BUDGET };
-        let owner = scope.owner(c, sub_account, client.account);
-        let next = self.budget_tokens.len() as u32;
-        let id = *self.budget_of.entry((scope, owner)).or_insert(next);
-        if id == next {
-            self.budget_tokens.push(budget.full());
-        }
-        id
+        let key = (scope, scope.owner(c, sub_account, client.account));
+        shared(&mut self.budget_of, &mut self.budget_tokens, key, || budget.full())
     }
 
     /// Pacer `p` lets its first waiting attempt go, and wakes again for the next.
