@@ -401,6 +401,12 @@ pub fn run_page(report: &Report, charts: &[String], scenario_text: &str, scenari
             ],
             &rows,
         );
+        if bounds.iter().any(|e| e.bound.is_some_and(|b| b.mean_ratio.is_none())) {
+            page.note(
+                "— : the run did not complete every request (some were given up, or still waited at the end), so \
+                    its times are not comparable with the bound's, which serves every one.",
+            );
+        }
     }
 
     page.scenario(scenario_text);
